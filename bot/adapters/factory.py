@@ -1,0 +1,36 @@
+"""Makes the adapters a config asks for."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from bot.adapters.base import Adapter
+from bot.config import Config, ConfigError
+
+ADAPTER_MODULES = {
+    "console": "bot.adapters.console:ConsoleAdapter",
+    "matrix": "bot.adapters.matrix:MatrixAdapter",
+    "discord": "bot.adapters.discord:DiscordAdapter",
+}
+
+
+def make_adapters(config: Config, choice: str = "all") -> list[Adapter]:
+    """The adapters to run: the configured ones, or the one named by ``choice``."""
+    names = config.adapters() if choice == "all" else [choice]
+    adapters = []
+    for name in names:
+        if name == "matrix" and config.matrix is None:
+            raise ConfigError(["matrix: add a [matrix] section to use the Matrix adapter"])
+        if name == "discord" and config.discord is None:
+            raise ConfigError(["discord: add a [discord] section to use the Discord adapter"])
+        module_name, class_name = ADAPTER_MODULES[name].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            raise ConfigError([f"{name}: this adapter is not available yet"]) from None
+        factory: Any = getattr(module, class_name)
+        adapters.append(factory(config))
+    return adapters

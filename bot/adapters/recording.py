@@ -1,0 +1,70 @@
+"""An adapter that records what it would send: for tests, benchmarks and dry runs."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from functools import singledispatchmethod
+
+from bot.adapters.base import EventHandler
+from bot.core.events import (
+    ChoicePrompt,
+    CreateVideoPlace,
+    FileMessage,
+    OpenPrivateSpace,
+    Outgoing,
+    SendResult,
+    TextMessage,
+)
+
+
+class RecordingAdapter:
+    """Keeps every sent message in ``sent``; can be told to fail for some users."""
+
+    def __init__(self, platform: str = "test") -> None:
+        self.platform = platform
+        self.sent: list[Outgoing] = []
+        self.unreachable: set[str] = set()
+        self._ids = itertools.count(1)
+        self._stopped = asyncio.Event()
+
+    async def start(self, on_event: EventHandler) -> None:
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        self._stopped.set()
+
+    async def send(self, message: Outgoing) -> SendResult:
+        return self._send(message)
+
+    @singledispatchmethod
+    def _send(self, message: Outgoing) -> SendResult:
+        raise TypeError(f"cannot send {type(message).__name__}")
+
+    @_send.register
+    def _(self, message: TextMessage) -> SendResult:
+        return self._record(message, getattr(message.to, "user_id", ""))
+
+    @_send.register
+    def _(self, message: ChoicePrompt) -> SendResult:
+        return self._record(message, getattr(message.to, "user_id", ""))
+
+    @_send.register
+    def _(self, message: FileMessage) -> SendResult:
+        return self._record(message, getattr(message.to, "user_id", ""))
+
+    @_send.register
+    def _(self, message: OpenPrivateSpace) -> SendResult:
+        self.sent.append(message)
+        return SendResult(ok=True, value=f"space-{next(self._ids)}")
+
+    @_send.register
+    def _(self, message: CreateVideoPlace) -> SendResult:
+        self.sent.append(message)
+        return SendResult(ok=True, value=f"https://video.invalid/{message.name}")
+
+    def _record(self, message: Outgoing, user_id: str) -> SendResult:
+        if user_id and user_id in self.unreachable:
+            return SendResult(ok=False, retry=True, reason="unreachable")
+        self.sent.append(message)
+        return SendResult(ok=True)

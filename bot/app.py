@@ -1,0 +1,129 @@
+"""The running application: dispatcher, outbox, timed work and adapters wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.base import Adapter
+from bot.core.context import JobContext, Services
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Incoming, Outgoing, SendResult, outgoing_platform
+from bot.core.outbox import DeliveryReport, OutboxDeliverer, next_due
+from bot.db.uow import UnitOfWorkFactory
+
+log = logging.getLogger("samvaer.app")
+
+
+@dataclass
+class App:
+    """Everything bootstrap() made. Tests drive it with a fake clock and a recording adapter."""
+
+    services: Services
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    dispatcher: Dispatcher
+    deliverer: OutboxDeliverer
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+    _job_next: dict[str, datetime | None] = field(default_factory=dict)
+
+    @property
+    def clock(self):  # type: ignore[no-untyped-def]
+        return self.services.clock
+
+    def add_adapter(self, adapter: Adapter) -> None:
+        self.adapters[adapter.platform] = adapter
+
+    async def handle(self, event: Incoming) -> list[Outgoing]:
+        """Dispatch one event and send its answers right away."""
+        answers = await self.dispatcher.handle(event)
+        for message in answers:
+            await self.send(message)
+        return answers
+
+    async def send(self, message: Outgoing) -> SendResult:
+        adapter = self.adapters.get(outgoing_platform(message))
+        if adapter is None:
+            return SendResult(ok=False, retry=True, reason="no adapter for platform")
+        return await adapter.send(message)
+
+    async def run_jobs(self) -> None:
+        """Run every feature's timed work that is due now."""
+        now = self.services.clock.now()
+        for name, periodic in self.services.registry.periodic.items():
+            planned = self._job_next.get(name)
+            if planned is not None and planned > now:
+                continue
+            try:
+                async with self.uow() as uow:
+                    job = JobContext(self.services, uow.session, now)
+                    self._job_next[name] = await periodic.run(job)
+                    await uow.commit()
+            except Exception:
+                log.exception("job.failed name=%s", name)
+                self._job_next[name] = None
+
+    async def deliver(self) -> DeliveryReport:
+        return await self.deliverer.deliver_due(self.send)
+
+    async def tick(self) -> DeliveryReport:
+        """Do all due timed work, then send everything due."""
+        await self.run_jobs()
+        return await self.deliver()
+
+    async def next_wake(self) -> datetime | None:
+        """When something is next due (timed work or the outbox)."""
+        async with self.uow() as uow:
+            due = await next_due(uow.session)
+        candidates = [d for d in [due, *self._job_next.values()] if d is not None]
+        return min(candidates) if candidates else None
+
+    async def close(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.stop()
+        await self.engine.dispose()
+
+
+async def run_forever(app: App) -> None:
+    """Run the adapters; APScheduler wakes the outbox and timed work."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    poll = app.services.config.scheduling.poll_interval.total_seconds()
+    lock = asyncio.Lock()
+
+    async def wake() -> None:
+        if lock.locked():
+            return
+        async with lock:
+            try:
+                await app.tick()
+                when = await app.next_wake()
+            except Exception:
+                log.exception("tick.failed")
+                return
+            if when is not None and when > app.services.clock.now():
+                scheduler.add_job(wake, "date", run_date=when, id="wake", replace_existing=True)
+
+    scheduler.add_job(wake, "interval", seconds=poll, id="poll", max_instances=1, coalesce=True)
+    scheduler.start()
+    try:
+        await wake()
+        tasks = [
+            asyncio.create_task(adapter.start(app.handle), name=f"adapter-{name}")
+            for name, adapter in app.adapters.items()
+        ]
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        # Input ended (piped console): send what is due now, then stop.
+        async with lock:
+            await app.tick()
+    finally:
+        scheduler.shutdown(wait=False)
+        await app.close()

@@ -1,0 +1,101 @@
+"""The one place where dependencies are made and wired: bootstrap()."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.adapters.base import Adapter
+from bot.app import App
+from bot.config import Config
+from bot.core.clock import Clock, SystemClock
+from bot.core.context import Services
+from bot.core.dispatcher import Dispatcher
+from bot.core.i18n import Translator, load_catalogs
+from bot.core.outbox import OutboxDeliverer
+from bot.core.registry import CommandRegistry
+from bot.db.engine import make_engine, upgrade
+from bot.db.uow import UnitOfWorkFactory
+
+log = logging.getLogger("samvaer.bootstrap")
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "bot.commands.core",
+    "bot.commands.privacy",
+    "bot.commands.checkins",
+    "bot.commands.buddies",
+    "bot.commands.meals",
+    "bot.commands.admin",
+)
+
+
+def build_registry(modules: Iterable[str] = COMMAND_MODULES) -> CommandRegistry:
+    """Import each command module and run its ``setup(registry)``.
+
+    Each setup runs on a staged registry that is merged only when it succeeds,
+    so a failing module leaves nothing half-registered.
+    """
+    registry = CommandRegistry()
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        staged = CommandRegistry()
+        module.setup(staged)
+        registry.merge(staged)
+    return registry
+
+
+async def bootstrap(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    adapters: Sequence[Adapter] = (),
+    migrate: bool = True,
+    registry: CommandRegistry | None = None,
+    translator: Translator | None = None,
+) -> App:
+    """Make the application from a config; tests pass a fake clock and recording adapters."""
+    clock = clock or SystemClock()
+    engine = engine or make_engine(config.database.resolved_url(), echo=config.database.echo)
+    if migrate:
+        await upgrade(engine)
+    session_factory = async_sessionmaker(engine, expire_on_commit=False)
+    uow = UnitOfWorkFactory(session_factory)
+    registry = registry or build_registry()
+    translator = translator or Translator(load_catalogs(), config.community.language)
+    prefixes = {"console": config.console.prefix, "test": "!"}
+    if config.matrix is not None:
+        prefixes["matrix"] = config.matrix.prefix
+    if config.discord is not None:
+        prefixes["discord"] = config.discord.prefix
+    services = Services(
+        config=config, clock=clock, translator=translator, registry=registry, prefixes=prefixes
+    )
+    app_adapters: dict[str, Adapter] = {}
+    deliverer = OutboxDeliverer(
+        uow,
+        clock,
+        grace=config.scheduling.grace,
+        lease=config.scheduling.claim_lease,
+        batch_size=config.scheduling.batch_size,
+        platforms=lambda: set(app_adapters),
+    )
+    app = App(
+        services=services,
+        engine=engine,
+        uow=uow,
+        dispatcher=Dispatcher(services, uow),
+        deliverer=deliverer,
+        adapters=app_adapters,
+    )
+    for adapter in adapters:
+        app.add_adapter(adapter)
+    return app

@@ -1,0 +1,129 @@
+"""The ``samvaer`` command line: run, init, check-config, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+
+DEFAULT_CONFIG = Path("config.toml")
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def _config_path(given: str | None) -> Path | None:
+    if given:
+        return Path(given)
+    from_env = os.environ.get("SAMVAER_CONFIG")
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def _load(given: str | None) -> Config:
+    path = _config_path(given)
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(f"The configuration {path} has problems:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("Fix them and try again (`samvaer check-config` checks).", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _secrets(config: Config) -> list[str]:
+    names = []
+    if config.matrix is not None:
+        names += [config.matrix.password_env, config.matrix.access_token_env]
+    if config.discord is not None:
+        names.append(config.discord.token_env)
+    return [os.environ[n] for n in names if n and os.environ.get(n)]
+
+
+async def _run(config: Config, adapter_choice: str) -> int:
+    from bot.adapters.factory import make_adapters
+    from bot.app import run_forever
+    from bot.bootstrap import bootstrap
+
+    try:
+        adapters = make_adapters(config, adapter_choice)
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    app = await bootstrap(config, adapters=adapters)
+    await run_forever(app)
+    return 0
+
+
+async def _upgrade(config: Config) -> None:
+    from bot.db.engine import make_engine, upgrade
+
+    engine = make_engine(config.database.resolved_url())
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``samvaer`` command."""
+    parser = argparse.ArgumentParser(prog="samvaer", description="Samvær community bot")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run the bot")
+    run.add_argument("--config", help="path to config.toml")
+    run.add_argument(
+        "--adapter", choices=["console", "matrix", "discord", "all"], default="all"
+    )
+    run.add_argument("--log-level", default=os.environ.get("SAMVAER_LOG_LEVEL", "WARNING"))
+    sub.add_parser("init", help="write config.toml from the example")
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("path", nargs="?")
+    db = sub.add_parser("db", help="database tasks")
+    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("--config")
+    args = parser.parse_args(argv)
+
+    from bot.logs import configure_logging
+
+    if args.command in (None, "run"):
+        config_arg = getattr(args, "config", None)
+        config = _load(config_arg)
+        configure_logging(getattr(args, "log_level", "WARNING"), _secrets(config))
+        return asyncio.run(_run(config, getattr(args, "adapter", "all")))
+    if args.command == "init":
+        if DEFAULT_CONFIG.exists():
+            print(f"{DEFAULT_CONFIG} already exists; not overwriting it.")
+            return 1
+        shutil.copyfile(EXAMPLE_CONFIG, DEFAULT_CONFIG)
+        print(
+            f"Wrote {DEFAULT_CONFIG}. Fill in [community] (name, timezone, language),\n"
+            "and [matrix] and/or [discord] to connect; put tokens and passwords in the\n"
+            "environment variables the *_env keys name. Then: samvaer check-config"
+        )
+        return 0
+    if args.command == "check-config":
+        path = Path(args.path) if args.path else _config_path(None)
+        if path is None:
+            print("No config.toml here; the defaults are used (console, SQLite).")
+            return 0
+        try:
+            config = load_config(path)
+        except ConfigError as error:
+            for problem in error.problems:
+                print(problem)
+            return 1
+        print(f"{path}: OK (adapters: {', '.join(config.adapters())})")
+        return 0
+    if args.command == "db":
+        configure_logging("INFO")
+        asyncio.run(_upgrade(_load(args.config)))
+        print("Database is up to date.")
+        return 0
+    parser.print_help()
+    return 2

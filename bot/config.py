@@ -1,0 +1,358 @@
+"""Configuration: TOML loaded into validated, frozen pydantic models.
+
+Unknown keys are errors with a did-you-mean; secrets are never in the file,
+only the names of environment variables that hold them (``*_env`` keys).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+LANGUAGES = ("da", "nb", "en")
+Language = Literal["da", "nb", "en"]
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``"15m"``, ``"24h"``, ``"7d"`` into a timedelta; ValueError otherwise."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f'"{text}" is not a duration like "15m" or "24h"')
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a duration like \"15m\" or \"24h\"")
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _hhmm(value: Any) -> str:
+    if not isinstance(value, str) or not _HHMM.match(value):
+        raise ValueError(f"{value!r} is not a time like \"10:00\"")
+    return value
+
+
+LocalTime = Annotated[str, BeforeValidator(_hhmm)]
+
+
+class Section(BaseModel):
+    """Base for every config section: frozen, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CommunityConfig(Section):
+    name: str = "Samvær"
+    timezone: str = "Europe/Copenhagen"
+    language: Language = "da"
+    country: Literal["dk", "no", "other"] = "dk"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f'"{value}" is not a time zone like "Europe/Copenhagen"') from exc
+        return value
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite+aiosqlite:///samvaer.db"
+    url_env: str = ""
+    echo: bool = False
+
+    def resolved_url(self) -> str:
+        """The URL to connect to: from the named environment variable when set."""
+        if self.url_env:
+            value = os.environ.get(self.url_env, "")
+            if value:
+                return value
+        return self.url
+
+
+class ConsoleConfig(Section):
+    enabled: bool = False
+    user: str = "you"
+    prefix: str = "!"
+    export_dir: str = "exports"
+
+
+class MatrixConfig(Section):
+    homeserver: str
+    user_id: str
+    password_env: str = ""
+    access_token_env: str = ""
+    device_name: str = "samvaer"
+    store_path: str = "matrix-store"
+    prefix: str = "!"
+    encryption: bool = False
+    allowed_servers: tuple[str, ...] = ()
+    organiser_power_level: int = 100
+    volunteer_power_level: int = 50
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> MatrixConfig:
+        if bool(self.password_env) == bool(self.access_token_env):
+            raise ValueError("set exactly one of password_env or access_token_env")
+        return self
+
+
+class DiscordConfig(Section):
+    token_env: str = "SAMVAER_DISCORD_TOKEN"
+    guild_ids: tuple[int, ...] = ()
+    prefix: str = "!"
+    buddy_channel_id: int = 0
+    meal_voice_category_id: int = 0
+
+
+class RolesConfig(Section):
+    organisers: tuple[str, ...] = ()
+    volunteers: tuple[str, ...] = ()
+
+
+class CheckinsConfig(Section):
+    note_max_length: int = Field(default=500, ge=10, le=4000)
+    low_mood_max: int = Field(default=2, ge=1, le=4)
+    low_mood_streak: int = Field(default=2, ge=1, le=30)
+    missed_days_alert: int = Field(default=3, ge=1, le=60)
+    missed_days_warm_word: int = Field(default=2, ge=1, le=60)
+    history_days: int = Field(default=30, ge=1, le=365)
+
+
+class BuddiesConfig(Section):
+    match_at: LocalTime = "10:00"
+    max_capacity: int = Field(default=3, ge=1, le=20)
+    proposal_timeout: Duration = timedelta(days=3)
+    followup_days: int = Field(default=7, ge=1, le=60)
+
+
+class MealsConfig(Section):
+    table_size: int = Field(default=6, ge=2, le=50)
+    default_capacity: int = Field(default=12, ge=1, le=1000)
+    default_minutes: int = Field(default=60, ge=10, le=600)
+    reminders_before: tuple[Duration, ...] = (timedelta(hours=24), timedelta(minutes=15))
+    jitsi_base_url: str = "https://meet.jit.si"
+    element_call_base_url: str = "https://call.element.io"
+    list_days: int = Field(default=14, ge=1, le=90)
+    title_max_length: int = Field(default=80, ge=5, le=200)
+
+
+class RetentionConfig(Section):
+    checkin_values: int = Field(default=365, ge=1)
+    checkin_notes: int = Field(default=90, ge=1)
+    meals: int = Field(default=365, ge=1)
+    buddies: int = Field(default=730, ge=1)
+    reports: int = Field(default=730, ge=1)
+    outbox: int = Field(default=30, ge=1)
+
+
+class PrivacyConfig(Section):
+    retention_days: RetentionConfig = RetentionConfig()
+    min_group_size: int = Field(default=5, ge=1)
+
+
+class CrisisLine(Section):
+    name: str
+    number: str
+    hours: str = ""
+
+
+def _default_lines() -> dict[str, tuple[CrisisLine, ...]]:
+    return {
+        "dk": (
+            CrisisLine(name="Livslinien", number="70 201 201", hours="11–05"),
+            CrisisLine(name="Alarm / emergency", number="112"),
+        ),
+        "no": (
+            CrisisLine(name="Mental Helse Hjelpetelefonen", number="116 123", hours="24/7"),
+            CrisisLine(name="Kirkens SOS", number="22 40 00 40", hours="24/7"),
+            CrisisLine(name="Nødnummer / emergency", number="113"),
+        ),
+    }
+
+
+def _default_phrases() -> dict[str, tuple[str, ...]]:
+    return {
+        "da": (
+            "selvmord", "tage mit liv", "tage mit eget liv", "ville ønske jeg var død",
+            "vil ikke leve", "orker ikke at leve", "skade mig selv", "gøre en ende på det",
+        ),
+        "nb": (
+            "selvmord", "ta livet mitt", "ta mitt eget liv", "skulle ønske jeg var død",
+            "vil ikke leve", "orker ikke å leve", "skade meg selv", "gjøre slutt på det",
+        ),
+        "en": (
+            "suicide", "kill myself", "end my life", "wish i was dead", "wish i were dead",
+            "don't want to live", "dont want to live", "hurt myself", "self harm",
+        ),
+    }
+
+
+class SafetyConfig(Section):
+    crisis_lines: dict[str, tuple[CrisisLine, ...]] = Field(default_factory=_default_lines)
+    crisis_phrases: dict[str, tuple[str, ...]] = Field(default_factory=_default_phrases)
+
+
+class SchedulingConfig(Section):
+    grace: Duration = timedelta(hours=2)
+    poll_interval: Duration = timedelta(seconds=30)
+    claim_lease: Duration = timedelta(minutes=2)
+    batch_size: int = Field(default=500, ge=1, le=10000)
+    dialog_timeout: Duration = timedelta(hours=1)
+
+
+class RoomsConfig(Section):
+    announcements: tuple[str, ...] = ()
+    meals: tuple[str, ...] = ()
+    volunteers: tuple[str, ...] = ()
+    organisers: tuple[str, ...] = ()
+    checkins: tuple[str, ...] = ()
+
+
+class Config(Section):
+    """The whole configuration."""
+
+    community: CommunityConfig = CommunityConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    console: ConsoleConfig = ConsoleConfig()
+    matrix: MatrixConfig | None = None
+    discord: DiscordConfig | None = None
+    roles: RolesConfig = RolesConfig()
+    checkins: CheckinsConfig = CheckinsConfig()
+    buddies: BuddiesConfig = BuddiesConfig()
+    meals: MealsConfig = MealsConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    safety: SafetyConfig = SafetyConfig()
+    scheduling: SchedulingConfig = SchedulingConfig()
+    rooms: RoomsConfig = RoomsConfig()
+
+    def adapters(self) -> list[str]:
+        """The adapters this config enables; the console when none is configured."""
+        names = []
+        if self.console.enabled:
+            names.append("console")
+        if self.matrix is not None:
+            names.append("matrix")
+        if self.discord is not None:
+            names.append("discord")
+        return names or ["console"]
+
+    def crisis_lines_for(self) -> tuple[CrisisLine, ...]:
+        """The crisis lines for this community's country (all known lines elsewhere)."""
+        lines = self.safety.crisis_lines.get(self.community.country)
+        if lines:
+            return lines
+        return tuple(line for group in self.safety.crisis_lines.values() for line in group)
+
+
+class ConfigError(Exception):
+    """A config file with problems; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            # pydantic adds the union branch or validator name; skip those.
+            if part.startswith(("function-", "union[", "tagged-union[")):
+                continue
+            path += f".{part}" if path else part
+    return path
+
+
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            return []
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+    return list(model.model_fields) if model is not None else []
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """Turn pydantic errors into ``key.path: problem`` lines with did-you-mean hints."""
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        path = _key_path(loc)
+        if item["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            close = difflib.get_close_matches(key, _known_keys(loc), n=1)
+            hint = f' — did you mean "{close[0]}"?' if close else ""
+            problems.append(f"{path}: unknown key{hint}")
+            continue
+        message = str(item["msg"])
+        message = message.removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required"
+        elif "input" in item and item["type"] not in {"value_error"}:
+            message = f"{item['input']!r}: {message}"
+        problems.append(f"{path}: {message}" if path else message)
+    return problems
+
+
+def parse_config(data: dict[str, Any]) -> Config:
+    """Validate a parsed TOML document; ConfigError lists every problem."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def load_config(path: Path | None) -> Config:
+    """Load and validate the TOML file, or defaults when there is none."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found (run `samvaer init` to create one)"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    return parse_config(data)
+
+
+def secret_from_env(variable: str) -> str | None:
+    """Read a secret from the environment variable the config names."""
+    value = os.environ.get(variable, "")
+    return value or None

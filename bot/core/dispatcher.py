@@ -1,0 +1,270 @@
+"""From an incoming event to the messages that answer it.
+
+Everything a user types passes through :meth:`Dispatcher.handle`, which never
+raises: wrong input gets usage in the user's language, a broken database gets
+"try again in a moment", and crisis phrases get the crisis lines even then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+import weakref
+from sqlalchemy import delete
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bot.core.context import Context, Services
+from bot.core.events import (
+    ChoiceIn,
+    Direct,
+    Incoming,
+    MemberJoined,
+    MessageIn,
+    Outgoing,
+    Role,
+    TextMessage,
+)
+from bot.core.parsing import ArgumentError, tokenize
+from bot.core.registry import Command
+from bot.db.models import Dialog
+from bot.db.uow import UnitOfWorkFactory
+from bot.people.service import language_from_locale, language_of, person_for
+from bot.safety.crisis import crisis_language, format_lines
+
+log = logging.getLogger("samvaer.dispatch")
+
+CANCEL_WORDS = frozenset({"cancel", "afbryd", "avbryt", "stop", "stopp", "annuller", "fortryd"})
+COMMAND_OPTION = "cmd:"
+ROLE_KEYS = {
+    Role.PARTICIPANT: "role.participant",
+    Role.VOLUNTEER: "role.volunteer",
+    Role.ORGANISER: "role.organiser",
+}
+DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, OSError, ConnectionError)
+
+
+def command_option(line: str) -> str:
+    """The value of a choice option that runs ``line`` as a command when picked."""
+    return COMMAND_OPTION + line
+
+
+class Dispatcher:
+    """Routes incoming events to commands and dialogs, one at a time per user and room."""
+
+    def __init__(self, services: Services, uow_factory: UnitOfWorkFactory) -> None:
+        self.services = services
+        self._uow = uow_factory
+        self._locks: weakref.WeakValueDictionary[tuple[str, str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def _lock(self, key: tuple[str, str, str]) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, event: Incoming) -> list[Outgoing]:
+        """The answers to one event; never raises."""
+        if isinstance(event, MemberJoined):
+            return []
+        text = event.text if isinstance(event, MessageIn) else event.value
+        crisis = self._crisis_reply(event, text)
+        key = (event.sender.platform, event.room.room_id, event.sender.user_id)
+        try:
+            async with self._lock(key):
+                answers = await self._handle(event, text, crisis is not None)
+        except DATABASE_ERRORS as exc:
+            log.warning("dispatch.database_unavailable error=%s", type(exc).__name__)
+            answers = [self._plain(event, "error.database_unavailable")]
+        except Exception:
+            log.exception("dispatch.error platform=%s", event.sender.platform)
+            answers = [self._plain(event, "error.internal")]
+        if crisis is not None:
+            answers.insert(0, crisis)
+        return answers
+
+    # ------------------------------------------------------------ helpers
+
+    def _fallback_language(self, event: MessageIn | ChoiceIn) -> str:
+        return (
+            language_from_locale(event.sender.locale) or self.services.config.community.language
+        )
+
+    def _plain(self, event: MessageIn | ChoiceIn, key: str) -> Outgoing:
+        lang = self._fallback_language(event)
+        text = self.services.translator.text(lang, key)
+        return TextMessage(event.room, text, reply_to=event.event_id)
+
+    def _crisis_reply(self, event: MessageIn | ChoiceIn, text: str) -> Outgoing | None:
+        """Crisis lines for a direct message or a command that contains a crisis phrase."""
+        prefix = self.services.prefix(event.sender.platform)
+        if not (event.is_direct or text.lstrip().startswith(prefix)):
+            return None
+        config = self.services.config
+        lang = crisis_language(text, config.safety.crisis_phrases)
+        if lang is None:
+            return None
+        if lang not in self.services.translator.catalogs:
+            lang = self._fallback_language(event)
+        log.info("safety.crisis_reply platform=%s", event.sender.platform)
+        body = self.services.translator.text(
+            lang, "safety.crisis", lines=format_lines(config.crisis_lines_for())
+        )
+        return TextMessage(Direct(event.sender.platform, event.sender.user_id), body)
+
+    # ------------------------------------------------------------ routing
+
+    async def _handle(self, event: MessageIn | ChoiceIn, text: str, crisis: bool) -> list[Outgoing]:
+        services = self.services
+        prefix = services.prefix(event.sender.platform)
+        stripped = text.strip()
+        is_choice = isinstance(event, ChoiceIn)
+        command_line: str | None = None
+        if is_choice and stripped.startswith(COMMAND_OPTION):
+            command_line = stripped[len(COMMAND_OPTION) :]
+        elif not is_choice and prefix and stripped.startswith(prefix):
+            command_line = stripped[len(prefix) :]
+
+        now = services.clock.now()
+        async with self._uow() as uow:
+            session = uow.session
+            person = await person_for(session, event.sender, now)
+            lang = language_of(person, event.sender.locale, services.config.community.language)
+            ctx = Context(
+                services=services,
+                session=session,
+                sender=event.sender,
+                room=event.room,
+                is_direct=event.is_direct,
+                person=person,
+                lang=lang,
+                event_id=event.event_id,
+            )
+            dialog = await session.get(
+                Dialog, (event.sender.platform, event.room.room_id, event.sender.user_id)
+            )
+            if dialog is not None and dialog.expires_at <= now:
+                await session.delete(dialog)
+                dialog = None
+                if command_line is None:
+                    ctx.say("dialog.expired")
+                    await uow.commit()
+                    return ctx.out
+
+            if command_line is None and dialog is not None:
+                await self._dialog_step(ctx, dialog, stripped)
+            elif command_line is None and event.is_direct and self._looks_like_command(stripped):
+                await self._command(ctx, stripped)
+            elif command_line is not None:
+                await self._command(ctx, command_line)
+            elif event.is_direct and not crisis:
+                ctx.say("error.not_a_command")
+            else:
+                return []
+            if not ctx.discard:
+                await self._save_dialog(ctx, dialog)
+                await uow.commit()
+            return ctx.out
+
+    def _looks_like_command(self, text: str) -> bool:
+        tokens = tokenize(text)
+        return bool(tokens) and self.services.registry.canonical(tokens[0].text) is not None
+
+    async def _save_dialog(self, ctx: Context, existing: Dialog | None) -> None:
+        key = (ctx.sender.platform, ctx.room.room_id, ctx.sender.user_id)
+        if ctx.dialog_next is not None:
+            name, step, data = ctx.dialog_next
+            row = existing or await ctx.session.get(Dialog, key)
+            if row is None:
+                row = Dialog(
+                    platform=key[0], room_id=key[1], user_id=key[2], person_id=ctx.person.id
+                )
+                ctx.session.add(row)
+            row.name, row.step, row.data = name, step, dict(data)
+            row.expires_at = ctx.dialog_expiry()
+        elif ctx.dialog_done:
+            await ctx.session.execute(
+                delete(Dialog).where(
+                    Dialog.platform == key[0], Dialog.room_id == key[1], Dialog.user_id == key[2]
+                )
+            )
+
+    async def _dialog_step(self, ctx: Context, dialog: Dialog, text: str) -> None:
+        if text.casefold().strip(" .!") in CANCEL_WORDS:
+            ctx.end_dialog()
+            ctx.say("dialog.cancelled")
+            return
+        spec = self.services.registry.dialogs.get(dialog.name)
+        if spec is None:
+            ctx.end_dialog()
+            ctx.say("error.not_a_command")
+            return
+        ctx.private = True
+        # Keep the dialog unless the step ends or replaces it.
+        ctx.dialog_next = (dialog.name, dialog.step, dict(dialog.data))
+        await spec.handler(ctx, dialog.step, dict(dialog.data), text)
+
+    async def _command(self, ctx: Context, line: str) -> None:
+        registry = self.services.registry
+        tokens = tokenize(line)
+        command, used, head = registry.resolve(tokens)
+        if command is None:
+            if head:
+                self._group_usage(ctx, head)
+            else:
+                self._unknown(ctx, tokens[0].text if tokens else "")
+            return
+        if ctx.role < command.role:
+            ctx.say("error.role_needed", role=ctx.t(ROLE_KEYS[command.role]))
+            return
+        try:
+            args = command.parse(tokens[used:], line)
+        except ArgumentError as error:
+            self._usage_error(ctx, command, error)
+            return
+        ctx.private = command.private
+        log.info("command name=%s platform=%s", command.name, ctx.sender.platform)
+        try:
+            await command.handler(ctx, *args)
+        except ArgumentError as error:
+            # Handlers raise this for input only they can judge; nothing is kept.
+            ctx.discard = True
+            ctx.out.clear()
+            ctx.dialog_next = None
+            self._usage_error(ctx, command, error)
+            return
+        if command.private and not ctx.is_direct and ctx.out:
+            ctx.out.append(
+                TextMessage(ctx.room, ctx.t("reply.answered_privately"), reply_to=ctx.event_id)
+            )
+
+    def _usage_error(self, ctx: Context, command: Command, error: ArgumentError) -> None:
+        ctx.private = command.private
+        usage = ctx.t("reply.usage", usage=self.usage(ctx, command))
+        if error.key:
+            ctx.reply(f"{ctx.t(error.key, **error.values)} {usage}")
+        else:
+            ctx.reply(usage)
+
+    def usage(self, ctx: Context, command: Command) -> str:
+        """The usage line of a command in the user's language, prefix included."""
+        return f"{ctx.prefix}{ctx.t('usage.' + command.key)}"
+
+    def _group_usage(self, ctx: Context, head: str) -> None:
+        commands = [
+            c for c in self.services.registry.subcommands(head) if ctx.role >= c.role
+        ]
+        lines = [self.usage(ctx, c) for c in commands]
+        ctx.reply(ctx.t("reply.group_usage", command=head) + "\n" + "\n".join(lines))
+
+    def _unknown(self, ctx: Context, word: str) -> None:
+        words = self.services.registry.all_words()
+        close = difflib.get_close_matches(word.casefold(), words, n=1, cutoff=0.6)
+        if close:
+            ctx.say("error.unknown_command_suggest", word=word, suggestion=close[0])
+        else:
+            ctx.say("error.unknown_command", word=word)

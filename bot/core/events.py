@@ -1,0 +1,181 @@
+"""The small frozen dataclasses the core sees: events in, messages out.
+
+Adapters translate platform objects into these and back; nothing in the core
+knows about Discord or Matrix.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Role(enum.IntEnum):
+    """What a person may do. Higher roles include the lower ones."""
+
+    PARTICIPANT = 0
+    VOLUNTEER = 1
+    ORGANISER = 2
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent an event, with the roles the adapter resolved from the platform and config."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    role: Role = Role.PARTICIPANT
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Room:
+    """A shared room or channel on a platform."""
+
+    platform: str
+    room_id: str
+
+
+@dataclass(frozen=True)
+class Direct:
+    """A direct (private) conversation with one user on a platform."""
+
+    platform: str
+    user_id: str
+
+
+Destination = Room | Direct
+
+
+# ---------------------------------------------------------------- incoming
+
+
+@dataclass(frozen=True)
+class MessageIn:
+    """A text message typed by a user."""
+
+    sender: Sender
+    room: Room
+    text: str
+    is_direct: bool
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class ChoiceIn:
+    """A button press or reaction that picked one option of a choice prompt.
+
+    ``value`` is the option's value: a command line or a dialog answer, so a
+    tap does exactly what typing it would.
+    """
+
+    sender: Sender
+    room: Room
+    value: str
+    is_direct: bool
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class MemberJoined:
+    """Someone joined a room the bot is in."""
+
+    sender: Sender
+    room: Room
+
+
+Incoming = MessageIn | ChoiceIn | MemberJoined
+
+
+# ---------------------------------------------------------------- outgoing
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a prompt: a short label and the value sent back when picked."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    """Plain text (Markdown-light: *bold* and line breaks) to a room or a person."""
+
+    to: Destination
+    text: str
+    reply_to: str = ""
+
+
+@dataclass(frozen=True)
+class ChoicePrompt:
+    """A question with options: buttons on Discord, reactions on Matrix, numbers everywhere."""
+
+    to: Destination
+    text: str
+    options: tuple[Option, ...]
+    reply_to: str = ""
+
+
+@dataclass(frozen=True)
+class FileMessage:
+    """A file (JSON export, chart image, calendar file) with a caption."""
+
+    to: Destination
+    filename: str
+    content: bytes
+    mime_type: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class OpenPrivateSpace:
+    """Open a private space (Matrix room, Discord thread) for these members.
+
+    The adapter posts ``intro`` there and returns the space id.
+    """
+
+    platform: str
+    members: tuple[str, ...]
+    title: str
+    intro: str
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class CreateVideoPlace:
+    """Make a video place (voice channel, call link) and return its URL or id."""
+
+    platform: str
+    kind: str
+    name: str
+    starts_at_iso: str = ""
+    minutes: int = 60
+    reference: str = ""
+
+
+Outgoing = TextMessage | ChoicePrompt | FileMessage | OpenPrivateSpace | CreateVideoPlace
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What an adapter reports after sending: ok, or a failure that may be retried later."""
+
+    ok: bool
+    value: str = ""
+    retry: bool = True
+    reason: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def destination_platform(to: Destination) -> str:
+    """The platform a destination lives on."""
+    return to.platform
+
+
+def outgoing_platform(message: Outgoing) -> str:
+    """The platform an outgoing message must be sent on."""
+    if isinstance(message, OpenPrivateSpace | CreateVideoPlace):
+        return message.platform
+    return message.to.platform

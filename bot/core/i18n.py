@@ -1,0 +1,89 @@
+"""Translations from gettext catalogs (``bot/locales/<lang>/*.po``).
+
+Message ids are stable symbolic keys (``checkin.saved``); every language,
+English included, has a catalog entry. Catalogs are read with Babel at start,
+so there is no compile step; each feature keeps its own ``.po`` file.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+BABEL_LOCALES = {"da": "da_DK", "nb": "nb_NO", "en": "en_GB"}
+
+
+def load_catalogs(directory: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
+    """Read every ``<lang>/*.po`` into ``{lang: {msgid: msgstr}}`` (empty strings skipped)."""
+    catalogs: dict[str, dict[str, str]] = {}
+    for lang_dir in sorted(p for p in directory.iterdir() if p.is_dir()):
+        messages: dict[str, str] = {}
+        for po_file in sorted(lang_dir.glob("*.po")):
+            with po_file.open("rb") as handle:
+                catalog = read_po(handle, locale=lang_dir.name)
+            for message in catalog:
+                if message.id and isinstance(message.id, str) and message.string:
+                    messages[message.id] = str(message.string)
+        catalogs[lang_dir.name] = messages
+    return catalogs
+
+
+class _SafeDict(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Looks up messages by key and language, falling back to the default language."""
+
+    catalogs: Mapping[str, Mapping[str, str]]
+    default_language: str = "da"
+
+    def has(self, key: str, lang: str) -> bool:
+        return key in self.catalogs.get(lang, {})
+
+    def text(self, lang: str, key: str, /, **values: object) -> str:
+        """The message ``key`` in ``lang`` with ``{placeholders}`` filled in."""
+        template = (
+            self.catalogs.get(lang, {}).get(key)
+            or self.catalogs.get(self.default_language, {}).get(key)
+            or self.catalogs.get("en", {}).get(key)
+            or key
+        )
+        return string.Formatter().vformat(template, (), _SafeDict(values))
+
+    def keys(self, lang: str) -> set[str]:
+        return set(self.catalogs.get(lang, {}))
+
+    def all_variants(self, key: str) -> list[str]:
+        """The message in every language (used to accept any language's word)."""
+        return [msgs[key] for msgs in self.catalogs.values() if key in msgs]
+
+
+def format_local(when: datetime, zone: str, lang: str, pattern: str = "full") -> str:
+    """A UTC datetime written out in the user's zone and language.
+
+    ``full`` gives e.g. "torsdag 3. december kl. 18:00".
+    """
+    local = when.astimezone(ZoneInfo(zone))
+    locale = BABEL_LOCALES.get(lang, "en_GB")
+    if pattern == "full":
+        day = format_datetime(local, "EEEE d. MMMM", locale=locale)
+        if lang == "en":
+            day = format_datetime(local, "EEEE d MMMM", locale=locale)
+            return f"{day} at {local:%H:%M}"
+        return f"{day} kl. {local:%H:%M}"
+    if pattern == "short":
+        return format_datetime(local, "d/M HH:mm" if lang != "en" else "d MMM HH:mm", locale=locale)
+    if pattern == "date":
+        return format_datetime(local, "EEE d. MMM" if lang != "en" else "EEE d MMM", locale=locale)
+    return format_datetime(local, pattern, locale=locale)

@@ -1,0 +1,320 @@
+"""The persisted outbox: everything that must reach people later.
+
+Rows are written in the same transaction as the change that caused them,
+claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), sent, and
+marked sent, so a crash neither loses nor doubles a message. A row whose
+claim lease ran out (its process died mid-send) is claimed again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.core.codec import decode, encode
+from bot.core.events import Outgoing, SendResult, outgoing_platform
+from bot.db.models import OutboxItem
+from bot.db.uow import UnitOfWorkFactory
+
+log = logging.getLogger("samvaer.outbox")
+
+PENDING = "pending"
+CLAIMED = "claimed"
+SENT = "sent"
+FAILED = "failed"
+MISSED = "missed"
+CANCELLED = "cancelled"
+MAX_ATTEMPTS = 5
+
+
+async def enqueue(
+    session: AsyncSession,
+    message: Outgoing,
+    *,
+    due_at: datetime,
+    now: datetime,
+    kind: str,
+    person_id: int | None = None,
+    dedupe_key: str | None = None,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Add a message to the outbox; with a dedupe key, at most once ever.
+
+    Returns False when a row with the same dedupe key already exists.
+    """
+    values = {
+        "dedupe_key": dedupe_key,
+        "person_id": person_id,
+        "kind": kind,
+        "platform": outgoing_platform(message),
+        "payload": encode(message),
+        "due_at": due_at,
+        "expires_at": expires_at,
+        "status": PENDING,
+        "attempts": 0,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    if dedupe_key is None:
+        session.add(OutboxItem(**values))
+        return True
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_fn(OutboxItem).values(**values).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def enqueue_many(
+    session: AsyncSession, rows: Sequence[dict[str, object]], *, now: datetime
+) -> int:
+    """Bulk enqueue (fan-outs): rows hold ``message``, ``due_at``, ``kind``, and optionally
+    ``person_id``, ``dedupe_key``, ``expires_at``. Duplicates by dedupe key are skipped."""
+    if not rows:
+        return 0
+    values = []
+    for row in rows:
+        message = row["message"]
+        values.append(
+            {
+                "dedupe_key": row.get("dedupe_key"),
+                "person_id": row.get("person_id"),
+                "kind": row["kind"],
+                "platform": outgoing_platform(message),  # type: ignore[arg-type]
+                "payload": encode(message),  # type: ignore[arg-type]
+                "due_at": row["due_at"],
+                "expires_at": row.get("expires_at"),
+                "status": PENDING,
+                "attempts": 0,
+                "created_at": now,
+            }
+        )
+    dialect = session.get_bind().dialect.name
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    total = 0
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        statement = insert_fn(OutboxItem).values(chunk).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+        result = await session.execute(statement)
+        total += int(getattr(result, "rowcount", 0) or 0)
+    return total
+
+
+async def cancel_pending(session: AsyncSession, key_prefix: str) -> int:
+    """Cancel pending rows whose dedupe key starts with ``key_prefix``."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.status == PENDING, OutboxItem.dedupe_key.startswith(key_prefix))
+        .values(status=CANCELLED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the next pending row is due."""
+    result = await session.execute(
+        select(func.min(OutboxItem.due_at)).where(OutboxItem.status == PENDING)
+    )
+    value = result.scalar_one_or_none()
+    if value is None:
+        return None
+    from bot.core.clock import as_utc
+
+    return as_utc(value)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    message: Outgoing
+    attempts: int
+
+
+Sender = Callable[[Outgoing], Awaitable[SendResult]]
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    missed: int = 0
+    retried: int = 0
+
+
+class OutboxDeliverer:
+    """Claims due rows, hands them to the adapters and marks them."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        grace: timedelta,
+        lease: timedelta,
+        batch_size: int,
+        platforms: Callable[[], set[str]],
+        worker_id: str | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._grace = grace
+        self._lease = lease
+        self._batch = batch_size
+        self._platforms = platforms
+        self.worker_id = worker_id or uuid.uuid4().hex[:12]
+
+    async def mark_missed(self) -> int:
+        """Rows older than the grace period are not sent late in a burst; they are counted."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            result = await uow.session.execute(
+                update(OutboxItem)
+                .where(
+                    OutboxItem.status == PENDING,
+                    or_(
+                        OutboxItem.due_at < now - self._grace,
+                        and_(OutboxItem.expires_at.is_not(None), OutboxItem.expires_at < now),
+                    ),
+                )
+                .values(status=MISSED)
+            )
+            await uow.commit()
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            log.info("outbox.missed count=%d", count)
+        return count
+
+    async def claim(self) -> list[Claimed]:
+        """Claim up to one batch of due rows for this worker."""
+        now = self._clock.now()
+        platforms = self._platforms()
+        async with self._uow() as uow:
+            session = uow.session
+            due = or_(
+                and_(OutboxItem.status == PENDING, OutboxItem.due_at <= now),
+                and_(OutboxItem.status == CLAIMED, OutboxItem.claimed_until < now),
+            )
+            query = (
+                select(OutboxItem)
+                .where(due, OutboxItem.platform.in_(platforms))
+                .order_by(OutboxItem.due_at, OutboxItem.id)
+                .limit(self._batch)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list((await session.execute(query)).scalars())
+            if not rows:
+                return []
+            ids = [row.id for row in rows]
+            # The status guard makes the claim safe on SQLite too (one writer at a time).
+            result = await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(ids), due)
+                .values(
+                    status=CLAIMED,
+                    claimed_by=self.worker_id,
+                    claimed_until=now + self._lease,
+                    attempts=OutboxItem.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            claimed_ids = set(ids)
+            if int(getattr(result, "rowcount", len(ids)) or 0) != len(ids):
+                mine = await session.execute(
+                    select(OutboxItem.id).where(
+                        OutboxItem.id.in_(ids), OutboxItem.claimed_by == self.worker_id
+                    )
+                )
+                claimed_ids = set(mine.scalars())
+            await uow.commit()
+            return [
+                Claimed(row.id, decode(row.payload), row.attempts + 1)
+                for row in rows
+                if row.id in claimed_ids
+            ]
+
+    async def _mark(self, outcomes: list[tuple[Claimed, SendResult]]) -> DeliveryReport:
+        report = DeliveryReport()
+        now = self._clock.now()
+        async with self._uow() as uow:
+            session = uow.session
+            sent_ids = [c.id for c, r in outcomes if r.ok]
+            if sent_ids:
+                await session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id.in_(sent_ids), OutboxItem.claimed_by == self.worker_id)
+                    .values(status=SENT, sent_at=now, claimed_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+                report.sent = len(sent_ids)
+            for claimed, outcome in outcomes:
+                if outcome.ok:
+                    if outcome.value:
+                        await session.execute(
+                            update(OutboxItem)
+                            .where(OutboxItem.id == claimed.id)
+                            .values(result=outcome.value)
+                        )
+                    continue
+                give_up = not outcome.retry or claimed.attempts >= MAX_ATTEMPTS
+                backoff = timedelta(seconds=30 * 2 ** min(claimed.attempts, 6))
+                await session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id == claimed.id, OutboxItem.claimed_by == self.worker_id)
+                    .values(
+                        status=FAILED if give_up else PENDING,
+                        due_at=OutboxItem.due_at if give_up else now + backoff,
+                        claimed_until=None,
+                        result=outcome.reason[:500],
+                    )
+                )
+                if give_up:
+                    report.failed += 1
+                else:
+                    report.retried += 1
+            await uow.commit()
+        return report
+
+    async def deliver_due(self, send: Sender) -> DeliveryReport:
+        """Send everything due now; returns what happened."""
+        total = DeliveryReport(missed=await self.mark_missed())
+        while True:
+            batch = await self.claim()
+            if not batch:
+                return total
+            outcomes = []
+            for claimed in batch:
+                try:
+                    outcome = await send(claimed.message)
+                except Exception as exc:  # an adapter failure must not lose the row
+                    log.warning("outbox.send_error id=%d error=%s", claimed.id, type(exc).__name__)
+                    outcome = SendResult(ok=False, reason=type(exc).__name__)
+                outcomes.append((claimed, outcome))
+            report = await self._mark(outcomes)
+            total.sent += report.sent
+            total.failed += report.failed
+            total.retried += report.retried
+            if len(batch) < self._batch:
+                return total
+
+
+async def purge_old(session: AsyncSession, before: datetime) -> int:
+    """Delete finished rows older than ``before`` (retention)."""
+    result = await session.execute(
+        delete(OutboxItem).where(
+            OutboxItem.status.in_([SENT, FAILED, MISSED, CANCELLED]), OutboxItem.created_at < before
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,94 @@
+"""Tokenising command lines and converting arguments from handler signatures."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+class ArgumentError(Exception):
+    """A user typed something a command can't accept; ``key`` names the catalog message."""
+
+    def __init__(self, key: str = "", **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+
+
+_TOKEN = re.compile(r'"([^"]*)"|“([^”]*)”|„([^“”]*)[“”]|(\S+)')
+
+
+def tokenize(line: str) -> list[Token]:
+    """Split on whitespace; "double quotes" group words. Unbalanced quotes are literal."""
+    tokens = []
+    for match in _TOKEN.finditer(line):
+        text = next(g for g in match.groups() if g is not None)
+        tokens.append(Token(text, match.start()))
+    return tokens
+
+
+@dataclass(frozen=True)
+class Rest:
+    """Marks a ``str`` parameter that takes the rest of the line verbatim."""
+
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class IntRange:
+    """An integer within bounds; ``error`` names the catalog message shown otherwise."""
+
+    low: int
+    high: int
+    error: str = "error.number_range"
+
+    def convert(self, token: str) -> int:
+        try:
+            value = int(token.strip().rstrip("."))
+        except ValueError:
+            raise ArgumentError(self.error, low=self.low, high=self.high) from None
+        if not self.low <= value <= self.high:
+            raise ArgumentError(self.error, low=self.low, high=self.high)
+        return value
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A word from a fixed set; each canonical value may have aliases in any language."""
+
+    choices: dict[str, tuple[str, ...]]
+    error: str = "error.one_of"
+
+    def convert(self, token: str) -> str:
+        word = token.casefold()
+        for canonical, aliases in self.choices.items():
+            if word == canonical or word in aliases:
+                return canonical
+        raise ArgumentError(self.error, choices=" | ".join(self.choices))
+
+
+ON_OFF = OneOf(
+    {
+        "on": ("til", "på", "ja", "yes", "tænd", "slå til"),
+        "off": ("fra", "av", "nej", "nei", "no", "sluk"),
+    }
+)
+
+
+def convert(converter: Any, token: str) -> Any:
+    """Apply a converter object or a plain type to one token."""
+    if hasattr(converter, "convert"):
+        return converter.convert(token)
+    if converter is int:
+        try:
+            return int(token)
+        except ValueError:
+            raise ArgumentError("error.not_a_number", value=token) from None
+    return token

@@ -1,0 +1,265 @@
+"""The one command registry: commands declared once, with typed arguments.
+
+A handler's signature is the command's grammar::
+
+    async def checkin(ctx: Context,
+                      mood: Annotated[int, IntRange(1, 5)] | None = None,
+                      note: Annotated[str, Rest()] = "") -> None
+
+Help and usage text come from the catalogs (``help.<name>``,
+``usage.<name>``), so every language gets them. Role checks happen here,
+from the role the adapter resolved, never from what the user typed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.core.events import Role
+from bot.core.parsing import ArgumentError, Rest, Token, convert
+
+Handler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One typed argument of a command."""
+
+    name: str
+    converter: Any
+    required: bool
+    default: Any
+    rest: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command the bot understands, in all languages and on all platforms."""
+
+    name: str  # canonical, words separated by spaces: "checkin schedule"
+    handler: Handler
+    params: tuple[Param, ...]
+    role: Role = Role.PARTICIPANT
+    private: bool = False
+    aliases: tuple[str, ...] = ()
+    needs_db: bool = True
+
+    @property
+    def key(self) -> str:
+        """The catalog key stem: ``checkin_schedule``."""
+        return self.name.replace(" ", "_")
+
+    def parse(self, tokens: list[Token], line: str) -> list[Any]:
+        """Convert the tokens after the command name into handler arguments."""
+        values: list[Any] = []
+        index = 0
+        for param in self.params:
+            if param.rest:
+                text = line[tokens[index].start :].strip() if index < len(tokens) else ""
+                if len(text) >= 2 and text[0] == text[-1] == '"':
+                    text = text[1:-1]
+                if not text and param.required:
+                    raise ArgumentError()
+                limit = param.converter.max_length if isinstance(param.converter, Rest) else None
+                if limit is not None and len(text) > limit:
+                    raise ArgumentError("error.too_long", limit=limit)
+                values.append(text if text else param.default)
+                index = len(tokens)
+                continue
+            if index >= len(tokens):
+                if param.required:
+                    raise ArgumentError()
+                values.append(param.default)
+                continue
+            values.append(convert(param.converter, tokens[index].text))
+            index += 1
+        if index < len(tokens):
+            raise ArgumentError()
+        return values
+
+
+@dataclass(frozen=True)
+class DialogSpec:
+    """A multi-step conversation: ``handler(ctx, step, data, text)``."""
+
+    name: str
+    handler: Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Timed work: ``run(job)`` does what is due and returns when it should run next."""
+
+    name: str
+    run: Callable[..., Awaitable[datetime | None]]
+
+
+@dataclass
+class CommandRegistry:
+    """All commands, dialogs and timed jobs, with their aliases."""
+
+    commands: dict[str, Command] = field(default_factory=dict)
+    group_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dialogs: dict[str, DialogSpec] = field(default_factory=dict)
+    periodic: dict[str, Periodic] = field(default_factory=dict)
+    data_providers: list[Any] = field(default_factory=list)
+
+    def group(self, name: str, aliases: Iterable[str] = ()) -> None:
+        """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
+        self.group_aliases[name] = tuple(aliases)
+
+    def command(
+        self,
+        name: str,
+        *,
+        role: Role = Role.PARTICIPANT,
+        private: bool = False,
+        aliases: Iterable[str] = (),
+        needs_db: bool = True,
+    ) -> Callable[[Handler], Handler]:
+        """Decorator: register ``handler`` as the command ``name``."""
+
+        def decorate(handler: Handler) -> Handler:
+            if name in self.commands:
+                raise ValueError(f"command {name!r} registered twice")
+            self.commands[name] = Command(
+                name=name,
+                handler=handler,
+                params=params_of(handler),
+                role=role,
+                private=private,
+                aliases=tuple(aliases),
+                needs_db=needs_db,
+            )
+            return handler
+
+        return decorate
+
+    def dialog(self, name: str) -> Callable[[Handler], Handler]:
+        """Decorator: register a dialog handler."""
+
+        def decorate(handler: Handler) -> Handler:
+            self.dialogs[name] = DialogSpec(name, handler)
+            return handler
+
+        return decorate
+
+    def every(self, name: str) -> Callable[[Callable[..., Awaitable[datetime | None]]], Any]:
+        """Decorator: register timed work."""
+
+        def decorate(run: Callable[..., Awaitable[datetime | None]]) -> Any:
+            self.periodic[name] = Periodic(name, run)
+            return run
+
+        return decorate
+
+    def personal_data(self, provider: Any) -> None:
+        """Register an object with ``export(session, person_id)`` and ``erase(...)``."""
+        self.data_providers.append(provider)
+
+    def merge(self, other: CommandRegistry) -> None:
+        """Take everything from a staged registry (used so a failing setup adds nothing)."""
+        clash = set(self.commands) & set(other.commands)
+        if clash:
+            raise ValueError(f"commands registered twice: {sorted(clash)}")
+        self.commands.update(other.commands)
+        self.group_aliases.update(other.group_aliases)
+        self.dialogs.update(other.dialogs)
+        self.periodic.update(other.periodic)
+        self.data_providers.extend(other.data_providers)
+
+    # ---------------------------------------------------------------- lookup
+
+    def _words(self) -> dict[str, str]:
+        """Every first word a user may type, mapped to its canonical group/command."""
+        words: dict[str, str] = {}
+        for name, command in self.commands.items():
+            head = name.split(" ")[0]
+            words[head] = head
+            if " " not in name:
+                for alias in command.aliases:
+                    words[alias] = head
+        for group, aliases in self.group_aliases.items():
+            words[group] = group
+            for alias in aliases:
+                words[alias] = group
+        return words
+
+    def resolve(self, tokens: list[Token]) -> tuple[Command | None, int, str]:
+        """Find the command the tokens name.
+
+        Returns (command, tokens used, canonical head). With an unknown
+        subcommand the command is None and the head names the group.
+        """
+        if not tokens:
+            return None, 0, ""
+        head = self._words().get(tokens[0].text.casefold())
+        if head is None:
+            return None, 0, ""
+        if len(tokens) > 1:
+            sub = tokens[1].text.casefold()
+            for name, command in self.commands.items():
+                parts = name.split(" ")
+                if len(parts) == 2 and parts[0] == head and (
+                    parts[1] == sub or sub in command.aliases
+                ):
+                    return command, 2, head
+        command = self.commands.get(head)
+        if command is not None:
+            return command, 1, head
+        return None, 1, head
+
+    def subcommands(self, head: str) -> list[Command]:
+        return [c for n, c in self.commands.items() if n.split(" ")[0] == head]
+
+    def heads(self) -> list[str]:
+        return sorted({name.split(" ")[0] for name in self.commands})
+
+    def all_words(self) -> list[str]:
+        return sorted(self._words())
+
+    def canonical(self, word: str) -> str | None:
+        return self._words().get(word.casefold())
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(converter, optional) from an annotation like ``Annotated[int, IntRange(1, 5)] | None``."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        annotation = args[0]
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        return (extras[0] if extras else base), optional
+    return annotation, optional
+
+
+def params_of(handler: Handler) -> tuple[Param, ...]:
+    """The typed parameters of a handler after its ``ctx`` argument."""
+    hints = typing.get_type_hints(handler, include_extras=True)
+    signature = inspect.signature(handler)
+    params = []
+    for index, (name, parameter) in enumerate(signature.parameters.items()):
+        if index == 0:
+            continue
+        converter, optional = _unwrap(hints.get(name, str))
+        required = parameter.default is inspect.Parameter.empty and not optional
+        default = None if parameter.default is inspect.Parameter.empty else parameter.default
+        params.append(
+            Param(
+                name=name,
+                converter=converter,
+                required=required,
+                default=default,
+                rest=isinstance(converter, Rest),
+            )
+        )
+    return tuple(params)

@@ -1,0 +1,95 @@
+"""People and their platform accounts: lookup, creation, language, consents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.events import Direct, Sender
+from bot.db.models import Account, ConsentEvent, Person
+
+CONSENTS = ("checkins", "share", "buddies")
+
+_LOCALE_LANGUAGE = {"da": "da", "nb": "nb", "no": "nb", "nn": "nb", "en": "en"}
+
+
+def language_from_locale(locale: str | None) -> str | None:
+    """Map a platform locale ("da", "nb-NO", "en-GB") to one of our languages."""
+    if not locale:
+        return None
+    return _LOCALE_LANGUAGE.get(locale.split("-")[0].split("_")[0].casefold())
+
+
+async def person_for(session: AsyncSession, sender: Sender, now: datetime) -> Person:
+    """The person behind a platform account, created on first contact."""
+    row = await session.execute(
+        select(Person, Account)
+        .join(Account, Account.person_id == Person.id)
+        .where(Account.platform == sender.platform, Account.external_id == sender.user_id)
+    )
+    found = row.first()
+    if found is not None:
+        person, account = found
+        if sender.display_name and account.display_name != sender.display_name:
+            account.display_name = sender.display_name
+        return person
+    person = Person(created_at=now, language=None)
+    session.add(person)
+    await session.flush()
+    session.add(
+        Account(
+            person_id=person.id,
+            platform=sender.platform,
+            external_id=sender.user_id,
+            display_name=sender.display_name,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return person
+
+
+async def accounts_of(session: AsyncSession, person_id: int) -> list[Account]:
+    result = await session.execute(
+        select(Account).where(Account.person_id == person_id).order_by(Account.id)
+    )
+    return list(result.scalars())
+
+
+async def direct_to(session: AsyncSession, person_id: int, prefer: str | None = None) -> Direct:
+    """Where to write to a person privately: their account on ``prefer``, else the first."""
+    accounts = await accounts_of(session, person_id)
+    if not accounts:
+        raise LookupError(f"person {person_id} has no account")
+    for account in accounts:
+        if account.platform == prefer:
+            return Direct(account.platform, account.external_id)
+    return Direct(accounts[0].platform, accounts[0].external_id)
+
+
+async def display_name(session: AsyncSession, person_id: int) -> str:
+    accounts = await accounts_of(session, person_id)
+    for account in accounts:
+        if account.display_name:
+            return account.display_name
+    return accounts[0].external_id if accounts else "?"
+
+
+async def set_consent(
+    session: AsyncSession, person: Person, consent: str, given: bool, now: datetime
+) -> bool:
+    """Record a consent change in the person and the consent log; False if unchanged."""
+    if consent not in CONSENTS:
+        raise ValueError(f"unknown consent {consent}")
+    attribute = f"consent_{consent}"
+    if getattr(person, attribute) == given:
+        return False
+    setattr(person, attribute, given)
+    session.add(ConsentEvent(person_id=person.id, consent=consent, given=given, at=now))
+    return True
+
+
+def language_of(person: Person, sender_locale: str | None, default: str) -> str:
+    return person.language or language_from_locale(sender_locale) or default
