@@ -45,6 +45,10 @@ class App:
             await self.send(message)
         return answers
 
+    async def on_event(self, event: Incoming) -> None:
+        """What adapters call for each event."""
+        await self.handle(event)
+
     async def send(self, message: Outgoing) -> SendResult:
         adapter = self.adapters.get(outgoing_platform(message))
         if adapter is None:
@@ -114,7 +118,7 @@ async def run_forever(app: App) -> None:
     try:
         await wake()
         tasks = [
-            asyncio.create_task(adapter.start(app.handle), name=f"adapter-{name}")
+            asyncio.create_task(adapter.start(app.on_event), name=f"adapter-{name}")
             for name, adapter in app.adapters.items()
         ]
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

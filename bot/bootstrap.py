@@ -25,30 +25,29 @@ log = logging.getLogger("samvaer.bootstrap")
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.core",
     "bot.commands.privacy",
-    "bot.commands.checkins",
-    "bot.commands.buddies",
-    "bot.commands.meals",
-    "bot.commands.admin",
 )
 
 
-def build_registry(modules: Iterable[str] = COMMAND_MODULES) -> CommandRegistry:
+def build_registry(
+    modules: Iterable[str] = COMMAND_MODULES, *, strict: bool = False
+) -> CommandRegistry:
     """Import each command module and run its ``setup(registry)``.
 
     Each setup runs on a staged registry that is merged only when it succeeds,
-    so a failing module leaves nothing half-registered.
+    so a failing module leaves nothing half-registered: the bot runs without
+    that feature and logs why (``strict`` raises instead).
     """
     registry = CommandRegistry()
     for name in modules:
         try:
             module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        staged = CommandRegistry()
-        module.setup(staged)
-        registry.merge(staged)
+            staged = CommandRegistry()
+            module.setup(staged)
+            registry.merge(staged)
+        except Exception:
+            if strict:
+                raise
+            log.exception("commands.setup_failed module=%s", name)
     return registry
 
 

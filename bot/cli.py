@@ -77,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run the bot")
     run.add_argument("--config", help="path to config.toml")
-    run.add_argument(
-        "--adapter", choices=["console", "matrix", "discord", "all"], default="all"
-    )
+    run.add_argument("--adapter", choices=["console", "matrix", "discord", "all"], default="all")
     run.add_argument("--log-level", default=os.environ.get("SAMVAER_LOG_LEVEL", "WARNING"))
     sub.add_parser("init", help="write config.toml from the example")
     check = sub.add_parser("check-config", help="validate a config file")

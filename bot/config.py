@@ -44,7 +44,7 @@ def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a duration like \"15m\" or \"24h\"")
+        raise ValueError(f'{value!r} is not a duration like "15m" or "24h"')
     return parse_duration(value)
 
 
@@ -54,7 +54,7 @@ _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 def _hhmm(value: Any) -> str:
     if not isinstance(value, str) or not _HHMM.match(value):
-        raise ValueError(f"{value!r} is not a time like \"10:00\"")
+        raise ValueError(f'{value!r} is not a time like "10:00"')
     return value
 
 
@@ -125,7 +125,7 @@ class MatrixConfig(Section):
 
 
 class DiscordConfig(Section):
-    token_env: str = "SAMVAER_DISCORD_TOKEN"
+    token_env: str = "SAMVAER_DISCORD_TOKEN"  # noqa: S105 - a variable name, not a secret
     guild_ids: tuple[int, ...] = ()
     prefix: str = "!"
     buddy_channel_id: int = 0
@@ -201,16 +201,35 @@ def _default_lines() -> dict[str, tuple[CrisisLine, ...]]:
 def _default_phrases() -> dict[str, tuple[str, ...]]:
     return {
         "da": (
-            "selvmord", "tage mit liv", "tage mit eget liv", "ville ønske jeg var død",
-            "vil ikke leve", "orker ikke at leve", "skade mig selv", "gøre en ende på det",
+            "selvmord",
+            "tage mit liv",
+            "tage mit eget liv",
+            "ville ønske jeg var død",
+            "vil ikke leve",
+            "orker ikke at leve",
+            "skade mig selv",
+            "gøre en ende på det",
         ),
         "nb": (
-            "selvmord", "ta livet mitt", "ta mitt eget liv", "skulle ønske jeg var død",
-            "vil ikke leve", "orker ikke å leve", "skade meg selv", "gjøre slutt på det",
+            "selvmord",
+            "ta livet mitt",
+            "ta mitt eget liv",
+            "skulle ønske jeg var død",
+            "vil ikke leve",
+            "orker ikke å leve",
+            "skade meg selv",
+            "gjøre slutt på det",
         ),
         "en": (
-            "suicide", "kill myself", "end my life", "wish i was dead", "wish i were dead",
-            "don't want to live", "dont want to live", "hurt myself", "self harm",
+            "suicide",
+            "kill myself",
+            "end my life",
+            "wish i was dead",
+            "wish i were dead",
+            "don't want to live",
+            "dont want to live",
+            "hurt myself",
+            "self harm",
         ),
     }
 

@@ -12,7 +12,7 @@ SECRET_HINTS = ("token", "password", "secret")
 class LineFormatter(logging.Formatter):
     """``2026-11-22T18:00:00Z INFO samvaer.outbox outbox.missed count=3``."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = self.formatTime(record, "%Y-%m-%dT%H:%M:%SZ")

@@ -29,8 +29,8 @@ from bot.core.events import (
     Outgoing,
     Role,
     Room,
-    SendResult,
     Sender,
+    SendResult,
     TextMessage,
 )
 
@@ -127,8 +127,8 @@ class ConsoleAdapter:
             self._print(f"console: you are {self.user} ({self.role_of(self.user).name.lower()})")
         elif verb == "who":
             where = f"room #{self.room}" if self.room else "a private chat with the bot"
-            role = self.role_of(self.user).name.lower()
-            self._print(f"console: you are {self.user} ({role}) in {where}")
+            role_name = self.role_of(self.user).name.lower()
+            self._print(f"console: you are {self.user} ({role_name}) in {where}")
         elif verb == "room" and args:
             self.room = args[0].lstrip("#")
             self._print(f"console: now in room #{self.room}")
@@ -202,6 +202,7 @@ class ConsoleAdapter:
     @_send.register
     def _(self, message: FileMessage) -> SendResult:
         owner = message.to.user_id if isinstance(message.to, Direct) else message.to.room_id
+        owner = owner.removeprefix("dm:")
         folder = self.export_dir / owner.replace(":", "_").replace("/", "_")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / Path(message.filename).name

@@ -100,4 +100,3 @@ def setup(registry: CommandRegistry) -> None:
     @registry.command("whoami", aliases=("hvem",))
     async def whoami(ctx: Context) -> None:
         ctx.say("whoami", name=ctx.sender.display_name, role=ctx.t(ROLE_KEYS[ctx.role]))
-

@@ -56,5 +56,7 @@ def setup(registry: CommandRegistry) -> None:
         if text.casefold().strip(" .!") not in YES_WORDS:
             ctx.say("forget.kept")
             return
-        await erase_person(ctx.session, ctx.person.id, ctx.services.registry.data_providers, ctx.now)
+        await erase_person(
+            ctx.session, ctx.person.id, ctx.services.registry.data_providers, ctx.now
+        )
         ctx.say("forget.done")

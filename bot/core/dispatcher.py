@@ -11,6 +11,7 @@ import asyncio
 import difflib
 import logging
 import weakref
+
 from sqlalchemy import delete
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -90,9 +91,7 @@ class Dispatcher:
     # ------------------------------------------------------------ helpers
 
     def _fallback_language(self, event: MessageIn | ChoiceIn) -> str:
-        return (
-            language_from_locale(event.sender.locale) or self.services.config.community.language
-        )
+        return language_from_locale(event.sender.locale) or self.services.config.community.language
 
     def _plain(self, event: MessageIn | ChoiceIn, key: str) -> Outgoing:
         lang = self._fallback_language(event)
@@ -255,9 +254,7 @@ class Dispatcher:
         return f"{ctx.prefix}{ctx.t('usage.' + command.key)}"
 
     def _group_usage(self, ctx: Context, head: str) -> None:
-        commands = [
-            c for c in self.services.registry.subcommands(head) if ctx.role >= c.role
-        ]
+        commands = [c for c in self.services.registry.subcommands(head) if ctx.role >= c.role]
         lines = [self.usage(ctx, c) for c in commands]
         ctx.reply(ctx.t("reply.group_usage", command=head) + "\n" + "\n".join(lines))
 

@@ -68,8 +68,8 @@ async def enqueue(
         session.add(OutboxItem(**values))
         return True
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert_fn(OutboxItem).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]
+    statement = (
+        insert_fn(OutboxItem).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
@@ -104,8 +104,10 @@ async def enqueue_many(
     total = 0
     for start in range(0, len(values), 500):
         chunk = values[start : start + 500]
-        statement = insert_fn(OutboxItem).values(chunk).on_conflict_do_nothing(
-            index_elements=["dedupe_key"]
+        statement = (
+            insert_fn(OutboxItem)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
         result = await session.execute(statement)
         total += int(getattr(result, "rowcount", 0) or 0)

@@ -206,13 +206,15 @@ class CommandRegistry:
             sub = tokens[1].text.casefold()
             for name, command in self.commands.items():
                 parts = name.split(" ")
-                if len(parts) == 2 and parts[0] == head and (
-                    parts[1] == sub or sub in command.aliases
+                if (
+                    len(parts) == 2
+                    and parts[0] == head
+                    and (parts[1] == sub or sub in command.aliases)
                 ):
                     return command, 2, head
-        command = self.commands.get(head)
-        if command is not None:
-            return command, 1, head
+        whole = self.commands.get(head)
+        if whole is not None:
+            return whole, 1, head
         return None, 1, head
 
     def subcommands(self, head: str) -> list[Command]:

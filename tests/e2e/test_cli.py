@@ -1,0 +1,68 @@
+"""The installed command line, run as a user would."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _samvaer(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(cwd)},
+    )
+
+
+def test_console_session_in_danish_then_english(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "!hjælp",
+            "!sprog en",
+            "!help",
+            ":as vol volunteer",
+            ":who",
+            ":as alice",
+            "!mydata",
+            "!forget",
+            "1",
+        ]
+    )
+    result = _samvaer("run", cwd=tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Det her kan jeg" in out
+    assert "I'll write to you in English" in out
+    assert "you are vol (volunteer)" in out
+    assert "samvaer-mydata-" in out
+    exported = list((tmp_path / "exports" / "alice").glob("*.json"))
+    assert exported
+    assert "Alt om dig er slettet" in out
+    assert (tmp_path / "samvaer.db").exists()
+
+
+def test_check_config_reports_key_paths(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[meals]\nreminders_before = ["24h", "15x"]\n[comunity]\n', encoding="utf-8")
+    result = _samvaer("check-config", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    assert 'meals.reminders_before[1]: "15x" is not a duration like "15m" or "24h"' in result.stdout
+    assert 'did you mean "community"' in result.stdout
+    result = _samvaer("run", "--config", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "meals.reminders_before[1]" in result.stderr
+
+
+def test_init_writes_a_valid_config(tmp_path: Path) -> None:
+    result = _samvaer("init", cwd=tmp_path)
+    assert result.returncode == 0
+    assert (tmp_path / "config.toml").exists()
+    assert _samvaer("check-config", cwd=tmp_path).returncode == 0
+    assert _samvaer("db", "upgrade", cwd=tmp_path).returncode == 0

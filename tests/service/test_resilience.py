@@ -1,0 +1,81 @@
+"""Nothing a user types crashes the bot; a missing database still gets a kind answer."""
+
+import asyncio
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.adapters.recording import RecordingAdapter
+from bot.bootstrap import bootstrap
+from bot.config import parse_config
+from bot.core.clock import FakeClock
+from bot.db.engine import make_engine
+from tests.conftest import START
+from tests.helpers import Chat, text_of
+
+
+async def _chat(url: str, migrate: bool) -> Chat:
+    config = parse_config({"community": {"language": "en"}})
+    clock = FakeClock(START)
+    adapter = RecordingAdapter("test")
+    app = await bootstrap(
+        config, clock=clock, engine=make_engine(url), adapters=[adapter], migrate=migrate
+    )
+    return Chat(app, adapter, clock)
+
+
+COMMANDS = st.sampled_from(
+    [
+        "",
+        "!",
+        "!help",
+        "!checkin",
+        "!buddy",
+        "!meal",
+        "!admin",
+        "!forget",
+        "!language",
+        "!consent",
+        "!start",
+        "!mydata",
+        "!privacy",
+        "cancel",
+        "yes",
+        "1",
+        "!meal schedule",
+    ]
+)
+
+
+def test_random_text_always_gets_an_answer_and_never_raises(tmp_path: Path) -> None:
+    runner = asyncio.Runner()
+    chat = runner.run(_chat(f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}", migrate=True))
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(head=COMMANDS, tail=st.text(max_size=80), user=st.sampled_from(["a", "b"]))
+    def one_message(head: str, tail: str, user: str) -> None:
+        answers = runner.run(chat.say(user, f"{head} {tail}".strip() or tail))
+        assert answers, f"no answer to {head!r} {tail!r}"
+        assert all(text_of(a) or a for a in answers)
+        assert not any("went wrong" in text_of(a) for a in answers), answers
+
+    try:
+        one_message()
+    finally:
+        runner.run(chat.app.close())
+        runner.close()
+
+
+async def test_database_down_gets_try_again_and_crisis_lines_still_work() -> None:
+    # Nothing listens on port 1: every connection is refused at once.
+    chat = await _chat("postgresql+asyncpg://postgres@127.0.0.1:1/none", migrate=False)
+    try:
+        answer = await chat.text("alice", "!help")
+        assert "try again in a moment" in answer
+        answers = await chat.say("alice", "I want to kill myself")
+        texts = [text_of(a) for a in answers]
+        assert "70 201 201" in texts[0]
+        assert "try again in a moment" in texts[1]
+    finally:
+        await chat.app.close()
