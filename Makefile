@@ -20,8 +20,8 @@ run: $(VENV)/.installed
 	$(BIN)/samvaer run $(ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench tools
+	$(BIN)/ruff format --check bot tests bench tools
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -6,14 +6,15 @@ import importlib
 import logging
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.base import Adapter
 from bot.app import App
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
-from bot.core.context import Services
+from bot.core.context import JobContext, Services
 from bot.core.dispatcher import Dispatcher
+from bot.core.events import Outgoing, SendResult
 from bot.core.i18n import Translator, load_catalogs
 from bot.core.outbox import OutboxDeliverer
 from bot.core.registry import CommandRegistry
@@ -25,6 +26,10 @@ log = logging.getLogger("samvaer.bootstrap")
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.core",
     "bot.commands.privacy",
+    "bot.commands.checkins",
+    "bot.commands.buddies",
+    "bot.commands.meals",
+    "bot.commands.admin",
 )
 
 
@@ -41,6 +46,12 @@ def build_registry(
     for name in modules:
         try:
             module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a feature not installed in this build
+                log.debug("commands.module_missing module=%s", name)
+                continue
+            raise
+        try:
             staged = CommandRegistry()
             module.setup(staged)
             registry.merge(staged)
@@ -79,6 +90,14 @@ async def bootstrap(
         config=config, clock=clock, translator=translator, registry=registry, prefixes=prefixes
     )
     app_adapters: dict[str, Adapter] = {}
+
+    async def on_delivered(
+        session: AsyncSession, kind: str, message: Outgoing, result: SendResult
+    ) -> None:
+        hook = registry.delivered_hooks.get(kind)
+        if hook is not None:
+            await hook(JobContext(services, session, clock.now()), message, result)
+
     deliverer = OutboxDeliverer(
         uow,
         clock,
@@ -86,6 +105,7 @@ async def bootstrap(
         lease=config.scheduling.claim_lease,
         batch_size=config.scheduling.batch_size,
         platforms=lambda: set(app_adapters),
+        on_delivered=on_delivered,
     )
     app = App(
         services=services,

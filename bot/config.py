@@ -247,12 +247,23 @@ class SchedulingConfig(Section):
     dialog_timeout: Duration = timedelta(hours=1)
 
 
+def _room_refs(value: Any) -> Any:
+    for ref in value if isinstance(value, list | tuple) else ():
+        platform, _, room_id = str(ref).partition(":")
+        if not platform or not room_id:
+            raise ValueError(f'"{ref}" is not a room like "matrix:!id:server" or "discord:123"')
+    return value
+
+
+RoomRefs = Annotated[tuple[str, ...], BeforeValidator(_room_refs)]
+
+
 class RoomsConfig(Section):
-    announcements: tuple[str, ...] = ()
-    meals: tuple[str, ...] = ()
-    volunteers: tuple[str, ...] = ()
-    organisers: tuple[str, ...] = ()
-    checkins: tuple[str, ...] = ()
+    announcements: RoomRefs = ()
+    meals: RoomRefs = ()
+    volunteers: RoomRefs = ()
+    organisers: RoomRefs = ()
+    checkins: RoomRefs = ()
 
 
 class Config(Section):

@@ -140,11 +140,13 @@ async def next_due(session: AsyncSession) -> datetime | None:
 @dataclass(frozen=True)
 class Claimed:
     id: int
+    kind: str
     message: Outgoing
     attempts: int
 
 
 Sender = Callable[[Outgoing], Awaitable[SendResult]]
+DeliveredHook = Callable[[AsyncSession, str, Outgoing, SendResult], Awaitable[None]]
 
 
 @dataclass
@@ -168,6 +170,7 @@ class OutboxDeliverer:
         batch_size: int,
         platforms: Callable[[], set[str]],
         worker_id: str | None = None,
+        on_delivered: DeliveredHook | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
@@ -176,6 +179,7 @@ class OutboxDeliverer:
         self._batch = batch_size
         self._platforms = platforms
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
+        self._on_delivered = on_delivered
 
     async def mark_missed(self) -> int:
         """Rows older than the grace period are not sent late in a burst; they are counted."""
@@ -242,7 +246,7 @@ class OutboxDeliverer:
                 claimed_ids = set(mine.scalars())
             await uow.commit()
             return [
-                Claimed(row.id, decode(row.payload), row.attempts + 1)
+                Claimed(row.id, row.kind, decode(row.payload), row.attempts + 1)
                 for row in rows
                 if row.id in claimed_ids
             ]
@@ -269,6 +273,8 @@ class OutboxDeliverer:
                             .where(OutboxItem.id == claimed.id)
                             .values(result=outcome.value)
                         )
+                    if self._on_delivered is not None:
+                        await self._on_delivered(session, claimed.kind, claimed.message, outcome)
                     continue
                 give_up = not outcome.retry or claimed.attempts >= MAX_ATTEMPTS
                 backoff = timedelta(seconds=30 * 2 ** min(claimed.attempts, 6))

@@ -109,6 +109,7 @@ class CommandRegistry:
     dialogs: dict[str, DialogSpec] = field(default_factory=dict)
     periodic: dict[str, Periodic] = field(default_factory=dict)
     data_providers: list[Any] = field(default_factory=list)
+    delivered_hooks: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
 
     def group(self, name: str, aliases: Iterable[str] = ()) -> None:
         """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
@@ -159,6 +160,17 @@ class CommandRegistry:
 
         return decorate
 
+    def on_delivered(self, kind: str) -> Callable[[Handler], Handler]:
+        """Decorator: ``hook(job, message, result)`` runs after an outbox row of ``kind``
+        was sent, in the same transaction that marks it sent (e.g. to store the id of
+        a private space or a video channel the adapter created)."""
+
+        def decorate(hook: Handler) -> Handler:
+            self.delivered_hooks[kind] = hook
+            return hook
+
+        return decorate
+
     def personal_data(self, provider: Any) -> None:
         """Register an object with ``export(session, person_id)`` and ``erase(...)``."""
         self.data_providers.append(provider)
@@ -172,6 +184,7 @@ class CommandRegistry:
         self.group_aliases.update(other.group_aliases)
         self.dialogs.update(other.dialogs)
         self.periodic.update(other.periodic)
+        self.delivered_hooks.update(other.delivered_hooks)
         self.data_providers.extend(other.data_providers)
 
     # ---------------------------------------------------------------- lookup

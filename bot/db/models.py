@@ -37,6 +37,10 @@ class Account(Base):
     platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[int] = mapped_column(
+        default=0
+    )  # last role the platform gave (bot.core.events.Role)
+    last_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
@@ -90,6 +94,18 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
     result: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class RoomBinding(Base):
+    """A room bound to a feature by an organiser's command (the config may add more)."""
+
+    __tablename__ = "room_bindings"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    feature: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bound_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    bound_at: Mapped[datetime]
 
 
 class JobLease(Base):

@@ -34,6 +34,9 @@ async def person_for(session: AsyncSession, sender: Sender, now: datetime) -> Pe
         person, account = found
         if sender.display_name and account.display_name != sender.display_name:
             account.display_name = sender.display_name
+        if account.role != int(sender.role):
+            account.role = int(sender.role)
+        account.last_seen_at = now
         return person
     person = Person(created_at=now, language=None)
     session.add(person)
@@ -44,6 +47,8 @@ async def person_for(session: AsyncSession, sender: Sender, now: datetime) -> Pe
             platform=sender.platform,
             external_id=sender.user_id,
             display_name=sender.display_name,
+            role=int(sender.role),
+            last_seen_at=now,
             created_at=now,
         )
     )

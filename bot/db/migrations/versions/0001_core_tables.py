@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 18:59:26.006182
+Create Date: 2026-11-22 19:03:48.967819
 """
 from alembic import op
 import sqlalchemy as sa
@@ -41,6 +41,8 @@ def upgrade() -> None:
     sa.Column('platform', sa.String(length=16), nullable=False),
     sa.Column('external_id', sa.String(length=255), nullable=False),
     sa.Column('display_name', sa.String(length=255), nullable=False),
+    sa.Column('role', sa.Integer(), nullable=False),
+    sa.Column('last_seen_at', bot.db.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', bot.db.base.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_accounts_person_id_people'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
@@ -100,9 +102,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_outbox_status_due', ['status', 'due_at'], unique=False)
 
+    op.create_table('room_bindings',
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('room_id', sa.String(length=255), nullable=False),
+    sa.Column('feature', sa.String(length=32), nullable=False),
+    sa.Column('bound_by', sa.Integer(), nullable=True),
+    sa.Column('bound_at', bot.db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['bound_by'], ['people.id'], name=op.f('fk_room_bindings_bound_by_people'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('platform', 'room_id', 'feature', name=op.f('pk_room_bindings'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('room_bindings')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_due')
         batch_op.drop_index(batch_op.f('ix_outbox_person_id'))
