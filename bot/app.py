@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,7 +13,7 @@ from bot.adapters.base import Adapter
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Incoming, Outgoing, SendResult, outgoing_platform
-from bot.core.outbox import DeliveryReport, OutboxDeliverer, next_due
+from bot.core.outbox import DeliveryReport, OutboxDeliverer, enqueue, next_due
 from bot.db.uow import UnitOfWorkFactory
 
 log = logging.getLogger("samvaer.app")
@@ -39,11 +39,34 @@ class App:
         self.adapters[adapter.platform] = adapter
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
-        """Dispatch one event and send its answers right away."""
+        """Dispatch one event and send its answers right away.
+
+        An answer the platform could not take now (closed DMs, a network
+        hiccup) goes into the outbox to be retried: nothing is lost silently.
+        """
         answers = await self.dispatcher.handle(event)
         for message in answers:
-            await self.send(message)
+            result = await self.send(message)
+            if not result.ok and result.retry:
+                await self._keep_for_later(message, result)
         return answers
+
+    async def _keep_for_later(self, message: Outgoing, result: SendResult) -> None:
+        now = self.services.clock.now()
+        log.info("send.deferred reason=%s", result.reason)
+        try:
+            async with self.uow() as uow:
+                await enqueue(
+                    uow.session,
+                    message,
+                    due_at=now + timedelta(minutes=1),
+                    now=now,
+                    kind="deferred_reply",
+                    expires_at=now + timedelta(days=7),
+                )
+                await uow.commit()
+        except Exception:
+            log.exception("send.defer_failed")
 
     async def on_event(self, event: Incoming) -> None:
         """What adapters call for each event."""

@@ -110,6 +110,7 @@ class CommandRegistry:
     periodic: dict[str, Periodic] = field(default_factory=dict)
     data_providers: list[Any] = field(default_factory=list)
     delivered_hooks: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
+    statistics: dict[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
 
     def group(self, name: str, aliases: Iterable[str] = ()) -> None:
         """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
@@ -171,6 +172,16 @@ class CommandRegistry:
 
         return decorate
 
+    def stats(self, capability: str) -> Callable[[Handler], Handler]:
+        """Decorator: ``async def aggregates(session, since, until) -> dict[str, list[dict]]``
+        gives a capability's anonymised tables (counts only) for statistics and exports."""
+
+        def decorate(provider: Handler) -> Handler:
+            self.statistics[capability] = provider
+            return provider
+
+        return decorate
+
     def personal_data(self, provider: Any) -> None:
         """Register an object with ``export(session, person_id)`` and ``erase(...)``."""
         self.data_providers.append(provider)
@@ -185,6 +196,7 @@ class CommandRegistry:
         self.dialogs.update(other.dialogs)
         self.periodic.update(other.periodic)
         self.delivered_hooks.update(other.delivered_hooks)
+        self.statistics.update(other.statistics)
         self.data_providers.extend(other.data_providers)
 
     # ---------------------------------------------------------------- lookup
