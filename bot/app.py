@@ -13,6 +13,7 @@ from bot.adapters.base import Adapter
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Incoming, Outgoing, SendResult, outgoing_platform
+from bot.core.jobs import next_job_due, release, try_acquire
 from bot.core.outbox import DeliveryReport, OutboxDeliverer, enqueue, next_due
 from bot.db.uow import UnitOfWorkFactory
 
@@ -29,7 +30,6 @@ class App:
     dispatcher: Dispatcher
     deliverer: OutboxDeliverer
     adapters: dict[str, Adapter] = field(default_factory=dict)
-    _job_next: dict[str, datetime | None] = field(default_factory=dict)
 
     @property
     def clock(self):  # type: ignore[no-untyped-def]
@@ -79,20 +79,26 @@ class App:
         return await adapter.send(message)
 
     async def run_jobs(self) -> None:
-        """Run every feature's timed work that is due now."""
+        """Run every feature's timed work that is due now, once across all processes."""
         now = self.services.clock.now()
+        holder = self.deliverer.worker_id
+        lease = self.services.config.scheduling.claim_lease
         for name, periodic in self.services.registry.periodic.items():
-            planned = self._job_next.get(name)
-            if planned is not None and planned > now:
+            async with self.uow() as uow:
+                acquired = await try_acquire(uow.session, name, holder, now, lease)
+                await uow.commit()
+            if not acquired:
                 continue
+            next_run: datetime | None = None
             try:
                 async with self.uow() as uow:
-                    job = JobContext(self.services, uow.session, now)
-                    self._job_next[name] = await periodic.run(job)
+                    next_run = await periodic.run(JobContext(self.services, uow.session, now))
                     await uow.commit()
             except Exception:
                 log.exception("job.failed name=%s", name)
-                self._job_next[name] = None
+            async with self.uow() as uow:
+                await release(uow.session, name, holder, now, next_run)
+                await uow.commit()
 
     async def deliver(self) -> DeliveryReport:
         return await self.deliverer.deliver_due(self.send)
@@ -106,7 +112,8 @@ class App:
         """When something is next due (timed work or the outbox)."""
         async with self.uow() as uow:
             due = await next_due(uow.session)
-        candidates = [d for d in [due, *self._job_next.values()] if d is not None]
+            job_due = await next_job_due(uow.session)
+        candidates = [d for d in (due, job_due) if d is not None]
         return min(candidates) if candidates else None
 
     async def close(self) -> None:

@@ -10,6 +10,8 @@ from bot.adapters.base import EventHandler
 from bot.core.events import (
     ChoicePrompt,
     CreateVideoPlace,
+    Destination,
+    Direct,
     FileMessage,
     OpenPrivateSpace,
     Outgoing,
@@ -18,8 +20,13 @@ from bot.core.events import (
 )
 
 
+def _destination_id(to: Destination) -> str:
+    return to.user_id if isinstance(to, Direct) else to.room_id
+
+
 class RecordingAdapter:
-    """Keeps every sent message in ``sent``; can be told to fail for some users."""
+    """Keeps every sent message in ``sent``; fails (retryably) for user or room ids
+    in ``unreachable``, as a platform does for closed DMs."""
 
     def __init__(self, platform: str = "test") -> None:
         self.platform = platform
@@ -43,15 +50,15 @@ class RecordingAdapter:
 
     @_send.register
     def _(self, message: TextMessage) -> SendResult:
-        return self._record(message, getattr(message.to, "user_id", ""))
+        return self._record(message, _destination_id(message.to))
 
     @_send.register
     def _(self, message: ChoicePrompt) -> SendResult:
-        return self._record(message, getattr(message.to, "user_id", ""))
+        return self._record(message, _destination_id(message.to))
 
     @_send.register
     def _(self, message: FileMessage) -> SendResult:
-        return self._record(message, getattr(message.to, "user_id", ""))
+        return self._record(message, _destination_id(message.to))
 
     @_send.register
     def _(self, message: OpenPrivateSpace) -> SendResult:
@@ -63,8 +70,8 @@ class RecordingAdapter:
         self.sent.append(message)
         return SendResult(ok=True, value=f"https://video.invalid/{message.name}")
 
-    def _record(self, message: Outgoing, user_id: str) -> SendResult:
-        if user_id and user_id in self.unreachable:
+    def _record(self, message: Outgoing, destination: str) -> SendResult:
+        if destination in self.unreachable:
             return SendResult(ok=False, retry=True, reason="unreachable")
         self.sent.append(message)
         return SendResult(ok=True)

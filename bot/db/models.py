@@ -117,3 +117,4 @@ class JobLease(Base):
     holder: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
     last_run_at: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None]

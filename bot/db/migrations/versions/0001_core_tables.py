@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('holder', sa.String(length=64), nullable=True),
     sa.Column('lease_until', bot.db.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_run_at', bot.db.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_run_at', bot.db.base.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_job_leases'))
     )
     op.create_table('people',
