@@ -49,6 +49,7 @@ async def _run(config: Config, adapter_choice: str) -> int:
     from bot.adapters.factory import make_adapters
     from bot.app import run_forever
     from bot.bootstrap import bootstrap
+    from bot.single_process import AlreadyRunning, lock_sqlite
 
     try:
         adapters = make_adapters(config, adapter_choice)
@@ -56,8 +57,17 @@ async def _run(config: Config, adapter_choice: str) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 1
-    app = await bootstrap(config, adapters=adapters)
-    await run_forever(app)
+    try:
+        lock = lock_sqlite(config.database.resolved_url())
+    except AlreadyRunning as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
+        app = await bootstrap(config, adapters=adapters)
+        await run_forever(app)
+    finally:
+        if lock is not None:
+            lock.close()
     return 0
 
 

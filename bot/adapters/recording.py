@@ -18,6 +18,7 @@ from bot.core.events import (
     SendResult,
     TextMessage,
 )
+from bot.core.outbox import DELIVERY_KEY
 
 
 def _destination_id(to: Destination) -> str:
@@ -32,6 +33,10 @@ class RecordingAdapter:
         self.platform = platform
         self.sent: list[Outgoing] = []
         self.unreachable: set[str] = set()
+        # Like a homeserver's transaction ids: a delivery re-sent with the same key is
+        # acknowledged but not shown twice.
+        self.delivery_keys: set[str] = set()
+        self.duplicates_suppressed = 0
         self._ids = itertools.count(1)
         self._stopped = asyncio.Event()
 
@@ -73,5 +78,11 @@ class RecordingAdapter:
     def _record(self, message: Outgoing, destination: str) -> SendResult:
         if destination in self.unreachable:
             return SendResult(ok=False, retry=True, reason="unreachable")
+        key = DELIVERY_KEY.get()
+        if key is not None:
+            if key in self.delivery_keys:
+                self.duplicates_suppressed += 1
+                return SendResult(ok=True)
+            self.delivery_keys.add(key)
         self.sent.append(message)
         return SendResult(ok=True)

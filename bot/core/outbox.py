@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +35,11 @@ FAILED = "failed"
 MISSED = "missed"
 CANCELLED = "cancelled"
 MAX_ATTEMPTS = 5
+
+#: The idempotency key of the delivery being sent ("samvaer-<row id>"). Adapters pass
+#: it to the platform (a Matrix transaction id, a Discord nonce) so a re-send after a
+#: crash between "sent" and "marked sent" is recognised by the platform, not doubled.
+DELIVERY_KEY: ContextVar[str | None] = ContextVar("samvaer_delivery_key", default=None)
 
 
 async def enqueue(
@@ -304,11 +310,14 @@ class OutboxDeliverer:
                 return total
             outcomes = []
             for claimed in batch:
+                token = DELIVERY_KEY.set(f"samvaer-{claimed.id}")
                 try:
                     outcome = await send(claimed.message)
                 except Exception as exc:  # an adapter failure must not lose the row
                     log.warning("outbox.send_error id=%d error=%s", claimed.id, type(exc).__name__)
                     outcome = SendResult(ok=False, reason=type(exc).__name__)
+                finally:
+                    DELIVERY_KEY.reset(token)
                 outcomes.append((claimed, outcome))
             report = await self._mark(outcomes)
             total.sent += report.sent

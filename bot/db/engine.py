@@ -19,7 +19,9 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> A
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql") and schema:
         connect_args["server_settings"] = {"search_path": schema}
-    engine = create_async_engine(url, echo=echo, connect_args=connect_args)
+    # pre_ping: after the database went away, a stale pooled connection is replaced
+    # instead of failing the next command.
+    engine = create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
