@@ -1,0 +1,417 @@
+"""Pure rules for shared meals: reading dates and times, recurrence in local time, tables.
+
+Nothing here does I/O. Wrong input raises ``ArgumentError`` with a catalog key,
+like the core's argument converters, so the dispatcher answers in the user's
+language and nothing is saved.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.parsing import ArgumentError, Token, tokenize
+
+WEEKDAYS: dict[str, int] = {}
+for _number, _words in enumerate(
+    (
+        ("mon", "monday", "man", "mandag", "ma"),
+        ("tue", "tues", "tuesday", "tir", "tirsdag", "ti"),
+        ("wed", "wednesday", "ons", "onsdag", "on"),
+        ("thu", "thur", "thurs", "thursday", "tor", "tors", "torsdag", "to"),
+        ("fri", "friday", "fre", "fredag", "fr"),
+        ("sat", "saturday", "lør", "lørdag", "lor", "lordag", "lø"),
+        ("sun", "sunday", "søn", "søndag", "son", "sondag", "sø"),
+    )
+):
+    for _word in _words:
+        WEEKDAYS[_word] = _number
+
+# Words for today and tomorrow; two-word forms ("i morgen") are joined before lookup.
+RELATIVE_DAYS = {
+    "today": 0,
+    "idag": 0,
+    "i dag": 0,
+    "tonight": 0,
+    "tomorrow": 1,
+    "imorgen": 1,
+    "i morgen": 1,
+    "imorgon": 1,
+    "i morgon": 1,
+    "iovermorgen": 2,
+    "i overmorgen": 2,
+}
+EVERY_WORDS = frozenset({"every", "hver", "hvert", "each"})
+WEEK_WORDS = frozenset({"week", "weeks", "uge", "uger", "uke", "uker", "ugen", "uken"})
+OTHER_WORDS = frozenset({"other", "second", "anden", "andre", "annen", "annenhver"})
+WEEKLY_WORDS = {
+    "weekly": 1,
+    "ugentlig": 1,
+    "ukentlig": 1,
+    "fortnightly": 2,
+    "biweekly": 2,
+    "annenhver": 2,
+    "hveranden": 2,
+}
+CAPACITY_WORDS = frozenset(
+    {"capacity", "seats", "max", "kapacitet", "kapasitet", "pladser", "plasser", "plads", "plass"}
+)
+MINUTES_WORDS = frozenset(
+    {"minutes", "minutter", "min", "mins", "length", "varighed", "varighet", "længde", "lengde"}
+)
+VIDEO_WORDS = frozenset({"video", "link", "lenke"})
+TIME_FILLERS = frozenset({"kl", "kl.", "at", "klokken", "klokka", "@"})
+VIDEO_KINDS = ("jitsi", "element", "discord")
+VIDEO_ALIASES = {"jitsi": "jitsi", "jit.si": "jitsi", "element": "element", "discord": "discord"}
+MAX_WEEKS_APART = 4
+MAX_DAYS_AHEAD = 366
+CAPACITY_RANGE = (1, 1000)
+MINUTES_RANGE = (10, 600)
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?\.?$")
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- dates and times
+
+
+def parse_date(text: str, today: date) -> date:
+    """A date from "2026-12-03", "3/12", "3.12.2026", a weekday or "tomorrow" in en/da/nb.
+
+    A weekday means the next such day (today included); a day/month without a
+    year means the next time that date comes.
+    """
+    word = " ".join(text.casefold().split()).rstrip(",")
+    if word in RELATIVE_DAYS:
+        return today + timedelta(days=RELATIVE_DAYS[word])
+    if word.rstrip(".") in WEEKDAYS:
+        ahead = (WEEKDAYS[word.rstrip(".")] - today.weekday()) % 7
+        return today + timedelta(days=ahead)
+    match = _ISO_DATE.match(word)
+    try:
+        if match:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        match = _DAY_MONTH.match(word)
+        if match:
+            day, month = int(match.group(1)), int(match.group(2))
+            if match.group(3):
+                year = int(match.group(3))
+                return date(year + 2000 if year < 100 else year, month, day)
+            candidate = date(today.year, month, day)
+            if candidate < today:
+                candidate = date(today.year + 1, month, day)
+            return candidate
+    except ValueError:
+        raise ArgumentError("meal.bad_date", value=text) from None
+    raise ArgumentError("meal.bad_date", value=text)
+
+
+def parse_time(text: str) -> time:
+    """A local time "18:00" or "18.00"; 24:30 and 18:75 are refused."""
+    match = _TIME.match(text.strip())
+    if not match:
+        raise ArgumentError("meal.bad_time", value=text)
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise ArgumentError("meal.bad_time", value=text)
+    return time(hour, minute)
+
+
+def local_start(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC moment of ``at`` on ``day`` in ``zone``.
+
+    When clocks go back and the time happens twice, the first (summer-time)
+    one is meant; when it doesn't exist (clocks go forward) the wall clock
+    is read with the offset from before the change, i.e. one hour later.
+    """
+    return datetime.combine(day, at, tzinfo=zone).replace(fold=0).astimezone(UTC)
+
+
+def occurrence_starts(
+    first_date: date,
+    at: time,
+    zone: ZoneInfo,
+    every_weeks: int,
+    *,
+    after: datetime,
+    until: datetime,
+) -> list[datetime]:
+    """Starts (UTC) of a meal strictly after ``after`` and no later than ``until``.
+
+    Recurrence is counted in local dates, so a weekly 18:00 meal stays at
+    18:00 on the wall clock across daylight-saving changes.
+    """
+    if every_weeks <= 0:
+        start = local_start(first_date, at, zone)
+        return [start] if after < start <= until else []
+    step = timedelta(weeks=every_weeks)
+    local_after = after.astimezone(zone).date()
+    skip = max(0, (local_after - first_date).days // step.days - 1)
+    day = first_date + skip * step
+    starts = []
+    while True:
+        start = local_start(day, at, zone)
+        if start > until:
+            return starts
+        if start > after:
+            starts.append(start)
+        day += step
+
+
+def is_occurrence_date(first_date: date, every_weeks: int, day: date) -> bool:
+    """Whether a meal falls on ``day`` (a local date)."""
+    if every_weeks <= 0:
+        return day == first_date
+    delta = (day - first_date).days
+    return delta >= 0 and delta % (7 * every_weeks) == 0
+
+
+# ---------------------------------------------------------------- video places
+
+
+def video_choice(text: str, platform: str) -> tuple[str, str]:
+    """(kind, url) for "jitsi", "element", "discord" or a web address."""
+    word = text.strip()
+    kind = VIDEO_ALIASES.get(word.casefold())
+    if kind == "discord" and platform != "discord":
+        raise ArgumentError("meal.discord_only")
+    if kind is not None:
+        return kind, ""
+    if _URL.match(word):
+        return "url", word
+    raise ArgumentError("meal.bad_video", value=text)
+
+
+def video_link(kind: str, *, jitsi_base: str, element_base: str, room_name: str) -> str:
+    """A call link for a generated room name (Jitsi or Element Call)."""
+    if kind == "jitsi":
+        return f"{jitsi_base.rstrip('/')}/{room_name}"
+    if kind == "element":
+        return f"{element_base.rstrip('/')}/room/#/{room_name}"
+    raise ValueError(f"no generated link for {kind}")
+
+
+# ---------------------------------------------------------------- scheduling
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the config allows when scheduling."""
+
+    title_max_length: int
+    default_capacity: int
+    default_minutes: int
+
+
+@dataclass(frozen=True)
+class MealRequest:
+    """A meal as a host described it, checked and ready to store."""
+
+    title: str
+    first_date: date
+    at: time
+    every_weeks: int = 0
+    capacity: int = 12
+    minutes: int = 60
+    video_kind: str = "jitsi"
+    video_url: str = ""
+
+
+def check_title(text: str, limits: Limits) -> str:
+    title = " ".join(text.split())
+    if not title:
+        raise ArgumentError("meal.title_missing")
+    if len(title) > limits.title_max_length:
+        raise ArgumentError("meal.title_too_long", limit=limits.title_max_length)
+    return title
+
+
+def check_when(day: date, at: time, zone: ZoneInfo, now: datetime) -> datetime:
+    """The start of a first occurrence; in the past or too far ahead is refused."""
+    start = local_start(day, at, zone)
+    if start <= now:
+        raise ArgumentError("meal.date_past")
+    if start - now > timedelta(days=MAX_DAYS_AHEAD):
+        raise ArgumentError("meal.date_far", days=MAX_DAYS_AHEAD)
+    return start
+
+
+def parse_number(text: str, low: int, high: int, error: str) -> int:
+    try:
+        value = int(text.strip().rstrip("."))
+    except ValueError:
+        raise ArgumentError(error, low=low, high=high) from None
+    if not low <= value <= high:
+        raise ArgumentError(error, low=low, high=high)
+    return value
+
+
+def parse_repeat(words: Sequence[str]) -> tuple[int, int]:
+    """(weeks apart, words used) from "every week", "every 2 weeks", "hver anden uge"…"""
+    first = words[0].casefold() if words else ""
+    if first in WEEKLY_WORDS:
+        return WEEKLY_WORDS[first], 1
+    if first not in EVERY_WORDS or len(words) < 2:
+        raise ArgumentError("meal.bad_repeat")
+    second = words[1].casefold().rstrip(".")
+    if second in WEEK_WORDS:
+        return 1, 2
+    if len(words) >= 3 and words[2].casefold() in WEEK_WORDS:
+        if second in OTHER_WORDS:
+            return 2, 3
+        if second.isdigit() and 1 <= int(second) <= MAX_WEEKS_APART:
+            return int(second), 3
+    raise ArgumentError("meal.bad_repeat")
+
+
+def _split_date(tokens: list[Token]) -> tuple[list[Token], str, list[Token]]:
+    """(title tokens, date words, rest): the date is the first token that reads as one."""
+    for index, token in enumerate(tokens):
+        if index == 0 and len(tokens) > 1:
+            continue  # the first word always belongs to the title
+        word = token.text.casefold()
+        pair = f"{word} {tokens[index + 1].text.casefold()}" if index + 1 < len(tokens) else ""
+        if pair in RELATIVE_DAYS:
+            return tokens[:index], pair, tokens[index + 2 :]
+        if (
+            word in RELATIVE_DAYS
+            or word.rstrip(".,") in WEEKDAYS
+            or _ISO_DATE.match(word)
+            or _DAY_MONTH.match(word)
+        ):
+            return tokens[:index], word, tokens[index + 1 :]
+    raise ArgumentError("meal.when_missing")
+
+
+def parse_schedule(
+    line: str, *, today: date, now: datetime, zone: ZoneInfo, platform: str, limits: Limits
+) -> MealRequest:
+    """Read ``"<title>" <date|weekday> <HH:MM> [every week] [capacity N] [minutes N] [video X]``."""
+    tokens = tokenize(line)
+    if not tokens:
+        raise ArgumentError()
+    title_tokens, date_words, rest = _split_date(tokens)
+    title = check_title(" ".join(t.text for t in title_tokens), limits)
+    day = parse_date(date_words, today)
+    words = [t.text for t in rest]
+    if words and words[0].casefold() in TIME_FILLERS:
+        words = words[1:]
+    if not words:
+        raise ArgumentError("meal.time_missing")
+    at = parse_time(words[0])
+    check_when(day, at, zone, now)
+    options = _Options(capacity=limits.default_capacity, minutes=limits.default_minutes)
+    index = 1
+    while index < len(words):
+        index = options.take(words, index, platform)
+    return MealRequest(
+        title=title,
+        first_date=day,
+        at=at,
+        every_weeks=options.every_weeks,
+        capacity=options.capacity,
+        minutes=options.minutes,
+        video_kind=options.video_kind,
+        video_url=options.video_url,
+    )
+
+
+@dataclass
+class _Options:
+    capacity: int
+    minutes: int
+    every_weeks: int = 0
+    video_kind: str = "jitsi"
+    video_url: str = ""
+    seen: set[str] = field(default_factory=set)
+
+    def take(self, words: list[str], index: int, platform: str) -> int:
+        """Read one option starting at ``words[index]``; returns the index after it."""
+        word = words[index].casefold()
+        value = words[index + 1] if index + 1 < len(words) else ""
+        if word in EVERY_WORDS or word in WEEKLY_WORDS:
+            self.every_weeks, used = parse_repeat(words[index:])
+            return index + used
+        if word in CAPACITY_WORDS:
+            self.capacity = parse_number(value, *CAPACITY_RANGE, "meal.bad_capacity")
+            return index + 2
+        if word in MINUTES_WORDS:
+            self.minutes = parse_number(value, *MINUTES_RANGE, "meal.bad_minutes")
+            return index + 2
+        if word in VIDEO_WORDS:
+            if not value:
+                raise ArgumentError("meal.bad_video", value="")
+            self.video_kind, self.video_url = video_choice(value, platform)
+            return index + 2
+        raise ArgumentError("meal.bad_option", value=words[index])
+
+
+# ---------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Someone at a meal, in the order they joined."""
+
+    person_id: int
+    is_volunteer: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a split meal; ``host`` is a volunteer at it, when there is one."""
+
+    number: int
+    seats: tuple[Seat, ...]
+    host: int | None
+
+
+def table_count(people: int, table_size: int) -> int:
+    """How many tables ``people`` need so none has more than ``table_size``."""
+    return max(1, math.ceil(people / table_size))
+
+
+def split_tables(seats: Sequence[Seat], table_size: int) -> list[Table]:
+    """Balanced tables (sizes differ by at most one), volunteers spread as hosts.
+
+    Deterministic: the same people in the same order give the same tables.
+    """
+    count = table_count(len(seats), table_size)
+    sizes = [len(seats) // count + (1 if i < len(seats) % count else 0) for i in range(count)]
+    tables: list[list[Seat]] = [[] for _ in range(count)]
+
+    def place(seat: Seat, table: int) -> None:
+        while len(tables[table]) >= sizes[table]:
+            table = (table + 1) % count
+        tables[table].append(seat)
+
+    # Volunteers first, one per table in turn, so every table gets a host when possible.
+    for turn, seat in enumerate(s for s in seats if s.is_volunteer):
+        place(seat, turn % count)
+    # The others fill tables in the order they joined, so people who joined together sit together.
+    for seat in (s for s in seats if not s.is_volunteer):
+        place(seat, 0)
+    return [
+        Table(
+            number=i + 1,
+            seats=tuple(members),
+            host=next((s.person_id for s in members if s.is_volunteer), None),
+        )
+        for i, members in enumerate(tables)
+    ]
+
+
+# ---------------------------------------------------------------- short ids
+
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: easy to read aloud
+
+
+def normalise_code(text: str) -> str:
+    """A meal id as typed ("#K7QF", "k7qf") in its stored form."""
+    return text.strip().lstrip("#").casefold()
