@@ -1,0 +1,814 @@
+"""The Discord adapter (discord.py): slash and prefix commands, buttons, threads, events.
+
+Discord events become core events (``MessageIn``, ``ChoiceIn``,
+``MemberJoined``); core messages become Discord messages, dispatched on their
+type. Answers to a slash command or a button press are sent as the
+interaction's response, ephemeral when the core meant them privately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import singledispatchmethod
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.adapters.base import EventHandler
+from bot.adapters.discord_commands import (
+    CatalogTranslator,
+    build_commands,
+    fingerprint,
+)
+from bot.config import Config, ConfigError, RolesConfig, secret_from_env
+from bot.core.events import (
+    ChoiceIn,
+    ChoicePrompt,
+    CreateVideoPlace,
+    Destination,
+    Direct,
+    FileMessage,
+    Incoming,
+    MemberJoined,
+    MessageIn,
+    OpenPrivateSpace,
+    Outgoing,
+    Role,
+    Room,
+    Sender,
+    SendResult,
+    TextMessage,
+)
+from bot.core.i18n import Translator, load_catalogs
+from bot.core.registry import Command, CommandRegistry
+from bot.people.service import language_from_locale
+
+log = logging.getLogger("samvaer.discord")
+
+PLATFORM = "discord"
+MESSAGE_LIMIT = 2000
+CUSTOM_ID_LIMIT = 100
+CHOICE_PREFIX = "sv:"  # the option value follows verbatim
+CHOICE_HASHED = "sv#"  # a digest of a value too long for a custom id
+BUTTONS_PER_MESSAGE = 25
+EVENTS_PER_GUILD = 100
+DEFAULT_RATE = 40.0  # requests per second during a fan-out; Discord's global limit is 50
+
+
+# ---------------------------------------------------------------- roles
+
+
+@dataclass(frozen=True)
+class RoleRules:
+    """Who is organiser or volunteer on Discord, parsed from ``[roles]``."""
+
+    organiser_roles: frozenset[str] = frozenset()
+    organiser_users: frozenset[str] = frozenset()
+    volunteer_roles: frozenset[str] = frozenset()
+    volunteer_users: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, roles: RolesConfig) -> RoleRules:
+        def split(entries: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+            role_refs, user_refs = set(), set()
+            for entry in entries:
+                kind, _, ref = entry.partition(":")
+                if kind == "discord-role" and ref:
+                    role_refs.add(ref.strip().casefold())
+                elif kind == "discord-user" and ref:
+                    user_refs.add(ref.strip())
+            return frozenset(role_refs), frozenset(user_refs)
+
+        organiser_roles, organiser_users = split(roles.organisers)
+        volunteer_roles, volunteer_users = split(roles.volunteers)
+        return cls(organiser_roles, organiser_users, volunteer_roles, volunteer_users)
+
+    def resolve(self, user_id: str, roles: Iterable[tuple[str, str]], manages_server: bool) -> Role:
+        """The role of a user with these Discord roles (``(id, name)`` pairs)."""
+        refs = {ref.casefold() for pair in roles for ref in pair}
+        if user_id in self.organiser_users or refs & self.organiser_roles:
+            return Role.ORGANISER
+        if manages_server and not self.organiser_roles and not self.organiser_users:
+            return Role.ORGANISER
+        if user_id in self.volunteer_users or refs & self.volunteer_roles:
+            return Role.VOLUNTEER
+        return Role.PARTICIPANT
+
+
+# ---------------------------------------------------------------- buttons
+
+
+def choice_custom_id(value: str) -> str:
+    """A stable custom id for an option: the value itself, or a digest when too long."""
+    plain = CHOICE_PREFIX + value
+    if len(plain) <= CUSTOM_ID_LIMIT:
+        return plain
+    return CHOICE_HASHED + hashlib.sha256(value.encode()).hexdigest()[:40]
+
+
+class ChoiceButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=re.compile(r"sv[:#](?P<payload>.+)", re.DOTALL),
+):
+    """A button of a choice prompt; works after a restart because its id carries the value."""
+
+    def __init__(self, label: str, custom_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80], custom_id=custom_id, style=discord.ButtonStyle.primary
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ChoiceButton:
+        label = getattr(item, "label", None) or ""
+        return cls(label, str(getattr(item, "custom_id", "")))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        adapter = getattr(client, "samvaer", None)
+        if isinstance(adapter, DiscordAdapter):
+            custom_id = str(self.item.custom_id or "")
+            await adapter.on_choice(interaction, custom_id, str(self.item.label or ""))
+
+
+# ---------------------------------------------------------------- the client
+
+
+class SamvaerClient(discord.Client):
+    """A discord.py client that hands everything to its adapter."""
+
+    def __init__(self, adapter: DiscordAdapter, intents: discord.Intents, **options: Any) -> None:
+        super().__init__(intents=intents, **options)
+        self.samvaer = adapter
+        self.tree: app_commands.CommandTree[SamvaerClient] = app_commands.CommandTree(self)
+
+    async def setup_hook(self) -> None:
+        await self.samvaer.prepare()
+
+    async def on_ready(self) -> None:
+        await self.samvaer.on_ready()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.samvaer.on_message(message)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self.samvaer.on_member_join(member)
+
+
+def intents_needed() -> discord.Intents:
+    """Only what the bot uses: guilds, messages (content for prefix commands), members."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = True  # prefix commands in channels; slash commands don't need it
+    intents.members = True  # roles of people who write in DMs, and welcoming newcomers
+    return intents
+
+
+@dataclass
+class _Answering:
+    """The interaction (or message) whose answers are being sent right now."""
+
+    user_id: str
+    channel_id: str
+    in_guild: bool
+    locale: str | None
+    interaction: discord.Interaction | None = None
+    message: discord.Message | None = None
+    ephemeral: bool = False
+    answered: bool = False
+    sent_privately: bool = False
+    told_dm_closed: bool = False
+
+
+@dataclass
+class _Pacer:
+    """Keeps requests below a rate (a fan-out of DMs must not hit the global limit)."""
+
+    rate: float
+    _next: float = 0.0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def wait(self) -> None:
+        if self.rate <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            now = loop.time()
+            delay = self._next - now
+            self._next = max(now, self._next) + 1.0 / self.rate
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class DiscordAdapter:
+    """Serves the core on Discord through discord.py."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        registry: CommandRegistry | None = None,
+        translator: Translator | None = None,
+        rate: float = DEFAULT_RATE,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        if config.discord is None:
+            raise ConfigError(["discord: add a [discord] section to use the Discord adapter"])
+        self.config = config
+        self.settings = config.discord
+        if registry is None:
+            from bot.bootstrap import build_registry
+
+            registry = build_registry()
+        self.registry = registry
+        self.translator = translator or Translator(load_catalogs(), config.community.language)
+        self.roles = RoleRules.from_config(config.roles)
+        self.client = SamvaerClient(self, intents_needed(), **(client_options or {}))
+        self._on_event: EventHandler | None = None
+        self._answering: contextvars.ContextVar[_Answering | None] = contextvars.ContextVar(
+            f"discord-answering-{id(self)}", default=None
+        )
+        self._long_choices: dict[str, str] = {}
+        self._dm_channels: dict[str, discord.abc.Messageable] = {}
+        self._told_organisers: set[str] = set()
+        self._synced = False
+        self._prepared = False
+        self._pacer = _Pacer(rate)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def attach(self, on_event: EventHandler) -> None:
+        """Where incoming events go (``start`` does this; tests call it directly)."""
+        self._on_event = on_event
+
+    async def start(self, on_event: EventHandler) -> None:
+        self.attach(on_event)
+        variable = self.settings.token_env
+        token = secret_from_env(variable)
+        if not token:
+            raise ConfigError(
+                [f"discord: set the environment variable {variable} to the bot's token"]
+            )
+        try:
+            await self.client.start(token)
+        except discord.LoginFailure:
+            raise ConfigError(
+                [
+                    f"discord: Discord refused the token in {variable}; copy it again from the "
+                    "Developer Portal (Bot → Reset Token)"
+                ]
+            ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise ConfigError(
+                [
+                    "discord: turn on the Message Content and Server Members intents in the "
+                    "Developer Portal (Bot → Privileged Gateway Intents)"
+                ]
+            ) from None
+
+    async def stop(self) -> None:
+        if not self.client.is_closed():
+            await self.client.close()
+
+    async def prepare(self) -> None:
+        """Build the slash commands and register the persistent buttons (once)."""
+        if self._prepared:
+            return
+        self._prepared = True
+        tree = self.client.tree
+        await tree.set_translator(CatalogTranslator())
+        for command in build_commands(self.registry, self.translator, self.on_slash):
+            tree.add_command(command)
+        for guild_id in self.settings.guild_ids:
+            tree.copy_global_to(guild=discord.Object(guild_id))
+        self.client.add_dynamic_items(ChoiceButton)
+
+    async def on_ready(self) -> None:
+        """Sync commands once per process; a reconnect's second on_ready changes nothing."""
+        if self._synced:
+            return
+        self._synced = True
+        try:
+            await self.sync_commands()
+        except discord.HTTPException as error:
+            self._synced = False
+            log.warning("discord.sync_failed status=%s", error.status)
+
+    async def _wanted_payloads(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        tree = self.client.tree
+        translator = CatalogTranslator()
+        return [
+            await c.get_translated_payload(tree, translator) for c in tree.get_commands(guild=guild)
+        ]
+
+    async def sync_commands(self) -> list[str]:
+        """Sync the slash commands where they differ from Discord's; returns where it synced."""
+        await self.prepare()
+        application_id = self.client.application_id
+        if application_id is None:
+            return []
+        http = self.client.http
+        targets: list[discord.Object | None] = [
+            discord.Object(g) for g in self.settings.guild_ids
+        ] or [None]
+        synced = []
+        for target in targets:
+            wanted = fingerprint(await self._wanted_payloads(target))
+            if target is None:
+                current = await http.get_global_commands(application_id)
+            else:
+                current = await http.get_guild_commands(application_id, target.id)
+            if fingerprint([dict(c) for c in current]) == wanted:
+                continue
+            await self.client.tree.sync(guild=target)
+            synced.append(str(target.id) if target else "global")
+            log.info("discord.commands_synced where=%s", synced[-1])
+        return synced
+
+    # ------------------------------------------------------------ incoming
+
+    async def _emit(self, event: Incoming) -> None:
+        if self._on_event is not None:
+            await self._on_event(event)
+
+    def role_of(self, user: discord.abc.User) -> Role:
+        """The user's role from their Discord roles (in any served guild) and ``[roles]``."""
+        members: list[discord.Member] = []
+        if isinstance(user, discord.Member):
+            members.append(user)
+        for guild_id in self.settings.guild_ids:
+            guild = self.client.get_guild(guild_id)
+            member = guild.get_member(user.id) if guild is not None else None
+            if member is not None and member not in members:
+                members.append(member)
+        best = self.roles.resolve(str(user.id), (), False)
+        for member in members:
+            pairs = [(str(r.id), r.name) for r in member.roles]
+            manages = member.guild_permissions.manage_guild
+            best = max(best, self.roles.resolve(str(user.id), pairs, manages))
+        return best
+
+    def sender_of(self, user: discord.abc.User, locale: str | None = None) -> Sender:
+        return Sender(PLATFORM, str(user.id), user.display_name, self.role_of(user), locale)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Prefix commands and dialog answers typed in DMs and channels."""
+        if message.author.bot or self.client.user is None or message.author == self.client.user:
+            return
+        is_direct = message.guild is None
+        if (
+            not is_direct
+            and self.settings.guild_ids
+            and message.guild is not None
+            and message.guild.id not in self.settings.guild_ids
+        ):
+            return
+        event = MessageIn(
+            self.sender_of(message.author),
+            Room(PLATFORM, str(message.channel.id)),
+            message.content,
+            is_direct,
+            str(message.id),
+        )
+        answering = _Answering(
+            user_id=str(message.author.id),
+            channel_id=str(message.channel.id),
+            in_guild=not is_direct,
+            locale=None,
+            message=message,
+        )
+        token = self._answering.set(answering)
+        try:
+            await self._emit(event)
+        finally:
+            self._answering.reset(token)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        channel = member.guild.system_channel
+        room_id = str(channel.id) if channel is not None else str(member.guild.id)
+        await self._emit(MemberJoined(self.sender_of(member), Room(PLATFORM, room_id)))
+
+    async def on_slash(self, interaction: discord.Interaction, command: Command, line: str) -> None:
+        """A slash command: the dispatcher gets the canonical command line, as if typed."""
+        in_guild = interaction.guild_id is not None
+        ephemeral = command.private and in_guild
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        prefix = self.settings.prefix
+        locale = str(interaction.locale.value) if interaction.locale else None
+        channel_id = str(interaction.channel_id or "")
+        event = MessageIn(
+            self.sender_of(interaction.user, locale),
+            Room(PLATFORM, channel_id),
+            prefix + line,
+            not in_guild,
+            f"i{interaction.id}",
+        )
+        await self._answer(interaction, event, ephemeral, locale)
+
+    async def on_choice(self, interaction: discord.Interaction, custom_id: str, label: str) -> None:
+        """A button press: the option's value goes to the core as a ChoiceIn."""
+        await interaction.response.defer()
+        locale = str(interaction.locale.value) if interaction.locale else None
+        sender = self.sender_of(interaction.user, locale)
+        room = Room(PLATFORM, str(interaction.channel_id or ""))
+        in_guild = interaction.guild_id is not None
+        event: Incoming
+        if custom_id.startswith(CHOICE_PREFIX):
+            event = ChoiceIn(
+                sender, room, custom_id[len(CHOICE_PREFIX) :], not in_guild, f"i{interaction.id}"
+            )
+        elif custom_id in self._long_choices:
+            event = ChoiceIn(
+                sender, room, self._long_choices[custom_id], not in_guild, f"i{interaction.id}"
+            )
+        else:
+            # A long value from before a restart: the label is what the person would type.
+            event = MessageIn(sender, room, label, not in_guild, f"i{interaction.id}")
+        await self._answer(interaction, event, False, locale)
+
+    async def _answer(
+        self, interaction: discord.Interaction, event: Incoming, ephemeral: bool, locale: str | None
+    ) -> None:
+        answering = _Answering(
+            user_id=str(interaction.user.id),
+            channel_id=str(interaction.channel_id or ""),
+            in_guild=interaction.guild_id is not None,
+            locale=locale,
+            interaction=interaction,
+            ephemeral=ephemeral,
+        )
+        token = self._answering.set(answering)
+        try:
+            await self._emit(event)
+        finally:
+            self._answering.reset(token)
+        if isinstance(event, MessageIn) and not answering.answered:
+            # Everything went elsewhere; don't leave "thinking…" hanging.
+            await self._followup(answering, self._text(locale, "discord.done"))
+
+    # ------------------------------------------------------------ outgoing
+
+    async def send(self, message: Outgoing) -> SendResult:
+        try:
+            return await self._send(message)
+        except discord.Forbidden as error:
+            return SendResult(ok=False, retry=False, reason=f"forbidden:{error.code}")
+        except discord.NotFound:
+            return SendResult(ok=False, retry=False, reason="not_found")
+        except discord.HTTPException as error:
+            return SendResult(ok=False, retry=True, reason=f"http_{error.status}")
+        except (TimeoutError, OSError) as error:
+            return SendResult(ok=False, retry=True, reason=type(error).__name__)
+
+    def _text(self, locale: str | None, key: str, /, **values: object) -> str:
+        lang = language_from_locale(locale) or self.config.community.language
+        values.setdefault("prefix", self.settings.prefix)
+        return self.translator.text(lang, key, **values)
+
+    def _interaction_target(self, to: Destination) -> _Answering | None:
+        """The interaction that should carry a message to ``to``, if any."""
+        answering = self._answering.get()
+        if answering is None or answering.interaction is None:
+            return None
+        if isinstance(to, Direct) and to.user_id == answering.user_id:
+            return answering
+        if isinstance(to, Room) and to.room_id == answering.channel_id:
+            return answering
+        return None
+
+    async def _followup(
+        self,
+        answering: _Answering,
+        text: str,
+        *,
+        private: bool = False,
+        view: discord.ui.View | None = None,
+        file: discord.File | None = None,
+    ) -> None:
+        assert answering.interaction is not None
+        ephemeral = answering.ephemeral or (private and answering.in_guild)
+        chunks = _chunks(text) or [""]
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            kwargs: dict[str, Any] = {"ephemeral": ephemeral}
+            if last and view is not None:
+                kwargs["view"] = view
+            if last and file is not None:
+                kwargs["file"] = file
+            await answering.interaction.followup.send(chunk or "\u200b", **kwargs)
+        answering.answered = True
+
+    async def _messageable(self, to: Destination) -> discord.abc.Messageable:
+        if isinstance(to, Room):
+            channel_id = int(to.room_id)
+            channel = self.client.get_channel(channel_id)
+            if channel is None:
+                channel = await self.client.fetch_channel(channel_id)
+            assert isinstance(channel, discord.abc.Messageable)
+            return channel
+        cached = self._dm_channels.get(to.user_id)
+        if cached is not None:
+            return cached
+        user = self.client.get_user(int(to.user_id))
+        if user is None:
+            await self._pacer.wait()
+            user = await self.client.fetch_user(int(to.user_id))
+        dm = user.dm_channel
+        if dm is None:
+            await self._pacer.wait()
+            dm = await user.create_dm()
+        self._dm_channels[to.user_id] = dm
+        return dm
+
+    async def _post(
+        self,
+        to: Destination,
+        text: str,
+        *,
+        view: discord.ui.View | None = None,
+        file: discord.File | None = None,
+    ) -> SendResult:
+        """Send to a channel or a DM; closed DMs are reported so the core keeps the message."""
+        answering = self._answering.get()
+        if (
+            isinstance(to, Room)
+            and answering is not None
+            and answering.interaction is not None
+            and answering.ephemeral
+            and answering.answered
+            and to.room_id == answering.channel_id
+        ):
+            return SendResult(ok=True)  # "answered privately" is moot: the answer was ephemeral
+        target = self._interaction_target(to)
+        if target is not None:
+            await self._followup(target, text, private=isinstance(to, Direct), view=view, file=file)
+            return SendResult(ok=True)
+        try:
+            channel = await self._messageable(to)
+            sent: discord.Message | None = None
+            chunks = _chunks(text) or [""]
+            for index, chunk in enumerate(chunks):
+                last = index == len(chunks) - 1
+                kwargs: dict[str, Any] = {}
+                if last and view is not None:
+                    kwargs["view"] = view
+                if last and file is not None:
+                    kwargs["file"] = file
+                await self._pacer.wait()
+                sent = await channel.send(chunk or "\u200b", **kwargs)
+        except discord.Forbidden:
+            if isinstance(to, Direct):
+                await self._tell_dm_closed(to)
+                return SendResult(ok=False, retry=True, reason="dm_closed")
+            raise
+        return SendResult(ok=True, value=str(sent.id) if sent is not None else "")
+
+    async def _tell_dm_closed(self, to: Direct) -> None:
+        """Say where the person is (once per event) that their DMs are closed."""
+        answering = self._answering.get()
+        if answering is None or answering.user_id != to.user_id or answering.told_dm_closed:
+            return
+        answering.told_dm_closed = True
+        text = self._text(answering.locale, "discord.dm_closed")
+        try:
+            if answering.interaction is not None:
+                await answering.interaction.followup.send(text, ephemeral=True)
+                answering.answered = True
+            elif answering.message is not None:
+                await answering.message.reply(text, mention_author=False)
+        except discord.HTTPException:
+            log.info("discord.dm_closed_notice_failed")
+
+    @singledispatchmethod
+    async def _send(self, message: Outgoing) -> SendResult:
+        raise TypeError(f"cannot send {type(message).__name__}")
+
+    @_send.register
+    async def _(self, message: TextMessage) -> SendResult:
+        return await self._post(message.to, message.text)
+
+    @_send.register
+    async def _(self, message: ChoicePrompt) -> SendResult:
+        view = discord.ui.View(timeout=None)
+        for option in message.options[:BUTTONS_PER_MESSAGE]:
+            custom_id = choice_custom_id(option.value)
+            if custom_id.startswith(CHOICE_HASHED):
+                self._long_choices[custom_id] = option.value
+            view.add_item(ChoiceButton(option.label, custom_id))
+        numbered = "\n".join(f"{n}) {option.label}" for n, option in enumerate(message.options, 1))
+        text = (
+            message.text
+            if len(message.options) <= BUTTONS_PER_MESSAGE
+            else (f"{message.text}\n{numbered}")
+        )
+        return await self._post(message.to, text, view=view)
+
+    @_send.register
+    async def _(self, message: FileMessage) -> SendResult:
+        file = discord.File(io.BytesIO(message.content), filename=message.filename)
+        return await self._post(message.to, message.caption, file=file)
+
+    @_send.register
+    async def _(self, message: OpenPrivateSpace) -> SendResult:
+        return await self._open_private_space(message)
+
+    @_send.register
+    async def _(self, message: CreateVideoPlace) -> SendResult:
+        return await self._create_video_place(message)
+
+    # ------------------------------------------------------------ private spaces
+
+    def _default_guild(self) -> discord.Guild | None:
+        for guild_id in self.settings.guild_ids:
+            guild = self.client.get_guild(guild_id)
+            if guild is not None:
+                return guild
+        return self.client.guilds[0] if self.client.guilds else None
+
+    async def _open_private_space(self, message: OpenPrivateSpace) -> SendResult:
+        title = (message.title or "Samvær")[:100]
+        parent = (
+            self.client.get_channel(self.settings.buddy_channel_id)
+            if (self.settings.buddy_channel_id)
+            else None
+        )
+        if isinstance(parent, discord.TextChannel):
+            try:
+                thread = await parent.create_thread(
+                    name=title, type=discord.ChannelType.private_thread, invitable=False
+                )
+                for member in message.members:
+                    await thread.add_user(discord.Object(int(member)))
+                await _send_long(thread, message.intro)
+                return SendResult(ok=True, value=str(thread.id), extra={"kind": "thread"})
+            except discord.Forbidden:
+                await self._tell_organisers("create_private_threads")
+        guild = parent.guild if isinstance(parent, discord.TextChannel) else self._default_guild()
+        if guild is None:
+            return SendResult(ok=False, retry=False, reason="no guild for a private space")
+        overwrites: dict[Any, discord.PermissionOverwrite] = {
+            guild.default_role: discord.PermissionOverwrite(view_channel=False),
+        }
+        if guild.me is not None:
+            overwrites[guild.me] = discord.PermissionOverwrite(
+                view_channel=True, send_messages=True
+            )
+        for member in message.members:
+            overwrites[discord.Object(int(member))] = discord.PermissionOverwrite(
+                view_channel=True, send_messages=True, read_message_history=True
+            )
+        category = parent.category if isinstance(parent, discord.TextChannel) else None
+        try:
+            channel = await guild.create_text_channel(
+                name=_channel_name(title), overwrites=overwrites, category=category
+            )
+        except discord.Forbidden:
+            await self._tell_organisers("manage_channels")
+            return SendResult(ok=False, retry=False, reason="missing_permission:manage_channels")
+        await _send_long(channel, message.intro)
+        return SendResult(ok=True, value=str(channel.id), extra={"kind": "channel"})
+
+    # ------------------------------------------------------------ video places
+
+    async def _create_video_place(self, message: CreateVideoPlace) -> SendResult:
+        if message.kind != "discord":
+            return SendResult(
+                ok=False, retry=False, reason=f"unsupported video kind {message.kind}"
+            )
+        category = (
+            self.client.get_channel(self.settings.meal_voice_category_id)
+            if (self.settings.meal_voice_category_id)
+            else None
+        )
+        guild = (
+            category.guild
+            if isinstance(category, discord.CategoryChannel)
+            else self._default_guild()
+        )
+        if guild is None:
+            return SendResult(ok=False, retry=False, reason="no guild for a voice channel")
+        name = message.name[:100] or "Samvær"
+        voice = next(
+            (
+                c
+                for c in guild.voice_channels
+                if c.name == name
+                and (
+                    not isinstance(category, discord.CategoryChannel)
+                    or c.category_id == category.id
+                )
+            ),
+            None,
+        )
+        if voice is None:
+            try:
+                voice = await guild.create_voice_channel(
+                    name=name,
+                    category=category if isinstance(category, discord.CategoryChannel) else None,
+                )
+            except discord.Forbidden:
+                await self._tell_organisers("manage_channels")
+                return SendResult(
+                    ok=True, value=jitsi_link(message.name), extra={"fallback": "jitsi"}
+                )
+        extra = {"channel_id": str(voice.id)}
+        if message.starts_at_iso:
+            event_id = await self._schedule_event(guild, voice, message)
+            if event_id:
+                extra["event_id"] = event_id
+        return SendResult(ok=True, value=voice.jump_url, extra=extra)
+
+    async def _schedule_event(
+        self, guild: discord.Guild, voice: discord.VoiceChannel, message: CreateVideoPlace
+    ) -> str:
+        starts = datetime.fromisoformat(message.starts_at_iso)
+        try:
+            existing = await guild.fetch_scheduled_events(with_counts=False)
+            if len(existing) >= EVENTS_PER_GUILD:
+                log.warning("discord.events_full guild=%s", guild.id)
+                return ""
+            event = await guild.create_scheduled_event(
+                name=message.name[:100] or "Samvær",
+                start_time=starts,
+                end_time=starts + timedelta(minutes=message.minutes),
+                channel=voice,
+                entity_type=discord.EntityType.voice,
+                privacy_level=discord.PrivacyLevel.guild_only,
+            )
+        except discord.Forbidden:
+            await self._tell_organisers("manage_events")
+            return ""
+        return str(event.id)
+
+    # ------------------------------------------------------------ organisers
+
+    async def _tell_organisers(self, permission: str) -> None:
+        """Tell the organisers' rooms once which permission the bot lacks."""
+        if permission in self._told_organisers:
+            return
+        self._told_organisers.add(permission)
+        log.warning("discord.missing_permission permission=%s", permission)
+        text = self._text(
+            None, "discord.missing_permission", permission=_permission_words(permission)
+        )
+        for ref in self.config.rooms.organisers:
+            platform, _, room_id = ref.partition(":")
+            if platform != PLATFORM:
+                continue
+            try:
+                channel = await self._messageable(Room(PLATFORM, room_id))
+                await channel.send(text)
+            except (discord.HTTPException, ValueError):
+                log.info("discord.organiser_notice_failed room=%s", room_id)
+
+
+def _permission_words(permission: str) -> str:
+    return permission.replace("_", " ").title()
+
+
+def _chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split text into Discord-sized messages, at line breaks where possible."""
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    if rest:
+        chunks.append(rest)
+    return chunks
+
+
+async def _send_long(channel: discord.abc.Messageable, text: str) -> None:
+    for chunk in _chunks(text):
+        await channel.send(chunk)
+
+
+def _channel_name(title: str) -> str:
+    name = re.sub(r"[^\w-]+", "-", title.casefold()).strip("-")
+    return (name or "samvaer")[:100]
+
+
+def jitsi_link(name: str) -> str:
+    """A Jitsi room for when the bot may not make a voice channel."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "", name.title()) or "Meal"
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"https://meet.jit.si/Samvaer{slug[:40]}{digest}"

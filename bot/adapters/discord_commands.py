@@ -1,0 +1,306 @@
+"""Slash commands generated from the core's one command registry.
+
+Every registry command becomes an application command: ``checkin schedule``
+is the subcommand ``schedule`` of the group ``/checkin``; a group's own
+command (``checkin 4``) is offered as ``/checkin now``. Names and
+descriptions are localised for Danish and Norwegian from the catalogs. An
+invocation is turned back into the canonical command line, so the
+dispatcher does all parsing, role checks and replies, exactly as if typed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.core.i18n import Translator
+from bot.core.parsing import IntRange, OneOf, Rest
+from bot.core.registry import Command, CommandRegistry, Param
+
+# Discord's locales for our languages (Norwegian is "no" on Discord).
+DISCORD_LOCALES = {"da": discord.Locale.danish, "nb": discord.Locale.norwegian}
+NAME_RULE = re.compile(r"^[-_\w]{1,32}$")  # \w covers \p{L} and \p{N} for str patterns
+DESCRIPTION_LIMIT = 100
+MAX_CHOICES = 25
+ROOT_SUBCOMMAND = "now"
+ROOT_SUBCOMMAND_NAMES = {"da": "nu", "nb": "nå"}
+STRING_LIMIT = 6000
+
+Invoke = Callable[[discord.Interaction, Command, str], Awaitable[None]]
+
+
+def valid_name(name: str) -> bool:
+    """Whether ``name`` is allowed as a Discord command or option name."""
+    return name == name.lower() and NAME_RULE.match(name) is not None and "ǀ" not in name
+
+
+def shorten(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """One line of at most ``limit`` characters (Discord's description limit)."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line or "…"
+    return line[: limit - 1].rstrip() + "…"
+
+
+def _localised_words(translator: Translator, lang: str, command: Command) -> list[str]:
+    """The words the catalog's usage line starts with in ``lang`` (``tjekind tidsplan …``)."""
+    usage = translator.catalogs.get(lang, {}).get(f"usage.{command.key}", "")
+    return usage.split()
+
+
+@dataclass(frozen=True)
+class LocalNames:
+    """A command's or group's name in Danish and Norwegian, where one is known and valid."""
+
+    names: dict[str, str]
+
+    def extras(self) -> dict[str, str]:
+        return {DISCORD_LOCALES[lang].value: name for lang, name in self.names.items()}
+
+
+def group_names(registry: CommandRegistry, translator: Translator, head: str) -> LocalNames:
+    """Localised names of a group, taken from the first word of its usage lines."""
+    names: dict[str, str] = {}
+    for lang in DISCORD_LOCALES:
+        for command in registry.subcommands(head):
+            words = _localised_words(translator, lang, command)
+            if not words:
+                continue
+            word = words[0].casefold()
+            if word != head and registry.canonical(word) == head and valid_name(word):
+                names[lang] = word
+                break
+    return LocalNames(names)
+
+
+def subcommand_names(
+    registry: CommandRegistry, translator: Translator, command: Command
+) -> LocalNames:
+    """Localised names of a subcommand (``schedule`` → ``tidsplan``) from its usage lines."""
+    sub = command.name.partition(" ")[2]
+    names: dict[str, str] = {}
+    for lang in DISCORD_LOCALES:
+        words = _localised_words(translator, lang, command)
+        if len(words) < 2:
+            continue
+        word = words[1].casefold()
+        if word != sub and word in command.aliases and valid_name(word):
+            names[lang] = word
+    return LocalNames(names)
+
+
+def top_level_names(
+    registry: CommandRegistry, translator: Translator, command: Command
+) -> LocalNames:
+    """Localised names of a top-level command (``language`` → ``sprog``)."""
+    names: dict[str, str] = {}
+    for lang in DISCORD_LOCALES:
+        words = _localised_words(translator, lang, command)
+        if not words:
+            continue
+        word = words[0].casefold()
+        if word != command.name and registry.canonical(word) == command.name and valid_name(word):
+            names[lang] = word
+    return LocalNames(names)
+
+
+def localised(text: str, extras: dict[str, str]) -> app_commands.locale_str:
+    """A string that our command translator knows how to localise."""
+    return app_commands.locale_str(text, **extras)
+
+
+def descriptions(translator: Translator, key: str) -> app_commands.locale_str:
+    """The help text of a catalog key in English, with da and nb localisations."""
+    english = shorten(translator.text("en", key))
+    extras = {
+        DISCORD_LOCALES[lang].value: shorten(translator.text(lang, key))
+        for lang in DISCORD_LOCALES
+        if translator.has(key, lang)
+    }
+    return localised(english, extras)
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Gives discord.py the localisations we attached to each string."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        value = string.extras.get(locale.value)
+        return str(value) if value else None
+
+
+# ---------------------------------------------------------------- options
+
+
+def _annotation(param: Param) -> Any:
+    converter = param.converter
+    if isinstance(converter, IntRange):
+        return app_commands.Range[int, converter.low, converter.high]
+    if converter is int:
+        return int
+    if isinstance(converter, Rest) and converter.max_length:
+        return app_commands.Range[str, 1, min(converter.max_length, STRING_LIMIT)]
+    return str
+
+
+def _choices(param: Param) -> list[app_commands.Choice[str]] | None:
+    converter = param.converter
+    if isinstance(converter, OneOf) and 0 < len(converter.choices) <= MAX_CHOICES:
+        return [app_commands.Choice(name=value, value=value) for value in converter.choices]
+    return None
+
+
+def option_name(param: Param) -> str:
+    name = param.name.lower().rstrip("_")
+    return name if valid_name(name) else "value"
+
+
+def command_line(command: Command, values: dict[str, Any]) -> str:
+    """The canonical command line (without prefix) for a slash invocation's option values."""
+    parts = [command.name]
+    for param in command.params:
+        value = values.get(option_name(param))
+        if value is None or value == "":
+            continue
+        text = str(value.value if isinstance(value, app_commands.Choice) else value)
+        if param.rest:
+            parts.append(text)
+        elif any(ch.isspace() for ch in text) or not text:
+            parts.append('"' + text.replace('"', "'") + '"')
+        else:
+            parts.append(text)
+    return " ".join(parts)
+
+
+def _callback(command: Command, invoke: Invoke) -> Any:
+    """A callback whose signature tells discord.py the options of ``command``."""
+
+    async def callback(interaction: discord.Interaction, **values: Any) -> None:
+        await invoke(interaction, command, command_line(command, values))
+
+    parameters = [
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+        )
+    ]
+    optional_seen = False
+    describe: dict[str, str] = {}
+    choices: dict[str, list[app_commands.Choice[str]]] = {}
+    for param in command.params:
+        name = option_name(param)
+        # Discord wants required options first; after an optional one, all are optional.
+        required = param.required and not optional_seen
+        optional_seen = optional_seen or not required
+        parameters.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=_annotation(param),
+                default=inspect.Parameter.empty if required else None,
+            )
+        )
+        describe[name] = param.name.replace("_", " ")
+        found = _choices(param)
+        if found:
+            choices[name] = found
+    callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    callback.__name__ = command.key
+    if describe:
+        app_commands.describe(**describe)(callback)
+    if choices:
+        app_commands.choices(**choices)(callback)
+    return callback
+
+
+# ---------------------------------------------------------------- the tree
+
+
+def build_commands(
+    registry: CommandRegistry, translator: Translator, invoke: Invoke
+) -> list[app_commands.Command[Any, ..., Any] | app_commands.Group]:
+    """The application commands for every registry command, grouped by their first word."""
+    built: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = []
+    for head in registry.heads():
+        members = registry.subcommands(head)
+        if len(members) == 1 and members[0].name == head:
+            command = members[0]
+            built.append(
+                app_commands.Command(
+                    name=localised(head, top_level_names(registry, translator, command).extras()),
+                    description=descriptions(translator, f"help.{command.key}"),
+                    callback=_callback(command, invoke),
+                )
+            )
+            continue
+        first = registry.commands.get(head) or members[0]
+        group = app_commands.Group(
+            name=localised(head, group_names(registry, translator, head).extras()),
+            description=descriptions(translator, f"help.{first.key}"),
+        )
+        for command in members:
+            if command.name == head:
+                extras = {
+                    DISCORD_LOCALES[lang].value: word
+                    for lang, word in ROOT_SUBCOMMAND_NAMES.items()
+                }
+                name = localised(ROOT_SUBCOMMAND, extras)
+            else:
+                sub = command.name.split(" ", 1)[1]
+                if not valid_name(sub):
+                    continue
+                name = localised(sub, subcommand_names(registry, translator, command).extras())
+            group.add_command(
+                app_commands.Command(
+                    name=name,
+                    description=descriptions(translator, f"help.{command.key}"),
+                    callback=_callback(command, invoke),
+                    parent=group,
+                )
+            )
+        built.append(group)
+    return built
+
+
+def find_command(registry: CommandRegistry, path: Iterable[str]) -> Command | None:
+    """The registry command behind a slash command path (``["checkin", "now"]``)."""
+    words = list(path)
+    if len(words) == 2 and words[1] == ROOT_SUBCOMMAND:
+        words = words[:1]
+    return registry.commands.get(" ".join(words))
+
+
+# ---------------------------------------------------------------- comparing for sync
+
+_OPTION_KEYS = ("type", "name", "description", "name_localizations", "description_localizations")
+
+
+def comparable(payload: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a command payload we set, in a form that compares equal across fetches."""
+    result: dict[str, Any] = {key: payload.get(key) or None for key in _OPTION_KEYS}
+    result["type"] = payload.get("type", 1)
+    result["required"] = bool(payload.get("required", False))
+    for key in ("min_value", "max_value", "min_length", "max_length"):
+        if payload.get(key) is not None:
+            result[key] = payload[key]
+    result["choices"] = [
+        {"name": c["name"], "value": c["value"]} for c in payload.get("choices") or []
+    ]
+    result["options"] = [comparable(option) for option in payload.get("options") or []]
+    return result
+
+
+def fingerprint(payloads: Iterable[dict[str, Any]]) -> str:
+    """A stable text for a whole set of commands, to decide whether a sync is needed."""
+    items = sorted((comparable(p) for p in payloads), key=lambda c: str(c["name"]))
+    return json.dumps(items, sort_keys=True, ensure_ascii=False)
