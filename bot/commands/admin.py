@@ -1,0 +1,331 @@
+"""Organisers' commands (rooms, roles, statistics, export) and linking accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Context, JobContext
+from bot.core.dispatcher import ROLE_KEYS
+from bot.core.events import Role, Room
+from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
+from bot.core.registry import CommandRegistry
+from bot.db.models import Account, Person, RoomBinding
+from bot.organising.export import build_zip
+from bot.organising.linking import (
+    CODE_VALID_FOR,
+    LinkOutcome,
+    issue_code,
+    looks_like_code,
+    redeem,
+    unlink_account,
+)
+from bot.organising.models import OrgLinkAttempt, OrgLinkCode
+from bot.organising.retention import RUN_EVERY, purge
+from bot.organising.stats import collect, period
+from bot.organising.views import StatsView
+from bot.people.service import accounts_of
+from bot.rooms.service import FEATURES, configured_rooms
+
+FEATURE = OneOf(
+    {
+        "announcements": ("meddelelser", "kunngjøringer", "opslag", "nyheder", "nyheter"),
+        "meals": ("meal", "måltider", "måltid", "spisning", "middag"),
+        "volunteers": ("volunteer", "frivillige", "frivillig"),
+        "organisers": ("organizers", "organiser", "arrangører", "arrangør", "ledere"),
+        "checkins": ("checkin", "tjekind", "innsjekk", "innsjekking"),
+    },
+    error="admin.feature_unknown",
+)
+STATS_DAYS = IntRange(1, 3660, "admin.days_range")
+DEFAULT_STATS_DAYS = 30
+DEFAULT_EXPORT_DAYS = 365
+
+
+def _view(ctx: Context) -> StatsView:
+    config = ctx.config
+    return StatsView(
+        ctx.services.translator,
+        ctx.lang,
+        ctx.timezone,
+        config.community.name,
+        config.privacy.min_group_size,
+    )
+
+
+def _feature_name(ctx: Context, feature: str) -> str:
+    return ctx.t(f"admin.feature.{feature}")
+
+
+def _room_text(room: Room) -> str:
+    return f"{room.platform}:{room.room_id}"
+
+
+def _accounts_text(accounts: list[Account]) -> str:
+    return ", ".join(f"{a.platform} ({a.display_name or a.external_id})" for a in accounts)
+
+
+def _config_entry(entries: tuple[str, ...], account: Account) -> str | None:
+    """The ``[roles]`` entry that names this account, if any."""
+    names = {
+        account.external_id,
+        f"{account.platform}:{account.external_id}",
+        f"{account.platform}-user:{account.external_id}",
+    }
+    return next((entry for entry in entries if entry in names), None)
+
+
+class LinkingData:
+    """Link codes and wrong tries are personal data too: shown in mydata, erased by forget."""
+
+    name = "linking"
+
+    async def export(self, session: AsyncSession, person_id: int) -> Any:
+        codes = await session.execute(
+            select(OrgLinkCode.platform, OrgLinkCode.created_at, OrgLinkCode.expires_at).where(
+                OrgLinkCode.person_id == person_id
+            )
+        )
+        tries = await session.execute(
+            select(OrgLinkAttempt.at).where(OrgLinkAttempt.person_id == person_id)
+        )
+        return {
+            "open_codes": [
+                {"platform": p, "created_at": c.isoformat(), "expires_at": e.isoformat()}
+                for p, c, e in codes.all()
+            ],
+            "wrong_tries": [at.isoformat() for at in tries.scalars()],
+        }
+
+    async def erase(self, session: AsyncSession, person_id: int, now: datetime) -> None:
+        await session.execute(delete(OrgLinkCode).where(OrgLinkCode.person_id == person_id))
+        await session.execute(delete(OrgLinkAttempt).where(OrgLinkAttempt.person_id == person_id))
+
+
+def setup(registry: CommandRegistry) -> None:
+    """Register the organisers' commands, linking and the daily purge."""
+    registry.group("admin", aliases=("adm", "arrangør", "arrangor", "organiser"))
+
+    # ------------------------------------------------------------ rooms
+
+    @registry.command("admin room", role=Role.ORGANISER, aliases=("rum", "rom", "kanal"))
+    async def admin_room(
+        ctx: Context, feature: Annotated[str, FEATURE], state: Annotated[str, ON_OFF]
+    ) -> None:
+        if ctx.is_direct:
+            ctx.say("admin.room_needs_room")
+            return
+        room = ctx.room
+        name = _feature_name(ctx, feature)
+        in_config = room in configured_rooms(ctx.config, feature)
+        key = (room.platform, room.room_id, feature)
+        existing = await ctx.session.get(RoomBinding, key)
+        if state == "on":
+            if in_config:
+                ctx.say("admin.room_on_in_config", feature=name)
+            elif existing is not None:
+                ctx.say("admin.room_already_on", feature=name)
+            else:
+                ctx.session.add(
+                    RoomBinding(
+                        platform=room.platform,
+                        room_id=room.room_id,
+                        feature=feature,
+                        bound_by=ctx.person.id,
+                        bound_at=ctx.now,
+                    )
+                )
+                ctx.say("admin.room_on", feature=name)
+            return
+        if existing is not None:
+            await ctx.session.delete(existing)
+        if in_config:
+            ctx.say("admin.room_off_config_wins", feature=name)
+        elif existing is not None:
+            ctx.say("admin.room_off", feature=name)
+        else:
+            ctx.say("admin.room_already_off", feature=name)
+
+    @registry.command("admin rooms", role=Role.ORGANISER, aliases=("rummene", "rommene", "kanaler"))
+    async def admin_rooms(ctx: Context) -> None:
+        result = await ctx.session.execute(
+            select(RoomBinding).order_by(RoomBinding.feature, RoomBinding.bound_at)
+        )
+        bound: dict[str, list[RoomBinding]] = {}
+        for binding in result.scalars():
+            bound.setdefault(binding.feature, []).append(binding)
+        lines = [ctx.t("admin.rooms_title")]
+        for feature in FEATURES:
+            entries = []
+            from_config = configured_rooms(ctx.config, feature)
+            for room in from_config:
+                entries.append(ctx.t("admin.rooms_from_config", room=_room_text(room)))
+            for binding in bound.get(feature, []):
+                room = Room(binding.platform, binding.room_id)
+                if room in from_config:
+                    continue
+                entries.append(
+                    ctx.t(
+                        "admin.rooms_from_command",
+                        room=_room_text(room),
+                        date=ctx.local(binding.bound_at, "date"),
+                    )
+                )
+            here = ctx.room in from_config or any(
+                Room(b.platform, b.room_id) == ctx.room for b in bound.get(feature, [])
+            )
+            mark = " " + ctx.t("admin.rooms_this_room") if here and not ctx.is_direct else ""
+            listed = "; ".join(entries) if entries else ctx.t("admin.rooms_none")
+            lines.append(f"• {_feature_name(ctx, feature)}: {listed}{mark}")
+        lines.append(ctx.t("admin.rooms_howto"))
+        ctx.reply("\n".join(lines))
+
+    # ------------------------------------------------------------ roles
+
+    @registry.command("admin roles", role=Role.ORGANISER, private=True, aliases=("roller",))
+    async def admin_roles(ctx: Context) -> None:
+        roles = ctx.config.roles
+        none = ctx.t("admin.roles_none")
+        lines = [
+            ctx.t("admin.roles_title"),
+            ctx.t("admin.roles_config_organisers", entries=", ".join(roles.organisers) or none),
+            ctx.t("admin.roles_config_volunteers", entries=", ".join(roles.volunteers) or none),
+        ]
+        result = await ctx.session.execute(
+            select(Account)
+            .where(Account.role >= int(Role.VOLUNTEER))
+            .order_by(Account.role.desc(), Account.display_name, Account.id)
+        )
+        people = list(result.scalars())
+        if people:
+            lines.append(ctx.t("admin.roles_people"))
+        for account in people:
+            role = Role(account.role)
+            entries = roles.organisers if role == Role.ORGANISER else roles.volunteers
+            entry = _config_entry(entries, account)
+            why = (
+                ctx.t("admin.roles_why_config", entry=entry)
+                if entry
+                else ctx.t("admin.roles_why_platform")
+            )
+            seen = ctx.local(account.last_seen_at, "date") if account.last_seen_at else "–"
+            lines.append(
+                ctx.t(
+                    "admin.roles_person",
+                    name=account.display_name or account.external_id,
+                    platform=account.platform,
+                    role=ctx.t(ROLE_KEYS[role]),
+                    why=why,
+                    seen=seen,
+                )
+            )
+        participants = await ctx.session.execute(
+            select(func.count()).select_from(Account).where(Account.role < int(Role.VOLUNTEER))
+        )
+        lines.append(ctx.t("admin.roles_participants", count=int(participants.scalar_one())))
+        lines.append(ctx.t("admin.roles_note"))
+        ctx.reply("\n".join(lines))
+
+    # ------------------------------------------------------------ statistics
+
+    @registry.command(
+        "admin stats",
+        role=Role.ORGANISER,
+        private=True,
+        aliases=("statistik", "statistikk", "tal", "tall"),
+    )
+    async def admin_stats(
+        ctx: Context, days: Annotated[int, STATS_DAYS] = DEFAULT_STATS_DAYS
+    ) -> None:
+        since, until = period(ctx.now, days)
+        tables = await collect(
+            ctx.session,
+            ctx.services.registry.statistics,
+            since,
+            until,
+            ctx.config.privacy.min_group_size,
+        )
+        view = _view(ctx)
+        ctx.reply(view.summary(tables, since, until))
+        chart = view.chart(tables, since, until)
+        ctx.send_file(
+            f"samvaer-stats-{until:%Y%m%d}-{days}d.png",
+            chart,
+            "image/png",
+            ctx.t("admin.stats_chart_caption", days=days),
+        )
+
+    @registry.command(
+        "admin export", role=Role.ORGANISER, private=True, aliases=("eksport", "eksporter", "csv")
+    )
+    async def admin_export(
+        ctx: Context, days: Annotated[int, STATS_DAYS] = DEFAULT_EXPORT_DAYS
+    ) -> None:
+        since, until = period(ctx.now, days)
+        min_size = ctx.config.privacy.min_group_size
+        tables = await collect(
+            ctx.session, ctx.services.registry.statistics, since, until, min_size
+        )
+        content = build_zip(tables, since, until, min_size)
+        if not any(table.rows for table in tables):
+            ctx.say("admin.export_empty", days=days)
+        ctx.send_file(
+            f"samvaer-export-{until:%Y%m%d}-{days}d.zip",
+            content,
+            "application/zip",
+            ctx.t("admin.export_caption", days=days, files=len(tables) + 1, min=min_size),
+        )
+
+    # ------------------------------------------------------------ linking
+
+    @registry.command("link", private=True, aliases=("forbind", "kobl", "koble", "tilknyt"))
+    async def link(ctx: Context, code: Annotated[str, Rest(max_length=40)] = "") -> None:
+        if not code:
+            made = await issue_code(ctx.session, ctx.person.id, ctx.sender.platform, ctx.now)
+            minutes = int(CODE_VALID_FOR.total_seconds() // 60)
+            ctx.say("link.code", code=made, minutes=minutes)
+            return
+        if not looks_like_code(code):
+            raise ArgumentError("link.bad_format")
+        result = await redeem(ctx.session, ctx.person.id, ctx.sender.platform, code, ctx.now)
+        if result.outcome is LinkOutcome.LOCKED:
+            assert result.retry_at is not None
+            ctx.say("link.locked", time=ctx.local(result.retry_at, "HH:mm"))
+        elif result.outcome is LinkOutcome.WRONG:
+            ctx.say("link.wrong", left=result.tries_left)
+        elif result.outcome is LinkOutcome.OWN_CODE:
+            ctx.say("link.own_code")
+        elif result.outcome is LinkOutcome.SAME_PLATFORM:
+            ctx.say("link.same_platform", platform=result.platform)
+        else:
+            assert result.person_id is not None
+            joined = await ctx.session.get(Person, result.person_id)
+            assert joined is not None
+            ctx.person = joined
+            accounts = await accounts_of(ctx.session, joined.id)
+            ctx.say("link.linked", accounts=_accounts_text(accounts))
+
+    @registry.command("unlink", private=True, aliases=("afkobl", "frakobl", "adskil", "skill"))
+    async def unlink(ctx: Context) -> None:
+        person_id = ctx.person.id
+        fresh = await unlink_account(
+            ctx.session, person_id, ctx.sender.platform, ctx.sender.user_id, ctx.now
+        )
+        if fresh is None:
+            ctx.say("unlink.nothing")
+            return
+        remaining = await accounts_of(ctx.session, person_id)
+        ctx.person = fresh
+        ctx.say("unlink.done", platform=ctx.sender.platform, accounts=_accounts_text(remaining))
+
+    registry.personal_data(LinkingData())
+
+    # ------------------------------------------------------------ retention
+
+    @registry.every("organising.retention")
+    async def retention(job: JobContext) -> datetime:
+        await purge(job.session, job.config, job.now)
+        return job.now + RUN_EVERY

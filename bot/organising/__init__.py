@@ -1,0 +1,1 @@
+"""Organisers' tools: room bindings, roles, statistics, exports, reports, linked identities."""

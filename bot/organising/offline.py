@@ -1,0 +1,75 @@
+"""``samvaer export`` and ``samvaer report``: statistics written to files on the server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.organising.export import write_folder
+from bot.organising.stats import StatTable, collect
+from bot.organising.views import StatsView
+
+
+def start_of_day(day: date, timezone: str) -> datetime:
+    """Local midnight of ``day`` in the community's zone, as an aware datetime."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+
+
+def parse_day(text: str) -> date:
+    """``2026-01-31`` → a date; ValueError with a plain message otherwise."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f'"{text}" is not a date like 2026-01-31') from None
+
+
+async def _gather(config: Config, since: datetime) -> tuple[list[StatTable], StatsView, datetime]:
+    from bot.bootstrap import bootstrap
+
+    app = await bootstrap(config)
+    try:
+        until = app.services.clock.now()
+        async with app.uow() as uow:
+            tables = await collect(
+                uow.session,
+                app.services.registry.statistics,
+                since,
+                until,
+                config.privacy.min_group_size,
+            )
+        view = StatsView(
+            app.services.translator,
+            config.community.language,
+            config.community.timezone,
+            config.community.name,
+            config.privacy.min_group_size,
+        )
+        return tables, view, until
+    finally:
+        await app.close()
+
+
+async def export_to_folder(config: Config, since_day: date, folder: Path) -> list[Path]:
+    """Write one CSV per capability table (and summary.csv) into ``folder``."""
+    since = start_of_day(since_day, config.community.timezone)
+    tables, _view, until = await _gather(config, since)
+    return await asyncio.to_thread(
+        write_folder, folder, tables, since, until, config.privacy.min_group_size
+    )
+
+
+async def report_to_file(config: Config, since_day: date, out: Path) -> Path:
+    """Write the one-page HTML report to ``out``."""
+    since = start_of_day(since_day, config.community.timezone)
+    tables, view, until = await _gather(config, since)
+    html = view.report(tables, since, until, until)
+    await asyncio.to_thread(_write_text, out, html)
+    return out
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
