@@ -162,8 +162,11 @@ class Dispatcher:
                 await self._command(ctx, command_line)
             elif event.is_direct and not crisis:
                 ctx.say("error.not_a_command")
-            else:
+            elif not crisis:
                 return []
+            if crisis and not ctx.discard:
+                for hook in services.registry.crisis_hooks:
+                    await hook(ctx)
             if not ctx.discard:
                 await self._save_dialog(ctx, dialog)
                 await uow.commit()

@@ -111,6 +111,7 @@ class CommandRegistry:
     data_providers: list[Any] = field(default_factory=list)
     delivered_hooks: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
     statistics: dict[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
+    crisis_hooks: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
 
     def group(self, name: str, aliases: Iterable[str] = ()) -> None:
         """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
@@ -182,6 +183,12 @@ class CommandRegistry:
 
         return decorate
 
+    def on_crisis(self, hook: Handler) -> Handler:
+        """Decorator: ``hook(ctx)`` runs, in the message's unit of work, when a direct
+        message or command contained a crisis phrase (after the crisis lines are queued)."""
+        self.crisis_hooks.append(hook)
+        return hook
+
     def personal_data(self, provider: Any) -> None:
         """Register an object with ``export(session, person_id)`` and ``erase(...)``."""
         self.data_providers.append(provider)
@@ -197,6 +204,7 @@ class CommandRegistry:
         self.periodic.update(other.periodic)
         self.delivered_hooks.update(other.delivered_hooks)
         self.statistics.update(other.statistics)
+        self.crisis_hooks.extend(other.crisis_hooks)
         self.data_providers.extend(other.data_providers)
 
     # ---------------------------------------------------------------- lookup

@@ -1,0 +1,274 @@
+"""checkin, checkin schedule/history/share, and the volunteers' checkin alerts/ack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from babel.dates import get_day_names
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.checkins import service
+from bot.checkins.chart import mood_chart
+from bot.checkins.rules import ReminderRule, parse_schedule
+from bot.checkins.stats import checkin_aggregates
+from bot.core.context import Context, JobContext
+from bot.core.dispatcher import command_option
+from bot.core.events import Role
+from bot.core.i18n import BABEL_LOCALES
+from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
+from bot.core.registry import CommandRegistry
+from bot.people.service import set_consent
+
+log = logging.getLogger("samvaer.checkins")
+
+MOOD = IntRange(1, 5, "checkin.mood_range")
+YES_NO = OneOf(
+    {"yes": ("ja", "y", "j", "jo", "ok"), "no": ("nej", "nei", "n", "nope")},
+    error="checkin.yes_or_no",
+)
+HISTORY_LINES = 50
+RETENTION_EVERY = timedelta(days=1)
+
+
+def _mood_label(ctx: Context, mood: int) -> str:
+    return ctx.t(f"checkin.mood_{mood}")
+
+
+def _days_text(ctx: Context, rule: ReminderRule) -> str:
+    names = get_day_names("wide", locale=BABEL_LOCALES.get(ctx.lang, "en_GB"))
+    return ", ".join(str(names[day]) for day in sorted(rule.weekdays))
+
+
+async def _save(ctx: Context, mood: int, note: str) -> None:
+    """Store a consented check-in, answer warmly, and let the alert rule look at it."""
+    await service.record_checkin(ctx.session, ctx.person.id, mood, note, ctx.now)
+    key = "checkin.saved_low" if mood <= ctx.config.checkins.low_mood_max else "checkin.saved"
+    ctx.say(key, mood=_mood_label(ctx, mood))
+    alert = await service.check_low_mood(ctx.session, ctx.services, ctx.person, ctx.now)
+    if alert is not None:
+        ctx.say("checkin.volunteer_told")
+
+
+def setup(registry: CommandRegistry) -> None:
+    """Register the check-in commands, timed work, statistics and personal data."""
+    registry.group(
+        "checkin", aliases=("tjekind", "tjek-ind", "indtjek", "innsjekk", "sjekkinn", "sjekk-inn")
+    )
+
+    @registry.command("checkin", private=True, aliases=("humør", "humor"))
+    async def checkin(
+        ctx: Context,
+        mood: Annotated[int, MOOD] | None = None,
+        note: Annotated[str, Rest()] = "",
+    ) -> None:
+        limit = ctx.config.checkins.note_max_length
+        if len(note) > limit:
+            raise ArgumentError("checkin.note_too_long", limit=limit, length=len(note))
+        if mood is None:
+            ctx.prompt(ctx.t("checkin.ask"), service.mood_options(ctx.services, ctx.lang))
+            return
+        if not ctx.person.consent_checkins:
+            # Nothing is stored until the person says yes; the choice carries only the mood.
+            text = ctx.t("checkin.ask_consent")
+            if note:
+                text += "\n" + ctx.t("checkin.ask_consent_note")
+            ctx.prompt(
+                text,
+                [
+                    (ctx.t("checkin.consent_yes"), command_option(f"checkin consent yes {mood}")),
+                    (ctx.t("checkin.consent_no"), command_option("checkin consent no")),
+                ],
+            )
+            return
+        await _save(ctx, mood, note)
+
+    @registry.command("checkin consent", private=True, aliases=("samtykke", "lov"))
+    async def checkin_consent(
+        ctx: Context,
+        answer: Annotated[str, YES_NO],
+        mood: Annotated[int, MOOD] | None = None,
+    ) -> None:
+        if answer == "no":
+            ctx.say("checkin.not_kept")
+            return
+        await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
+        if mood is None:
+            ctx.say("checkin.consent_given")
+            return
+        await _save(ctx, mood, "")
+
+    @registry.command(
+        "checkin schedule",
+        private=True,
+        aliases=("påmind", "påmindelse", "påminnelse", "paamind", "plan", "reminder", "remind"),
+    )
+    async def checkin_schedule(ctx: Context, spec: Annotated[str, Rest()] = "") -> None:
+        rule = parse_schedule(spec)
+        if rule is None:
+            stopped = await service.clear_schedule(ctx.session, ctx.person.id)
+            ctx.say("checkin.schedule_off" if stopped else "checkin.schedule_none")
+            return
+        schedule = await service.set_schedule(
+            ctx.session, ctx.person.id, rule, ctx.timezone, ctx.now
+        )
+        first = ctx.local(schedule.next_due_at)
+        if rule.is_daily:
+            ctx.say("checkin.schedule_daily", time=rule.local_time, first=first)
+        else:
+            ctx.say(
+                "checkin.schedule_weekly",
+                days=_days_text(ctx, rule),
+                time=rule.local_time,
+                first=first,
+            )
+
+    @registry.command(
+        "checkin history", private=True, aliases=("historik", "historikk", "oversigt", "oversikt")
+    )
+    async def checkin_history(ctx: Context) -> None:
+        days = ctx.config.checkins.history_days
+        since = ctx.now - timedelta(days=days)
+        entries = await service.history(ctx.session, ctx.person.id, since)
+        if not entries:
+            ctx.say("checkin.history_empty", days=days)
+            return
+        lines = [ctx.t("checkin.history_title", days=days, count=len(entries))]
+        shown = entries[-HISTORY_LINES:]
+        if len(entries) > len(shown):
+            lines.append(ctx.t("checkin.history_more", count=len(entries) - len(shown)))
+        for entry in shown:
+            line = f"• {ctx.local(entry.created_at, 'short')}: {_mood_label(ctx, entry.mood)}"
+            if entry.note:
+                line += f" — {entry.note}"
+            lines.append(line)
+        ctx.reply("\n".join(lines))
+        # Drawing takes a moment; do it off the event loop so others aren't kept waiting.
+        png = await asyncio.to_thread(
+            mood_chart,
+            [(entry.created_at, entry.mood) for entry in entries],
+            ctx.timezone,
+            window=(since, ctx.now),
+            title=ctx.t("checkin.chart_title", days=days),
+            mood_labels=[str(n) for n in range(1, 6)],
+        )
+        ctx.send_file(
+            f"checkins-{ctx.now:%Y%m%d}.png", png, "image/png", ctx.t("checkin.chart_caption")
+        )
+
+    @registry.command("checkin share", private=True, aliases=("del", "dele", "deling"))
+    async def checkin_share(ctx: Context, state: Annotated[str, ON_OFF]) -> None:
+        given = state == "on"
+        if given and not ctx.person.consent_checkins:
+            await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
+        changed = await set_consent(ctx.session, ctx.person, "share", given, ctx.now)
+        if not changed:
+            ctx.say("checkin.share_unchanged_on" if given else "checkin.share_unchanged_off")
+            return
+        ctx.say("checkin.share_on" if given else "checkin.share_off")
+
+    @registry.command(
+        "checkin alerts",
+        role=Role.VOLUNTEER,
+        private=True,
+        aliases=("varsler", "alarmer", "advarsler", "alarm"),
+    )
+    async def checkin_alerts(ctx: Context) -> None:
+        alerts = await service.open_alerts(ctx.session)
+        if not alerts:
+            ctx.say("checkin.alerts_none")
+            return
+        lines = [ctx.t("checkin.alerts_title", count=len(alerts))]
+        for alert, name in alerts:
+            lines.append(
+                ctx.t(
+                    "checkin.alert_line",
+                    id=alert.id,
+                    name=name,
+                    reason=ctx.t(f"checkin.reason_{alert.reason}"),
+                    since=ctx.local(alert.since),
+                )
+            )
+        lines.append(ctx.t("checkin.alerts_footer"))
+        ctx.reply("\n".join(lines))
+
+    @registry.command(
+        "checkin ack",
+        role=Role.VOLUNTEER,
+        private=True,
+        aliases=("tager", "tar", "tag", "ta", "kvitter", "kvittér", "take"),
+    )
+    async def checkin_ack(ctx: Context, alert_id: Annotated[str, Rest()] = "") -> None:
+        number = alert_id.strip().lstrip("#")
+        if not number.isdigit():
+            raise ArgumentError("checkin.alert_number")
+        result = await service.acknowledge(
+            ctx.session,
+            ctx.services,
+            int(number),
+            ctx.person,
+            ctx.sender.display_name,
+            ctx.now,
+        )
+        if result.status == "missing":
+            ctx.say("checkin.alert_missing", id=number)
+        elif result.status == "taken":
+            ctx.say("checkin.alert_already_taken", id=number, name=result.name, volunteer=result.by)
+        else:
+            ctx.say("checkin.alert_acked", id=number, name=result.name)
+
+    # ------------------------------------------------------------ crisis
+
+    @registry.on_crisis
+    async def crisis(ctx: Context) -> None:
+        # The crisis lines themselves are sent by the dispatcher; this only tells a volunteer,
+        # and only with the person's consent. The words are never passed on.
+        alert = await service.crisis_alert(
+            ctx.session, ctx.services, ctx.person, ctx.timezone, ctx.now
+        )
+        if alert is not None:
+            ctx.say("checkin.crisis_volunteer_told")
+
+    # ------------------------------------------------------------ timed work
+
+    @registry.every("checkin.reminders")
+    async def reminders(job: JobContext) -> datetime | None:
+        run = await service.send_due_reminders(job.session, job.services, job.now)
+        if run.reminders or run.warm_words or run.alerts:
+            log.info(
+                "checkins.reminders sent=%d warm=%d alerts=%d",
+                run.reminders,
+                run.warm_words,
+                run.alerts,
+            )
+        poll = job.now + job.config.scheduling.poll_interval
+        upcoming = await service.next_schedule_due(job.session)
+        # Wake exactly at the next reminder, but at least every poll so new schedules are seen.
+        return min(upcoming, poll) if upcoming is not None else poll
+
+    @registry.every("checkin.retention")
+    async def retention(job: JobContext) -> datetime | None:
+        days = job.config.privacy.retention_days
+        deleted, blanked, alerts = await service.purge_expired(
+            job.session, job.now, values_days=days.checkin_values, notes_days=days.checkin_notes
+        )
+        log.info(
+            "checkins.retention deleted=%d notes_cleared=%d alerts_deleted=%d",
+            deleted,
+            blanked,
+            alerts,
+        )
+        return job.now + RETENTION_EVERY
+
+    # ------------------------------------------------------------ statistics and privacy
+
+    # The registry types every hook as returning None; statistics providers return tables.
+    @registry.stats("checkins")  # type: ignore[arg-type]
+    async def aggregates(
+        session: AsyncSession, since: datetime, until: datetime
+    ) -> dict[str, list[dict[str, Any]]]:
+        return await checkin_aggregates(session, since, until)
+
+    registry.personal_data(service.CheckinData())
