@@ -33,48 +33,101 @@ _ids = itertools.count(600000000000000001)
 
 
 def user_payload(user_id: int, name: str) -> dict[str, Any]:
-    return {"id": str(user_id), "username": name, "global_name": name.title(),
-            "discriminator": "0", "avatar": None}
-
-
-def message_payload(channel_id: int | str, content: str, author_id: int = BOT_ID,
-                    **extra: Any) -> dict[str, Any]:
     return {
-        "id": str(next(_ids)), "channel_id": str(channel_id), "type": 0, "content": content,
-        "author": user_payload(author_id, "samvaer"), "timestamp": "2026-11-23T09:00:00+00:00",
-        "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
-        "mention_roles": [], "attachments": [], "embeds": [], "pinned": False,
-        "components": extra.get("components", []), "flags": extra.get("flags", 0),
+        "id": str(user_id),
+        "username": name,
+        "global_name": name.title(),
+        "discriminator": "0",
+        "avatar": None,
+    }
+
+
+def message_payload(
+    channel_id: int | str, content: str, author_id: int = BOT_ID, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": str(next(_ids)),
+        "channel_id": str(channel_id),
+        "type": 0,
+        "content": content,
+        "author": user_payload(author_id, "samvaer"),
+        "timestamp": "2026-11-23T09:00:00+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "components": extra.get("components", []),
+        "flags": extra.get("flags", 0),
     }
 
 
 def role_payload(role_id: int, name: str, permissions: int = 0) -> dict[str, Any]:
-    return {"id": str(role_id), "name": name, "permissions": str(permissions), "position": 0,
-            "color": 0, "hoist": False, "managed": False, "mentionable": False}
+    return {
+        "id": str(role_id),
+        "name": name,
+        "permissions": str(permissions),
+        "position": 0,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+    }
 
 
 def guild_payload() -> dict[str, Any]:
-    def text(channel_id: int, name: str, kind: int = 0, parent: int | None = None) -> dict[str, Any]:
-        return {"id": str(channel_id), "type": kind, "name": name, "position": 0,
-                "guild_id": str(GUILD_ID), "permission_overwrites": [],
-                "parent_id": str(parent) if parent else None}
+    def text(
+        channel_id: int, name: str, kind: int = 0, parent: int | None = None
+    ) -> dict[str, Any]:
+        return {
+            "id": str(channel_id),
+            "type": kind,
+            "name": name,
+            "position": 0,
+            "guild_id": str(GUILD_ID),
+            "permission_overwrites": [],
+            "parent_id": str(parent) if parent else None,
+        }
 
     return {
-        "id": str(GUILD_ID), "name": "Samvær test", "owner_id": str(BOB), "features": [],
-        "roles": [role_payload(EVERYONE_ROLE, "@everyone"),
-                  role_payload(ORGANISER_ROLE, "Organiser")],
-        "channels": [text(CHANNEL_ID, "lounge"), text(BUDDY_CHANNEL_ID, "buddies"),
-                     text(CATEGORY_ID, "Meals", kind=4)],
-        "members": [], "emojis": [], "stickers": [], "member_count": 3, "large": False,
+        "id": str(GUILD_ID),
+        "name": "Samvær test",
+        "owner_id": str(BOB),
+        "features": [],
+        "roles": [
+            role_payload(EVERYONE_ROLE, "@everyone"),
+            role_payload(ORGANISER_ROLE, "Organiser"),
+        ],
+        "channels": [
+            text(CHANNEL_ID, "lounge"),
+            text(BUDDY_CHANNEL_ID, "buddies"),
+            text(CATEGORY_ID, "Meals", kind=4),
+        ],
+        "members": [],
+        "emojis": [],
+        "stickers": [],
+        "member_count": 3,
+        "large": False,
         "preferred_locale": "da",
     }
 
 
-def member_payload(user_id: int, name: str, roles: tuple[int, ...] = (),
-                   permissions: int = 0) -> dict[str, Any]:
-    return {"user": user_payload(user_id, name), "roles": [str(r) for r in roles],
-            "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
-            "permissions": str(permissions), "nick": None, "flags": 0}
+def member_payload(
+    user_id: int, name: str, roles: tuple[int, ...] = (), permissions: int = 0
+) -> dict[str, Any]:
+    return {
+        "user": user_payload(user_id, name),
+        "roles": [str(r) for r in roles],
+        "joined_at": "2026-01-01T00:00:00+00:00",
+        "deaf": False,
+        "mute": False,
+        "permissions": str(permissions),
+        "nick": None,
+        "flags": 0,
+    }
 
 
 @dataclass
@@ -111,13 +164,18 @@ class Recorder:
 
     def answer(self, method: str, path: str, params: dict[str, Any], body: Any) -> Any:
         for forbidden in self.forbidden_paths:
-            if path.startswith(forbidden.split("{")[0]) and method != "GET":
-                raise discord.Forbidden(_Response(403), {"code": 50013, "message": "Missing Permissions"})  # type: ignore[arg-type]
+            if path == forbidden and method != "GET":
+                raise discord.Forbidden(
+                    _Response(403), {"code": 50013, "message": "Missing Permissions"}
+                )  # type: ignore[arg-type]
         if path == "/users/@me/channels":
             user_id = int(body["recipient_id"])
             channel_id = self.dm_channels.setdefault(user_id, next(_ids))
-            return {"id": str(channel_id), "type": 1,
-                    "recipients": [user_payload(user_id, f"user{user_id}")]}
+            return {
+                "id": str(channel_id),
+                "type": 1,
+                "recipients": [user_payload(user_id, f"user{user_id}")],
+            }
         if path.startswith("/users/"):
             user_id = int(params["url"].rsplit("/", 1)[1])
             return user_payload(user_id, f"user{user_id}")
@@ -125,35 +183,75 @@ class Recorder:
             channel_id = int(params["channel_id"])
             closed = {self.dm_channels.get(u) for u in self.closed_dms}
             if channel_id in closed:
-                raise discord.Forbidden(_Response(403), {"code": 50007, "message": "Cannot send messages to this user"})  # type: ignore[arg-type]
+                raise discord.Forbidden(
+                    _Response(403), {"code": 50007, "message": "Cannot send messages to this user"}
+                )  # type: ignore[arg-type]
             return message_payload(channel_id, (body or {}).get("content", ""))
         if path.endswith("/commands") and method == "GET":
             return self.commands.get(params["url"], [])
         if path.endswith("/commands") and method == "PUT":
-            self.commands[params["url"]] = body
-            return body
+            stored = [
+                {
+                    **c,
+                    "id": str(next(_ids)),
+                    "application_id": str(APP_ID),
+                    "version": "1",
+                    "guild_id": str(GUILD_ID),
+                }
+                for c in body
+            ]
+            self.commands[params["url"]] = stored
+            return stored
         if path == "/channels/{channel_id}/threads":
-            return {"id": str(next(_ids)), "type": 12, "name": body["name"],
-                    "guild_id": str(GUILD_ID), "parent_id": str(params["channel_id"]),
-                    "owner_id": str(BOT_ID), "thread_metadata": {
-                        "archived": False, "auto_archive_duration": 1440, "locked": False,
-                        "archive_timestamp": "2026-11-23T09:00:00+00:00", "invitable": False}}
+            return {
+                "id": str(next(_ids)),
+                "type": 12,
+                "name": body["name"],
+                "guild_id": str(GUILD_ID),
+                "parent_id": str(params["channel_id"]),
+                "owner_id": str(BOT_ID),
+                "message_count": 0,
+                "member_count": 0,
+                "rate_limit_per_user": 0,
+                "thread_metadata": {
+                    "archived": False,
+                    "auto_archive_duration": 1440,
+                    "locked": False,
+                    "archive_timestamp": "2026-11-23T09:00:00+00:00",
+                    "invitable": False,
+                },
+            }
         if path.startswith("/channels/{channel_id}/thread-members"):
             return None
         if path == "/guilds/{guild_id}/channels" and method == "POST":
-            return {"id": str(next(_ids)), "type": body["type"], "name": body["name"],
-                    "guild_id": str(GUILD_ID), "position": 0,
-                    "permission_overwrites": body.get("permission_overwrites", []),
-                    "parent_id": body.get("parent_id")}
+            return {
+                "id": str(next(_ids)),
+                "type": body["type"],
+                "name": body["name"],
+                "guild_id": str(GUILD_ID),
+                "position": 0,
+                "permission_overwrites": body.get("permission_overwrites", []),
+                "parent_id": body.get("parent_id"),
+                "bitrate": 64000,
+                "user_limit": 0,
+            }
         if path == "/guilds/{guild_id}/scheduled-events":
             if method == "GET":
                 return []
-            return {"id": str(next(_ids)), "guild_id": str(GUILD_ID), "name": body["name"],
-                    "scheduled_start_time": body["scheduled_start_time"],
-                    "scheduled_end_time": body.get("scheduled_end_time"),
-                    "privacy_level": 2, "status": 1, "entity_type": 2,
-                    "channel_id": body.get("channel_id"), "entity_id": None,
-                    "entity_metadata": None, "creator_id": str(BOT_ID)}
+            return {
+                "id": str(next(_ids)),
+                "guild_id": str(GUILD_ID),
+                "name": body["name"],
+                "scheduled_start_time": body["scheduled_start_time"],
+                "scheduled_end_time": body.get("scheduled_end_time"),
+                "privacy_level": 2,
+                "status": 1,
+                "entity_type": 2,
+                "channel_id": body.get("channel_id"),
+                "entity_id": None,
+                "entity_metadata": None,
+                "creator_id": str(BOT_ID),
+            }
         return None
 
     def named(self, method: str, fragment: str) -> list[Call]:
@@ -167,8 +265,9 @@ class RecordingHTTP(HTTPClient):
         super().__init__(loop)
         self.recorder = recorder
 
-    async def request(self, route: Route, *, files: Any = None, form: Any = None,
-                      **kwargs: Any) -> Any:
+    async def request(
+        self, route: Route, *, files: Any = None, form: Any = None, **kwargs: Any
+    ) -> Any:
         body = kwargs.get("json")
         self.recorder.calls.append(Call(route.method, route.url, body))
         return self.recorder.answer(route.method, route.path, _params(route), body)
@@ -181,8 +280,16 @@ class RecordingWebhooks(AsyncWebhookAdapter):
         super().__init__()
         self.recorder = recorder
 
-    async def request(self, route: Any, session: Any, *, payload: Any = None,
-                      multipart: Any = None, files: Any = None, **kwargs: Any) -> Any:
+    async def request(
+        self,
+        route: Any,
+        session: Any,
+        *,
+        payload: Any = None,
+        multipart: Any = None,
+        files: Any = None,
+        **kwargs: Any,
+    ) -> Any:
         body = payload
         if body is None and multipart:
             import json
@@ -192,14 +299,22 @@ class RecordingWebhooks(AsyncWebhookAdapter):
         if route.url.endswith("/callback"):
             kind = (body or {}).get("type", 0)
             flags = ((body or {}).get("data") or {}).get("flags", 0)
-            return {"interaction": {"id": route.url.split("/")[-3], "type": 2,
-                                    "response_message_loading": kind == 5,
-                                    "response_message_ephemeral": bool(flags & 64)},
-                    "resource": {"type": kind}}
+            return {
+                "interaction": {
+                    "id": route.url.split("/")[-3],
+                    "type": 2,
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(flags & 64),
+                },
+                "resource": {"type": kind},
+            }
         if route.method == "POST" and "/webhooks/" in route.url:
-            return message_payload(CHANNEL_ID, (body or {}).get("content", ""),
-                                   flags=(body or {}).get("flags", 0),
-                                   components=(body or {}).get("components", []))
+            return message_payload(
+                CHANNEL_ID,
+                (body or {}).get("content", ""),
+                flags=(body or {}).get("flags", 0),
+                components=(body or {}).get("components", []),
+            )
         return None
 
 
@@ -216,6 +331,7 @@ async def wire(adapter: DiscordAdapter, recorder: Recorder) -> None:
     client.http = http
     state = client._connection
     state.http = http
+    client.tree._http = http
     state.application_id = APP_ID
     state.user = discord.ClientUser(state=state, data=user_payload(BOT_ID, "samvaer"))
     state._add_guild_from_data(guild_payload())
@@ -228,46 +344,79 @@ async def feed(adapter: DiscordAdapter, payload: dict[str, Any]) -> None:
     before = asyncio.all_tasks()
     adapter.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
     for _ in range(20):
-        pending = [t for t in asyncio.all_tasks() - before if not t.done()
-                   and t is not asyncio.current_task()]
+        pending = [
+            t
+            for t in asyncio.all_tasks() - before
+            if not t.done() and t is not asyncio.current_task()
+        ]
         if not pending:
             break
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def command_interaction(name: str, options: list[dict[str, Any]], *, user: int = ALICE,
-                        roles: tuple[int, ...] = (), permissions: int = 0,
-                        in_guild: bool = True, locale: str = "en-GB") -> dict[str, Any]:
+def command_interaction(
+    name: str,
+    options: list[dict[str, Any]],
+    *,
+    user: int = ALICE,
+    roles: tuple[int, ...] = (),
+    permissions: int = 0,
+    in_guild: bool = True,
+    locale: str = "en-GB",
+) -> dict[str, Any]:
     """A type 2 APPLICATION_COMMAND interaction as Discord sends it."""
     payload: dict[str, Any] = {
-        "id": str(next(_ids)), "application_id": str(APP_ID), "type": 2,
-        "token": "interaction-token", "version": 1, "locale": locale,
+        "id": str(next(_ids)),
+        "application_id": str(APP_ID),
+        "type": 2,
+        "token": "interaction-token",
+        "version": 1,
+        "locale": locale,
         "data": {"id": str(next(_ids)), "name": name, "type": 1, "options": options},
-        "channel_id": str(CHANNEL_ID), "app_permissions": "0", "entitlements": [], "attachment_size_limit": 10485760,
+        "channel_id": str(CHANNEL_ID),
+        "app_permissions": "0",
+        "entitlements": [],
+        "attachment_size_limit": 10485760,
     }
     _place(payload, user, roles, permissions, in_guild)
     return payload
 
 
-def button_interaction(custom_id: str, label: str, *, user: int = ALICE,
-                       in_guild: bool = True) -> dict[str, Any]:
+def button_interaction(
+    custom_id: str, label: str, *, user: int = ALICE, in_guild: bool = True
+) -> dict[str, Any]:
     """A type 3 MESSAGE_COMPONENT interaction (a button press) as Discord sends it."""
-    message = message_payload(CHANNEL_ID, "How are you?", components=[
-        {"type": 1, "components": [{"type": 2, "style": 1, "label": label,
-                                    "custom_id": custom_id}]}])
+    message = message_payload(
+        CHANNEL_ID,
+        "How are you?",
+        components=[
+            {
+                "type": 1,
+                "components": [{"type": 2, "style": 1, "label": label, "custom_id": custom_id}],
+            }
+        ],
+    )
     payload: dict[str, Any] = {
-        "id": str(next(_ids)), "application_id": str(APP_ID), "type": 3,
-        "token": "interaction-token", "version": 1, "locale": "en-GB",
+        "id": str(next(_ids)),
+        "application_id": str(APP_ID),
+        "type": 3,
+        "token": "interaction-token",
+        "version": 1,
+        "locale": "en-GB",
         "data": {"custom_id": custom_id, "component_type": 2},
-        "message": message, "channel_id": str(CHANNEL_ID), "app_permissions": "0",
-        "entitlements": [], "attachment_size_limit": 10485760,
+        "message": message,
+        "channel_id": str(CHANNEL_ID),
+        "app_permissions": "0",
+        "entitlements": [],
+        "attachment_size_limit": 10485760,
     }
     _place(payload, user, (), 0, in_guild)
     return payload
 
 
-def _place(payload: dict[str, Any], user: int, roles: tuple[int, ...], permissions: int,
-           in_guild: bool) -> None:
+def _place(
+    payload: dict[str, Any], user: int, roles: tuple[int, ...], permissions: int, in_guild: bool
+) -> None:
     if in_guild:
         payload["guild_id"] = str(GUILD_ID)
         payload["guild_locale"] = "da"

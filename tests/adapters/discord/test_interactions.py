@@ -18,10 +18,72 @@ EPHEMERAL = 64
 async def test_slash_language_reaches_the_dispatcher(
     discord_app: App, adapter: DiscordAdapter, recorder: Recorder
 ) -> None:
-    await feed(adapter, command_interaction("language", [{"name": "code", "type": 3, "value": "en"}]))
+    await feed(
+        adapter, command_interaction("language", [{"name": "code", "type": 3, "value": "en"}])
+    )
     callbacks = recorder.named("POST", "/callback")
     assert callbacks and callbacks[0].json["type"] == 5  # deferred, "thinking"
-    followups = [c for c in recorder.calls if c.webhook and c.method == "POST" and "/webhooks/" in c.path]
+    followups = [
+        c for c in recorder.calls if c.webhook and c.method == "POST" and "/webhooks/" in c.path
+    ]
     assert followups, recorder.calls
     assert "English" in followups[0].content or followups[0].content
     assert not followups[0].flags & EPHEMERAL
+
+
+def _followups(recorder: Recorder) -> list:
+    return [
+        c for c in recorder.calls if c.webhook and c.method == "POST" and "/webhooks/" in c.path
+    ]
+
+
+async def test_private_command_answers_ephemerally(
+    discord_app: App, adapter: DiscordAdapter, recorder: Recorder
+) -> None:
+    await feed(adapter, command_interaction("privacy", []))
+    defer = recorder.named("POST", "/callback")[0]
+    assert defer.json["data"]["flags"] & EPHEMERAL
+    followups = _followups(recorder)
+    assert followups and all(c.flags & EPHEMERAL for c in followups)
+    # Nothing was posted in the channel and no DM was opened.
+    assert not recorder.named("POST", "/channels/")
+    assert not recorder.named("POST", "/users/@me/channels")
+
+
+async def test_button_press_becomes_a_choice(
+    discord_app: App, adapter: DiscordAdapter, recorder: Recorder
+) -> None:
+    seen: list[object] = []
+
+    async def record(event: object) -> None:
+        seen.append(event)
+        await discord_app.on_event(event)  # type: ignore[arg-type]
+
+    adapter.attach(record)
+    custom_id = choice_custom_id("cmd:consent checkins on")
+    await feed(adapter, button_interaction(custom_id, "Yes", in_guild=False))
+    from bot.core.events import ChoiceIn
+
+    assert len(seen) == 1 and isinstance(seen[0], ChoiceIn)
+    assert seen[0].value == "cmd:consent checkins on"
+    assert seen[0].sender.user_id == str(ALICE)
+    assert recorder.named("POST", "/callback")[0].json["type"] == 6  # deferred update
+    assert _followups(recorder)
+
+
+async def test_button_works_after_a_restart(
+    discord_app: App, discord_config, translator, recorder: Recorder
+) -> None:
+    from bot.bootstrap import build_registry
+    from tests.adapters.discord.support import wire
+
+    fresh = DiscordAdapter(discord_config, registry=build_registry(), translator=translator, rate=0)
+    await wire(fresh, recorder)
+    seen: list[object] = []
+
+    async def record(event: object) -> None:
+        seen.append(event)
+
+    fresh.attach(record)
+    await feed(fresh, button_interaction(choice_custom_id("cmd:checkin 4"), "4"))
+    assert [getattr(e, "value", None) for e in seen] == ["cmd:checkin 4"]
