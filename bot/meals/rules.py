@@ -154,7 +154,7 @@ def occurrence_starts(
     local_after = after.astimezone(zone).date()
     skip = max(0, (local_after - first_date).days // step.days - 1)
     day = first_date + skip * step
-    starts = []
+    starts: list[datetime] = []
     while True:
         start = local_start(day, at, zone)
         if start > until:
