@@ -52,7 +52,7 @@ async def adapter(
         discord_config, registry=build_registry(strict=True), translator=translator, rate=0
     )
     await wire(made, recorder)
-    yield made
+    return made
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def _walk(payload: dict, path: tuple[str, ...] = ()):
 
 
 def _check_name(name: str) -> None:
-    assert name == name.lower() and NAME.match(name), name
+    assert name == name.lower(), name
+    assert NAME.match(name), name
 
 
 async def test_tree_matches_registry(adapter: DiscordAdapter) -> None:
@@ -38,7 +39,7 @@ async def test_tree_matches_registry(adapter: DiscordAdapter) -> None:
     assert set(found) == set(adapter.registry.commands)
     for payload in payloads:
         assert len(payload["description"]) <= 100
-        for path, leaf in _walk(payload):
+        for _path, leaf in _walk(payload):
             for name in [leaf["name"], *(leaf.get("name_localizations") or {}).values()]:
                 _check_name(name)
             for option in leaf.get("options") or []:

@@ -22,7 +22,8 @@ async def test_slash_language_reaches_the_dispatcher(
         adapter, command_interaction("language", [{"name": "code", "type": 3, "value": "en"}])
     )
     callbacks = recorder.named("POST", "/callback")
-    assert callbacks and callbacks[0].json["type"] == 5  # deferred, "thinking"
+    assert callbacks
+    assert callbacks[0].json["type"] == 5
     followups = [
         c for c in recorder.calls if c.webhook and c.method == "POST" and "/webhooks/" in c.path
     ]
@@ -44,7 +45,8 @@ async def test_private_command_answers_ephemerally(
     defer = recorder.named("POST", "/callback")[0]
     assert defer.json["data"]["flags"] & EPHEMERAL
     followups = _followups(recorder)
-    assert followups and all(c.flags & EPHEMERAL for c in followups)
+    assert followups
+    assert all(c.flags & EPHEMERAL for c in followups)
     # Nothing was posted in the channel and no DM was opened.
     assert not recorder.named("POST", "/channels/")
     assert not recorder.named("POST", "/users/@me/channels")
@@ -64,7 +66,8 @@ async def test_button_press_becomes_a_choice(
     await feed(adapter, button_interaction(custom_id, "Yes", in_guild=False))
     from bot.core.events import ChoiceIn
 
-    assert len(seen) == 1 and isinstance(seen[0], ChoiceIn)
+    assert len(seen) == 1
+    assert isinstance(seen[0], ChoiceIn)
     assert seen[0].value == "cmd:consent checkins on"
     assert seen[0].sender.user_id == str(ALICE)
     assert recorder.named("POST", "/callback")[0].json["type"] == 6  # deferred update

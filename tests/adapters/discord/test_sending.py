@@ -28,7 +28,9 @@ from tests.adapters.discord.support import (
 async def test_closed_dms_are_kept_for_retry(adapter: DiscordAdapter, recorder: Recorder) -> None:
     recorder.closed_dms.add(ALICE)
     result = await adapter.send(TextMessage(Direct("discord", str(ALICE)), "Time to check in"))
-    assert not result.ok and result.retry and result.reason == "dm_closed"
+    assert not result.ok
+    assert result.retry
+    assert result.reason == "dm_closed"
     ok = await adapter.send(TextMessage(Direct("discord", str(BOB)), "Time to check in"))
     assert ok.ok
 
@@ -39,9 +41,11 @@ async def test_private_space_is_a_private_thread(
     result = await adapter.send(
         OpenPrivateSpace("discord", (str(ALICE), str(BOB)), "Alice & Bob", "Welcome, you two!")
     )
-    assert result.ok and result.value
+    assert result.ok
+    assert result.value
     thread = recorder.named("POST", f"/channels/{BUDDY_CHANNEL_ID}/threads")
-    assert thread and thread[0].json["type"] == 12  # private thread
+    assert thread
+    assert thread[0].json["type"] == 12
     assert len(recorder.named("PUT", "/thread-members/")) == 2
     assert recorder.named("POST", f"/channels/{result.value}/messages")
 
@@ -53,10 +57,12 @@ async def test_private_space_falls_back_to_a_channel(
     result = await adapter.send(
         OpenPrivateSpace("discord", (str(ALICE), str(BOB)), "Alice & Bob", "Welcome!")
     )
-    assert result.ok and result.extra["kind"] == "channel"
+    assert result.ok
+    assert result.extra["kind"] == "channel"
     created = recorder.named("POST", f"/guilds/{GUILD_ID}/channels")[0].json
     hidden = [o for o in created["permission_overwrites"] if str(o["id"]) == str(GUILD_ID)]
-    assert hidden and int(hidden[0]["deny"]) & 1024  # @everyone can't view
+    assert hidden
+    assert int(hidden[0]["deny"]) & 1024
     # The organisers' channel was told which permission is missing, once.
     notices = [c for c in recorder.named("POST", "/messages") if "permission" in c.content]
     assert len(notices) == 1
@@ -68,17 +74,20 @@ async def test_video_place_makes_voice_channel_and_event(
     result = await adapter.send(
         CreateVideoPlace("discord", "discord", "Soup evening", "2026-11-26T17:00:00+00:00", 90)
     )
-    assert result.ok and result.value.startswith("https://discord.com/channels/")
+    assert result.ok
+    assert result.value.startswith("https://discord.com/channels/")
     assert recorder.named("POST", f"/guilds/{GUILD_ID}/channels")[0].json["type"] == 2
     event = recorder.named("POST", "/scheduled-events")[0].json
     assert event["scheduled_start_time"].startswith("2026-11-26T17:00:00")
-    assert event["entity_type"] == 2 and result.extra["event_id"]
+    assert event["entity_type"] == 2
+    assert result.extra["event_id"]
 
 
 async def test_video_place_degrades_to_a_link(adapter: DiscordAdapter, recorder: Recorder) -> None:
     recorder.forbidden_paths.add("/guilds/{guild_id}/channels")
     result = await adapter.send(CreateVideoPlace("discord", "discord", "Soup evening"))
-    assert result.ok and result.value.startswith("https://meet.jit.si/")
+    assert result.ok
+    assert result.value.startswith("https://meet.jit.si/")
 
 
 def test_roles_resolve_from_config() -> None:
@@ -118,7 +127,8 @@ async def test_sync_is_idempotent_across_reconnects(
 ) -> None:
     await adapter.on_ready()
     puts = recorder.named("PUT", "/commands")
-    assert len(puts) == 1 and f"/guilds/{GUILD_ID}/" in puts[0].path
+    assert len(puts) == 1
+    assert f"/guilds/{GUILD_ID}/" in puts[0].path
     await adapter.on_ready()  # a reconnect
     assert len(recorder.named("PUT", "/commands")) == 1
     # A new process with the same commands compares and does not sync again.
