@@ -197,10 +197,17 @@ def _duplicate_of_target(
     return exists(select(1).select_from(other).where(and_(*conditions)))
 
 
-async def merge_people(session: AsyncSession, *, source_id: int, target_id: int) -> int:
+async def merge_people(
+    session: AsyncSession,
+    *,
+    source_id: int,
+    target_id: int,
+    references: Sequence[PersonReference] | None = None,
+) -> int:
     """Move everything of ``source_id`` to ``target_id`` and remove the source person.
 
-    Returns how many rows were moved (duplicates dropped are not counted).
+    ``references`` defaults to every column in the schema that points at a
+    person. Returns how many rows were moved (duplicates dropped are not counted).
     """
     await session.flush()
     source = await session.get(Person, source_id)
@@ -217,7 +224,7 @@ async def merge_people(session: AsyncSession, *, source_id: int, target_id: int)
     target.created_at = min(target.created_at, source.created_at)
     await session.flush()
     moved = 0
-    for ref in person_references():
+    for ref in references if references is not None else person_references():
         column = ref.table.c[ref.column.name]
         for unique_set in ref.unique_sets:
             await session.execute(
