@@ -52,6 +52,7 @@ WEEKLY_WORDS = frozenset(
 OFF_WORDS = frozenset(
     {"off", "stop", "stopp", "fra", "av", "slut", "slutt", "ingen", "none", "nej", "nei", "no"}
 )
+FILLER_WORDS = frozenset({"kl", "kl.", "at", "klokken", "klokka", "i"})
 _TIME = re.compile(r"^(?:kl\.?)?(\d{1,2})(?:[:.](\d{2}))?$")
 _LIST_SPLIT = re.compile(r"[,;/+&\s]+")
 
@@ -130,7 +131,7 @@ def parse_schedule(text: str) -> ReminderRule | None:
     when = parse_time(last)
     if when is None:
         raise ArgumentError("checkin.bad_time", value=words[-1])
-    rest = [w for w in rest if w]
+    rest = [w for w in rest if w and w not in FILLER_WORDS]
     if not rest or all(w in DAILY_WORDS for w in rest):
         return ReminderRule(ALL_DAYS, *when)
     if rest[0] in WEEKLY_WORDS:

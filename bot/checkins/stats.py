@@ -31,7 +31,7 @@ async def checkin_aggregates(
     moods = await session.execute(
         select(CheckinEntry.mood, func.count()).where(*in_range).group_by(CheckinEntry.mood)
     )
-    by_mood = dict(moods.tuples().all())
+    by_mood = {mood: count for mood, count in moods.all()}
     return {
         "checkins_per_week": [
             {"week": week, "checkins": per_week[week], "people": len(people[week])}
