@@ -1,4 +1,4 @@
-"""The ``samvaer`` command line: run, init, check-config, db upgrade."""
+"""The ``samvaer`` command line: run, init, check-config, db upgrade, export, report."""
 
 from __future__ import annotations
 
@@ -81,6 +81,22 @@ async def _upgrade(config: Config) -> None:
         await engine.dispose()
 
 
+def _statistics_files(command: str, since_text: str, out: Path, config: Config) -> int:
+    from bot.organising.offline import export_to_folder, parse_day, report_to_file
+
+    try:
+        since = parse_day(since_text)
+    except ValueError as error:
+        print(f"--since: {error}", file=sys.stderr)
+        return 1
+    if command == "export":
+        written = asyncio.run(export_to_folder(config, since, out))
+        print(f"Wrote {len(written)} CSV files to {out}")
+    else:
+        print(f"Wrote {asyncio.run(report_to_file(config, since, out))}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``samvaer`` command."""
     parser = argparse.ArgumentParser(prog="samvaer", description="Samvær community bot")
@@ -95,6 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database tasks")
     db.add_argument("action", choices=["upgrade"])
     db.add_argument("--config")
+    export = sub.add_parser("export", help="write anonymised statistics as CSV files")
+    export.add_argument("--since", required=True, help="first day, like 2026-01-01")
+    export.add_argument("--out", required=True, help="folder for the CSV files")
+    export.add_argument("--config")
+    report = sub.add_parser("report", help="write a one-page HTML report with charts")
+    report.add_argument("--since", required=True, help="first day, like 2026-01-01")
+    report.add_argument("--out", default="report.html", help="the HTML file to write")
+    report.add_argument("--config")
     args = parser.parse_args(argv)
 
     from bot.logs import configure_logging
@@ -128,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{path}: OK (adapters: {', '.join(config.adapters())})")
         return 0
+    if args.command in ("export", "report"):
+        return _statistics_files(args.command, args.since, Path(args.out), _load(args.config))
     if args.command == "db":
         configure_logging("INFO")
         asyncio.run(_upgrade(_load(args.config)))

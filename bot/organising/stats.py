@@ -49,9 +49,38 @@ MAX_TEXT_ROWS = 12
 MAX_CHART_PANELS = 12
 
 
-def is_count(column: str) -> bool:
-    """Counts are ``count``, ``*_count`` or ``count_*`` columns."""
-    return column == "count" or column.endswith("_count") or column.startswith("count_")
+# Whole numbers that describe a group rather than count people or events. Any
+# other whole-number column is treated as a count, so that a provider naming
+# its counts freely ("checkins", "people", "came") still gets them hidden.
+DIMENSIONS = frozenset(
+    {
+        "mood",
+        "rating",
+        "score",
+        "stars",
+        "week",
+        "day",
+        "weekday",
+        "month",
+        "year",
+        "hour",
+        "level",
+        "status",
+        "kind",
+        "type",
+    }
+)
+
+
+def is_count(column: str, values: Iterable[object] = ()) -> bool:
+    """Counts: ``count``, ``*_count``, ``count_*``, and any other whole-number column
+    that is not a known dimension (mood, rating, week…)."""
+    if column == "count" or column.endswith("_count") or column.startswith("count_"):
+        return True
+    if column in DIMENSIONS or column.rsplit("_", 1)[-1] in DIMENSIONS:
+        return False
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
 
 
 def is_measure(column: str, values: Iterable[object]) -> bool:
@@ -117,6 +146,10 @@ class StatTable:
         return ", ".join(parts)
 
 
+def _is_small(value: object, min_group_size: int) -> bool:
+    return isinstance(value, int | float) and 0 < value < min_group_size
+
+
 def protect(
     capability: str, name: str, rows: Iterable[Mapping[str, object]], min_group_size: int
 ) -> StatTable:
@@ -130,21 +163,18 @@ def protect(
         for column in row:
             if column not in columns and column.casefold() not in PERSONAL_COLUMNS:
                 columns.append(column)
-    counts = tuple(c for c in columns if is_count(c))
+    counts = tuple(c for c in columns if is_count(c, (r.get(c) for r in raw)))
     measures = tuple(
         c for c in columns if c not in counts and is_measure(c, (r.get(c) for r in raw))
     )
     hidden = f"<{min_group_size}"
     safe_rows = []
     for row in raw:
-        small = any(
-            isinstance(row.get(c), int | float) and 0 < row[c] < min_group_size  # type: ignore[operator]
-            for c in counts
-        )
+        small = any(_is_small(row.get(c), min_group_size) for c in counts)
         cells: list[Value] = []
         for column in columns:
             value = row.get(column)
-            if column in counts and isinstance(value, int | float) and 0 < value < min_group_size:
+            if column in counts and _is_small(value, min_group_size):
                 cells.append(hidden)
             elif column in measures and small:
                 cells.append("")
@@ -204,13 +234,17 @@ def table_line(table: StatTable, title: str, more: Callable[[int], str]) -> str:
     parts = []
     for row in table.rows[:MAX_TEXT_ROWS]:
         label = table.label(row)
-        figures = [str(table.value(row, c)) for c in table.counts]
+        named = len(table.counts) > 1 or table.counts != ("count",)
+        figures = [
+            f"{c.replace('_', ' ')} {table.value(row, c)}" if named else str(table.value(row, c))
+            for c in table.counts
+        ]
         figures += [
             f"{c.replace('_', ' ')} {table.value(row, c)}"
             for c in table.measures
             if table.value(row, c) != ""
         ]
-        text = " ".join(figures)
+        text = ", ".join(figures)
         parts.append(f"{label}: {text}" if label else text)
     if len(table.rows) > MAX_TEXT_ROWS:
         parts.append(more(len(table.rows) - MAX_TEXT_ROWS))
@@ -275,8 +309,13 @@ def render_chart(
         axes = figure.add_subplot(rows, columns, index)
         count = table.chart_count
         assert count is not None
-        labels = [table.label(row) or str(n) for n, row in enumerate(table.rows, 1)]
-        values = [table.value(row, count) for row in table.rows]
+        if not table.labels and len(table.rows) == 1:
+            # A one-row summary (seats filled, seats offered…): one bar per figure.
+            labels = [c.replace("_", " ") for c in table.counts]
+            values = [table.value(table.rows[0], c) for c in table.counts]
+        else:
+            labels = [table.label(row) or str(n) for n, row in enumerate(table.rows, 1)]
+            values = [table.value(row, count) for row in table.rows]
         heights = [float(v) if isinstance(v, int | float) else 0.0 for v in values]
         positions = list(range(len(values)))
         axes.bar(positions, heights, color="#4c72b0")

@@ -158,7 +158,7 @@ async def test_stats_give_a_summary_and_a_chart_without_names(chat: Chat, provid
     assert "Statistics for Samvær" in text
     assert "(30 days)" in text
     assert "*Shared meals*" in text
-    assert "• Meal feedback: 2026-W47: <5 · 2026-W48: 9 avg rating 4.25" in text
+    assert "• Feedback on meals (1–5): 2026-W47: <5 · 2026-W48: 9, avg rating 4.25" in text
     assert "• Meals held: nothing in this period" in text
     assert "*Consents*" in text
     assert "• Consent changes: buddies: <5 · checkins: 6" in text

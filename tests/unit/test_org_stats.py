@@ -137,3 +137,24 @@ def test_link_codes_are_readable_and_only_hashed() -> None:
     assert normalise_code(" ab cd-ef gh ") == "ABCDEFGH"
     assert hash_code("abcd-efgh") == hash_code("ABCDEFGH")
     assert "ABCDEFGH" not in hash_code("ABCDEFGH")
+
+
+def test_counts_under_any_name_are_hidden_but_dimensions_are_not() -> None:
+    table = protect(
+        "checkins",
+        "checkins_per_week",
+        [{"week": "2026-W47", "checkins": 3, "people": 1}, {"rating": 4, "came": 12}],
+        5,
+    )
+    assert table.counts == ("checkins", "people", "came")
+    assert table.rows == (("2026-W47", "<5", "<5", "", ""), ("", "", "", 4, 12))
+    assert table.chart_count == "checkins"
+    line = summary_text(
+        [table],
+        header="",
+        capability_title=str,
+        table_title=str,
+        no_rows="",
+        more=str,
+    )
+    assert "2026-W47: checkins <5, people <5" in line
