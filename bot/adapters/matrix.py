@@ -1,0 +1,845 @@
+"""The Matrix adapter (matrix-nio): Matrix events in, core messages out.
+
+It logs in once and reuses the saved device afterwards, syncs with its own
+back-off, keeps the sync token and the ids of handled events under
+``store_path`` (so a restart never answers a command twice nor replays old
+history), joins invites from allowed servers, and turns choice prompts into
+numbered lists with reaction keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from functools import singledispatchmethod
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientConnectionError, ClientError
+from nio import (
+    Api,
+    AsyncClient,
+    AsyncClientConfig,
+    DirectRoomsResponse,
+    ErrorResponse,
+    InviteMemberEvent,
+    JoinResponse,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    ReactionEvent,
+    RoomCreateEvent,
+    RoomCreateResponse,
+    RoomMemberEvent,
+    RoomMessageText,
+    RoomPreset,
+    RoomSendResponse,
+    SyncResponse,
+    UploadResponse,
+    WhoamiResponse,
+)
+
+from bot.adapters.base import EventHandler
+from bot.adapters.matrix_rules import (
+    CREATOR_LEVEL,
+    NUMBER_KEYS,
+    PendingPrompt,
+    Session,
+    StateStore,
+    SyncState,
+    creators_outrank_all,
+    invite_allowed,
+    is_file_image,
+    option_number,
+    prompt_text,
+    role_from,
+    room_creators,
+    strip_reply_fallback,
+    to_html,
+    to_plain,
+    typed_number,
+)
+from bot.config import Config, ConfigError, MatrixConfig, secret_from_env
+from bot.core.events import (
+    ChoiceIn,
+    ChoicePrompt,
+    CreateVideoPlace,
+    Destination,
+    Direct,
+    FileMessage,
+    Incoming,
+    MemberJoined,
+    MessageIn,
+    OpenPrivateSpace,
+    Outgoing,
+    Room,
+    Sender,
+    SendResult,
+    TextMessage,
+)
+from bot.core.i18n import Translator, load_catalogs
+from bot.core.outbox import DELIVERY_KEY
+
+log = logging.getLogger("samvaer.matrix")
+
+PLATFORM = "matrix"
+SYNC_TIMEOUT_MS = 30_000
+NETWORK_ERRORS = (ClientConnectionError, ClientError, TimeoutError, OSError)
+_SEND_ATTEMPTS = 6
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+class MatrixStartError(ConfigError):
+    """The adapter cannot start: names the config key and what the homeserver said."""
+
+
+class MatrixTokenRevoked(RuntimeError):
+    """The homeserver no longer accepts the access token; running on would only spin."""
+
+
+class SendPacer:
+    """Full speed until the homeserver says "slow down"; then spaced sends that recover.
+
+    The homeserver's ``M_LIMIT_EXCEEDED`` is the signal: everyone waits for its
+    retry delay, and following sends are spaced out, the gap shrinking with each
+    success. A fan-out of thousands of reminders then flows at the rate the
+    homeserver allows instead of hammering it.
+    """
+
+    def __init__(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._sleep = sleep
+        self._gap = 0.0
+        self._next_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait_turn(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            if self._next_at > now:
+                await self._sleep(self._next_at - now)
+                now = loop.time()
+            self._next_at = now + self._gap
+
+    def slow_down(self, retry_after: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._gap = min(max(self._gap * 2, 0.05), 5.0)
+        self._next_at = max(self._next_at, loop.time() + retry_after)
+
+    def went_well(self) -> None:
+        self._gap = 0.0 if self._gap < 0.01 else self._gap * 0.9
+
+
+class MatrixAdapter:
+    """Serves a community on a Matrix homeserver."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        backoff: tuple[float, float] = (2.0, 60.0),
+        sync_timeout_ms: int = SYNC_TIMEOUT_MS,
+    ) -> None:
+        if config.matrix is None:
+            raise ConfigError(["matrix: add a [matrix] section to use the Matrix adapter"])
+        self._config = config
+        self.settings: MatrixConfig = config.matrix
+        self._backoff_base, self._backoff_cap = backoff
+        self._sync_timeout_ms = sync_timeout_ms
+        self._store = StateStore(Path(self.settings.store_path))
+        self.state = SyncState()
+        self.client = AsyncClient(
+            self.settings.homeserver.rstrip("/"),
+            self.settings.user_id,
+            store_path=str(self._store.directory),
+            config=AsyncClientConfig(
+                # The adapter does its own back-off, so nio must not retry forever inside.
+                max_limit_exceeded=0,
+                max_timeouts=0,
+                store_sync_tokens=False,
+                encryption_enabled=self.settings.encryption,
+                request_timeout=60,
+            ),
+        )
+        self._translator = Translator(load_catalogs(), config.community.language)
+        self._pacer = SendPacer()
+        self._stop = asyncio.Event()
+        self._direct_locks: dict[str, asyncio.Lock] = {}
+        self._event_senders: dict[str, str] = {}
+        self._undecryptable_noticed: set[tuple[str, str]] = set()
+        self._creators: dict[str, frozenset[str]] = {}
+        self._bound_rooms = {
+            ref.partition(":")[2]
+            for feature in ("announcements", "meals", "volunteers", "organisers", "checkins")
+            for ref in getattr(config.rooms, feature)
+            if ref.startswith(f"{PLATFORM}:")
+        }
+        self.synced = asyncio.Event()
+
+    @property
+    def own_user_id(self) -> str:
+        return str(self.client.user_id)
+
+    # ------------------------------------------------------------ login
+
+    async def connect(self) -> None:
+        """Log in (or reuse the saved login) and load the saved sync state."""
+        self._store.directory.mkdir(parents=True, exist_ok=True)
+        self._check_encryption_support()
+        self.state = self._store.load_sync()
+        settings = self.settings
+        homeserver = settings.homeserver.rstrip("/")
+        saved = self._store.load_session()
+        if settings.access_token_env:
+            token = secret_from_env(settings.access_token_env)
+            if token is None:
+                raise MatrixStartError(
+                    [f"matrix.access_token_env: the variable {settings.access_token_env} is empty"]
+                )
+            self.client.access_token = token
+            who = await self._whoami("matrix.access_token_env")
+            if who.user_id != settings.user_id:
+                raise MatrixStartError(
+                    [f"matrix.user_id: the token belongs to {who.user_id}, not {settings.user_id}"]
+                )
+            self._restore(settings.user_id, who.device_id or "", token)
+            log.info("matrix.login method=token device=%s", who.device_id)
+            return
+        if saved is not None and (saved.user_id, saved.homeserver) == (
+            settings.user_id,
+            homeserver,
+        ):
+            self._restore(saved.user_id, saved.device_id, saved.access_token)
+            who = await self._whoami("matrix.homeserver", tolerate_unknown_token=True)
+            if isinstance(who, WhoamiResponse):
+                log.info("matrix.login method=saved device=%s", saved.device_id)
+                return
+            log.warning("matrix.saved_login_rejected device=%s", saved.device_id)
+            self._store.forget_session()
+        await self._password_login()
+
+    def _check_encryption_support(self) -> None:
+        if not self.settings.encryption:
+            return
+        from nio.crypto import ENCRYPTION_ENABLED
+
+        if not ENCRYPTION_ENABLED:
+            raise MatrixStartError(
+                [
+                    "matrix.encryption: true, but end-to-end support is not installed "
+                    "(install matrix-nio[e2e]) — or set encryption = false"
+                ]
+            )
+        has_store = any(self._store.directory.glob("*.db"))
+        if self._store.load_session() is not None and not has_store:
+            log.error(
+                "matrix.encryption_store_missing path=%s: the device keys are gone; "
+                "encrypted rooms will not decrypt until users re-share keys",
+                self._store.directory,
+            )
+
+    def _restore(self, user_id: str, device_id: str, token: str) -> None:
+        self.client.restore_login(user_id, device_id, token)
+
+    async def _whoami(
+        self, key: str, *, tolerate_unknown_token: bool = False
+    ) -> WhoamiResponse | Any:
+        try:
+            who = await self.client.whoami()
+        except NETWORK_ERRORS as exc:
+            raise self._unreachable(exc) from None
+        if isinstance(who, WhoamiResponse):
+            return who
+        if tolerate_unknown_token and who.status_code == "M_UNKNOWN_TOKEN":
+            return who
+        raise MatrixStartError([f"{key}: the homeserver refused the login: {who.message}"])
+
+    def _unreachable(self, exc: BaseException) -> MatrixStartError:
+        reason = str(exc) or type(exc).__name__
+        return MatrixStartError(
+            [f"matrix.homeserver: cannot reach {self.settings.homeserver}: {reason}"]
+        )
+
+    async def _password_login(self) -> None:
+        settings = self.settings
+        password = secret_from_env(settings.password_env)
+        if password is None:
+            raise MatrixStartError(
+                [f"matrix.password_env: the variable {settings.password_env} is empty"]
+            )
+        try:
+            answer = await self.client.login(password, device_name=settings.device_name)
+        except NETWORK_ERRORS as exc:
+            raise self._unreachable(exc) from None
+        if not isinstance(answer, LoginResponse):
+            raise MatrixStartError(
+                [
+                    f"matrix.password_env: the homeserver refused the login for "
+                    f"{settings.user_id}: {getattr(answer, 'message', answer)}"
+                ]
+            )
+        self._store.save_session(
+            Session(
+                settings.homeserver.rstrip("/"),
+                answer.user_id,
+                answer.device_id,
+                answer.access_token,
+            )
+        )
+        # A new device starts from now: nothing it missed is answered as new.
+        self.state.next_batch = ""
+        log.info("matrix.login method=password device=%s", answer.device_id)
+
+    # ------------------------------------------------------------ sync loop
+
+    async def start(self, on_event: EventHandler) -> None:
+        """Sync until stopped; back off while the homeserver is away."""
+        if self.client.access_token is None or not self.client.access_token:
+            await self.connect()
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                response = await self._sync_once()
+            except NETWORK_ERRORS as exc:
+                failures += 1
+                delay = self._delay(failures)
+                log.warning("matrix.sync_failed error=%s retry_in=%.0fs", type(exc).__name__, delay)
+                await self._pause(delay)
+                continue
+            if response is None:  # stopped while waiting
+                break
+            if isinstance(response, SyncResponse):
+                if failures:
+                    log.info("matrix.sync_recovered after=%d", failures)
+                failures = 0
+                await self._handle_sync(response, on_event)
+                continue
+            failures += 1
+            code = getattr(response, "status_code", "")
+            if code == "M_UNKNOWN_TOKEN":
+                self._store.forget_session()
+                log.error(
+                    "matrix.token_rejected user=%s: the access token was revoked or "
+                    "expired; log in again (restart with %s set)",
+                    self.settings.user_id,
+                    self.settings.password_env or self.settings.access_token_env,
+                )
+                raise MatrixTokenRevoked(
+                    f"Matrix: the homeserver no longer accepts the login of {self.settings.user_id}"
+                )
+            delay = self._delay(failures)
+            retry_after_ms = getattr(response, "retry_after_ms", None)
+            if code == "M_LIMIT_EXCEEDED" and retry_after_ms:
+                delay = max(retry_after_ms / 1000, 1.0)
+            log.warning("matrix.sync_error code=%s retry_in=%.0fs", code, delay)
+            await self._pause(delay)
+
+    def _delay(self, failures: int) -> float:
+        # At least one second between failing requests, doubling up to the cap.
+        base = max(self._backoff_base, 1.0)
+        return float(min(base * 2 ** (failures - 1), self._backoff_cap))
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+
+    async def _sync_once(self) -> Any:
+        first = not self.state.next_batch
+        # The first sync of each run asks for the full state: nio keeps rooms, members
+        # and power levels in memory only, and the saved token alone would not bring them.
+        full_state = first or not self.synced.is_set()
+        timeline_limit = 1 if first else 50
+        sync_filter = {
+            "room": {"timeline": {"limit": timeline_limit}},
+            "presence": {"not_types": ["*"]},
+        }
+        sync = asyncio.create_task(
+            self.client.sync(
+                timeout=0 if first else self._sync_timeout_ms,
+                since=self.state.next_batch or None,
+                sync_filter=sync_filter,
+                full_state=full_state or None,
+            )
+        )
+        stopping = asyncio.create_task(self._stop.wait())
+        done, _ = await asyncio.wait({sync, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if sync not in done:
+            sync.cancel()
+            await asyncio.gather(sync, return_exceptions=True)
+            return None
+        stopping.cancel()
+        return sync.result()
+
+    async def _handle_sync(self, response: SyncResponse, on_event: EventHandler) -> None:
+        fresh = not self.state.next_batch
+        for room_id, info in response.rooms.join.items():
+            for event in [*info.state, *info.timeline.events]:
+                if isinstance(event, RoomCreateEvent):
+                    self._creators[room_id] = room_creators(event.source)
+        for room_id, info in response.rooms.invite.items():
+            await self._on_invite(room_id, info.invite_state)
+        if not fresh:
+            for room_id, info in response.rooms.join.items():
+                room = self.client.rooms.get(room_id)
+                if room is None:
+                    continue
+                for event in self._new_events(info.timeline.events):
+                    await self._on_room_event(room, event, on_event)
+        self.state.next_batch = response.next_batch
+        self._store.save_sync(self.state)
+        self.synced.set()
+
+    def _new_events(self, events: list[Any]) -> list[Any]:
+        """The events after the bot's own join: history before it is not new."""
+        start = 0
+        for index, event in enumerate(events):
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.own_user_id
+                and event.membership == "join"
+                and event.prev_membership != "join"
+            ):
+                start = index + 1
+        return events[start:]
+
+    async def _on_invite(self, room_id: str, state: list[Any]) -> None:
+        inviter = next(
+            (
+                e.sender
+                for e in state
+                if isinstance(e, InviteMemberEvent)
+                and e.state_key == self.own_user_id
+                and e.membership == "invite"
+            ),
+            None,
+        )
+        if inviter is None:
+            return
+        if not invite_allowed(inviter, self.own_user_id, self.settings.allowed_servers):
+            log.info("matrix.invite_declined server=%s", inviter.partition(":")[2])
+            await self.client.room_leave(room_id)
+            return
+        answer = await self.client.join(room_id)
+        if isinstance(answer, JoinResponse):
+            log.info("matrix.joined room=%s", room_id)
+        else:
+            log.warning("matrix.join_failed room=%s error=%s", room_id, answer.status_code)
+
+    # ------------------------------------------------------------ incoming
+
+    def _is_direct(self, room: MatrixRoom) -> bool:
+        if room.room_id in self.state.directs.values():
+            return True
+        return room.member_count == 2
+
+    def _sender(self, room: MatrixRoom, user_id: str) -> Sender:
+        level = 0
+        for room_id in self._bound_rooms:
+            bound = self.client.rooms.get(room_id)
+            if bound is None:
+                continue
+            if user_id in self._creators.get(room_id, ()) and creators_outrank_all(
+                bound.room_version
+            ):
+                level = max(level, CREATOR_LEVEL)
+            else:
+                level = max(level, bound.power_levels.get_user_level(user_id))
+        roles = self._config.roles
+        role = role_from(
+            user_id,
+            organisers=roles.organisers,
+            volunteers=roles.volunteers,
+            power_level=level,
+            organiser_level=self.settings.organiser_power_level,
+            volunteer_level=self.settings.volunteer_power_level,
+        )
+        name = room.user_name(user_id) or user_id
+        return Sender(PLATFORM, user_id, name, role)
+
+    def _translate(self, event: Any, room: MatrixRoom) -> Incoming | None:
+        """The core event for a Matrix event, or None when it means nothing to the bot."""
+        is_direct = self._is_direct(room)
+        core_room = Room(PLATFORM, room.room_id)
+        if isinstance(event, RoomMessageText):
+            text = event.body
+            relates = event.source.get("content", {}).get("m.relates_to", {})
+            if "m.in_reply_to" in relates:
+                text = strip_reply_fallback(text)
+            sender = self._sender(room, event.sender)
+            choice = self._typed_choice(room.room_id, event.sender, text)
+            if choice is not None:
+                return ChoiceIn(sender, core_room, choice, is_direct, event.event_id)
+            return MessageIn(sender, core_room, text, is_direct, event.event_id)
+        if isinstance(event, ReactionEvent):
+            prompt = self.state.prompt(room.room_id, event.reacts_to)
+            number = option_number(event.key)
+            if prompt is None or number is None or number > len(prompt.options):
+                return None
+            value = prompt.options[number - 1].value
+            sender = self._sender(room, event.sender)
+            return ChoiceIn(sender, core_room, value, is_direct, event.event_id)
+        if (
+            isinstance(event, RoomMemberEvent)
+            and event.membership == "join"
+            and event.prev_membership != "join"
+        ):
+            return MemberJoined(self._sender(room, event.state_key), core_room)
+        return None
+
+    def _typed_choice(self, room_id: str, user_id: str, text: str) -> str | None:
+        """A typed number answering the room's latest prompt, as that option's value."""
+        prompt_id = self.state.typed.get(room_id)
+        prompt = self.state.prompt(room_id, prompt_id) if prompt_id else None
+        if prompt is None or (prompt.for_user and prompt.for_user != user_id):
+            return None
+        number = typed_number(text, len(prompt.options))
+        # Whatever the person typed, the numbered list is answered or left behind.
+        self.state.typed.pop(room_id, None)
+        if number is None:
+            return None
+        return prompt.options[number - 1].value
+
+    async def _on_room_event(self, room: MatrixRoom, event: Any, on_event: EventHandler) -> None:
+        sender = getattr(event, "sender", "")
+        if not sender or sender == self.own_user_id:
+            return
+        if not self.state.mark_seen(event.event_id):
+            return
+        if isinstance(event, MegolmEvent):
+            await self._undecryptable(room, sender)
+            return
+        core_event = self._translate(event, room)
+        if core_event is None:
+            return
+        if isinstance(core_event, MessageIn | ChoiceIn):
+            self._event_senders[event.event_id] = sender
+            if len(self._event_senders) > 1000:
+                self._event_senders.pop(next(iter(self._event_senders)))
+        # Recorded as handled before the answer: a crash now loses one reply
+        # rather than answering the same command twice after the restart.
+        self._store.save_sync(self.state)
+        try:
+            await on_event(core_event)
+        except Exception:
+            log.exception("matrix.handler_failed room=%s", room.room_id)
+
+    async def _undecryptable(self, room: MatrixRoom, sender: str) -> None:
+        key = (room.room_id, sender)
+        if key in self._undecryptable_noticed:
+            return
+        self._undecryptable_noticed.add(key)
+        log.info("matrix.undecryptable room=%s", room.room_id)
+        lang = self._config.community.language
+        name = "matrix.cannot_decrypt" if self.settings.encryption else "matrix.no_encryption"
+        text = self._translator.text(lang, name)
+        await self.send(TextMessage(Room(PLATFORM, room.room_id), text))
+
+    # ------------------------------------------------------------ outgoing
+
+    async def send(self, message: Outgoing) -> SendResult:
+        """Send one message; a homeserver that is away gives a result to retry later."""
+        try:
+            result: SendResult = await self._send(message)
+        except NETWORK_ERRORS as exc:
+            log.warning("matrix.send_unreachable error=%s", type(exc).__name__)
+            return SendResult(ok=False, retry=True, reason="homeserver unreachable")
+        return result
+
+    @singledispatchmethod
+    async def _send(self, message: Outgoing) -> SendResult:
+        raise TypeError(f"cannot send {type(message).__name__}")
+
+    @_send.register
+    async def _(self, message: TextMessage) -> SendResult:
+        content = self._text_content(message.text)
+        return await self._to(message.to, content, reply_to=message.reply_to)
+
+    @_send.register
+    async def _(self, message: ChoicePrompt) -> SendResult:
+        content = self._text_content(prompt_text(message.text, message.options))
+        result = await self._to(message.to, content, reply_to=message.reply_to)
+        if not result.ok or not result.value:
+            return result
+        room_id = result.extra["room_id"]
+        for_user = ""
+        if isinstance(message.to, Direct):
+            for_user = message.to.user_id
+        elif message.reply_to:
+            for_user = self._event_senders.get(message.reply_to, "")
+        self.state.remember_prompt(room_id, result.value, PendingPrompt(message.options, for_user))
+        self._store.save_sync(self.state)
+        for number in range(1, min(len(message.options), len(NUMBER_KEYS)) + 1):
+            reaction = {
+                "m.relates_to": {
+                    "rel_type": "m.annotation",
+                    "event_id": result.value,
+                    "key": NUMBER_KEYS[number - 1],
+                }
+            }
+            await self._post(room_id, reaction, event_type="m.reaction", key_suffix=f"-r{number}")
+        return result
+
+    @_send.register
+    async def _(self, message: FileMessage) -> SendResult:
+        room_id = await self._room_id(message.to)
+        if room_id is None:
+            return SendResult(ok=False, retry=True, reason="no direct room")
+        if message.caption:
+            caption = await self._post(
+                room_id, self._text_content(message.caption), key_suffix="-c"
+            )
+            if not caption.ok:
+                return caption
+        encrypt = bool(self.client.olm) and self._room_encrypted(room_id)
+        upload, keys = await self.client.upload(
+            io.BytesIO(message.content),
+            content_type=message.mime_type,
+            filename=message.filename,
+            encrypt=encrypt,
+            filesize=len(message.content),
+        )
+        if not isinstance(upload, UploadResponse):
+            return SendResult(ok=False, retry=True, reason=f"upload failed: {upload}")
+        content: dict[str, Any] = {
+            "msgtype": "m.image" if is_file_image(message.mime_type) else "m.file",
+            "body": message.filename,
+            "filename": message.filename,
+            "info": {"mimetype": message.mime_type, "size": len(message.content)},
+        }
+        if keys is not None:
+            content["file"] = {**keys, "url": upload.content_uri}
+        else:
+            content["url"] = upload.content_uri
+        return await self._post(room_id, content, key_suffix="-f")
+
+    @_send.register
+    async def _(self, message: OpenPrivateSpace) -> SendResult:
+        initial_state: list[dict[str, Any]] = [
+            # Members see only what was said since they were invited; no guests.
+            {
+                "type": "m.room.history_visibility",
+                "state_key": "",
+                "content": {"history_visibility": "invited"},
+            },
+            {
+                "type": "m.room.guest_access",
+                "state_key": "",
+                "content": {"guest_access": "forbidden"},
+            },
+        ]
+        if self.settings.encryption:
+            initial_state.append(
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            )
+        invite = [m for m in message.members if m != self.own_user_id]
+        created = await self.client.room_create(
+            name=message.title,
+            preset=RoomPreset.private_chat,
+            invite=invite,
+            initial_state=initial_state,
+        )
+        if not isinstance(created, RoomCreateResponse):
+            return SendResult(ok=False, retry=True, reason=f"room not created: {created}")
+        room_id = created.room_id
+        log.info("matrix.private_space room=%s members=%d", room_id, len(invite))
+        if message.intro:
+            await self._post(room_id, self._text_content(message.intro), key_suffix="-i")
+        return SendResult(ok=True, value=room_id, extra={"room_id": room_id})
+
+    @_send.register
+    async def _(self, message: CreateVideoPlace) -> SendResult:
+        url = self._video_url(message)
+        if message.reference.startswith("!") and ":" in message.reference:
+            widget_id = f"samvaer-{_slug(message.name)}"
+            widget: dict[str, Any] = {
+                "type": "m.jitsi" if "jit" in url else "m.custom",
+                "url": url,
+                "name": message.name,
+                "data": {},
+            }
+            answer = await self.client.room_put_state(
+                message.reference, "im.vector.modular.widgets", widget, state_key=widget_id
+            )
+            if isinstance(answer, ErrorResponse):
+                log.info("matrix.widget_skipped error=%s", answer.status_code)
+        return SendResult(ok=True, value=url)
+
+    def _video_url(self, message: CreateVideoPlace) -> str:
+        if message.kind.startswith(("https://", "http://")):
+            return message.kind
+        meals = self._config.meals
+        name = f"{_slug(self._config.community.name)}-{_slug(message.name)}"
+        name = f"{name}-{secrets.token_hex(3)}"
+        if message.kind == "element":
+            return f"{meals.element_call_base_url.rstrip('/')}/room/#/{name}"
+        return f"{meals.jitsi_base_url.rstrip('/')}/{name}"
+
+    # ------------------------------------------------------------ sending helpers
+
+    @staticmethod
+    def _text_content(text: str) -> dict[str, Any]:
+        return {
+            "msgtype": "m.text",
+            "body": to_plain(text),
+            "format": "org.matrix.custom.html",
+            "formatted_body": to_html(text),
+        }
+
+    def _room_encrypted(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return bool(room and room.encrypted)
+
+    async def _to(
+        self, to: Destination, content: dict[str, Any], *, reply_to: str = ""
+    ) -> SendResult:
+        room_id = await self._room_id(to)
+        if room_id is None:
+            return SendResult(ok=False, retry=True, reason="no direct room")
+        if reply_to and isinstance(to, Room):
+            content = {**content, "m.relates_to": {"m.in_reply_to": {"event_id": reply_to}}}
+        result = await self._post(room_id, content)
+        if not result.ok and isinstance(to, Direct) and not result.retry:
+            # The person left the old direct room: open a new one and try once more.
+            self.state.directs.pop(to.user_id, None)
+            room_id = await self._room_id(to)
+            if room_id is None:
+                return result
+            result = await self._post(room_id, content, key_suffix="-again")
+        return result
+
+    async def _post(
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        *,
+        event_type: str = "m.room.message",
+        key_suffix: str = "",
+    ) -> SendResult:
+        delivery_key = DELIVERY_KEY.get()
+        # The outbox row's key as transaction id: a re-send after a crash is not shown twice.
+        tx_id = f"{delivery_key}{key_suffix}" if delivery_key else None
+        for _attempt in range(_SEND_ATTEMPTS):
+            await self._pacer.wait_turn()
+            answer = await self.client.room_send(
+                room_id, event_type, content, tx_id=tx_id, ignore_unverified_devices=True
+            )
+            if isinstance(answer, RoomSendResponse):
+                self._pacer.went_well()
+                return SendResult(ok=True, value=answer.event_id, extra={"room_id": room_id})
+            code = getattr(answer, "status_code", "")
+            if code == "M_LIMIT_EXCEEDED":
+                retry_after = (getattr(answer, "retry_after_ms", None) or 1000) / 1000
+                self._pacer.slow_down(retry_after)
+                continue
+            log.warning("matrix.send_failed room=%s code=%s", room_id, code)
+            permanent = code in {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN"}
+            return SendResult(ok=False, retry=not permanent, reason=f"{code}: {answer.message}")
+        return SendResult(ok=False, retry=True, reason="rate limited")
+
+    async def _room_id(self, to: Destination) -> str | None:
+        if isinstance(to, Room):
+            return to.room_id
+        return await self.direct_room(to.user_id)
+
+    async def direct_room(self, user_id: str) -> str | None:
+        """The direct room with ``user_id``: a remembered one, a two-person room, or a new one."""
+        lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
+        async with lock:
+            remembered = self.state.directs.get(user_id)
+            if remembered and self._still_shared(remembered, user_id):
+                return remembered
+            found = self._two_person_room(user_id) or await self._marked_direct(user_id)
+            if found is None:
+                found = await self._create_direct(user_id)
+            if found is not None:
+                self.state.directs[user_id] = found
+                self._store.save_sync(self.state)
+            return found
+
+    def _still_shared(self, room_id: str, user_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            # Made by this process and not synced yet: still good.
+            return room_id in self.state.directs.values()
+        return user_id in room.users or user_id in room.invited_users
+
+    def _two_person_room(self, user_id: str) -> str | None:
+        for room in self.client.rooms.values():
+            members = set(room.users) | set(room.invited_users)
+            if members == {self.own_user_id, user_id}:
+                return str(room.room_id)
+        return None
+
+    async def _marked_direct(self, user_id: str) -> str | None:
+        answer = await self.client.list_direct_rooms()
+        if not isinstance(answer, DirectRoomsResponse):
+            return None
+        for room_id in answer.rooms.get(user_id, []):
+            room = self.client.rooms.get(room_id)
+            if room is not None and user_id in (set(room.users) | set(room.invited_users)):
+                return str(room_id)
+        return None
+
+    async def _create_direct(self, user_id: str) -> str | None:
+        initial_state: list[dict[str, Any]] = []
+        if self.settings.encryption:
+            initial_state.append(
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            )
+        created = await self.client.room_create(
+            is_direct=True,
+            preset=RoomPreset.trusted_private_chat,
+            invite=[user_id],
+            initial_state=initial_state,
+        )
+        if not isinstance(created, RoomCreateResponse):
+            log.warning("matrix.direct_failed error=%s", getattr(created, "status_code", ""))
+            return None
+        log.info("matrix.direct_created room=%s", created.room_id)
+        await self._mark_direct(user_id, created.room_id)
+        return str(created.room_id)
+
+    async def _mark_direct(self, user_id: str, room_id: str) -> None:
+        """Add the room to the bot's ``m.direct`` account data, as clients do."""
+        listed = await self.client.list_direct_rooms()
+        directs = dict(listed.rooms) if isinstance(listed, DirectRoomsResponse) else {}
+        directs[user_id] = [*directs.get(user_id, []), room_id]
+        path = Api._build_path(["user", self.own_user_id, "account_data", "m.direct"])
+        response = await self.client.send(
+            "PUT",
+            path,
+            Api.to_json(directs),
+            {
+                "Authorization": f"Bearer {self.client.access_token}",
+                "Content-Type": "application/json",
+            },
+        )
+        response.release()
+
+    # ------------------------------------------------------------ stop
+
+    async def stop(self) -> None:
+        """Stop syncing, keep the state, and close the connection."""
+        self._stop.set()
+        if self.state.next_batch:
+            self._store.save_sync(self.state)
+        await self.client.close()
+
+
+def _slug(text: str) -> str:
+    return _SLUG.sub("-", text.casefold()).strip("-")[:40] or "samvaer"

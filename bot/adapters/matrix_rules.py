@@ -1,0 +1,263 @@
+"""Pure decisions and persisted state for the Matrix adapter (no network, no nio).
+
+Kept apart from :mod:`bot.adapters.matrix` so they can be tested without a
+homeserver: how text becomes HTML, which reaction picks which option, whose
+invites are accepted, what role a power level gives, and the small state
+file that lets a restart pick up exactly where the last run stopped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.core.events import Option, Role
+
+#: Reaction keys offered under a choice prompt, one per option (at most ten).
+NUMBER_KEYS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
+_BOLD = re.compile(r"\*([^*\n]+)\*")
+_URL = re.compile(r"(https?://[^\s<]+[^\s<.,;:!?)\]'\"])")
+_MEMORY = 2000  # event ids remembered for de-duplication
+_PROMPT_MEMORY = 500  # choice prompts whose reactions are still understood
+
+
+def server_of(user_id: str) -> str:
+    """``@alice:example.org`` → ``example.org``."""
+    return user_id.partition(":")[2]
+
+
+def invite_allowed(inviter: str, own_user_id: str, allowed_servers: Iterable[str]) -> bool:
+    """Invites are accepted from the bot's own server and from the allowed ones."""
+    server = server_of(inviter)
+    return bool(server) and (server == server_of(own_user_id) or server in set(allowed_servers))
+
+
+#: Room creators in room version 12 and later are above every power level.
+CREATOR_LEVEL = 2**53 - 1
+
+
+def room_creators(create_event: Mapping[str, Any]) -> frozenset[str]:
+    """The creators named by an ``m.room.create`` event (sender plus additional creators)."""
+    content = create_event.get("content", {})
+    extra = content.get("additional_creators", []) if isinstance(content, Mapping) else []
+    return frozenset([str(create_event.get("sender", "")), *map(str, extra)]) - {""}
+
+
+def creators_outrank_all(room_version: str) -> bool:
+    """Whether the room version gives its creators infinite power (12 and later)."""
+    return room_version.isdigit() and int(room_version) >= 12
+
+
+def role_from(
+    user_id: str,
+    *,
+    organisers: Iterable[str],
+    volunteers: Iterable[str],
+    power_level: int,
+    organiser_level: int,
+    volunteer_level: int,
+) -> Role:
+    """The higher of the role the config lists give and the one the power level gives."""
+    role = Role.PARTICIPANT
+    if user_id in set(volunteers) or power_level >= volunteer_level:
+        role = Role.VOLUNTEER
+    if user_id in set(organisers) or power_level >= organiser_level:
+        role = Role.ORGANISER
+    return role
+
+
+def to_html(text: str) -> str:
+    """Markdown-light text (``*bold*``, line breaks, bare links) as Matrix HTML."""
+    escaped = html.escape(text, quote=False)
+    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
+    escaped = _URL.sub(r'<a href="\1">\1</a>', escaped)
+    return escaped.replace("\n", "<br>")
+
+
+def to_plain(text: str) -> str:
+    """The plain-text fallback: the same text without the bold markers."""
+    return _BOLD.sub(r"\1", text)
+
+
+def prompt_text(text: str, options: Iterable[Option]) -> str:
+    """A prompt as text followed by one numbered line per option."""
+    lines = [text, ""]
+    for number, option in enumerate(options, 1):
+        key = NUMBER_KEYS[number - 1] if number <= len(NUMBER_KEYS) else f"{number}."
+        lines.append(f"{key} {option.label}")
+    return "\n".join(lines)
+
+
+def option_number(reaction_key: str) -> int | None:
+    """Which option (1-based) a reaction key picks, or None."""
+    # Some clients drop the variation selector: "1⃣" as well as "1️⃣".
+    normalised = reaction_key.replace("\ufe0f", "")
+    for number, key in enumerate(NUMBER_KEYS, 1):
+        if normalised == key.replace("\ufe0f", ""):
+            return number
+    return None
+
+
+def typed_number(text: str, option_count: int) -> int | None:
+    """A typed option number ("2", "2.", " 2 ") within range, or None."""
+    stripped = text.strip().rstrip(".)")
+    if stripped.isdigit() and 1 <= int(stripped) <= option_count:
+        return int(stripped)
+    return None
+
+
+def strip_reply_fallback(body: str) -> str:
+    """A reply's body without the quoted lines clients put in front of it."""
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith("> "):
+        return body
+    index = 0
+    while index < len(lines) and lines[index].startswith(">"):
+        index += 1
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return "\n".join(lines[index:])
+
+
+def is_file_image(mime_type: str) -> bool:
+    return mime_type.startswith("image/")
+
+
+# ---------------------------------------------------------------- persisted state
+
+
+@dataclass
+class Session:
+    """The login to reuse after a restart (kept in ``session.json``, readable by the owner only)."""
+
+    homeserver: str
+    user_id: str
+    device_id: str
+    access_token: str
+
+
+@dataclass
+class PendingPrompt:
+    """A choice prompt the bot posted: its options, and who may answer by typing a number."""
+
+    options: tuple[Option, ...]
+    for_user: str = ""
+
+
+@dataclass
+class SyncState:
+    """What a restart needs: where the last sync stopped and what was already handled."""
+
+    next_batch: str = ""
+    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    directs: dict[str, str] = field(default_factory=dict)
+    prompts: OrderedDict[str, PendingPrompt] = field(default_factory=OrderedDict)
+    typed: dict[str, str] = field(default_factory=dict)
+
+    def mark_seen(self, event_id: str) -> bool:
+        """Remember an event id; False when it was already handled."""
+        if event_id in self.seen:
+            return False
+        self.seen[event_id] = None
+        while len(self.seen) > _MEMORY:
+            self.seen.popitem(last=False)
+        return True
+
+    def remember_prompt(self, room_id: str, event_id: str, prompt: PendingPrompt) -> None:
+        self.prompts[f"{room_id} {event_id}"] = prompt
+        while len(self.prompts) > _PROMPT_MEMORY:
+            self.prompts.popitem(last=False)
+        self.typed[room_id] = event_id
+
+    def prompt(self, room_id: str, event_id: str) -> PendingPrompt | None:
+        return self.prompts.get(f"{room_id} {event_id}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "next_batch": self.next_batch,
+            "seen": list(self.seen),
+            "directs": self.directs,
+            "prompts": {
+                key: {
+                    "options": [[o.label, o.value] for o in prompt.options],
+                    "for_user": prompt.for_user,
+                }
+                for key, prompt in self.prompts.items()
+            },
+            "typed": self.typed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SyncState:
+        prompts: OrderedDict[str, PendingPrompt] = OrderedDict()
+        for key, value in dict(data.get("prompts", {})).items():
+            options = tuple(Option(str(label), str(v)) for label, v in value["options"])
+            prompts[str(key)] = PendingPrompt(options, str(value.get("for_user", "")))
+        return cls(
+            next_batch=str(data.get("next_batch", "")),
+            seen=OrderedDict.fromkeys(str(e) for e in data.get("seen", [])),
+            directs={str(k): str(v) for k, v in dict(data.get("directs", {})).items()},
+            prompts=prompts,
+            typed={str(k): str(v) for k, v in dict(data.get("typed", {})).items()},
+        )
+
+
+class StateStore:
+    """Files under ``store_path``: ``session.json`` (the login) and ``sync.json``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _write(self, name: str, data: Mapping[str, Any], *, private: bool = False) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / name
+        temporary = target.with_suffix(".tmp")
+        # Written aside then renamed, so a crash mid-write never leaves half a file.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        descriptor = os.open(temporary, flags, 0o600 if private else 0o644)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(temporary, target)
+
+    def _read(self, name: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.directory / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def load_session(self) -> Session | None:
+        data = self._read("session.json")
+        if data is None:
+            return None
+        try:
+            return Session(
+                str(data["homeserver"]),
+                str(data["user_id"]),
+                str(data["device_id"]),
+                str(data["access_token"]),
+            )
+        except KeyError:
+            return None
+
+    def save_session(self, session: Session) -> None:
+        self._write("session.json", session.__dict__, private=True)
+
+    def forget_session(self) -> None:
+        (self.directory / "session.json").unlink(missing_ok=True)
+
+    def load_sync(self) -> SyncState:
+        data = self._read("sync.json")
+        return SyncState.from_json(data) if data else SyncState()
+
+    def save_sync(self, state: SyncState) -> None:
+        self._write("sync.json", state.to_json())
