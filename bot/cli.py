@@ -65,6 +65,10 @@ async def _run(config: Config, adapter_choice: str) -> int:
     try:
         app = await bootstrap(config, adapters=adapters)
         await run_forever(app)
+    except ConfigError as error:  # an adapter that cannot log in names the key and why
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
     finally:
         if lock is not None:
             lock.close()

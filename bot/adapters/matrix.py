@@ -98,7 +98,7 @@ class MatrixStartError(ConfigError):
     """The adapter cannot start: names the config key and what the homeserver said."""
 
 
-class MatrixTokenRevoked(RuntimeError):
+class MatrixTokenRevoked(ConfigError):
     """The homeserver no longer accepts the access token; running on would only spin."""
 
 
@@ -331,8 +331,16 @@ class MatrixAdapter:
                     self.settings.user_id,
                     self.settings.password_env or self.settings.access_token_env,
                 )
+                key = (
+                    "matrix.password_env"
+                    if self.settings.password_env
+                    else "matrix.access_token_env"
+                )
                 raise MatrixTokenRevoked(
-                    f"Matrix: the homeserver no longer accepts the login of {self.settings.user_id}"
+                    [
+                        f"{key}: the homeserver no longer accepts the login of "
+                        f"{self.settings.user_id} (M_UNKNOWN_TOKEN); start again to log in anew"
+                    ]
                 )
             delay = self._delay(failures)
             retry_after_ms = getattr(response, "retry_after_ms", None)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
-from nio import DownloadResponse, RoomGetStateEventResponse
+from nio import AsyncClient, DownloadResponse, RoomGetStateEventResponse
 
-from bot.adapters.matrix import MatrixAdapter, MatrixStartError
+from bot.adapters.matrix import MatrixAdapter, MatrixStartError, MatrixTokenRevoked
 from bot.core.events import OpenPrivateSpace, Role
 from tests.adapters.matrix.conftest import MatrixWorld, bot_message, text_from
 from tests.adapters.matrix.synapse import free_port
@@ -231,3 +232,15 @@ async def test_reconnects_after_the_homeserver_restarts(world: MatrixWorld) -> N
     await alice.wait_for(
         bot_message(world.bot.user_id, dm, "Here is what I can do"), "help after the restart"
     )
+
+
+async def test_revoked_token_stops_the_adapter_with_a_clear_error(world: MatrixWorld) -> None:
+    app, adapter = await world.start_bot()
+    _app, _adapter, task = world.running.pop()
+    other = AsyncClient(world.synapse.url, world.bot.user_id)
+    other.access_token = adapter.client.access_token
+    await other.logout()
+    await other.close()
+    with pytest.raises(MatrixTokenRevoked, match=r"matrix\.password_env: .*M_UNKNOWN_TOKEN"):
+        await asyncio.wait_for(task, 30)
+    await app.close()
