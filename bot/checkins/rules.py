@@ -10,9 +10,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.parsing import ArgumentError
+
+Marker = TypeVar("Marker")
 
 MOOD_LOW = 1
 MOOD_HIGH = 5
@@ -223,15 +226,15 @@ def missed_episode_start(scheduled_since: datetime, last_checkin: datetime | Non
 
 
 def low_mood_run_start(
-    recent: Sequence[tuple[int, datetime]], *, low_max: int, streak: int
-) -> datetime | None:
-    """When the current run of low moods began, if it is at least ``streak`` long.
+    recent: Sequence[tuple[int, Marker]], *, low_max: int, streak: int
+) -> Marker | None:
+    """Where the current run of low moods began, if it is at least ``streak`` long.
 
-    ``recent`` holds (mood, when) pairs, newest first. The start of the run
-    identifies the episode, so a run that goes on raises one alert, not one
-    per check-in.
+    ``recent`` holds (mood, marker) pairs, newest first; the marker (a time,
+    an id) of the run's first check-in identifies the episode, so a run that
+    goes on raises one alert, not one per check-in.
     """
-    run_start: datetime | None = None
+    run_start: Marker | None = None
     length = 0
     for mood, when in recent:
         if mood > low_max:

@@ -74,15 +74,15 @@ async def record_checkin(
 
 async def recent_moods(
     session: AsyncSession, person_id: int, limit: int = RECENT_FOR_ALERTS
-) -> list[tuple[int, datetime]]:
-    """(mood, when) of the person's latest check-ins, newest first."""
+) -> list[tuple[int, tuple[datetime, int]]]:
+    """(mood, (when, id)) of the person's latest check-ins, newest first."""
     result = await session.execute(
-        select(CheckinEntry.mood, CheckinEntry.created_at)
+        select(CheckinEntry.mood, CheckinEntry.created_at, CheckinEntry.id)
         .where(CheckinEntry.person_id == person_id)
         .order_by(CheckinEntry.created_at.desc(), CheckinEntry.id.desc())
         .limit(limit)
     )
-    return [(mood, when) for mood, when in result.all()]
+    return [(mood, (when, entry_id)) for mood, when, entry_id in result.all()]
 
 
 async def history(session: AsyncSession, person_id: int, since: datetime) -> list[CheckinEntry]:
@@ -298,9 +298,9 @@ async def check_low_mood(
     start = low_mood_run_start(recent, low_max=rules.low_mood_max, streak=rules.low_mood_streak)
     if start is None:
         return None
-    return await raise_alert(
-        session, services, person.id, "low_mood", start.isoformat(), start, now
-    )
+    since, first_id = start
+    # The first low check-in's id names the episode: stable however long the run goes on.
+    return await raise_alert(session, services, person.id, "low_mood", str(first_id), since, now)
 
 
 async def crisis_alert(
