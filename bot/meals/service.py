@@ -16,9 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.codec import encode
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import command_option
 from bot.core.events import (
@@ -29,10 +32,11 @@ from bot.core.events import (
     Outgoing,
     Room,
     TextMessage,
+    outgoing_platform,
 )
 from bot.core.i18n import format_local
-from bot.core.outbox import cancel_pending, enqueue, enqueue_many
-from bot.db.models import Account, Person
+from bot.core.outbox import PENDING, cancel_pending, enqueue
+from bot.db.models import Account, OutboxItem, Person
 from bot.meals.models import (
     CANCELLED,
     GUEST,
@@ -94,6 +98,39 @@ def reminder_offsets(services: Services) -> list[timedelta]:
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def enqueue_bulk(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], *, now: datetime
+) -> int:
+    """Fan-out into the outbox as one executemany with a cached statement.
+
+    Rows hold ``message``, ``due_at``, ``kind``, ``person_id``, ``dedupe_key`` and
+    ``expires_at``; a row whose dedupe key exists is skipped. Unlike a multi-VALUES
+    insert, the statement is compiled once, which keeps the event loop free during
+    large reminder rounds. Returns the number of rows offered.
+    """
+    if not rows:
+        return 0
+    values = [
+        {
+            "dedupe_key": row["dedupe_key"],
+            "person_id": row.get("person_id"),
+            "kind": row["kind"],
+            "platform": outgoing_platform(row["message"]),
+            "payload": encode(row["message"]),
+            "due_at": row["due_at"],
+            "expires_at": row.get("expires_at"),
+            "status": PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for row in rows
+    ]
+    insert_fn = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert_fn(OutboxItem).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    await session.execute(statement, values)
+    return len(values)
 
 
 @dataclass(frozen=True)
@@ -247,11 +284,16 @@ async def ensure_tables(
     now: datetime,
 ) -> dict[int, str]:
     """Video places for tables 1..count; returns {table: url} ("" while Discord makes one)."""
-    rows = await session.execute(select(MealTable).where(MealTable.occurrence_id == occurrence.id))
-    tables = {row.table_no: row for row in rows.scalars()}
+    rows = await session.execute(
+        select(MealTable.table_no, MealTable.video_url).where(
+            MealTable.occurrence_id == occurrence.id
+        )
+    )
+    links: dict[int, str] = {number: url for number, url in rows}
     config = services.config.meals
+    new = []
     for number in range(1, count + 1):
-        if number in tables:
+        if number in links:
             continue
         url = ""
         if meal.video_kind == "url":
@@ -264,9 +306,8 @@ async def ensure_tables(
                 element_base=config.element_call_base_url,
                 room_name=f"Samvaer-{secrets.token_urlsafe(16)}",
             )
-        table = MealTable(occurrence_id=occurrence.id, table_no=number, video_url=url)
-        session.add(table)
-        tables[number] = table
+        links[number] = url
+        new.append({"occurrence_id": occurrence.id, "table_no": number, "video_url": url})
         if meal.video_kind == "discord":
             suffix = f" – {number}" if number > 1 else ""
             await enqueue(
@@ -285,8 +326,9 @@ async def ensure_tables(
                 dedupe_key=f"meal:{occurrence.id}:video:{number}",
                 expires_at=ends_at(meal, occurrence),
             )
-    await session.flush()
-    return {number: tables[number].video_url for number in range(1, count + 1)}
+    if new:
+        await session.execute(insert(MealTable), new)
+    return {number: links[number] for number in range(1, count + 1)}
 
 
 async def store_video_place(session: AsyncSession, reference: str, value: str) -> bool:
@@ -688,7 +730,7 @@ async def tell_people(
                 "dedupe_key": f"{dedupe}:{rec.person_id}",
             }
         )
-    return await enqueue_many(session, rows, now=now)
+    return await enqueue_bulk(session, rows, now=now)
 
 
 async def people_at(
@@ -842,21 +884,26 @@ async def assign_tables(
 
     Returns ({person: table}, {table: video url}, {table: host person or None}).
     """
-    rsvps = list(
-        (
-            await session.execute(
-                select(MealRsvp)
-                .where(MealRsvp.occurrence_id == occurrence.id, MealRsvp.status == JOINED)
-                .order_by(MealRsvp.id)
-            )
-        ).scalars()
-    )
+    rsvps = (
+        await session.execute(
+            select(MealRsvp.id, MealRsvp.person_id, MealRsvp.is_volunteer, MealRsvp.table_no)
+            .where(MealRsvp.occurrence_id == occurrence.id, MealRsvp.status == JOINED)
+            .order_by(MealRsvp.id)
+        )
+    ).all()
     tables = split_tables(
-        [Seat(r.person_id, r.is_volunteer) for r in rsvps], services.config.meals.table_size
+        [Seat(person_id, volunteer) for _, person_id, volunteer, _ in rsvps],
+        services.config.meals.table_size,
     )
     seat_of = {seat.person_id: table.number for table in tables for seat in table.seats}
-    for rsvp in rsvps:
-        rsvp.table_no = seat_of.get(rsvp.person_id)
+    changed = [
+        {"id": rsvp_id, "table_no": seat_of[person_id]}
+        for rsvp_id, person_id, _, table_no in rsvps
+        if table_no != seat_of[person_id]
+    ]
+    if changed:
+        # One bulk statement by primary key for all moved seats, not an ORM flush per row.
+        await session.execute(update(MealRsvp), changed)
     links = await ensure_tables(session, services, meal, occurrence, len(tables), now)
     return seat_of, links, {table.number: table.host for table in tables}
 
@@ -942,7 +989,7 @@ async def _remind(
                 "expires_at": ends_at(meal, occurrence),
             }
         )
-    return await enqueue_many(session, rows, now=now)
+    return await enqueue_bulk(session, rows, now=now)
 
 
 async def _names(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, str]:
@@ -1090,7 +1137,7 @@ async def _ask_feedback(session: AsyncSession, services: Services, now: datetime
                     "expires_at": end + FEEDBACK_WINDOW,
                 }
             )
-        sent += await enqueue_many(session, rows_out, now=now)
+        sent += await enqueue_bulk(session, rows_out, now=now)
     return sent
 
 
