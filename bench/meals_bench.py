@@ -225,7 +225,7 @@ async def run(backend: str) -> None:
             began = time.perf_counter()
             await populate(app)
             print(
-                f"[{backend}] load: {MEALS} meals, {MEALS * SEATS} seats, "
+                f"[{backend}] load: {MEALS} meals, {MEALS * SEATS} seats, batch {BATCH_SIZE}, "
                 f"{MEALS * SEATS} pending reminders ({time.perf_counter() - began:.1f} s)"
             )
             p50, p95 = await bench_list(app)
