@@ -266,10 +266,13 @@ def setup(registry: CommandRegistry) -> None:
                 )
             )
             if item.mine not in (JOINED, WAITING) and len(buttons) < PROMPT_BUTTONS:
+                # The date in the value makes each button join its own occurrence.
+                day = item.occurrence.starts_at.astimezone(ZoneInfo(item.meal.timezone)).date()
+                label = f"{item.meal.title[:24]}, {ctx.local(item.occurrence.starts_at, 'date')}"
                 buttons.append(
                     (
-                        ctx.t("meal.button_join_code", title=item.meal.title[:30]),
-                        command_option(f"meal join {item.meal.code}"),
+                        ctx.t("meal.button_join_code", title=label),
+                        command_option(f"meal join {item.meal.code} {day.isoformat()}"),
                     )
                 )
         if total > len(listed):
