@@ -11,10 +11,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,19 +29,20 @@ from bot.checkins.rules import (
     missed_scheduled_days,
     next_due,
 )
+from bot.core.codec import encode
 from bot.core.context import Services
 from bot.core.dispatcher import command_option
 from bot.core.events import ChoicePrompt, Destination, Direct, Option, Role, TextMessage
 from bot.core.i18n import format_local
-from bot.core.outbox import enqueue, enqueue_many
-from bot.db.models import Account, Person
+from bot.core.outbox import PENDING, enqueue
+from bot.db.models import Account, OutboxItem, Person
 from bot.people.service import display_name
 from bot.privacy.data import row_to_dict
 from bot.rooms.service import rooms_for
 
 log = logging.getLogger("samvaer.checkins")
 
-REMINDER_BATCH = 500
+REMINDER_BATCH = 200
 REMINDER_KIND = "checkin_reminder"
 MISSED_KIND = "checkin_missed"
 ALERT_KIND = "checkin_alert"
@@ -166,13 +167,17 @@ async def send_due_reminders(
 ) -> ReminderRun:
     """Enqueue every due reminder (one per person and local date) and move schedules on.
 
-    Works in batches and yields to the event loop between them, so thousands
-    of reminders in the same minute don't block other users.
+    Works in batches with one statement per step and yields to the event loop
+    between batches, so thousands of reminders in the same minute don't keep
+    other people waiting.
     """
     config = services.config
     checkins = config.checkins
     cap = max(checkins.missed_days_alert, checkins.missed_days_warm_word)
     run = ReminderRun()
+    # The reminder is the same for everyone who reads a language; only the address differs.
+    payloads: dict[str, dict[str, Any]] = {}
+    next_times: dict[tuple[str, str, str], datetime] = {}
     while True:
         rows = (
             await session.execute(
@@ -197,14 +202,17 @@ async def send_due_reminders(
         ids = [row.person_id for row in rows]
         destinations = await _first_accounts(session, ids)
         last_checkins = await _last_checkins(session, ids)
-        outbox_rows: list[dict[str, object]] = []
-        updates: list[dict[str, object]] = []
+        outbox_rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         alerts: list[tuple[int, str, datetime]] = []
         for row in rows:
             rule = ReminderRule.from_stored(row.weekdays, row.local_time)
             zone = ZoneInfo(row.timezone)
             due: datetime = row.next_due_at
-            updates.append({"person_id": row.person_id, "next_due_at": next_due(rule, zone, now)})
+            rule_key = (row.weekdays, row.local_time, row.timezone)
+            if rule_key not in next_times:
+                next_times[rule_key] = next_due(rule, zone, now)
+            updates.append({"schedule_id": row.person_id, "new_due": next_times[rule_key]})
             to = destinations.get(row.person_id)
             if to is None:
                 continue
@@ -215,38 +223,92 @@ async def send_due_reminders(
             )
             episode = missed_episode_start(row.created_at, last)
             if missed >= checkins.missed_days_warm_word:
+                warm = TextMessage(to, services.translator.text(lang, "checkin.missed_you"))
                 outbox_rows.append(
-                    {
-                        "message": TextMessage(
-                            to, services.translator.text(lang, "checkin.missed_you")
-                        ),
-                        "due_at": due,
-                        "kind": MISSED_KIND,
-                        "person_id": row.person_id,
-                        "dedupe_key": f"checkin.missed:{row.person_id}:{episode.isoformat()}",
-                    }
+                    _outbox_values(
+                        encode(warm),
+                        to,
+                        due=due,
+                        now=now,
+                        kind=MISSED_KIND,
+                        person_id=row.person_id,
+                        dedupe_key=f"checkin.missed:{row.person_id}:{episode.isoformat()}",
+                    )
                 )
                 run.warm_words += 1
             if missed >= checkins.missed_days_alert and row.consent_share:
                 alerts.append((row.person_id, episode.isoformat(), episode))
+            if lang not in payloads:
+                text = services.translator.text(lang, "checkin.reminder")
+                payloads[lang] = encode(mood_prompt(services, to, lang, text))
             local_day = due.astimezone(zone).date().isoformat()
-            text = services.translator.text(lang, "checkin.reminder")
             outbox_rows.append(
-                {
-                    "message": mood_prompt(services, to, lang, text),
-                    "due_at": due,
-                    "kind": REMINDER_KIND,
-                    "person_id": row.person_id,
-                    "dedupe_key": f"checkin.reminder:{row.person_id}:{local_day}",
-                }
+                _outbox_values(
+                    payloads[lang],
+                    to,
+                    due=due,
+                    now=now,
+                    kind=REMINDER_KIND,
+                    person_id=row.person_id,
+                    dedupe_key=f"checkin.reminder:{row.person_id}:{local_day}",
+                )
             )
-        run.reminders += await enqueue_many(session, outbox_rows, now=now)
-        await session.execute(update(CheckinSchedule), updates)
+        run.reminders += await _insert_outbox(session, outbox_rows)
+        table = cast(Table, CheckinSchedule.__table__)
+        await session.execute(
+            table.update()
+            .where(table.c.person_id == bindparam("schedule_id"))
+            .values(next_due_at=bindparam("new_due")),
+            updates,
+        )
         for person_id, episode_key, since in alerts:
             if await raise_alert(session, services, person_id, "missed", episode_key, since, now):
                 run.alerts += 1
         # Let other work (people typing commands) run between batches.
         await asyncio.sleep(0)
+
+
+def _outbox_values(
+    payload: dict[str, Any],
+    to: Direct,
+    *,
+    due: datetime,
+    now: datetime,
+    kind: str,
+    person_id: int,
+    dedupe_key: str,
+) -> dict[str, Any]:
+    """One outbox row, as bot.core.outbox.enqueue would write it."""
+    return {
+        "dedupe_key": dedupe_key,
+        "person_id": person_id,
+        "kind": kind,
+        "platform": to.platform,
+        "payload": {**payload, "to": {"user": to.user_id, "platform": to.platform}},
+        "due_at": due,
+        "expires_at": None,
+        "status": PENDING,
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+async def _insert_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows with one prepared statement, skipping dedupe keys already there.
+
+    An executemany of one cached statement is far cheaper to build than one
+    statement with thousands of VALUES, which matters when 10,000 people
+    share a reminder minute.
+    """
+    if not rows:
+        return 0
+    insert_fn = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = cast(Table, OutboxItem.__table__)
+    statement = (
+        insert_fn(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    )
+    result = await session.execute(statement, rows)
+    return len(result.all())
 
 
 async def _first_accounts(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, Direct]:
