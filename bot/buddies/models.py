@@ -37,6 +37,7 @@ class BuddyProfile(Base):
     capacity: Mapped[int] = mapped_column(default=1)
     seeking: Mapped[bool] = mapped_column(default=True)  # in the pool
     paused: Mapped[bool] = mapped_column(default=False)
+    pending_notice: Mapped[str | None] = mapped_column(String(16))  # after the other side erased
     waiting_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -513,6 +513,13 @@ async def housekeeping(job: JobContext) -> datetime | None:
         for person_id in (pair.participant_id, pair.partner_id):
             await tell(job, person_id, "buddy.proposal_timeout",
                        dedupe=f"{pair_key(pair.id)}timeout:{person_id}")
+    notices = await session.execute(
+        select(BuddyProfile).where(BuddyProfile.pending_notice.is_not(None))
+    )
+    for profile in notices.scalars():
+        key = "buddy.ended_other" if profile.pending_notice == "ended" else "buddy.withdrawn_other"
+        await tell(job, profile.person_id, key, dedupe=None)
+        profile.pending_notice = None
     due = await session.execute(
         select(BuddyPair).where(BuddyPair.status == ACTIVE, BuddyPair.next_followup_at <= now)
     )
@@ -661,7 +668,6 @@ async def file_report(
 class BuddyData:
     """The buddy part of someone's data, for ``mydata`` and ``forget``."""
 
-    services: Any
     name: str = "buddies"
 
     async def export(self, session: AsyncSession, person_id: int) -> Any:
@@ -696,9 +702,15 @@ class BuddyData:
         }
 
     async def erase(self, session: AsyncSession, person_id: int, now: datetime) -> None:
-        job = JobContext(self.services, session, now)
+        # The other side is told by the next housekeeping run (which has the
+        # texts and the outbox): only that the pairing or proposal ended.
         for pair in await open_pairs(session, person_id):
-            await end_pair(job, pair, person_id, "erased")
+            other = await profile_of(session, other_side(pair, person_id))
+            if other is None:
+                continue
+            other.pending_notice = "ended" if pair.status == ACTIVE else "withdrawn"
+            if pair.status == ACTIVE and other.role == "participant":
+                other.seeking = True
         every_pair = await session.execute(
             select(BuddyPair.id).where(
                 or_(BuddyPair.participant_id == person_id, BuddyPair.partner_id == person_id)
@@ -713,8 +725,7 @@ class BuddyData:
         for prefix in prefixes:
             await session.execute(
                 delete(OutboxItem).where(
-                    OutboxItem.dedupe_key.startswith(prefix),
-                    ~OutboxItem.dedupe_key.like(f"{prefix}ended:%"),
+                    OutboxItem.dedupe_key.startswith(prefix)
                 )
             )
         await session.execute(delete(BuddyProfile).where(BuddyProfile.person_id == person_id))

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0001
-Create Date: 2026-11-22 19:24:50.896165
+Create Date: 2026-11-22 19:27:13.336596
 """
 from alembic import op
 import sqlalchemy as sa
@@ -75,6 +75,7 @@ def upgrade() -> None:
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('seeking', sa.Boolean(), nullable=False),
     sa.Column('paused', sa.Boolean(), nullable=False),
+    sa.Column('pending_notice', sa.String(length=16), nullable=True),
     sa.Column('waiting_since', bot.db.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', bot.db.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', bot.db.base.UtcDateTime(timezone=True), nullable=False),

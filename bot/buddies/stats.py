@@ -1,0 +1,89 @@
+"""Anonymised buddy statistics: counts and medians only, never names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.buddies.models import ACTIVE, ENDED, PROPOSED, BuddyPair, BuddyProfile
+from bot.buddies.service import median_days
+from bot.core.clock import as_utc
+
+
+async def buddy_statistics(
+    session: AsyncSession, since: datetime, until: datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """Waiting, proposed, active and ended counts, and the median wait before a match."""
+    waiting_rows = list(
+        (
+            await session.execute(
+                select(BuddyProfile.waiting_since).where(
+                    BuddyProfile.role == "participant",
+                    BuddyProfile.seeking.is_(True),
+                    BuddyProfile.paused.is_(False),
+                )
+            )
+        ).scalars()
+    )
+    in_open_pair = set(
+        (
+            await session.execute(
+                select(BuddyPair.participant_id).where(BuddyPair.status.in_((PROPOSED, ACTIVE)))
+            )
+        ).scalars()
+    )
+    waiting_ids = set(
+        (
+            await session.execute(
+                select(BuddyProfile.person_id).where(
+                    BuddyProfile.role == "participant",
+                    BuddyProfile.seeking.is_(True),
+                    BuddyProfile.paused.is_(False),
+                )
+            )
+        ).scalars()
+    )
+    waiting_now = len(waiting_ids - in_open_pair)
+    proposed = await _count(session, BuddyPair.status == PROPOSED)
+    active = await _count(session, BuddyPair.status == ACTIVE)
+    ended = await _count(
+        session, BuddyPair.status == ENDED, BuddyPair.ended_at >= since, BuddyPair.ended_at < until
+    )
+    matched = list(
+        (
+            await session.execute(
+                select(BuddyPair.waited_days).where(
+                    BuddyPair.matched_at >= since, BuddyPair.matched_at < until
+                )
+            )
+        ).scalars()
+    )
+    current_waits = [
+        (until - as_utc(since_value)).total_seconds() / 86400
+        for since_value in waiting_rows
+        if since_value is not None
+    ]
+    return {
+        "buddy_pairs": [
+            {"status": "waiting", "count": waiting_now},
+            {"status": "proposed", "count": proposed},
+            {"status": "active", "count": active},
+            {"status": "ended", "count": ended},
+        ],
+        "buddy_waiting_days": [
+            {"measure": "matched", "median_days": median_days(matched), "count": len(matched)},
+            {
+                "measure": "still_waiting",
+                "median_days": median_days(current_waits),
+                "count": len(current_waits),
+            },
+        ],
+    }
+
+
+async def _count(session: AsyncSession, *conditions: Any) -> int:
+    result = await session.execute(select(func.count()).select_from(BuddyPair).where(*conditions))
+    return int(result.scalar_one())
