@@ -66,3 +66,28 @@ def test_init_writes_a_valid_config(tmp_path: Path) -> None:
     assert (tmp_path / "config.toml").exists()
     assert _samvaer("check-config", cwd=tmp_path).returncode == 0
     assert _samvaer("db", "upgrade", cwd=tmp_path).returncode == 0
+
+
+def test_a_second_process_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)},
+    )
+    try:
+        assert first.stdin is not None
+        assert first.stdout is not None
+        first.stdin.write("!hjælp\n")
+        first.stdin.flush()
+        assert "Det her kan jeg" in first.stdout.readline()  # the first one is up
+        second = _samvaer("run", cwd=tmp_path, stdin="!help\n")
+        assert second.returncode == 1
+        assert "already in use" in second.stderr
+        assert "PostgreSQL" in second.stderr
+    finally:
+        first.communicate(":quit\n", timeout=60)
+    assert first.returncode == 0
