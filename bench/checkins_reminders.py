@@ -21,12 +21,15 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.adapters.recording import RecordingAdapter
-from bot.bootstrap import bootstrap
+from bot.bootstrap import bootstrap, build_registry
 from bot.checkins.models import CheckinSchedule
 from bot.config import parse_config
 from bot.core.clock import FakeClock
 from bot.db.engine import make_engine
 from bot.db.models import Account, Person
+
+# The check-in feature with the core commands it relies on, not the other features.
+MODULES = ("bot.commands.core", "bot.commands.privacy", "bot.commands.checkins")
 
 START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 DUE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Copenhagen
@@ -111,7 +114,13 @@ async def main(people: int) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{folder / 'bench.db'}")
     clock = FakeClock(START)
     adapter = RecordingAdapter("test")
-    app = await bootstrap(parse_config({}), clock=clock, engine=engine, adapters=[adapter])
+    app = await bootstrap(
+        parse_config({}),
+        clock=clock,
+        engine=engine,
+        adapters=[adapter],
+        registry=build_registry(MODULES, strict=True),
+    )
     await populate(app, people)
     await app.tick()  # warm up: nothing due yet
     if "--freeze" in sys.argv:

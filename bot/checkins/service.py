@@ -516,6 +516,7 @@ class AckResult:
     alert: CheckinAlert | None = None
     name: str = ""
     by: str = ""
+    told: int = 0
 
 
 async def acknowledge(
@@ -544,7 +545,7 @@ async def acknowledge(
     if not getattr(result, "rowcount", 0):
         return AckResult("taken", alert, name, "?")
     await session.refresh(alert)
-    await notify_volunteers(
+    told = await notify_volunteers(
         session,
         services,
         now,
@@ -557,7 +558,7 @@ async def acknowledge(
         exclude_person_id=volunteer.id,
         acked_by=volunteer_name,
     )
-    return AckResult("acked", alert, name, volunteer_name)
+    return AckResult("acked", alert, name, volunteer_name, told)
 
 
 # ---------------------------------------------------------------- retention

@@ -218,6 +218,8 @@ def setup(registry: CommandRegistry) -> None:
             ctx.say("checkin.alert_already_taken", id=number, name=result.name, volunteer=result.by)
         else:
             ctx.say("checkin.alert_acked", id=number, name=result.name)
+            if result.told:
+                ctx.say("checkin.alert_others_told")
 
     # ------------------------------------------------------------ crisis
 
