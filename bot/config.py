@@ -243,7 +243,7 @@ class SchedulingConfig(Section):
     grace: Duration = timedelta(hours=2)
     poll_interval: Duration = timedelta(seconds=30)
     claim_lease: Duration = timedelta(minutes=2)
-    batch_size: int = Field(default=500, ge=1, le=10000)
+    batch_size: int = Field(default=200, ge=1, le=10000)
     dialog_timeout: Duration = timedelta(hours=1)
 
 

@@ -8,6 +8,7 @@ claim lease ran out (its process died mid-send) is claimed again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,6 +36,7 @@ FAILED = "failed"
 MISSED = "missed"
 CANCELLED = "cancelled"
 MAX_ATTEMPTS = 5
+YIELD_EVERY = 25
 
 #: The idempotency key of the delivery being sent ("samvaer-<row id>"). Adapters pass
 #: it to the platform (a Matrix transaction id, a Discord nonce) so a re-send after a
@@ -309,7 +311,11 @@ class OutboxDeliverer:
             if not batch:
                 return total
             outcomes = []
-            for claimed in batch:
+            for index, claimed in enumerate(batch):
+                if index % YIELD_EVERY == YIELD_EVERY - 1:
+                    # Adapters that buffer without awaiting would otherwise hold the
+                    # event loop for a whole batch; let commands in between.
+                    await asyncio.sleep(0)
                 token = DELIVERY_KEY.set(f"samvaer-{claimed.id}")
                 try:
                     outcome = await send(claimed.message)
