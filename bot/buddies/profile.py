@@ -19,6 +19,7 @@ from babel import Locale
 from bot.buddies.matching import CONTACT_MODES, KINDS, TIME_SLOTS
 
 FIELDS = ("languages", "interests", "contact", "times", "kind", "about")
+OPTIONAL_FIELDS = ("interests", "about")
 ABOUT_MAX = 140
 INTEREST_MAX = 10
 INTEREST_LENGTH = 30
@@ -127,9 +128,11 @@ class Profile:
             answered=frozenset(items("answered")),
         )
 
-    def missing(self, volunteer: bool) -> list[str]:
-        """The questions still to ask, in order."""
+    def missing(self, volunteer: bool, optional: bool = True) -> list[str]:
+        """The questions still to ask, in order (``optional``: interests and about too)."""
         wanted = [f for f in FIELDS if not (volunteer and f == "kind")]
+        if not optional:
+            wanted = [f for f in wanted if f not in OPTIONAL_FIELDS]
         return [f for f in wanted if f not in self.answered]
 
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,8 @@ from bot.buddies.models import (
 from bot.buddies.profile import Profile, language_name, shared
 from bot.core.clock import as_utc
 from bot.core.context import JobContext
+from bot.core.outbox import CANCELLED as CANCELLED_STATUS
+from bot.core.outbox import PENDING as PENDING_STATUS
 from bot.core.dispatcher import command_option
 from bot.core.events import ChoicePrompt, Destination, OpenPrivateSpace, Option, TextMessage
 from bot.db.models import Account, OutboxItem, Person
@@ -47,6 +49,7 @@ from bot.rooms.service import rooms_for
 log = logging.getLogger("samvaer.buddies")
 
 ICEBREAKERS = 6
+ERASED_PAYLOAD = {"type": "TextMessage", "to": {"user": "-", "platform": "-"}, "text": ""}
 FOLLOWUP_ANSWERS = ("good", "okay", "not_working")
 
 
@@ -501,7 +504,7 @@ async def scheduled_round(job: JobContext) -> datetime:
 
 
 async def housekeeping(job: JobContext) -> datetime | None:
-    """Withdraw unanswered proposals and send due follow-ups."""
+    """Withdraw unanswered proposals, send due follow-ups and pending notices."""
     session, now = job.session, job.now
     expired = await session.execute(
         select(BuddyPair).where(BuddyPair.status == PROPOSED, BuddyPair.expires_at <= now)
@@ -525,22 +528,8 @@ async def housekeeping(job: JobContext) -> datetime | None:
     )
     for pair in due.scalars():
         await follow_up(job, pair)
-    return await next_housekeeping(session)
-
-
-async def next_housekeeping(session: AsyncSession) -> datetime | None:
-    first_expiry = (
-        await session.execute(
-            select(func.min(BuddyPair.expires_at)).where(BuddyPair.status == PROPOSED)
-        )
-    ).scalar_one_or_none()
-    first_followup = (
-        await session.execute(
-            select(func.min(BuddyPair.next_followup_at)).where(BuddyPair.status == ACTIVE)
-        )
-    ).scalar_one_or_none()
-    times = [as_utc(t) for t in (first_expiry, first_followup) if t is not None]
-    return min(times) if times else None
+    # Notices after an erasure can appear at any time: look again at the next poll.
+    return None
 
 
 async def follow_up(job: JobContext, pair: BuddyPair) -> None:
@@ -721,13 +710,16 @@ class BuddyData:
         )
         prefixes = [pair_key(i) for i in every_pair.scalars()]
         prefixes += [report_key(i) for i in reports.scalars()]
-        # Messages about these pairs name the person; the notices just queued don't.
+        # Messages about these pairs may name the person: blank them (rows are kept,
+        # not deleted, so outbox row ids are never reused).
         for prefix in prefixes:
+            about = OutboxItem.dedupe_key.startswith(prefix)
             await session.execute(
-                delete(OutboxItem).where(
-                    OutboxItem.dedupe_key.startswith(prefix)
-                )
+                update(OutboxItem)
+                .where(about, OutboxItem.status == PENDING_STATUS)
+                .values(status=CANCELLED_STATUS)
             )
+            await session.execute(update(OutboxItem).where(about).values(payload=ERASED_PAYLOAD))
         await session.execute(delete(BuddyProfile).where(BuddyProfile.person_id == person_id))
 
 

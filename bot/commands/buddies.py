@@ -148,13 +148,17 @@ async def _start_profile(ctx: Context, role: str, args: str) -> None:
         "role": role,
         "capacity": capacity,
         "profile": parsed.profile.to_data(),
+        # Answers given at once: ask only what is still needed.
+        "optional": not parsed.profile.answered,
     }
     await _next_question(ctx, data)
 
 
 async def _next_question(ctx: Context, data: dict[str, Any]) -> None:
     profile = Profile.from_data(data["profile"])
-    missing = profile.missing(volunteer=data["role"] == "volunteer")
+    missing = profile.missing(
+        volunteer=data["role"] == "volunteer", optional=bool(data.get("optional", True))
+    )
     if missing:
         if not profile.answered and "intro_shown" not in data:
             data["intro_shown"] = True
