@@ -160,8 +160,8 @@ def main() -> None:
         full_round(2000, 400)
         peer_round(1000)
     else:
-        volunteer_quality([(500, 100), (1000, 200), (2000, 400), (4000, 800)])
-        peer_quality([200, 500, 1000])
+        volunteer_quality([(500, 100), (1000, 200), (2000, 400), (3000, 600)])
+        peer_quality([100, 200, 300])
         full_round(10_000, 2_000)
         peer_round(5_000)
     print(f"peak RSS: {peak_rss_mb():.0f} MB")

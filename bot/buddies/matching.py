@@ -199,18 +199,34 @@ def _exclude(
     excluded: set[frozenset[int]],
     row_offset: int = 0,
 ) -> None:
+    """Forbid excluded pairs in a block of rows (ids may repeat, e.g. capacity slots)."""
     if not excluded:
         return
-    row_index = {pid: i for i, pid in enumerate(row_ids)}
-    column_index = {pid: j for j, pid in enumerate(column_ids)}
+    row_index: dict[int, list[int]] = {}
+    for i, pid in enumerate(row_ids):
+        if 0 <= i - row_offset < scores.shape[0]:
+            row_index.setdefault(pid, []).append(i - row_offset)
+    column_index: dict[int, list[int]] = {}
+    for j, pid in enumerate(column_ids):
+        column_index.setdefault(pid, []).append(j)
     for pair in excluded:
         if len(pair) != 2:
             continue
         first, second = tuple(pair)
         for a, b in ((first, second), (second, first)):
-            i, j = row_index.get(a), column_index.get(b)
-            if i is not None and j is not None and 0 <= i - row_offset < scores.shape[0]:
-                scores[i - row_offset, j] = -np.inf
+            for i in row_index.get(a, ()):
+                for j in column_index.get(b, ()):
+                    scores[i, j] = -np.inf
+
+
+def _tie_break(rows: NDArray[np.int64], columns: int) -> NDArray[np.float64]:
+    """A tiny deterministic pair-specific jitter, used only to choose candidates.
+
+    People with equal scores would otherwise all pick the same few candidates
+    (the lowest indices), leaving the rest of the graph bare.
+    """
+    mixed = (rows[:, None] * 2654435761 + np.arange(columns)[None, :] * 40503) % 9973
+    return mixed.astype(np.float64) * 1e-7
 
 
 # ---------------------------------------------------------------- volunteer round
@@ -257,8 +273,9 @@ def assign_volunteers(
             weights.append(scores[i, j])
             continue
         # Each participant's best few volunteers.
+        choose = scores + _tie_break(np.arange(block.start, block.stop), scores.shape[1])
         k = min(PARTICIPANT_CANDIDATES, scores.shape[1])
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top = np.argpartition(-choose, k - 1, axis=1)[:, :k]
         values = np.take_along_axis(scores, top, axis=1)
         finite = np.isfinite(values)
         i = np.nonzero(finite)[0]
@@ -267,21 +284,26 @@ def assign_volunteers(
         weights.append(values[finite])
         # Keep each volunteer's best in this block; merged below.
         kb = min(int(keep_per_volunteer.max()), scores.shape[0])
-        top_rows = np.argpartition(-scores, kb - 1, axis=0)[:kb, :]
+        top_rows = np.argpartition(-choose, kb - 1, axis=0)[:kb, :]
         best_for_volunteer.append(
-            (np.take_along_axis(scores, top_rows, axis=0), top_rows + start)
+            (
+                np.take_along_axis(choose, top_rows, axis=0),
+                np.take_along_axis(scores, top_rows, axis=0),
+                top_rows + start,
+            )
         )
     if not use_all and best_for_volunteer:
-        values = np.vstack([v for v, _ in best_for_volunteer])
-        indices = np.vstack([r for _, r in best_for_volunteer])
+        chosen = np.vstack([c for c, _, _ in best_for_volunteer])
+        values = np.vstack([v for _, v, _ in best_for_volunteer])
+        indices = np.vstack([r for _, _, r in best_for_volunteer])
         for j in range(len(offering)):
             k = int(keep_per_volunteer[j])
-            column = values[:, j]
+            column = chosen[:, j]
             pick = np.argpartition(-column, min(k, len(column)) - 1)[:k]
             pick = pick[np.isfinite(column[pick])]
             rows.append(indices[pick, j])
             cols.append(np.full(len(pick), j, dtype=np.int64))
-            weights.append(column[pick])
+            weights.append(values[pick, j])
     if not rows:
         return []
     edge_rows = np.concatenate(rows)
@@ -377,6 +399,7 @@ def _peer_edges(
             # same for everyone a person could pair with, and would otherwise
             # send everybody to the same few long-waiters.
             fit = scores - features.fairness[None, :]
+            fit += _tie_break(np.arange(block.start, block.stop), scores.shape[1])
             k = min(keep, scores.shape[1])
             top = np.argpartition(-fit, k - 1, axis=1)[:, :k]
             values = np.take_along_axis(scores, top, axis=1)
@@ -487,6 +510,19 @@ def _greedy_with_exchanges(
                 improved = True
         if not improved:
             break
+    # Those still waiting may fit each other outside their best neighbours.
+    waiting = sorted(
+        (i for i in range(len(peers)) if i not in partner), key=lambda i: -peers[i].waited_days
+    )
+    for position, a in enumerate(waiting):
+        if a in partner:
+            continue
+        options = [
+            (w, b) for b in waiting[position + 1 :] if b not in partner and (w := weight(a, b))
+        ]
+        if options:
+            _, b = max(options)
+            partner[a], partner[b] = b, a
     return sorted({(min(a, b), max(a, b)) for a, b in partner.items()})
 
 
@@ -516,6 +552,7 @@ def match_round(
     matched = {p.participant for p in result.proposals}
     left = [p for p in participants if p.person_id not in matched]
     result.proposals.extend(pair_peers(left, excluded, vocabularies))
+    matched = {p.participant for p in result.proposals}
     matched |= {p.partner for p in result.proposals if p.kind == "peer"}
     used: Counter[int] = Counter(p.partner for p in result.proposals if p.kind == "volunteer")
     for person in participants:
