@@ -6,10 +6,10 @@ import asyncio
 import json
 
 import pytest
-from nio import AsyncClient, DownloadResponse, RoomGetStateEventResponse
+from nio import AsyncClient, DirectRoomsResponse, DownloadResponse, RoomGetStateEventResponse
 
 from bot.adapters.matrix import MatrixAdapter, MatrixStartError, MatrixTokenRevoked
-from bot.core.events import OpenPrivateSpace, Role
+from bot.core.events import Direct, OpenPrivateSpace, Role, TextMessage
 from tests.adapters.matrix.conftest import MatrixWorld, bot_message, text_from
 from tests.adapters.matrix.synapse import free_port
 
@@ -244,3 +244,18 @@ async def test_revoked_token_stops_the_adapter_with_a_clear_error(world: MatrixW
     with pytest.raises(MatrixTokenRevoked, match=r"matrix\.password_env: .*M_UNKNOWN_TOKEN"):
         await asyncio.wait_for(task, 30)
     await app.close()
+
+
+async def test_writing_first_opens_a_direct_room_and_remembers_it(world: MatrixWorld) -> None:
+    app, adapter = await world.start_bot()
+    bob = await world.person("bob")
+    first = await app.send(TextMessage(Direct("matrix", bob.user_id), "Meal at *18:00*"))
+    assert first.ok
+    dm = await bob.wait_for_invite()
+    await bob.client.join(dm)
+    await bob.wait_for(bot_message(world.bot.user_id, dm, "Meal at 18:00"), "the reminder")
+    second = await app.send(TextMessage(Direct("matrix", bob.user_id), "See you soon"))
+    assert second.extra["room_id"] == dm
+    marked = await adapter.client.list_direct_rooms()
+    assert isinstance(marked, DirectRoomsResponse)
+    assert dm in marked.rooms[bob.user_id]
