@@ -15,11 +15,12 @@ import random
 import resource
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.buddies.matching import (  # noqa: E402
+from bot.buddies.matching import (
     CONTACT_MODES,
     TIME_SLOTS,
     Candidate,
@@ -100,9 +101,7 @@ def volunteer_quality(sizes: list[tuple[int, int]]) -> None:
     print(f"{'participants':>12} {'volunteers':>10} {'pruned s':>9} {'exact s':>8} {'ratio':>8}")
     for participants, volunteers in sizes:
         people, helpers, excluded = pool(participants, participants, volunteers)
-        pruned, seconds = timed(
-            lambda: assign_volunteers(people, helpers, excluded, exact=False)
-        )
+        pruned, seconds = timed(partial(assign_volunteers, exact=False), people, helpers, excluded)
         optimum, exact_seconds = timed(exact_volunteer_optimum, people, helpers, excluded)
         total = sum(p.score for p in pruned)
         print(
@@ -117,11 +116,9 @@ def peer_quality(sizes: list[int]) -> None:
     for size in sizes:
         rng = random.Random(size)
         peers = [person(rng, i, False) for i in range(size)]
-        peers = [
-            Candidate(**{**p.__dict__, "kind": rng.choice(["peer", "any"])}) for p in peers
-        ]
+        peers = [Candidate(**{**p.__dict__, "kind": rng.choice(["peer", "any"])}) for p in peers]
         excluded = {frozenset(rng.sample(range(size), 2)) for _ in range(size // 10)}
-        found, seconds = timed(lambda: pair_peers(peers, excluded, exact=False))
+        found, seconds = timed(partial(pair_peers, exact=False), peers, excluded)
         optimum, exact_seconds = timed(exact_peer_optimum, peers, excluded)
         total = sum(p.score for p in found)
         print(f"{size:>12} {seconds:>11.3f} {exact_seconds:>8.2f} {total / optimum:>8.4f}")
@@ -142,11 +139,9 @@ def full_round(participants: int, volunteers: int) -> None:
 
 def peer_round(size: int) -> None:
     rng = random.Random(size)
-    peers = [
-        Candidate(**{**person(rng, i, False).__dict__, "kind": "peer"}) for i in range(size)
-    ]
+    peers = [Candidate(**{**person(rng, i, False).__dict__, "kind": "peer"}) for i in range(size)]
     excluded = {frozenset(rng.sample(range(size), 2)) for _ in range(size // 10)}
-    found, seconds = timed(lambda: match_round(peers, [], excluded))
+    found, seconds = timed(match_round, peers, [], excluded)
     print(f"peer round: {size} waiting (kind=peer): {seconds:.2f} s, {len(found.proposals)} pairs")
 
 

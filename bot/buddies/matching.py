@@ -30,13 +30,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-import networkx as nx
+import networkx as nx  # type: ignore[import-untyped]
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
+from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+from scipy.sparse.csgraph import (  # type: ignore[import-untyped]
+    min_weight_full_bipartite_matching,
+)
 
 KINDS = ("volunteer", "peer", "any")
 TIME_SLOTS = (
@@ -58,8 +61,8 @@ FAIRNESS_PER_DAY = 0.25
 FAIRNESS_CAP_DAYS = 60.0
 
 EXACT_EDGE_LIMIT = 400_000
-VOLUNTEER_CANDIDATES = 30
-PARTICIPANT_CANDIDATES = 6
+VOLUNTEER_CANDIDATES = 150
+PARTICIPANT_CANDIDATES = 25
 PEER_EXACT_LIMIT = 60
 PEER_CANDIDATES = 12
 BLOCK_ROWS = 1024
@@ -162,9 +165,7 @@ def _vocabulary(groups: Iterable[Sequence[Candidate]], attribute: str) -> dict[s
     return {word: index for index, word in enumerate(sorted(words))}
 
 
-def _features(
-    people: Sequence[Candidate], vocabularies: dict[str, dict[str, int]]
-) -> _Features:
+def _features(people: Sequence[Candidate], vocabularies: dict[str, dict[str, int]]) -> _Features:
     return _Features(
         languages=_one_hot([p.languages for p in people], vocabularies["languages"]),
         times=_one_hot([p.times for p in people], vocabularies["times"]),
@@ -179,7 +180,7 @@ def _block_scores(
 ) -> NDArray[np.float64]:
     """Scores of left[rows] × right; -inf where no language is shared."""
     shared_language = left.languages[rows] @ right.languages.T
-    scores = (
+    scores: NDArray[np.float64] = (
         BASE_SCORE
         + TIME_WEIGHT * (left.times[rows] @ right.times.T)
         + CONTACT_WEIGHT * (left.contact[rows] @ right.contact.T)
@@ -226,7 +227,8 @@ def _tie_break(rows: NDArray[np.int64], columns: int) -> NDArray[np.float64]:
     (the lowest indices), leaving the rest of the graph bare.
     """
     mixed = (rows[:, None] * 2654435761 + np.arange(columns)[None, :] * 40503) % 9973
-    return mixed.astype(np.float64) * 1e-7
+    jitter: NDArray[np.float64] = mixed.astype(np.float64) * 1e-7
+    return jitter
 
 
 # ---------------------------------------------------------------- volunteer round
@@ -255,7 +257,7 @@ def assign_volunteers(
     cols: list[NDArray[np.int64]] = []  # volunteer index
     weights: list[NDArray[np.float64]] = []
     keep_per_volunteer = np.minimum(capacities * VOLUNTEER_CANDIDATES, len(seekers))
-    best_for_volunteer: list[tuple[NDArray[np.float64], NDArray[np.int64]]] = []
+    best_for_volunteer: list[tuple[NDArray[np.float64], NDArray[np.float64], NDArray[Any]]] = []
     for start in range(0, len(seekers), BLOCK_ROWS):
         block = slice(start, min(start + BLOCK_ROWS, len(seekers)))
         scores = _block_scores(left, block, right, right_fairness=False)
@@ -296,14 +298,14 @@ def assign_volunteers(
         chosen = np.vstack([c for c, _, _ in best_for_volunteer])
         values = np.vstack([v for _, v, _ in best_for_volunteer])
         indices = np.vstack([r for _, _, r in best_for_volunteer])
-        for j in range(len(offering)):
-            k = int(keep_per_volunteer[j])
-            column = chosen[:, j]
-            pick = np.argpartition(-column, min(k, len(column)) - 1)[:k]
+        for volunteer in range(len(offering)):
+            keep = int(keep_per_volunteer[volunteer])
+            column = chosen[:, volunteer]
+            pick = np.argpartition(-column, min(keep, len(column)) - 1)[:keep]
             pick = pick[np.isfinite(column[pick])]
-            rows.append(indices[pick, j])
-            cols.append(np.full(len(pick), j, dtype=np.int64))
-            weights.append(values[pick, j])
+            rows.append(indices[pick, volunteer])
+            cols.append(np.full(len(pick), volunteer, dtype=np.int64))
+            weights.append(values[pick, volunteer])
     if not rows:
         return []
     edge_rows = np.concatenate(rows)
@@ -332,9 +334,10 @@ def assign_volunteers(
     graph = csr_matrix((all_costs, (all_rows, all_cols)), shape=(slots, len(seekers) + slots))
     slot_index, participant_index = min_weight_full_bipartite_matching(graph)
     slot_owner = np.repeat(np.arange(len(offering)), capacities)
-    weight_of = dict(zip(zip(edge_rows.tolist(), edge_cols.tolist()), edge_weights.tolist()))
+    edge_keys = zip(edge_rows.tolist(), edge_cols.tolist(), strict=True)
+    weight_of = dict(zip(edge_keys, edge_weights.tolist(), strict=True))
     proposals = []
-    for slot, p_index in zip(slot_index.tolist(), participant_index.tolist()):
+    for slot, p_index in zip(slot_index.tolist(), participant_index.tolist(), strict=False):
         if p_index >= len(seekers):
             continue
         v_index = int(slot_owner[slot])
@@ -405,7 +408,7 @@ def _peer_edges(
             values = np.take_along_axis(scores, top, axis=1)
             i, jj = np.nonzero(np.isfinite(values))
             j = top[i, jj]
-        for a, b in zip((i + start).tolist(), j.tolist()):
+        for a, b in zip((i + start).tolist(), j.tolist(), strict=False):
             low, high = (a, b) if a < b else (b, a)
             if (low, high) not in edges:
                 edges[(low, high)] = float(scores[a - start, b])
@@ -590,8 +593,10 @@ def why_waiting(
     peers = [p for p in participants if p.kind in ("peer", "any") and allowed(p, True)]
     if person.kind == "peer" and not peers:
         return ("no_peer_language", language)
-    if person.kind == "any" and not peers and not any(
-        v.languages & person.languages for v in volunteers
+    if (
+        person.kind == "any"
+        and not peers
+        and not any(v.languages & person.languages for v in volunteers)
     ):
         return ("no_language", language)
     return ("no_capacity", language)

@@ -13,17 +13,20 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 from babel import Locale
 
-from bot.buddies.matching import CONTACT_MODES, KINDS, TIME_SLOTS
+from bot.buddies.matching import CONTACT_MODES, TIME_SLOTS
 
 FIELDS = ("languages", "interests", "contact", "times", "kind", "about")
 OPTIONAL_FIELDS = ("interests", "about")
 ABOUT_MAX = 140
 INTEREST_MAX = 10
 INTEREST_LENGTH = 30
-SKIP_WORDS = frozenset({"-", "skip", "spring over", "hopp over", "none", "ingen", "nej", "nei", "no"})
+SKIP_WORDS = frozenset(
+    {"-", "skip", "spring over", "hopp over", "none", "ingen", "nej", "nei", "no"}
+)
 ALL_WORDS = frozenset({"all", "alle", "alt", "any", "anytime", "everything", "uanset", "uansett"})
 
 KEY_ALIASES = MappingProxyType(
@@ -48,8 +51,25 @@ CONTACT_WORDS = MappingProxyType(
 KIND_WORDS = MappingProxyType(
     {
         "volunteer": ("frivillig", "frivilige", "helper", "hjælper", "hjelper"),
-        "peer": ("ligemand", "likemann", "ligesindet", "likesinnet", "deltager", "deltaker", "peer"),
-        "any": ("alle", "begge", "lige meget", "uanset", "uansett", "either", "both", "hvem som helst"),
+        "peer": (
+            "ligemand",
+            "likemann",
+            "ligesindet",
+            "likesinnet",
+            "deltager",
+            "deltaker",
+            "peer",
+        ),
+        "any": (
+            "alle",
+            "begge",
+            "lige meget",
+            "uanset",
+            "uansett",
+            "either",
+            "both",
+            "hvem som helst",
+        ),
     }
 )
 DAY_WORDS = MappingProxyType(
@@ -62,7 +82,16 @@ PART_WORDS = MappingProxyType(
     {
         "morning": ("mornings", "morgen", "morgener", "formiddag", "formiddage", "formiddager"),
         "afternoon": ("afternoons", "eftermiddag", "eftermiddage", "ettermiddag", "ettermiddager"),
-        "evening": ("evenings", "aften", "aftener", "aftner", "kveld", "kvelder", "kvelden", "night"),
+        "evening": (
+            "evenings",
+            "aften",
+            "aftener",
+            "aftner",
+            "kveld",
+            "kvelder",
+            "kvelden",
+            "night",
+        ),
     }
 )
 # Extra language words people type that the locale data doesn't list.
@@ -99,7 +128,8 @@ class Profile:
     answered: frozenset[str] = field(default_factory=frozenset)
 
     def with_answer(self, name: str, value: object) -> Profile:
-        return replace(self, **{name: value}, answered=self.answered | {name})
+        changes: dict[str, Any] = {name: value, "answered": self.answered | {name}}
+        return replace(self, **changes)
 
     def to_data(self) -> dict[str, object]:
         return {
@@ -242,7 +272,9 @@ def parse_contact(text: str) -> tuple[str, ...]:
 def parse_times(text: str) -> tuple[str, ...]:
     """``weekday-evenings, weekend`` → slots; a day or part alone means all of its slots."""
     chosen: set[str] = set()
-    items = [i for i in re.split(r"[,;/+]|\s+og\s+|\s+and\s+", text.strip().casefold()) if i.strip()]
+    items = [
+        i for i in re.split(r"[,;/+]|\s+og\s+|\s+and\s+", text.strip().casefold()) if i.strip()
+    ]
     for item in items:
         words = [w for w in re.split(r"[\s\-_]+", item.strip().strip(".")) if w]
         if any(w in ALL_WORDS for w in words):

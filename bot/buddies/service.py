@@ -38,10 +38,10 @@ from bot.buddies.models import (
 from bot.buddies.profile import Profile, language_name, shared
 from bot.core.clock import as_utc
 from bot.core.context import JobContext
-from bot.core.outbox import CANCELLED as CANCELLED_STATUS
-from bot.core.outbox import PENDING as PENDING_STATUS
 from bot.core.dispatcher import command_option
 from bot.core.events import ChoicePrompt, Destination, OpenPrivateSpace, Option, TextMessage
+from bot.core.outbox import CANCELLED as CANCELLED_STATUS
+from bot.core.outbox import PENDING as PENDING_STATUS
 from bot.db.models import Account, OutboxItem, Person
 from bot.people.service import accounts_of, direct_to, display_name
 from bot.rooms.service import rooms_for
@@ -258,8 +258,15 @@ async def run_round(job: JobContext, scheduled_for: str | None = None) -> RoundS
     result: RoundResult = match_round(participants, volunteers, await excluded_pairs(session))
     waited = {c.person_id: c.waited_days for c in participants}
     for proposal in result.proposals:
-        await propose(job, proposal.participant, proposal.partner, proposal.kind, proposal.score,
-                      waited.get(proposal.participant, 0.0), profiles)
+        await propose(
+            job,
+            proposal.participant,
+            proposal.partner,
+            proposal.kind,
+            proposal.score,
+            waited.get(proposal.participant, 0.0),
+            profiles,
+        )
     summary = RoundSummary(
         proposed=len(result.proposals), waiting=len(result.waiting), reasons=dict(result.reasons())
     )
@@ -305,9 +312,13 @@ async def propose(
     job.session.add(pair)
     await job.session.flush()
     for me, them in ((a, b), (b, a)):
-        intro_key = "buddy.proposal.volunteer" if (
-            kind == "volunteer" and me.role == "participant"
-        ) else "buddy.proposal.peer" if kind == "peer" else "buddy.proposal.participant"
+        intro_key = (
+            "buddy.proposal.volunteer"
+            if (kind == "volunteer" and me.role == "participant")
+            else "buddy.proposal.peer"
+            if kind == "peer"
+            else "buddy.proposal.participant"
+        )
         await tell(
             job,
             me.person_id,
@@ -347,8 +358,12 @@ async def decline(job: JobContext, pair: BuddyPair, person_id: int) -> None:
     pair.status = DECLINED
     pair.ended_at = job.now
     pair.end_reason = "declined"
-    await tell(job, other_side(pair, person_id), "buddy.declined_other",
-               dedupe=f"{pair_key(pair.id)}declined")
+    await tell(
+        job,
+        other_side(pair, person_id),
+        "buddy.declined_other",
+        dedupe=f"{pair_key(pair.id)}declined",
+    )
 
 
 async def activate(job: JobContext, pair: BuddyPair) -> None:
@@ -370,9 +385,7 @@ async def activate(job: JobContext, pair: BuddyPair) -> None:
         for person_id in (pair.participant_id, pair.partner_id)
     }
     platforms = [a.platform for a in accounts[pair.participant_id]]
-    common = [
-        p for p in platforms if any(a.platform == p for a in accounts[pair.partner_id])
-    ]
+    common = [p for p in platforms if any(a.platform == p for a in accounts[pair.partner_id])]
     langs = [await language_for(job, pid) for pid in (pair.participant_id, pair.partner_id)]
     space_opened = False
     if common:
@@ -393,8 +406,12 @@ async def activate(job: JobContext, pair: BuddyPair) -> None:
             )
             for lang in dict.fromkeys(langs)
         )
-        title = job.t(langs[0], "buddy.space_title", first=names[pair.participant_id],
-                      second=names[pair.partner_id])
+        title = job.t(
+            langs[0],
+            "buddy.space_title",
+            first=names[pair.participant_id],
+            second=names[pair.partner_id],
+        )
         await job.later(
             OpenPrivateSpace(platform, members, title, intro, reference=f"buddy-pair-{pair.id}"),
             kind="buddy_space",
@@ -514,8 +531,12 @@ async def housekeeping(job: JobContext) -> datetime | None:
         pair.ended_at = now
         pair.end_reason = "timeout"
         for person_id in (pair.participant_id, pair.partner_id):
-            await tell(job, person_id, "buddy.proposal_timeout",
-                       dedupe=f"{pair_key(pair.id)}timeout:{person_id}")
+            await tell(
+                job,
+                person_id,
+                "buddy.proposal_timeout",
+                dedupe=f"{pair_key(pair.id)}timeout:{person_id}",
+            )
     notices = await session.execute(
         select(BuddyProfile).where(BuddyProfile.pending_notice.is_not(None))
     )
@@ -555,8 +576,9 @@ async def follow_up(job: JobContext, pair: BuddyPair) -> None:
             await missed_you(job, pair, person_id)
             continue
         session.add(
-            BuddyFollowup(pair_id=pair.id, person_id=person_id, round=pair.followup_round,
-                          asked_at=now)
+            BuddyFollowup(
+                pair_id=pair.id, person_id=person_id, round=pair.followup_round, asked_at=now
+            )
         )
         name = await display_name(session, other_side(pair, person_id))
         await tell(
@@ -577,11 +599,21 @@ async def missed_you(job: JobContext, pair: BuddyPair, person_id: int) -> None:
     session = job.session
     # Reset the count so the next follow-up is asked normally.
     session.add(
-        BuddyFollowup(pair_id=pair.id, person_id=person_id, round=pair.followup_round,
-                      asked_at=job.now, answer="missed", answered_at=job.now)
+        BuddyFollowup(
+            pair_id=pair.id,
+            person_id=person_id,
+            round=pair.followup_round,
+            asked_at=job.now,
+            answer="missed",
+            answered_at=job.now,
+        )
     )
-    await tell(job, person_id, "buddy.missed_you",
-               dedupe=f"{pair_key(pair.id)}missed:{pair.followup_round}:{person_id}")
+    await tell(
+        job,
+        person_id,
+        "buddy.missed_you",
+        dedupe=f"{pair_key(pair.id)}missed:{pair.followup_round}:{person_id}",
+    )
     person = await session.get(Person, person_id)
     if person is None or not person.consent_share or person_id != pair.participant_id:
         return
@@ -605,8 +637,9 @@ async def record_feedback(job: JobContext, pair: BuddyPair, person_id: int, answ
         )
     ).scalar_one_or_none()
     if latest is None or latest.answer == "missed":
-        latest = BuddyFollowup(pair_id=pair.id, person_id=person_id,
-                               round=pair.followup_round + 1000, asked_at=job.now)
+        latest = BuddyFollowup(
+            pair_id=pair.id, person_id=person_id, round=pair.followup_round + 1000, asked_at=job.now
+        )
         job.session.add(latest)
     latest.answer = answer
     latest.answered_at = job.now
@@ -642,11 +675,18 @@ async def file_report(
         ]
     for index, to in enumerate(destinations):
         body = text_for(
-            job, lang, to, "buddy.report_to_organisers",
-            ref=report.id, reporter=reporter, about=about or "-", text=text,
+            job,
+            lang,
+            to,
+            "buddy.report_to_organisers",
+            ref=report.id,
+            reporter=reporter,
+            about=about or "-",
+            text=text,
         )
-        await job.later(TextMessage(to, body), kind="buddy_report",
-                        dedupe_key=f"{report_key(report.id)}{index}")
+        await job.later(
+            TextMessage(to, body), kind="buddy_report", dedupe_key=f"{report_key(report.id)}{index}"
+        )
     return report
 
 

@@ -171,7 +171,9 @@ async def _next_question(ctx: Context, data: dict[str, Any]) -> None:
         ctx.session, ctx.person.id, data["role"], profile, int(data["capacity"]), ctx.now
     )
     if data["role"] == "volunteer":
-        ctx.say("buddy.volunteer_saved", capacity=data["capacity"], time=ctx.config.buddies.match_at)
+        ctx.say(
+            "buddy.volunteer_saved", capacity=data["capacity"], time=ctx.config.buddies.match_at
+        )
     else:
         ctx.say("buddy.joined", time=ctx.config.buddies.match_at)
 
@@ -209,7 +211,8 @@ def setup(registry: CommandRegistry) -> None:
     @registry.command("buddy accept", private=True, aliases=("ja", "accepter", "godta", "yes"))
     async def accept(ctx: Context, pair_id: int | None = None) -> None:
         pairs = [
-            p for p in await service.open_pairs(ctx.session, ctx.person.id)
+            p
+            for p in await service.open_pairs(ctx.session, ctx.person.id)
             if service.awaiting_answer(p, ctx.person.id)
         ]
         pair = await _choose_pair(ctx, pairs, pair_id, "accept", "buddy.no_proposal")
@@ -223,8 +226,7 @@ def setup(registry: CommandRegistry) -> None:
     @registry.command("buddy decline", private=True, aliases=("nej", "nei", "afslå", "avslå"))
     async def decline(ctx: Context, pair_id: int | None = None) -> None:
         pairs = [
-            p for p in await service.open_pairs(ctx.session, ctx.person.id)
-            if p.status == PROPOSED
+            p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == PROPOSED
         ]
         pair = await _choose_pair(ctx, pairs, pair_id, "decline", "buddy.no_proposal")
         if pair is None:
@@ -242,8 +244,12 @@ def setup(registry: CommandRegistry) -> None:
         lines = []
         if profile is not None:
             state = "paused" if profile.paused else "seeking" if profile.seeking else "resting"
-            lines.append(ctx.t(f"buddy.status.{profile.role}_{state}",
-                               since=ctx.local(profile.waiting_since or ctx.now, "date")))
+            lines.append(
+                ctx.t(
+                    f"buddy.status.{profile.role}_{state}",
+                    since=ctx.local(profile.waiting_since or ctx.now, "date"),
+                )
+            )
             shown = {
                 "languages": profile.languages,
                 "times": profile.times,
@@ -257,11 +263,17 @@ def setup(registry: CommandRegistry) -> None:
         for pair in pairs:
             if pair.status == ACTIVE:
                 name = await display_name(ctx.session, service.other_side(pair, ctx.person.id))
-                lines.append(ctx.t("buddy.status.active", name=name,
-                                   since=ctx.local(pair.matched_at or ctx.now, "date")))
+                lines.append(
+                    ctx.t(
+                        "buddy.status.active",
+                        name=name,
+                        since=ctx.local(pair.matched_at or ctx.now, "date"),
+                    )
+                )
             else:
-                lines.append(ctx.t("buddy.status.proposed", id=pair.id,
-                                   until=ctx.local(pair.expires_at)))
+                lines.append(
+                    ctx.t("buddy.status.proposed", id=pair.id, until=ctx.local(pair.expires_at))
+                )
         ctx.reply("\n".join(line for line in lines if line))
 
     async def _set_pause(ctx: Context, paused: bool) -> None:
@@ -277,8 +289,9 @@ def setup(registry: CommandRegistry) -> None:
     async def pause(ctx: Context) -> None:
         await _set_pause(ctx, True)
 
-    @registry.command("buddy resume", private=True,
-                      aliases=("genoptag", "fortsæt", "fortsett", "gjenoppta"))
+    @registry.command(
+        "buddy resume", private=True, aliases=("genoptag", "fortsæt", "fortsett", "gjenoppta")
+    )
     async def resume(ctx: Context) -> None:
         await _set_pause(ctx, False)
 
@@ -294,7 +307,9 @@ def setup(registry: CommandRegistry) -> None:
         for pair in await service.open_pairs(ctx.session, ctx.person.id):
             if pair.status == PROPOSED:
                 await service.end_pair(job, pair, ctx.person.id, "left")
-        active = any(p.status == ACTIVE for p in await service.open_pairs(ctx.session, ctx.person.id))
+        active = any(
+            p.status == ACTIVE for p in await service.open_pairs(ctx.session, ctx.person.id)
+        )
         ctx.say("buddy.left_keep_active" if active else "buddy.left")
 
     @registry.command("buddy end", private=True, aliases=("afslut", "slut", "avslutt", "stop"))
@@ -310,8 +325,9 @@ def setup(registry: CommandRegistry) -> None:
     @registry.command("buddy rematch", private=True, aliases=("ny", "new", "igen", "igjen"))
     async def rematch(ctx: Context, which: Annotated[str, Rest(max_length=20)] = "") -> None:
         wanted, _ = _pair_arg(which)
-        pairs = [p for p in await service.open_pairs(ctx.session, ctx.person.id)
-                 if p.status == ACTIVE]
+        pairs = [
+            p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE
+        ]
         pair = await _choose_pair(ctx, pairs, wanted, "rematch", "buddy.no_pair")
         if pair is None:
             return
@@ -333,11 +349,15 @@ def setup(registry: CommandRegistry) -> None:
         await service.block(_job(ctx), pair, ctx.person.id)
         ctx.say("buddy.blocked")
 
-    @registry.command("buddy report", private=True,
-                      aliases=("rapporter", "rapportér", "indberet", "meld-fra", "si-fra"))
+    @registry.command(
+        "buddy report",
+        private=True,
+        aliases=("rapporter", "rapportér", "indberet", "meld-fra", "si-fra"),
+    )
     async def report(ctx: Context, text: Annotated[str, Rest(max_length=2000)]) -> None:
-        pairs = [p for p in await service.open_pairs(ctx.session, ctx.person.id)
-                 if p.status == ACTIVE]
+        pairs = [
+            p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE
+        ]
         filed = await service.file_report(_job(ctx), ctx.person.id, text, pairs)
         ctx.say("buddy.report_receipt", ref=filed.id)
 
@@ -345,8 +365,9 @@ def setup(registry: CommandRegistry) -> None:
     async def feedback(
         ctx: Context, answer: Annotated[str, FEEDBACK], pair_id: int | None = None
     ) -> None:
-        pairs = [p for p in await service.open_pairs(ctx.session, ctx.person.id)
-                 if p.status == ACTIVE]
+        pairs = [
+            p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE
+        ]
         pair = await _choose_pair(ctx, pairs, pair_id, f"feedback {answer}", "buddy.no_pair")
         if pair is None:
             return
@@ -355,8 +376,7 @@ def setup(registry: CommandRegistry) -> None:
             ctx.prompt(
                 ctx.t("buddy.feedback_not_working"),
                 [
-                    (ctx.t("buddy.choice.new_match"),
-                     command_option(f"buddy rematch #{pair.id}")),
+                    (ctx.t("buddy.choice.new_match"), command_option(f"buddy rematch #{pair.id}")),
                     (ctx.t("buddy.choice.keep"), command_option("buddy status")),
                 ],
             )
@@ -370,49 +390,74 @@ def setup(registry: CommandRegistry) -> None:
         summary = await service.run_round(_job(ctx))
         lines = [ctx.t("buddy.round_result", proposed=summary.proposed, waiting=summary.waiting)]
         for (reason, language), count in sorted(summary.reasons.items(), key=lambda i: -i[1]):
-            lines.append("• " + ctx.t(f"buddy.why.{reason}", count=count,
-                                      language=language_name(language, ctx.lang)))
+            lines.append(
+                "• "
+                + ctx.t(
+                    f"buddy.why.{reason}", count=count, language=language_name(language, ctx.lang)
+                )
+            )
         ctx.reply("\n".join(lines))
 
     @registry.command("admin volunteers", role=Role.ORGANISER, aliases=("frivillige",))
     async def admin_volunteers(ctx: Context) -> None:
-        rows = list((await ctx.session.execute(
-            select(BuddyProfile).where(BuddyProfile.role == "volunteer")
-            .order_by(BuddyProfile.created_at)
-        )).scalars())
+        rows = list(
+            (
+                await ctx.session.execute(
+                    select(BuddyProfile)
+                    .where(BuddyProfile.role == "volunteer")
+                    .order_by(BuddyProfile.created_at)
+                )
+            ).scalars()
+        )
         if not rows:
             ctx.say("buddy.no_volunteers")
             return
-        used = dict((await ctx.session.execute(
-            select(BuddyPair.partner_id, func.count()).where(BuddyPair.status.in_(OPEN_STATES))
-            .group_by(BuddyPair.partner_id)
-        )).all())
+        used = dict(
+            (
+                await ctx.session.execute(
+                    select(BuddyPair.partner_id, func.count())
+                    .where(BuddyPair.status.in_(OPEN_STATES))
+                    .group_by(BuddyPair.partner_id)
+                )
+            ).all()
+        )
         lines = [ctx.t("buddy.volunteers_title")]
         for row in rows:
             state = "paused" if row.paused else "offering" if row.seeking else "resting"
-            lines.append(ctx.t(
-                f"buddy.volunteer_line_{state}",
-                name=await display_name(ctx.session, row.person_id),
-                used=used.get(row.person_id, 0),
-                capacity=row.capacity,
-                free=max(row.capacity - used.get(row.person_id, 0), 0),
-            ))
+            lines.append(
+                ctx.t(
+                    f"buddy.volunteer_line_{state}",
+                    name=await display_name(ctx.session, row.person_id),
+                    used=used.get(row.person_id, 0),
+                    capacity=row.capacity,
+                    free=max(row.capacity - used.get(row.person_id, 0), 0),
+                )
+            )
         ctx.reply("\n".join(lines))
 
     @registry.command("admin reports", role=Role.ORGANISER, aliases=("rapporter",))
     async def admin_reports(ctx: Context) -> None:
-        rows = list((await ctx.session.execute(
-            select(BuddyReport).where(BuddyReport.status == "open").order_by(BuddyReport.id)
-        )).scalars())
+        rows = list(
+            (
+                await ctx.session.execute(
+                    select(BuddyReport).where(BuddyReport.status == "open").order_by(BuddyReport.id)
+                )
+            ).scalars()
+        )
         if not rows:
             ctx.say("buddy.no_reports")
             return
         lines = [ctx.t("buddy.reports_title", count=len(rows))]
         for row in rows:
-            lines.append(ctx.t(
-                "buddy.report_line", ref=row.id, when=ctx.local(row.created_at, "short"),
-                reporter=await display_name(ctx.session, row.reporter_id), text=row.text,
-            ))
+            lines.append(
+                ctx.t(
+                    "buddy.report_line",
+                    ref=row.id,
+                    when=ctx.local(row.created_at, "short"),
+                    reporter=await display_name(ctx.session, row.reporter_id),
+                    text=row.text,
+                )
+            )
         ctx.reply("\n".join(lines))
 
     @registry.command("admin report", role=Role.ORGANISER, aliases=("rapport",))
@@ -429,8 +474,13 @@ def setup(registry: CommandRegistry) -> None:
             ctx.say("buddy.report_already_closed", ref=report_id)
             return
         row.status, row.closed_at, row.closed_by, row.note = "closed", ctx.now, ctx.person.id, note
-        await service.tell(_job(ctx), row.reporter_id, "buddy.report_closed_reporter",
-                           dedupe=f"{service.report_key(row.id)}closed", ref=row.id)
+        await service.tell(
+            _job(ctx),
+            row.reporter_id,
+            "buddy.report_closed_reporter",
+            dedupe=f"{service.report_key(row.id)}closed",
+            ref=row.id,
+        )
         ctx.say("buddy.report_closed", ref=report_id)
 
     # ------------------------------------------------------------ timed work and hooks
@@ -454,5 +504,5 @@ def setup(registry: CommandRegistry) -> None:
     async def space_opened(job: JobContext, message: Any, result: Any) -> None:
         await service.space_delivered(job, message, result.value)
 
-    registry.stats("buddies")(buddy_statistics)
+    registry.stats("buddies")(buddy_statistics)  # type: ignore[arg-type]
     registry.personal_data(service.BuddyData())

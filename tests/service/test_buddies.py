@@ -7,14 +7,20 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from bot.buddies.models import BuddyBlock, BuddyPair, BuddyProfile, BuddyReport
-from bot.core.events import ChoicePrompt, OpenPrivateSpace, Role, TextMessage
+from bot.buddies.models import BuddyBlock, BuddyPair, BuddyProfile
+from bot.core.events import ChoicePrompt, OpenPrivateSpace, Role
 from bot.db.models import Dialog
 from tests.helpers import Chat, text_of
 
-ALICE = "buddy join consent=yes languages=da,en contact=text,video times=weekday-evenings kind=volunteer interests=cooking,walks about=\"I love tea\""
+ALICE = (
+    "buddy join consent=yes languages=da,en contact=text,video times=weekday-evenings"
+    ' kind=volunteer interests=cooking,walks about="I love tea"'
+)
 BOB = "buddy join consent=yes languages=ar,da contact=voice times=weekend kind=volunteer"
-VERA = "buddy volunteer capacity 2 consent=yes languages=dansk,engelsk contact=text times=weekday-evenings,weekend interests=cooking"
+VERA = (
+    "buddy volunteer capacity 2 consent=yes languages=dansk,engelsk contact=text"
+    " times=weekday-evenings,weekend interests=cooking"
+)
 
 
 def _prompts(chat: Chat, user: str) -> list[ChoicePrompt]:
@@ -64,21 +70,25 @@ async def test_done_means_join_match_accept_space_followup_block_report(chat: Ch
     assert len(spaces) == 1
     space = spaces[0]
     assert set(space.members) == {"alice", "vera"}
-    assert "Alice" in space.intro and "Vera" in space.intro
-    assert "buddy block" in space.intro and "buddy report" in space.intro
+    assert "Alice" in space.intro
+    assert "Vera" in space.intro
+    assert "buddy block" in space.intro
+    assert "buddy report" in space.intro
     assert "A question to start with" in space.intro
     assert any("buddies now with Vera" in t for t in chat.inbox_texts("alice"))
     assert any("buddies now with Alice" in t for t in chat.inbox_texts("vera"))
     pairs = await _pairs(chat)
     active = [p for p in pairs if p.status == "active"]
-    assert len(active) == 1 and active[0].space_id == "space-1"
+    assert len(active) == 1
+    assert active[0].space_id == "space-1"
 
     # A week later each side is asked how it goes.
     chat.clear()
     chat.clock.advance(timedelta(days=7))
     await chat.tick()
     followups = [p for p in _prompts(chat, "alice") if "How is it going" in p.text]
-    assert followups and "Vera" in followups[0].text
+    assert followups
+    assert "Vera" in followups[0].text
     assert [o.label for o in followups[0].options] == ["Good", "Okay", "Not working"]
     assert any("How is it going" in p.text for p in _prompts(chat, "vera"))
     answer = await chat.press("alice", followups[0].options[0].value)
@@ -124,7 +134,8 @@ async def test_decline_is_no_fault_and_never_reproposed(chat: Chat) -> None:
 async def test_waiting_reasons_name_the_language(chat: Chat) -> None:
     chat.roles["olga"] = Role.ORGANISER
     await chat.text(
-        "sami", "!buddy join consent=yes languages=arabisk contact=text times=anytime kind=volunteer"
+        "sami",
+        "!buddy join consent=yes languages=arabisk contact=text times=anytime kind=volunteer",
     )
     answer = await chat.text("olga", "!admin match now")
     assert "0 proposed, 1 still waiting" in answer
@@ -164,13 +175,16 @@ async def test_bad_input_and_roles(chat: Chat) -> None:
     assert "buddy volunteer" in await chat.text("vera", "!buddy join")
     assert "for volunteers" in await chat.text("alice", "!buddy volunteer")
     answer = await chat.text("alice", "!buddy join consent=yes languages=xx")
-    assert "don't know the language “xx”" in answer and "Type:" in answer
+    assert "don't know the language “xx”" in answer
+    assert "Type:" in answer
     answer = await chat.text("alice", "!buddy join consent=yes times=lunchtime")
     assert "weekday-evenings" in answer
     assert "no proposal" in await chat.text("alice", "!buddy accept")
-    assert "Kun frivillige" in await chat.text(
-        "bo", "!makker tilmeld capacity 2", locale="da"
-    ) or "kun frivillige" in (await chat.text("bo", "!makker tilmeld capacity 2", locale="da")).casefold()
+    assert (
+        "Kun frivillige" in await chat.text("bo", "!makker tilmeld capacity 2", locale="da")
+        or "kun frivillige"
+        in (await chat.text("bo", "!makker tilmeld capacity 2", locale="da")).casefold()
+    )
     async with chat.app.uow() as uow:
         assert (await uow.session.execute(select(BuddyProfile))).first() is None
 
@@ -234,7 +248,9 @@ async def test_statistics_are_counts_only(chat: Chat) -> None:
     await chat.text("olga", "!admin match now")
     provider = chat.app.services.registry.statistics["buddies"]
     async with chat.app.uow() as uow:
-        tables = await provider(uow.session, chat.clock.now() - timedelta(days=30), chat.clock.now())
+        tables = await provider(
+            uow.session, chat.clock.now() - timedelta(days=30), chat.clock.now()
+        )
     statuses = {row["status"]: row["count"] for row in tables["buddy_pairs"]}
     assert statuses["proposed"] == 2
     assert statuses["waiting"] == 0

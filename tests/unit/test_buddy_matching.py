@@ -48,7 +48,9 @@ def pools(draw: st.DrawFn) -> tuple[list[Candidate], list[Candidate], set[frozen
     ids = [p.person_id for p in participants + volunteers]
     excluded: set[frozenset[int]] = set()
     if len(ids) >= 2:
-        for a, b in draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(ids)), max_size=10)):
+        for a, b in draw(
+            st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(ids)), max_size=10)
+        ):
             if a != b:
                 excluded.add(frozenset((a, b)))
     return participants, volunteers, excluded
@@ -56,7 +58,9 @@ def pools(draw: st.DrawFn) -> tuple[list[Candidate], list[Candidate], set[frozen
 
 @settings(max_examples=150, deadline=None)
 @given(pools())
-def test_round_never_breaks_a_rule(pool: tuple[list[Candidate], list[Candidate], set[frozenset[int]]]) -> None:
+def test_round_never_breaks_a_rule(
+    pool: tuple[list[Candidate], list[Candidate], set[frozenset[int]]],
+) -> None:
     participants, volunteers, excluded = pool
     by_id = {c.person_id: c for c in participants + volunteers}
     result = match_round(participants, volunteers, excluded)
@@ -67,11 +71,13 @@ def test_round_never_breaks_a_rule(pool: tuple[list[Candidate], list[Candidate],
         assert frozenset((a.person_id, b.person_id)) not in excluded
         assert a.languages & b.languages
         if proposal.kind == "volunteer":
-            assert b.person_id >= 100 and a.kind in ("volunteer", "any")
+            assert b.person_id >= 100
+            assert a.kind in ("volunteer", "any")
             used[b.person_id] += 1
         else:
             assert b.person_id < 100
-            assert a.kind in ("peer", "any") and b.kind in ("peer", "any")
+            assert a.kind in ("peer", "any")
+            assert b.kind in ("peer", "any")
             assert b.person_id not in seen
             seen.add(b.person_id)
         assert a.person_id not in seen
@@ -126,7 +132,9 @@ def test_long_waiters_go_first_when_capacity_is_short() -> None:
 
 def test_reasons_name_the_missing_language() -> None:
     result = match_round(
-        [Candidate(1, frozenset({"ar"}), kind="volunteer")], [Candidate(9, frozenset({"da"}))], set()
+        [Candidate(1, frozenset({"ar"}), kind="volunteer")],
+        [Candidate(9, frozenset({"da"}))],
+        set(),
     )
     assert result.waiting == {1: ("no_volunteer_language", "ar")}
 
