@@ -750,8 +750,8 @@ class BuddyData:
         )
         prefixes = [pair_key(i) for i in every_pair.scalars()]
         prefixes += [report_key(i) for i in reports.scalars()]
-        # Messages about these pairs may name the person: blank them (rows are kept,
-        # not deleted, so outbox row ids are never reused).
+        # Messages about these pairs may name the person: cancel and blank them. The
+        # rows stay so their dedupe keys keep a repeated job from sending them again.
         for prefix in prefixes:
             about = OutboxItem.dedupe_key.startswith(prefix)
             await session.execute(

@@ -75,7 +75,12 @@ class OutboxItem(Base):
     """A message that must reach someone: claimed, sent and marked exactly once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    # AUTOINCREMENT: ids are never reused after deletes (erasure, retention), so the
+    # delivery key "samvaer-<id>" a platform dedupes on is never given to a new message.
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "due_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)

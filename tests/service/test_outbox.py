@@ -147,3 +147,16 @@ async def test_timed_work_runs_once_across_processes(chat: Chat) -> None:
     await first.tick()
     assert len(runs) == 2
     assert await first.next_wake() == chat.clock.now() + timedelta(hours=1)
+
+
+async def test_delivery_keys_are_never_reused_after_deletes(chat: Chat) -> None:
+    from sqlalchemy import delete
+
+    await _enqueue(chat.app, _note("a", "first"))
+    await chat.tick()
+    async with chat.app.uow() as uow:
+        await uow.session.execute(delete(OutboxItem))  # erasure or retention
+        await uow.commit()
+    await _enqueue(chat.app, _note("a", "second"))
+    await chat.tick()
+    assert [m.text for m in chat.adapter.sent] == ["first", "second"]  # type: ignore[union-attr]

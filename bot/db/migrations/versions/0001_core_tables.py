@@ -97,7 +97,8 @@ def upgrade() -> None:
     sa.Column('created_at', bot.db.base.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_outbox_person_id_people'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key'))
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_person_id'), ['person_id'], unique=False)
