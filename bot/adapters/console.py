@@ -12,7 +12,7 @@ import itertools
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
-from functools import singledispatchmethod
+from functools import partial, singledispatchmethod
 from pathlib import Path
 
 from bot.adapters.base import EventHandler
@@ -79,7 +79,7 @@ class ConsoleAdapter:
         config: Config,
         *,
         lines: Callable[[], AsyncIterator[str]] = stdin_lines,
-        output: Callable[[str], None] = print,
+        output: Callable[[str], None] = partial(print, flush=True),
     ) -> None:
         self._config = config
         self._lines = lines
