@@ -34,8 +34,8 @@ from bot.core.context import Services
 from bot.core.dispatcher import command_option
 from bot.core.events import ChoicePrompt, Destination, Direct, Option, Role, TextMessage
 from bot.core.i18n import format_local
-from bot.core.outbox import PENDING, enqueue
-from bot.db.models import Account, OutboxItem, Person
+from bot.core.outbox import enqueue, insert_rows, outbox_row
+from bot.db.models import Account, Person
 from bot.people.service import display_name
 from bot.privacy.data import row_to_dict
 from bot.rooms.service import rooms_for
@@ -253,7 +253,7 @@ async def send_due_reminders(
                     dedupe_key=f"checkin.reminder:{row.person_id}:{local_day}",
                 )
             )
-        run.reminders += await _insert_outbox(session, outbox_rows)
+        run.reminders += await insert_rows(session, outbox_rows)
         table = cast(Table, CheckinSchedule.__table__)
         await session.execute(
             table.update()
@@ -278,37 +278,16 @@ def _outbox_values(
     person_id: int,
     dedupe_key: str,
 ) -> dict[str, Any]:
-    """One outbox row, as bot.core.outbox.enqueue would write it."""
-    return {
-        "dedupe_key": dedupe_key,
-        "person_id": person_id,
-        "kind": kind,
-        "platform": to.platform,
-        "payload": {**payload, "to": {"user": to.user_id, "platform": to.platform}},
-        "due_at": due,
-        "expires_at": None,
-        "status": PENDING,
-        "attempts": 0,
-        "created_at": now,
-    }
-
-
-async def _insert_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Insert outbox rows with one prepared statement, skipping dedupe keys already there.
-
-    An executemany of one cached statement is far cheaper to build than one
-    statement with thousands of VALUES, which matters when 10,000 people
-    share a reminder minute.
-    """
-    if not rows:
-        return 0
-    insert_fn = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = cast(Table, OutboxItem.__table__)
-    statement = (
-        insert_fn(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    """One outbox row for a payload encoded once per language and addressed to ``to``."""
+    return outbox_row(
+        {**payload, "to": {"user": to.user_id, "platform": to.platform}},
+        to.platform,
+        due_at=due,
+        now=now,
+        kind=kind,
+        person_id=person_id,
+        dedupe_key=dedupe_key,
     )
-    result = await session.execute(statement, rows)
-    return len(result.all())
 
 
 async def _first_accounts(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, Direct]:

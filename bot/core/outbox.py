@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -44,6 +45,52 @@ YIELD_EVERY = 25
 DELIVERY_KEY: ContextVar[str | None] = ContextVar("samvaer_delivery_key", default=None)
 
 
+def outbox_row(
+    payload: dict[str, Any],
+    platform: str,
+    *,
+    due_at: datetime,
+    now: datetime,
+    kind: str,
+    person_id: int | None = None,
+    dedupe_key: str | None = None,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of one pending outbox row (``payload`` from :func:`encode`)."""
+    return {
+        "dedupe_key": dedupe_key,
+        "person_id": person_id,
+        "kind": kind,
+        "platform": platform,
+        "payload": payload,
+        "due_at": due_at,
+        "expires_at": expires_at,
+        "status": PENDING,
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert outbox rows as one executemany, skipping dedupe keys already there.
+
+    One cached statement is far cheaper to build than a statement with thousands
+    of VALUES, which keeps the event loop free when many people share a minute.
+    Returns how many rows were new.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert_fn(OutboxItem)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxItem.id)
+    )
+    result = await session.execute(statement, list(rows))
+    return len(result.all())
+
+
 async def enqueue(
     session: AsyncSession,
     message: Outgoing,
@@ -59,67 +106,43 @@ async def enqueue(
 
     Returns False when a row with the same dedupe key already exists.
     """
-    values = {
-        "dedupe_key": dedupe_key,
-        "person_id": person_id,
-        "kind": kind,
-        "platform": outgoing_platform(message),
-        "payload": encode(message),
-        "due_at": due_at,
-        "expires_at": expires_at,
-        "status": PENDING,
-        "attempts": 0,
-        "created_at": now,
-    }
-    dialect = session.get_bind().dialect.name
-    if dedupe_key is None:
-        session.add(OutboxItem(**values))
-        return True
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert_fn(OutboxItem).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    row = outbox_row(
+        encode(message),
+        outgoing_platform(message),
+        due_at=due_at,
+        now=now,
+        kind=kind,
+        person_id=person_id,
+        dedupe_key=dedupe_key,
+        expires_at=expires_at,
     )
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    if dedupe_key is None:
+        session.add(OutboxItem(**row))
+        return True
+    return await insert_rows(session, [row]) == 1
 
 
 async def enqueue_many(
-    session: AsyncSession, rows: Sequence[dict[str, object]], *, now: datetime
+    session: AsyncSession, rows: Sequence[dict[str, Any]], *, now: datetime
 ) -> int:
     """Bulk enqueue (fan-outs): rows hold ``message``, ``due_at``, ``kind``, and optionally
-    ``person_id``, ``dedupe_key``, ``expires_at``. Duplicates by dedupe key are skipped."""
-    if not rows:
-        return 0
-    values = []
-    for row in rows:
-        message = row["message"]
-        values.append(
-            {
-                "dedupe_key": row.get("dedupe_key"),
-                "person_id": row.get("person_id"),
-                "kind": row["kind"],
-                "platform": outgoing_platform(message),  # type: ignore[arg-type]
-                "payload": encode(message),  # type: ignore[arg-type]
-                "due_at": row["due_at"],
-                "expires_at": row.get("expires_at"),
-                "status": PENDING,
-                "attempts": 0,
-                "created_at": now,
-            }
-        )
-    dialect = session.get_bind().dialect.name
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    total = 0
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        statement = (
-            insert_fn(OutboxItem)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        result = await session.execute(statement)
-        total += int(getattr(result, "rowcount", 0) or 0)
-    return total
+    ``person_id``, ``dedupe_key``, ``expires_at``. Returns how many were new."""
+    return await insert_rows(
+        session,
+        [
+            outbox_row(
+                encode(row["message"]),
+                outgoing_platform(row["message"]),
+                due_at=row["due_at"],
+                now=now,
+                kind=row["kind"],
+                person_id=row.get("person_id"),
+                dedupe_key=row.get("dedupe_key"),
+                expires_at=row.get("expires_at"),
+            )
+            for row in rows
+        ],
+    )
 
 
 async def cancel_pending(session: AsyncSession, key_prefix: str) -> int:

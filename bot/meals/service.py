@@ -17,11 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.codec import encode
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import command_option
 from bot.core.events import (
@@ -32,11 +29,10 @@ from bot.core.events import (
     Outgoing,
     Room,
     TextMessage,
-    outgoing_platform,
 )
 from bot.core.i18n import format_local
-from bot.core.outbox import PENDING, cancel_pending, enqueue
-from bot.db.models import Account, OutboxItem, Person
+from bot.core.outbox import cancel_pending, enqueue, enqueue_many
+from bot.db.models import Account, Person
 from bot.meals.models import (
     CANCELLED,
     GUEST,
@@ -98,39 +94,6 @@ def reminder_offsets(services: Services) -> list[timedelta]:
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def enqueue_bulk(
-    session: AsyncSession, rows: Sequence[dict[str, Any]], *, now: datetime
-) -> int:
-    """Fan-out into the outbox as one executemany with a cached statement.
-
-    Rows hold ``message``, ``due_at``, ``kind``, ``person_id``, ``dedupe_key`` and
-    ``expires_at``; a row whose dedupe key exists is skipped. Unlike a multi-VALUES
-    insert, the statement is compiled once, which keeps the event loop free during
-    large reminder rounds. Returns the number of rows offered.
-    """
-    if not rows:
-        return 0
-    values = [
-        {
-            "dedupe_key": row["dedupe_key"],
-            "person_id": row.get("person_id"),
-            "kind": row["kind"],
-            "platform": outgoing_platform(row["message"]),
-            "payload": encode(row["message"]),
-            "due_at": row["due_at"],
-            "expires_at": row.get("expires_at"),
-            "status": PENDING,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for row in rows
-    ]
-    insert_fn = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert_fn(OutboxItem).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    await session.execute(statement, values)
-    return len(values)
 
 
 @dataclass(frozen=True)
@@ -730,7 +693,7 @@ async def tell_people(
                 "dedupe_key": f"{dedupe}:{rec.person_id}",
             }
         )
-    return await enqueue_bulk(session, rows, now=now)
+    return await enqueue_many(session, rows, now=now)
 
 
 async def people_at(
@@ -989,7 +952,7 @@ async def _remind(
                 "expires_at": ends_at(meal, occurrence),
             }
         )
-    return await enqueue_bulk(session, rows, now=now)
+    return await enqueue_many(session, rows, now=now)
 
 
 async def _names(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, str]:
@@ -1137,7 +1100,7 @@ async def _ask_feedback(session: AsyncSession, services: Services, now: datetime
                     "expires_at": end + FEEDBACK_WINDOW,
                 }
             )
-        sent += await enqueue_bulk(session, rows_out, now=now)
+        sent += await enqueue_many(session, rows_out, now=now)
     return sent
 
 
