@@ -171,6 +171,8 @@ class MatrixAdapter:
         self._translator = Translator(load_catalogs(), config.community.language)
         self._pacer = SendPacer()
         self._stop = asyncio.Event()
+        self._sync_idle = asyncio.Event()
+        self._sync_idle.set()
         self._direct_locks: dict[str, asyncio.Lock] = {}
         self._event_senders: dict[str, str] = {}
         self._undecryptable_noticed: set[tuple[str, str]] = set()
@@ -301,6 +303,13 @@ class MatrixAdapter:
 
     async def start(self, on_event: EventHandler) -> None:
         """Sync until stopped; back off while the homeserver is away."""
+        self._sync_idle.clear()
+        try:
+            await self._sync_loop(on_event)
+        finally:
+            self._sync_idle.set()
+
+    async def _sync_loop(self, on_event: EventHandler) -> None:
         if self.client.access_token is None or not self.client.access_token:
             await self.connect()
         failures = 0
@@ -844,6 +853,9 @@ class MatrixAdapter:
     async def stop(self) -> None:
         """Stop syncing, keep the state, and close the connection."""
         self._stop.set()
+        # Let a sync in flight finish or cancel before its HTTP session is closed.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._sync_idle.wait(), timeout=10)
         if self.state.next_batch:
             self._store.save_sync(self.state)
         await self.client.close()

@@ -43,6 +43,11 @@ ROLE_KEYS = {
     Role.VOLUNTEER: "role.volunteer",
     Role.ORGANISER: "role.organiser",
 }
+ROLE_PLURAL_KEYS = {
+    Role.PARTICIPANT: "role.participants",
+    Role.VOLUNTEER: "role.volunteers",
+    Role.ORGANISER: "role.organisers",
+}
 DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, OSError, ConnectionError)
 
 
@@ -221,7 +226,7 @@ class Dispatcher:
                 self._unknown(ctx, tokens[0].text if tokens else "")
             return
         if ctx.role < command.role:
-            ctx.say("error.role_needed", role=ctx.t(ROLE_KEYS[command.role]))
+            ctx.say("error.role_needed", role=ctx.t(ROLE_PLURAL_KEYS[command.role]))
             return
         try:
             args = command.parse(tokens[used:], line)
