@@ -28,9 +28,8 @@ quality of both against the exact optimum.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import networkx as nx  # type: ignore[import-untyped]
 import numpy as np
@@ -148,12 +147,16 @@ class _Features:
 
 
 def _one_hot(sets: Sequence[frozenset[str]], vocabulary: dict[str, int]) -> NDArray[np.float32]:
-    matrix = np.zeros((len(sets), max(len(vocabulary), 1)), dtype=np.float32)
+    rows: list[int] = []
+    columns: list[int] = []
     for row, values in enumerate(sets):
         for value in values:
             column = vocabulary.get(value)
             if column is not None:
-                matrix[row, column] = 1.0
+                rows.append(row)
+                columns.append(column)
+    matrix = np.zeros((len(sets), max(len(vocabulary), 1)), dtype=np.float32)
+    matrix[rows, columns] = 1.0
     return matrix
 
 
@@ -175,41 +178,51 @@ def _features(people: Sequence[Candidate], vocabularies: dict[str, dict[str, int
     )
 
 
-def _block_scores(
-    left: _Features, rows: slice, right: _Features, right_fairness: bool
-) -> NDArray[np.float64]:
-    """Scores of left[rows] × right; -inf where no language is shared."""
-    shared_language = left.languages[rows] @ right.languages.T
-    scores: NDArray[np.float64] = (
-        BASE_SCORE
-        + TIME_WEIGHT * (left.times[rows] @ right.times.T)
-        + CONTACT_WEIGHT * (left.contact[rows] @ right.contact.T)
-        + INTEREST_WEIGHT * np.minimum(left.interests[rows] @ right.interests.T, INTEREST_CAP)
-    ).astype(np.float64)
-    scores += left.fairness[rows, None]
-    if right_fairness:
-        scores += right.fairness[None, :]
-    scores[shared_language < 0.5] = -np.inf
-    return scores
+def _fit(left: _Features, rows: slice, right: _Features) -> NDArray[np.float32]:
+    """What each pair of left[rows] × right shares (no waiting bonus); NaN without a language.
+
+    All weights are halves, so float32 holds these sums exactly. The interest
+    cap only matters when both sides list more interests than the cap; if no
+    one does, interests join the single product of the other features.
+    """
+    cap_matters = (
+        left.interests[rows].sum(axis=1).max(initial=0) > INTEREST_CAP
+        and right.interests.sum(axis=1).max(initial=0) > INTEREST_CAP
+    )
+    left_parts = [TIME_WEIGHT * left.times[rows], CONTACT_WEIGHT * left.contact[rows]]
+    right_parts = [right.times, right.contact]
+    if not cap_matters:
+        left_parts.append(INTEREST_WEIGHT * left.interests[rows])
+        right_parts.append(right.interests)
+    fit: NDArray[np.float32] = np.hstack(left_parts) @ np.hstack(right_parts).T
+    fit += np.float32(BASE_SCORE)
+    if cap_matters:
+        shared = left.interests[rows] @ right.interests.T
+        fit += np.float32(INTEREST_WEIGHT) * np.minimum(shared, np.float32(INTEREST_CAP))
+    fit[(left.languages[rows] @ right.languages.T) < 0.5] = np.nan
+    return fit
 
 
-def _exclude(
-    scores: NDArray[np.float64],
+def _forbid(
+    fit: NDArray[np.float32],
     row_ids: Sequence[int],
     column_ids: Sequence[int],
     excluded: set[frozenset[int]],
     row_offset: int = 0,
 ) -> None:
-    """Forbid excluded pairs in a block of rows (ids may repeat, e.g. capacity slots)."""
-    if not excluded:
-        return
+    """Mark excluded pairs (and anyone with themself) as impossible in a block of rows."""
     row_index: dict[int, list[int]] = {}
-    for i, pid in enumerate(row_ids):
-        if 0 <= i - row_offset < scores.shape[0]:
-            row_index.setdefault(pid, []).append(i - row_offset)
+    for i in range(row_offset, row_offset + fit.shape[0]):
+        row_index.setdefault(row_ids[i], []).append(i - row_offset)
     column_index: dict[int, list[int]] = {}
     for j, pid in enumerate(column_ids):
         column_index.setdefault(pid, []).append(j)
+    forbidden_rows: list[int] = []
+    forbidden_columns: list[int] = []
+    for pid, local_rows in row_index.items():
+        for j in column_index.get(pid, ()):
+            forbidden_rows.extend(local_rows)
+            forbidden_columns.extend([j] * len(local_rows))
     for pair in excluded:
         if len(pair) != 2:
             continue
@@ -217,18 +230,36 @@ def _exclude(
         for a, b in ((first, second), (second, first)):
             for i in row_index.get(a, ()):
                 for j in column_index.get(b, ()):
-                    scores[i, j] = -np.inf
+                    forbidden_rows.append(i)
+                    forbidden_columns.append(j)
+    if forbidden_rows:
+        fit[np.array(forbidden_rows), np.array(forbidden_columns)] = np.nan
 
 
-def _tie_break(rows: NDArray[np.int64], columns: int) -> NDArray[np.float64]:
-    """A tiny deterministic pair-specific jitter, used only to choose candidates.
+def _jitter(shape: tuple[int, int], seed: int) -> NDArray[np.float32]:
+    """Tiny deterministic pair-specific noise, used only to choose candidates.
 
     People with equal scores would otherwise all pick the same few candidates
     (the lowest indices), leaving the rest of the graph bare.
     """
-    mixed = (rows[:, None] * 2654435761 + np.arange(columns)[None, :] * 40503) % 9973
-    jitter: NDArray[np.float64] = mixed.astype(np.float64) * 1e-7
-    return jitter
+    noise: NDArray[np.float32] = np.random.default_rng(seed).random(shape, dtype=np.float32)
+    noise *= np.float32(1e-3)
+    return noise
+
+
+def _best_per_row(
+    choice: NDArray[np.float32], keep: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """(row, column) of each row's best ``keep`` finite entries."""
+    keep = min(keep, choice.shape[1])
+    if keep <= 0 or choice.size == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty
+    ranked = np.where(np.isnan(choice), -np.inf, choice)
+    top = np.argpartition(-ranked, keep - 1, axis=1)[:, :keep]
+    finite = np.isfinite(np.take_along_axis(ranked, top, axis=1))
+    rows = np.nonzero(finite)[0]
+    return rows.astype(np.intp), top[finite].astype(np.intp)
 
 
 # ---------------------------------------------------------------- volunteer round
@@ -253,70 +284,16 @@ def assign_volunteers(
     slots = int(capacities.sum())
     use_all = exact if exact is not None else len(seekers) * slots <= EXACT_EDGE_LIMIT
 
-    rows: list[NDArray[np.int64]] = []  # participant index
-    cols: list[NDArray[np.int64]] = []  # volunteer index
-    weights: list[NDArray[np.float64]] = []
-    keep_per_volunteer = np.minimum(capacities * VOLUNTEER_CANDIDATES, len(seekers))
-    best_for_volunteer: list[tuple[NDArray[np.float64], NDArray[np.float64], NDArray[Any]]] = []
-    for start in range(0, len(seekers), BLOCK_ROWS):
-        block = slice(start, min(start + BLOCK_ROWS, len(seekers)))
-        scores = _block_scores(left, block, right, right_fairness=False)
-        _exclude(
-            scores,
-            [p.person_id for p in seekers],
-            [v.person_id for v in offering],
-            excluded,
-            row_offset=start,
-        )
-        if use_all:
-            i, j = np.nonzero(np.isfinite(scores))
-            rows.append(i + start)
-            cols.append(j)
-            weights.append(scores[i, j])
-            continue
-        # Each participant's best few volunteers.
-        choose = scores + _tie_break(np.arange(block.start, block.stop), scores.shape[1])
-        k = min(PARTICIPANT_CANDIDATES, scores.shape[1])
-        top = np.argpartition(-choose, k - 1, axis=1)[:, :k]
-        values = np.take_along_axis(scores, top, axis=1)
-        finite = np.isfinite(values)
-        i = np.nonzero(finite)[0]
-        rows.append(i + start)
-        cols.append(top[finite])
-        weights.append(values[finite])
-        # Keep each volunteer's best in this block; merged below.
-        kb = min(int(keep_per_volunteer.max()), scores.shape[0])
-        top_rows = np.argpartition(-choose, kb - 1, axis=0)[:kb, :]
-        best_for_volunteer.append(
-            (
-                np.take_along_axis(choose, top_rows, axis=0),
-                np.take_along_axis(scores, top_rows, axis=0),
-                top_rows + start,
-            )
-        )
-    if not use_all and best_for_volunteer:
-        chosen = np.vstack([c for c, _, _ in best_for_volunteer])
-        values = np.vstack([v for _, v, _ in best_for_volunteer])
-        indices = np.vstack([r for _, _, r in best_for_volunteer])
-        for volunteer in range(len(offering)):
-            keep = int(keep_per_volunteer[volunteer])
-            column = chosen[:, volunteer]
-            pick = np.argpartition(-column, min(keep, len(column)) - 1)[:keep]
-            pick = pick[np.isfinite(column[pick])]
-            rows.append(indices[pick, volunteer])
-            cols.append(np.full(len(pick), volunteer, dtype=np.int64))
-            weights.append(values[pick, volunteer])
-    if not rows:
-        return []
-    edge_rows = np.concatenate(rows)
-    edge_cols = np.concatenate(cols)
-    edge_weights = np.concatenate(weights)
+    fit = _fit(left, slice(0, len(seekers)), right)
+    _forbid(fit, [p.person_id for p in seekers], [v.person_id for v in offering], excluded)
+    if use_all:
+        edge_rows, edge_cols = np.nonzero(~np.isnan(fit))
+    else:
+        edge_rows, edge_cols = _volunteer_candidates(fit, left.fairness, capacities)
     if edge_rows.size == 0:
         return []
-    # Deduplicate edges found twice by the two pruning directions.
-    key = edge_rows * len(offering) + edge_cols
-    key, first = np.unique(key, return_index=True)
-    edge_rows, edge_cols, edge_weights = edge_rows[first], edge_cols[first], edge_weights[first]
+    edge_weights = fit[edge_rows, edge_cols].astype(np.float64) + left.fairness[edge_rows]
+    del fit
 
     # Expand volunteers into capacity slots; every slot may also stay empty
     # (its own dummy column), so a full matching of slots always exists.
@@ -334,22 +311,50 @@ def assign_volunteers(
     graph = csr_matrix((all_costs, (all_rows, all_cols)), shape=(slots, len(seekers) + slots))
     slot_index, participant_index = min_weight_full_bipartite_matching(graph)
     slot_owner = np.repeat(np.arange(len(offering)), capacities)
-    edge_keys = zip(edge_rows.tolist(), edge_cols.tolist(), strict=True)
-    weight_of = dict(zip(edge_keys, edge_weights.tolist(), strict=True))
     proposals = []
     for slot, p_index in zip(slot_index.tolist(), participant_index.tolist(), strict=False):
         if p_index >= len(seekers):
             continue
-        v_index = int(slot_owner[slot])
+        seeker, volunteer = seekers[p_index], offering[int(slot_owner[slot])]
+        score = pair_score(seeker, volunteer, partner_is_peer=False)
+        assert score is not None
         proposals.append(
             Proposal(
-                participant=seekers[p_index].person_id,
-                partner=offering[v_index].person_id,
+                participant=seeker.person_id,
+                partner=volunteer.person_id,
                 kind="volunteer",
-                score=weight_of[(p_index, v_index)],
+                score=score,
             )
         )
     return proposals
+
+
+def _volunteer_candidates(
+    fit: NDArray[np.float32], waiting_bonus: NDArray[np.float64], capacities: NDArray[np.int64]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The pruned graph: each volunteer's best ``VOLUNTEER_CANDIDATES`` × capacity
+    participants, and each participant's best ``PARTICIPANT_CANDIDATES`` volunteers."""
+    choice = fit + waiting_bonus.astype(np.float32)[:, None]
+    choice += _jitter(choice.shape, seed=len(capacities))
+    rows_p, cols_p = _best_per_row(choice, PARTICIPANT_CANDIDATES)
+    by_volunteer = np.ascontiguousarray(choice.T)
+    del choice
+    widest = int(capacities.max()) * VOLUNTEER_CANDIDATES
+    cols_v, rows_v = _best_per_row(by_volunteer, widest)
+    if int(capacities.min()) * VOLUNTEER_CANDIDATES < min(widest, by_volunteer.shape[1]):
+        # Volunteers with fewer slots keep a shorter list: rank within the widest.
+        values = by_volunteer[cols_v, rows_v]
+        order = np.lexsort((-values, cols_v))
+        cols_v, rows_v = cols_v[order], rows_v[order]
+        starts = np.searchsorted(cols_v, np.arange(len(capacities)))
+        rank = np.arange(len(cols_v)) - starts[cols_v]
+        keep = rank < capacities[cols_v] * VOLUNTEER_CANDIDATES
+        cols_v, rows_v = cols_v[keep], rows_v[keep]
+    n_volunteers = len(capacities)
+    keys = np.unique(
+        np.concatenate([rows_p * n_volunteers + cols_p, rows_v * n_volunteers + cols_v])
+    )
+    return (keys // n_volunteers).astype(np.intp), (keys % n_volunteers).astype(np.intp)
 
 
 def exact_volunteer_optimum(
@@ -363,14 +368,11 @@ def exact_volunteer_optimum(
     if not seekers or not slots:
         return 0.0
     vocabularies = _vocabularies(seekers, slots)
-    scores = _block_scores(
-        _features(seekers, vocabularies),
-        slice(0, len(seekers)),
-        _features(slots, vocabularies),
-        right_fairness=False,
-    )
-    _exclude(scores, [p.person_id for p in seekers], [v.person_id for v in slots], excluded)
-    profit = np.where(np.isfinite(scores), scores, 0.0)
+    left = _features(seekers, vocabularies)
+    fit = _fit(left, slice(0, len(seekers)), _features(slots, vocabularies))
+    _forbid(fit, [p.person_id for p in seekers], [v.person_id for v in slots], excluded)
+    scores = fit.astype(np.float64) + left.fairness[:, None]
+    profit = np.where(np.isnan(scores), 0.0, scores)
     padded = np.hstack([profit, np.zeros((len(seekers), len(seekers)))])
     row, col = linear_sum_assignment(padded, maximize=True)
     return float(padded[row, col].sum())
@@ -384,35 +386,40 @@ def _peer_edges(
     excluded: set[frozenset[int]],
     vocabularies: dict[str, dict[str, int]],
     keep: int | None,
-) -> dict[tuple[int, int], float]:
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
     """Candidate peer edges (i < j) with scores: all of them, or each person's best ``keep``."""
     features = _features(peers, vocabularies)
     ids = [p.person_id for p in peers]
-    edges: dict[tuple[int, int], float] = {}
+    found_rows: list[NDArray[np.intp]] = []
+    found_cols: list[NDArray[np.intp]] = []
     for start in range(0, len(peers), BLOCK_ROWS):
         block = slice(start, min(start + BLOCK_ROWS, len(peers)))
-        scores = _block_scores(features, block, features, right_fairness=True)
-        _exclude(scores, ids, ids, excluded, row_offset=start)
-        local = np.arange(scores.shape[0])
-        scores[local, local + start] = -np.inf
+        fit = _fit(features, block, features)
+        _forbid(fit, ids, ids, excluded, row_offset=start)
         if keep is None:
-            i, j = np.nonzero(np.isfinite(scores))
+            i, j = np.nonzero(~np.isnan(fit))
         else:
             # Choose neighbours by what the two share: the waiting bonus is the
             # same for everyone a person could pair with, and would otherwise
             # send everybody to the same few long-waiters.
-            fit = scores - features.fairness[None, :]
-            fit += _tie_break(np.arange(block.start, block.stop), scores.shape[1])
-            k = min(keep, scores.shape[1])
-            top = np.argpartition(-fit, k - 1, axis=1)[:, :k]
-            values = np.take_along_axis(scores, top, axis=1)
-            i, jj = np.nonzero(np.isfinite(values))
-            j = top[i, jj]
-        for a, b in zip((i + start).tolist(), j.tolist(), strict=False):
-            low, high = (a, b) if a < b else (b, a)
-            if (low, high) not in edges:
-                edges[(low, high)] = float(scores[a - start, b])
-    return edges
+            fit += _jitter(fit.shape, seed=start + len(peers))
+            i, j = _best_per_row(fit, keep)
+        found_rows.append(i + start)
+        found_cols.append(j)
+    rows, cols = np.concatenate(found_rows), np.concatenate(found_cols)
+    low, high = np.minimum(rows, cols), np.maximum(rows, cols)
+    keys = np.unique(low * len(peers) + high)
+    low, high = keys // len(peers), keys % len(peers)
+    # Exact scores for the edges kept (the choice above carried noise).
+    weights = (
+        BASE_SCORE
+        + TIME_WEIGHT * (features.times[low] * features.times[high]).sum(axis=1)
+        + CONTACT_WEIGHT * (features.contact[low] * features.contact[high]).sum(axis=1)
+        + INTEREST_WEIGHT
+        * np.minimum((features.interests[low] * features.interests[high]).sum(axis=1), INTEREST_CAP)
+    ).astype(np.float64)
+    weights += features.fairness[low] + features.fairness[high]
+    return low.astype(np.intp), high.astype(np.intp), weights
 
 
 def pair_peers(
@@ -429,104 +436,148 @@ def pair_peers(
     vocabularies = vocabularies or _vocabularies(peers)
     use_exact = exact if exact is not None else len(peers) <= PEER_EXACT_LIMIT
     if use_exact:
-        edges = _peer_edges(peers, excluded, vocabularies, keep=None)
+        low, high, weights = _peer_edges(peers, excluded, vocabularies, keep=None)
         graph = nx.Graph()
-        graph.add_weighted_edges_from((a, b, w) for (a, b), w in edges.items())
-        chosen = [tuple(sorted(e)) for e in nx.max_weight_matching(graph)]
+        graph.add_weighted_edges_from(
+            zip(low.tolist(), high.tolist(), weights.tolist(), strict=True)
+        )
+        chosen = [(int(a), int(b)) for a, b in nx.max_weight_matching(graph)]
     else:
-        edges = _peer_edges(peers, excluded, vocabularies, keep=PEER_CANDIDATES)
-        chosen = _greedy_with_exchanges(peers, edges, excluded, vocabularies)
+        low, high, weights = _peer_edges(peers, excluded, vocabularies, keep=PEER_CANDIDATES)
+        chosen = _pairs_from_assignment(len(peers), low, high, weights)
+        chosen += _pair_the_rest(peers, chosen, excluded, vocabularies)
     proposals = []
     for a, b in chosen:
         first, second = (a, b) if peers[a].waited_days >= peers[b].waited_days else (b, a)
+        score = pair_score(peers[first], peers[second], partner_is_peer=True)
+        assert score is not None
         proposals.append(
             Proposal(
                 participant=peers[first].person_id,
                 partner=peers[second].person_id,
                 kind="peer",
-                score=edges[(min(a, b), max(a, b))],
+                score=score,
             )
         )
     return proposals
 
 
-def _greedy_with_exchanges(
+def _pairs_from_assignment(
+    size: int, low: NDArray[np.intp], high: NDArray[np.intp], weights: NDArray[np.float64]
+) -> list[tuple[int, int]]:
+    """Pairs from the assignment relaxation of the candidate graph.
+
+    Everyone picks a partner (or nobody) so that the total of the picked
+    edges is largest, where i may pick j while j picks k. That total is at
+    least twice the best pairing's; the picks form paths and cycles, and the
+    best pairing along each one (by dynamic programming) keeps every even
+    cycle's full share.
+    """
+    if low.size == 0:
+        return []
+    big = float(weights.max()) + 1.0
+    rows = np.concatenate([low, high, np.arange(size)])
+    cols = np.concatenate([high, low, size + np.arange(size)])
+    costs = np.concatenate([big - weights, big - weights, np.full(size, big)])
+    graph = csr_matrix((costs, (rows, cols)), shape=(size, 2 * size))
+    _, picked = min_weight_full_bipartite_matching(graph)
+    weight_of: dict[int, float] = dict(
+        zip((low * size + high).tolist(), weights.tolist(), strict=True)
+    )
+
+    def weight(a: int, b: int) -> float:
+        return weight_of[min(a, b) * size + max(a, b)]
+
+    successor = [int(j) if j < size else -1 for j in picked.tolist()]
+    has_predecessor = [False] * size
+    for j in successor:
+        if j >= 0:
+            has_predecessor[j] = True
+    seen = [False] * size
+    chains: list[tuple[list[int], bool]] = []
+    for start in range(size):  # paths first: they begin where nobody picked
+        if has_predecessor[start] or seen[start]:
+            continue
+        chain = [start]
+        seen[start] = True
+        while successor[chain[-1]] >= 0 and not seen[successor[chain[-1]]]:
+            chain.append(successor[chain[-1]])
+            seen[chain[-1]] = True
+        chains.append((chain, False))
+    for start in range(size):  # what is left lies on cycles
+        if seen[start]:
+            continue
+        chain = [start]
+        seen[start] = True
+        while not seen[successor[chain[-1]]]:
+            chain.append(successor[chain[-1]])
+            seen[chain[-1]] = True
+        chains.append((chain, True))
+
+    pairs: list[tuple[int, int]] = []
+    for chain, cyclic in chains:
+        if len(chain) < 2:
+            continue
+        if len(chain) == 2:
+            pairs.append((chain[0], chain[1]))
+            continue
+        options = [_best_on_path(chain, weight)]
+        if cyclic:
+            # Either the closing edge is unused (a path) or it is used and its
+            # two ends leave the rest of the cycle.
+            closing = [(chain[-1], chain[0])]
+            rest = _best_on_path(chain[1:-1], weight) if len(chain) > 3 else (0.0, [])
+            options.append((weight(chain[-1], chain[0]) + rest[0], closing + rest[1]))
+        pairs.extend(max(options, key=lambda option: option[0])[1])
+    return pairs
+
+
+def _best_on_path(
+    path: Sequence[int], weight: Callable[[int, int], float]
+) -> tuple[float, list[tuple[int, int]]]:
+    """The heaviest pairing of consecutive people along a path."""
+    # best[i]: the best total using the first i people.
+    best = [0.0] * (len(path) + 1)
+    took = [False] * (len(path) + 1)
+    for i in range(2, len(path) + 1):
+        with_edge = best[i - 2] + weight(path[i - 2], path[i - 1])
+        if with_edge > best[i - 1]:
+            best[i], took[i] = with_edge, True
+        else:
+            best[i] = best[i - 1]
+    pairs = []
+    i = len(path)
+    while i >= 2:
+        if took[i]:
+            pairs.append((path[i - 2], path[i - 1]))
+            i -= 2
+        else:
+            i -= 1
+    return best[-1], pairs
+
+
+def _pair_the_rest(
     peers: Sequence[Candidate],
-    edges: dict[tuple[int, int], float],
+    chosen: list[tuple[int, int]],
     excluded: set[frozenset[int]],
     vocabularies: dict[str, dict[str, int]],
 ) -> list[tuple[int, int]]:
-    partner: dict[int, int] = {}
-    for (a, b), _weight in sorted(edges.items(), key=lambda item: -item[1]):
-        if a not in partner and b not in partner:
-            partner[a], partner[b] = b, a
-
-    def weight(a: int, b: int) -> float | None:
-        key = (a, b) if a < b else (b, a)
-        if key in edges:
-            return edges[key]
-        if frozenset((peers[a].person_id, peers[b].person_id)) in excluded:
-            return None
-        value = pair_score(peers[a], peers[b], partner_is_peer=True)
-        if value is not None:
-            edges[key] = value
-        return value
-
-    neighbours: dict[int, list[int]] = {}
-    for a, b in list(edges):
-        neighbours.setdefault(a, []).append(b)
-        neighbours.setdefault(b, []).append(a)
-    for _ in range(10):
-        improved = False
-        for (u, v), w_uv in list(edges.items()):
-            pu, pv = partner.get(u), partner.get(v)
-            if pu == v:
-                continue
-            if pu is None and pv is None:
-                partner[u], partner[v] = v, u
-                improved = True
-                continue
-            if pu is not None and pv is not None:
-                # Re-pair u–pu, v–pv crosswise as u–v, pu–pv.
-                w_cross = weight(pu, pv)
-                if w_cross is not None and w_uv + w_cross > weight(u, pu) + weight(v, pv) + 1e-9:  # type: ignore[operator]
-                    partner[u], partner[v], partner[pu], partner[pv] = v, u, pv, pu
-                    improved = True
-                continue
-            # One of them waits: the waiting one takes the other's partner
-            # if the freed person can pair with someone else who waits.
-            free, taken = (u, v) if pu is None else (v, u)
-            old = partner[taken]
-            w_old = weight(taken, old) or 0.0
-            best_gain, best_other = w_uv - w_old, None
-            for other in neighbours.get(old, ()):
-                if other in partner or other == free:
-                    continue
-                w_other = weight(old, other)
-                if w_other is not None and w_uv + w_other - w_old > best_gain:
-                    best_gain, best_other = w_uv + w_other - w_old, other
-            if best_gain > 1e-9:
-                del partner[old]
-                partner[free], partner[taken] = taken, free
-                if best_other is not None:
-                    partner[old], partner[best_other] = best_other, old
-                improved = True
-        if not improved:
-            break
-    # Those still waiting may fit each other outside their best neighbours.
-    waiting = sorted(
-        (i for i in range(len(peers)) if i not in partner), key=lambda i: -peers[i].waited_days
-    )
-    for position, a in enumerate(waiting):
-        if a in partner:
-            continue
-        options = [
-            (w, b) for b in waiting[position + 1 :] if b not in partner and (w := weight(a, b))
-        ]
-        if options:
-            _, b = max(options)
-            partner[a], partner[b] = b, a
-    return sorted({(min(a, b), max(a, b)) for a, b in partner.items()})
+    """Those the candidate graph left alone may still fit each other: pair them
+    greedily, longest-waiting first, on all their possible pairs."""
+    paired = {i for pair in chosen for i in pair}
+    rest = [i for i in range(len(peers)) if i not in paired]
+    if len(rest) < 2:
+        return []
+    rest.sort(key=lambda i: -peers[i].waited_days)
+    low, high, weights = _peer_edges([peers[i] for i in rest], excluded, vocabularies, keep=None)
+    order = np.argsort(-weights, kind="stable")
+    taken: set[int] = set()
+    pairs = []
+    for a, b in zip(low[order].tolist(), high[order].tolist(), strict=True):
+        if a not in taken and b not in taken:
+            taken.update((a, b))
+            pairs.append((rest[a], rest[b]))
+    return pairs
 
 
 def exact_peer_optimum(peers: Sequence[Candidate], excluded: set[frozenset[int]]) -> float:
@@ -557,13 +608,81 @@ def match_round(
     result.proposals.extend(pair_peers(left, excluded, vocabularies))
     matched = {p.participant for p in result.proposals}
     matched |= {p.partner for p in result.proposals if p.kind == "peer"}
-    used: Counter[int] = Counter(p.partner for p in result.proposals if p.kind == "volunteer")
-    for person in participants:
-        if person.person_id not in matched:
-            result.waiting[person.person_id] = why_waiting(
-                person, participants, volunteers, excluded, used
-            )
+    still = [person for person in participants if person.person_id not in matched]
+    result.waiting = waiting_reasons(still, participants, volunteers, excluded)
     return result
+
+
+def _language_masks(people: Iterable[Candidate], codes: dict[str, int]) -> list[int]:
+    return [sum(1 << codes[language] for language in person.languages) for person in people]
+
+
+def waiting_reasons(
+    waiting: Sequence[Candidate],
+    participants: Sequence[Candidate],
+    volunteers: Sequence[Candidate],
+    excluded: set[frozenset[int]],
+) -> dict[int, tuple[str, str]]:
+    """``why_waiting`` for many people at once, by groups of language sets.
+
+    Who could pair with whom depends on the languages (a set, so a bitmask),
+    kinds, exclusions and identity; counting the possible partners per
+    language set and subtracting each person's own exclusions avoids
+    comparing everybody with everybody.
+    """
+    codes = _vocabulary([participants, volunteers, waiting], "languages")
+    peerish = [p for p in participants if p.kind in ("peer", "any")]
+    peer_masks = Counter(_language_masks(peerish, codes))
+    volunteer_masks = Counter(_language_masks(volunteers, codes))
+    peer_ids: dict[int, list[int]] = {}
+    for person, mask in zip(peerish, _language_masks(peerish, codes), strict=True):
+        peer_ids.setdefault(person.person_id, []).append(mask)
+    volunteer_ids: dict[int, list[int]] = {}
+    for person, mask in zip(volunteers, _language_masks(volunteers, codes), strict=True):
+        volunteer_ids.setdefault(person.person_id, []).append(mask)
+    partners_of: dict[int, set[int]] = {}
+    for pair in excluded:
+        if len(pair) == 2:
+            first, second = tuple(pair)
+            partners_of.setdefault(first, set()).add(second)
+            partners_of.setdefault(second, set()).add(first)
+
+    def sharing(masks: Counter[int], mask: int) -> int:
+        return sum(count for other, count in masks.items() if other & mask)
+
+    sharing_peers: dict[int, int] = {}
+    sharing_volunteers: dict[int, int] = {}
+    reasons = {}
+    for person, mask in zip(waiting, _language_masks(waiting, codes), strict=True):
+        if mask not in sharing_peers:
+            sharing_peers[mask] = sharing(peer_masks, mask)
+            sharing_volunteers[mask] = sharing(volunteer_masks, mask)
+        language = min(person.languages) if person.languages else ""
+        # Partners ruled out for this person: themself and their exclusions.
+        ruled_out = {person.person_id} | partners_of.get(person.person_id, set())
+        if person.kind in ("volunteer", "any"):
+            speaking = sharing_volunteers[mask]
+            if person.kind == "volunteer":
+                if not speaking:
+                    reasons[person.person_id] = ("no_volunteer_language", language)
+                    continue
+                barred = sum(
+                    1 for pid in ruled_out for other in volunteer_ids.get(pid, ()) if other & mask
+                )
+                if speaking - barred <= 0:
+                    reasons[person.person_id] = ("only_previous", language)
+                else:
+                    reasons[person.person_id] = ("no_volunteer_capacity", language)
+                continue
+        barred = sum(1 for pid in ruled_out for other in peer_ids.get(pid, ()) if other & mask)
+        has_peers = sharing_peers[mask] - barred > 0
+        if person.kind == "peer" and not has_peers:
+            reasons[person.person_id] = ("no_peer_language", language)
+        elif person.kind == "any" and not has_peers and not sharing_volunteers[mask]:
+            reasons[person.person_id] = ("no_language", language)
+        else:
+            reasons[person.person_id] = ("no_capacity", language)
+    return reasons
 
 
 def why_waiting(
