@@ -90,7 +90,7 @@ async def main(messages: int, people: int, rounds: int) -> None:
             return messages / (time.perf_counter() - started)
 
         async def outbox_path() -> float:
-            now = app.clock.now()
+            now = app.services.clock.now()
             rows: list[dict[str, object]] = [
                 {
                     "message": TextMessage(

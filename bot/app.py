@@ -31,10 +31,6 @@ class App:
     deliverer: OutboxDeliverer
     adapters: dict[str, Adapter] = field(default_factory=dict)
 
-    @property
-    def clock(self):  # type: ignore[no-untyped-def]
-        return self.services.clock
-
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
 

@@ -6,6 +6,7 @@ import importlib
 import logging
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.base import Adapter
@@ -14,10 +15,10 @@ from bot.config import Config
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import Outgoing, SendResult
+from bot.core.events import Outgoing, Sender, SendResult
 from bot.core.i18n import Translator, load_catalogs
 from bot.core.outbox import OutboxDeliverer
-from bot.core.registry import CommandRegistry
+from bot.core.registry import CommandRegistry, SuggestionQuery
 from bot.db.engine import make_engine, upgrade
 from bot.db.uow import UnitOfWorkFactory
 
@@ -46,12 +47,6 @@ def build_registry(
     for name in modules:
         try:
             module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a feature not installed in this build
-                log.debug("commands.module_missing module=%s", name)
-                continue
-            raise
-        try:
             staged = CommandRegistry()
             module.setup(staged)
             registry.merge(staged)
@@ -115,6 +110,42 @@ async def bootstrap(
         deliverer=deliverer,
         adapters=app_adapters,
     )
+
+    async def suggest(
+        sender: Sender, command: str, param: str, prefix: str
+    ) -> list[tuple[str, str]]:
+        """Values to offer while someone types an argument (read-only: meets nobody new)."""
+        provider = registry.suggester(command, param)
+        if provider is None:
+            return []
+        from bot.db.models import Account, Person
+        from bot.people.service import language_from_locale
+
+        async with uow() as unit:
+            found = await unit.session.execute(
+                select(Person)
+                .join(Account, Account.person_id == Person.id)
+                .where(Account.platform == sender.platform, Account.external_id == sender.user_id)
+            )
+            person = found.scalars().first()
+            lang = (
+                (person.language if person else None)
+                or language_from_locale(sender.locale)
+                or config.community.language
+            )
+            query = SuggestionQuery(
+                session=unit.session,
+                person_id=person.id if person is not None else None,
+                lang=lang,
+                zone=(person.timezone if person else None) or config.community.timezone,
+                now=clock.now(),
+                prefix=prefix,
+            )
+            return await provider(query)
+
     for adapter in adapters:
         app.add_adapter(adapter)
+        use_suggestions = getattr(adapter, "use_suggestions", None)
+        if use_suggestions is not None:  # platforms that complete arguments while typing
+            use_suggestions(suggest)
     return app

@@ -12,12 +12,13 @@ import itertools
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
-from functools import partial, singledispatchmethod
+from functools import singledispatchmethod
 from pathlib import Path
 
 from bot.adapters.base import EventHandler
 from bot.config import Config
 from bot.core.events import (
+    CancelVideoPlace,
     ChoiceIn,
     ChoicePrompt,
     CreateVideoPlace,
@@ -51,6 +52,11 @@ CONSOLE_HELP = (
 )
 
 
+def print_line(text: str) -> None:
+    """Print and flush, so piped sessions see each reply at once."""
+    print(text, flush=True)
+
+
 async def stdin_lines() -> AsyncIterator[str]:
     """Lines from standard input without blocking the event loop."""
     loop = asyncio.get_running_loop()
@@ -79,7 +85,7 @@ class ConsoleAdapter:
         config: Config,
         *,
         lines: Callable[[], AsyncIterator[str]] = stdin_lines,
-        output: Callable[[str], None] = partial(print, flush=True),
+        output: Callable[[str], None] = print_line,
     ) -> None:
         self._config = config
         self._lines = lines
@@ -220,3 +226,7 @@ class ConsoleAdapter:
     @_send.register
     def _(self, message: CreateVideoPlace) -> SendResult:
         return SendResult(ok=True, value=f"console-video:{message.name}")
+
+    @_send.register
+    def _(self, message: CancelVideoPlace) -> SendResult:
+        return SendResult(ok=True)  # a console video place is only a name

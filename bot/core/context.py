@@ -46,8 +46,38 @@ class Services:
         return self.prefixes.get(platform, "!")
 
 
+class OutboxWriter:
+    """``later(...)``: put a message in the outbox within the current unit of work."""
+
+    services: Services
+    session: AsyncSession
+
+    async def later(
+        self,
+        message: Outgoing,
+        *,
+        due_at: datetime | None = None,
+        kind: str,
+        person_id: int | None = None,
+        dedupe_key: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> bool:
+        """Put a message in the outbox, in this unit of work."""
+        now = self.services.clock.now()
+        return await enqueue(
+            self.session,
+            message,
+            due_at=due_at or now,
+            now=now,
+            kind=kind,
+            person_id=person_id,
+            dedupe_key=dedupe_key,
+            expires_at=expires_at,
+        )
+
+
 @dataclass
-class Context:
+class Context(OutboxWriter):
     """One command or dialog step being handled, inside one unit of work."""
 
     services: Services
@@ -126,28 +156,6 @@ class Context:
     def send(self, message: Outgoing) -> None:
         self.out.append(message)
 
-    async def later(
-        self,
-        message: Outgoing,
-        *,
-        due_at: datetime | None = None,
-        kind: str,
-        person_id: int | None = None,
-        dedupe_key: str | None = None,
-        expires_at: datetime | None = None,
-    ) -> bool:
-        """Put a message in the outbox, in this unit of work."""
-        return await enqueue(
-            self.session,
-            message,
-            due_at=due_at or self.now,
-            now=self.now,
-            kind=kind,
-            person_id=person_id,
-            dedupe_key=dedupe_key,
-            expires_at=expires_at,
-        )
-
     # ------------------------------------------------------------ dialogs
 
     def continue_dialog(self, name: str, step: str, data: dict[str, Any]) -> None:
@@ -164,7 +172,7 @@ class Context:
 
 
 @dataclass
-class JobContext:
+class JobContext(OutboxWriter):
     """What timed work gets: a session, the services and the current time."""
 
     services: Services
@@ -179,24 +187,3 @@ class JobContext:
         values.setdefault("community", self.config.community.name)
         values.setdefault("prefix", "!")
         return self.services.translator.text(lang, key, **values)
-
-    async def later(
-        self,
-        message: Outgoing,
-        *,
-        due_at: datetime | None = None,
-        kind: str,
-        person_id: int | None = None,
-        dedupe_key: str | None = None,
-        expires_at: datetime | None = None,
-    ) -> bool:
-        return await enqueue(
-            self.session,
-            message,
-            due_at=due_at or self.now,
-            now=self.now,
-            kind=kind,
-            person_id=person_id,
-            dedupe_key=dedupe_key,
-            expires_at=expires_at,
-        )

@@ -155,7 +155,29 @@ class CreateVideoPlace:
     reference: str = ""
 
 
-Outgoing = TextMessage | ChoicePrompt | FileMessage | OpenPrivateSpace | CreateVideoPlace
+@dataclass(frozen=True)
+class CancelVideoPlace:
+    """Call off a video place made earlier (on Discord: cancel its scheduled event).
+
+    ``place_id`` is what the adapter returned when it made the place; ``starts_at_iso``
+    says which date when one place serves a series. Adapters with nothing to cancel
+    answer ok.
+    """
+
+    platform: str
+    reference: str
+    place_id: str
+    starts_at_iso: str = ""
+
+
+Outgoing = (
+    TextMessage
+    | ChoicePrompt
+    | FileMessage
+    | OpenPrivateSpace
+    | CreateVideoPlace
+    | CancelVideoPlace
+)
 
 
 @dataclass(frozen=True)
@@ -169,13 +191,8 @@ class SendResult:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def destination_platform(to: Destination) -> str:
-    """The platform a destination lives on."""
-    return to.platform
-
-
 def outgoing_platform(message: Outgoing) -> str:
     """The platform an outgoing message must be sent on."""
-    if isinstance(message, OpenPrivateSpace | CreateVideoPlace):
+    if isinstance(message, OpenPrivateSpace | CreateVideoPlace | CancelVideoPlace):
         return message.platform
     return message.to.platform

@@ -20,9 +20,5 @@ FEATURE_MODEL_MODULES = (
 def all_metadata() -> MetaData:
     """The metadata with every feature's tables registered."""
     for name in FEATURE_MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
+        importlib.import_module(name)
     return Base.metadata
