@@ -48,11 +48,15 @@ def _secrets(config: Config) -> list[str]:
 async def _run(config: Config, adapter_choice: str) -> int:
     from bot.adapters.factory import make_adapters
     from bot.app import run_forever
-    from bot.bootstrap import bootstrap
+    from bot.bootstrap import bootstrap, build_registry
+    from bot.core.i18n import Translator, load_catalogs
     from bot.single_process import AlreadyRunning, lock_sqlite
 
+    # One registry and one translator, shared by the core and the adapters.
+    registry = build_registry()
+    translator = Translator(load_catalogs(), config.community.language)
     try:
-        adapters = make_adapters(config, adapter_choice)
+        adapters = make_adapters(config, adapter_choice, registry=registry, translator=translator)
     except ConfigError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -63,7 +67,7 @@ async def _run(config: Config, adapter_choice: str) -> int:
         print(error, file=sys.stderr)
         return 1
     try:
-        app = await bootstrap(config, adapters=adapters)
+        app = await bootstrap(config, adapters=adapters, registry=registry, translator=translator)
         await run_forever(app)
     except ConfigError as error:  # an adapter that cannot log in names the key and why
         for problem in error.problems:

@@ -14,9 +14,9 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
 
@@ -28,9 +28,11 @@ from bot.adapters.discord_commands import (
     CatalogTranslator,
     build_commands,
     fingerprint,
+    suggestion_choices,
 )
 from bot.config import Config, ConfigError, RolesConfig, secret_from_env
 from bot.core.events import (
+    CancelVideoPlace,
     ChoiceIn,
     ChoicePrompt,
     CreateVideoPlace,
@@ -49,7 +51,7 @@ from bot.core.events import (
     TextMessage,
 )
 from bot.core.i18n import Translator, load_catalogs
-from bot.core.registry import Command, CommandRegistry
+from bot.core.registry import Command, CommandRegistry, Param
 from bot.people.service import language_from_locale
 
 log = logging.getLogger("samvaer.discord")
@@ -62,6 +64,10 @@ CHOICE_HASHED = "sv#"  # a digest of a value too long for a custom id
 BUTTONS_PER_MESSAGE = 25
 EVENTS_PER_GUILD = 100
 DEFAULT_RATE = 40.0  # requests per second during a fan-out; Discord's global limit is 50
+VOICE_KINDS = ("discord", "voice")  # CreateVideoPlace kinds served with a voice channel
+EVENT_LINK = re.compile(r"/channels/(?P<guild>\d+)/(?P<channel>\d+)")
+
+Suggest = Callable[[Sender, str, str, str], Awaitable[list[tuple[str, str]]]]
 
 
 # ---------------------------------------------------------------- roles
@@ -241,6 +247,7 @@ class DiscordAdapter:
         self.roles = RoleRules.from_config(config.roles)
         self.client = SamvaerClient(self, intents_needed(), **(client_options or {}))
         self._on_event: EventHandler | None = None
+        self._suggest: Suggest | None = None
         self._answering: contextvars.ContextVar[_Answering | None] = contextvars.ContextVar(
             f"discord-answering-{id(self)}", default=None
         )
@@ -256,6 +263,10 @@ class DiscordAdapter:
     def attach(self, on_event: EventHandler) -> None:
         """Where incoming events go (``start`` does this; tests call it directly)."""
         self._on_event = on_event
+
+    def use_suggestions(self, suggest: Suggest) -> None:
+        """Where autocomplete asks for values (bootstrap wires the core's suggestions)."""
+        self._suggest = suggest
 
     async def start(self, on_event: EventHandler) -> None:
         self.attach(on_event)
@@ -293,7 +304,10 @@ class DiscordAdapter:
         self._prepared = True
         tree = self.client.tree
         await tree.set_translator(CatalogTranslator())
-        for command in build_commands(self.registry, self.translator, self.on_slash):
+        commands = build_commands(
+            self.registry, self.translator, self.on_slash, self.on_autocomplete
+        )
+        for command in commands:
             tree.add_command(command)
         for guild_id in self.settings.guild_ids:
             tree.copy_global_to(guild=discord.Object(guild_id))
@@ -420,6 +434,21 @@ class DiscordAdapter:
             f"i{interaction.id}",
         )
         await self._answer(interaction, event, ephemeral, locale)
+
+    async def on_autocomplete(
+        self, interaction: discord.Interaction, command: Command, param: Param, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Values to offer while someone types an option (meal codes as titles and dates)."""
+        if self._suggest is None:
+            return []
+        locale = str(interaction.locale.value) if interaction.locale else None
+        sender = self.sender_of(interaction.user, locale)
+        try:
+            pairs = await self._suggest(sender, command.name, param.name, current)
+        except Exception:  # typing must never fail: no suggestions is a fine answer
+            log.exception("discord.autocomplete_failed command=%s", command.name)
+            return []
+        return suggestion_choices(pairs)
 
     async def on_choice(self, interaction: discord.Interaction, custom_id: str, label: str) -> None:
         """A button press: the option's value goes to the core as a ChoiceIn."""
@@ -632,6 +661,10 @@ class DiscordAdapter:
     async def _(self, message: CreateVideoPlace) -> SendResult:
         return await self._create_video_place(message)
 
+    @_send.register
+    async def _(self, message: CancelVideoPlace) -> SendResult:
+        return await self._cancel_video_place(message)
+
     # ------------------------------------------------------------ private spaces
 
     def _default_guild(self) -> discord.Guild | None:
@@ -687,7 +720,7 @@ class DiscordAdapter:
     # ------------------------------------------------------------ video places
 
     async def _create_video_place(self, message: CreateVideoPlace) -> SendResult:
-        if message.kind != "discord":
+        if message.kind not in VOICE_KINDS:
             return SendResult(
                 ok=False, retry=False, reason=f"unsupported video kind {message.kind}"
             )
@@ -737,7 +770,9 @@ class DiscordAdapter:
     async def _schedule_event(
         self, guild: discord.Guild, voice: discord.VoiceChannel, message: CreateVideoPlace
     ) -> str:
-        starts = datetime.fromisoformat(message.starts_at_iso)
+        starts = _aware(message.starts_at_iso)
+        if starts is None:
+            return ""
         try:
             existing = await guild.fetch_scheduled_events(with_counts=False)
             if len(existing) >= EVENTS_PER_GUILD:
@@ -755,6 +790,35 @@ class DiscordAdapter:
             await self._tell_organisers("manage_events")
             return ""
         return str(event.id)
+
+    async def _cancel_video_place(self, message: CancelVideoPlace) -> SendResult:
+        """Cancel the scheduled event of a voice channel made for a meal date.
+
+        The voice channel stays: the same one serves every date of a series.
+        A place that is not a Discord channel (the Jitsi fallback) has nothing to cancel.
+        """
+        found = EVENT_LINK.search(message.place_id)
+        if found is None:
+            return SendResult(ok=True, value="nothing to cancel")
+        guild = self.client.get_guild(int(found["guild"]))
+        if guild is None:
+            return SendResult(ok=True, value="guild gone")
+        channel_id = int(found["channel"])
+        starts = _aware(message.starts_at_iso)
+        try:
+            events = await guild.fetch_scheduled_events(with_counts=False)
+            cancelled = []
+            for event in events:
+                if event.channel_id != channel_id or event.status != discord.EventStatus.scheduled:
+                    continue
+                if starts is not None and event.start_time != starts:
+                    continue
+                await event.cancel()
+                cancelled.append(str(event.id))
+        except discord.Forbidden:
+            await self._tell_organisers("manage_events")
+            return SendResult(ok=False, retry=False, reason="missing_permission:manage_events")
+        return SendResult(ok=True, value=",".join(cancelled))
 
     # ------------------------------------------------------------ organisers
 
@@ -776,6 +840,14 @@ class DiscordAdapter:
                 await channel.send(text)
             except (discord.HTTPException, ValueError):
                 log.info("discord.organiser_notice_failed room=%s", room_id)
+
+
+def _aware(iso: str) -> datetime | None:
+    """A datetime from ISO text, read as UTC when it carries no offset."""
+    if not iso:
+        return None
+    moment = datetime.fromisoformat(iso)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _permission_words(permission: str) -> str:

@@ -33,7 +33,13 @@ ROOT_SUBCOMMAND = "now"
 ROOT_SUBCOMMAND_NAMES = {"da": "nu", "nb": "nå"}
 STRING_LIMIT = 6000
 
+MAX_SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
+CHOICE_TEXT_LIMIT = 100  # a choice's name and value are at most 100 characters
+
 Invoke = Callable[[discord.Interaction, Command, str], Awaitable[None]]
+Complete = Callable[
+    [discord.Interaction, Command, Param, str], Awaitable[list[app_commands.Choice[str]]]
+]
 
 
 def valid_name(name: str) -> bool:
@@ -183,7 +189,23 @@ def command_line(command: Command, values: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _callback(command: Command, invoke: Invoke) -> Any:
+def _completer(command: Command, param: Param, complete: Complete) -> Any:
+    """An autocomplete callback for one option, handing the typed text to ``complete``."""
+
+    async def completer(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await complete(interaction, command, param, current)
+
+    return completer
+
+
+def _callback(
+    command: Command,
+    invoke: Invoke,
+    registry: CommandRegistry | None = None,
+    complete: Complete | None = None,
+) -> Any:
     """A callback whose signature tells discord.py the options of ``command``."""
 
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
@@ -197,6 +219,7 @@ def _callback(command: Command, invoke: Invoke) -> Any:
     optional_seen = False
     describe: dict[str, str] = {}
     choices: dict[str, list[app_commands.Choice[str]]] = {}
+    completers: dict[str, Any] = {}
     for param in command.params:
         name = option_name(param)
         # Discord wants required options first; after an optional one, all are optional.
@@ -214,12 +237,20 @@ def _callback(command: Command, invoke: Invoke) -> Any:
         found = _choices(param)
         if found:
             choices[name] = found
+        elif (
+            complete is not None
+            and registry is not None
+            and registry.suggester(command.name, param.name) is not None
+        ):
+            completers[name] = _completer(command, param, complete)
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     callback.__name__ = command.key
     if describe:
         app_commands.describe(**describe)(callback)
     if choices:
         app_commands.choices(**choices)(callback)
+    if completers:
+        app_commands.autocomplete(**completers)(callback)
     return callback
 
 
@@ -227,9 +258,15 @@ def _callback(command: Command, invoke: Invoke) -> Any:
 
 
 def build_commands(
-    registry: CommandRegistry, translator: Translator, invoke: Invoke
+    registry: CommandRegistry,
+    translator: Translator,
+    invoke: Invoke,
+    complete: Complete | None = None,
 ) -> list[app_commands.Command[Any, ..., Any] | app_commands.Group]:
-    """The application commands for every registry command, grouped by their first word."""
+    """The application commands for every registry command, grouped by their first word.
+
+    Arguments with a suggestion provider in the registry autocomplete through ``complete``.
+    """
     built: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = []
     for head in registry.heads():
         members = registry.subcommands(head)
@@ -239,7 +276,7 @@ def build_commands(
                 app_commands.Command(
                     name=localised(head, top_level_names(registry, translator, command).extras()),
                     description=descriptions(translator, f"help.{command.key}"),
-                    callback=_callback(command, invoke),
+                    callback=_callback(command, invoke, registry, complete),
                 )
             )
             continue
@@ -264,7 +301,7 @@ def build_commands(
                 app_commands.Command(
                     name=name,
                     description=descriptions(translator, f"help.{command.key}"),
-                    callback=_callback(command, invoke),
+                    callback=_callback(command, invoke, registry, complete),
                     parent=group,
                 )
             )
@@ -290,6 +327,7 @@ def comparable(payload: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {key: payload.get(key) or None for key in _OPTION_KEYS}
     result["type"] = payload.get("type", 1)
     result["required"] = bool(payload.get("required", False))
+    result["autocomplete"] = bool(payload.get("autocomplete", False))
     for key in ("min_value", "max_value", "min_length", "max_length"):
         if payload.get(key) is not None:
             result[key] = payload[key]
@@ -298,6 +336,18 @@ def comparable(payload: dict[str, Any]) -> dict[str, Any]:
     ]
     result["options"] = [comparable(option) for option in payload.get("options") or []]
     return result
+
+
+def suggestion_choices(pairs: Iterable[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices from (label, value) pairs, within Discord's limits."""
+    choices = []
+    for label, value in pairs:
+        if not value or len(value) > CHOICE_TEXT_LIMIT:
+            continue  # a cut value would not be the value any more
+        choices.append(app_commands.Choice(name=shorten(label, CHOICE_TEXT_LIMIT), value=value))
+        if len(choices) == MAX_SUGGESTIONS:
+            break
+    return choices
 
 
 def fingerprint(payloads: Iterable[dict[str, Any]]) -> str:

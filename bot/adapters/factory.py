@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from bot.adapters.base import Adapter
 from bot.config import Config, ConfigError
+from bot.core.i18n import Translator
+from bot.core.registry import CommandRegistry
 
 ADAPTER_MODULES = {
     "console": "bot.adapters.console:ConsoleAdapter",
@@ -15,8 +18,18 @@ ADAPTER_MODULES = {
 }
 
 
-def make_adapters(config: Config, choice: str = "all") -> list[Adapter]:
-    """The adapters to run: the configured ones, or the one named by ``choice``."""
+def make_adapters(
+    config: Config,
+    choice: str = "all",
+    *,
+    registry: CommandRegistry | None = None,
+    translator: Translator | None = None,
+) -> list[Adapter]:
+    """The adapters to run: the configured ones, or the one named by ``choice``.
+
+    Adapters that take the registry or the translator (to build slash commands)
+    get the same ones the core uses.
+    """
     names = config.adapters() if choice == "all" else [choice]
     adapters = []
     for name in names:
@@ -32,5 +45,11 @@ def make_adapters(config: Config, choice: str = "all") -> list[Adapter]:
                 raise
             raise ConfigError([f"{name}: this adapter is not available yet"]) from None
         factory: Any = getattr(module, class_name)
-        adapters.append(factory(config))
+        accepted = inspect.signature(factory).parameters
+        shared: dict[str, Any] = {}
+        if registry is not None and "registry" in accepted:
+            shared["registry"] = registry
+        if translator is not None and "translator" in accepted:
+            shared["translator"] = translator
+        adapters.append(factory(config, **shared))
     return adapters

@@ -66,6 +66,7 @@ from bot.adapters.matrix_rules import (
 )
 from bot.config import Config, ConfigError, MatrixConfig, secret_from_env
 from bot.core.events import (
+    CancelVideoPlace,
     ChoiceIn,
     ChoicePrompt,
     CreateVideoPlace,
@@ -691,6 +692,10 @@ class MatrixAdapter:
             if isinstance(answer, ErrorResponse):
                 log.info("matrix.widget_skipped error=%s", answer.status_code)
         return SendResult(ok=True, value=url)
+
+    @_send.register
+    async def _(self, message: CancelVideoPlace) -> SendResult:
+        return SendResult(ok=True)  # a call link has nothing to call off
 
     def _video_url(self, message: CreateVideoPlace) -> str:
         if message.kind.startswith(("https://", "http://")):

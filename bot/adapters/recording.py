@@ -8,6 +8,7 @@ from functools import singledispatchmethod
 
 from bot.adapters.base import EventHandler
 from bot.core.events import (
+    CancelVideoPlace,
     ChoicePrompt,
     CreateVideoPlace,
     Destination,
@@ -74,6 +75,11 @@ class RecordingAdapter:
     def _(self, message: CreateVideoPlace) -> SendResult:
         self.sent.append(message)
         return SendResult(ok=True, value=f"https://video.invalid/{message.name}")
+
+    @_send.register
+    def _(self, message: CancelVideoPlace) -> SendResult:
+        self.sent.append(message)
+        return SendResult(ok=True)
 
     def _record(self, message: Outgoing, destination: str) -> SendResult:
         if destination in self.unreachable:

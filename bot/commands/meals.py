@@ -15,7 +15,7 @@ from bot.core.dispatcher import command_option
 from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
 from bot.core.parsing import ArgumentError, IntRange, Rest, tokenize
-from bot.core.registry import CommandRegistry
+from bot.core.registry import CommandRegistry, SuggestionQuery
 from bot.meals import service
 from bot.meals.ics import meal_calendar
 from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealFeedback, MealOccurrence
@@ -504,6 +504,14 @@ def setup(registry: CommandRegistry) -> None:
     async def video_made(job: JobContext, message: Outgoing, result: SendResult) -> None:
         if isinstance(message, CreateVideoPlace) and result.value:
             await service.store_video_place(job.session, message.reference, result.value)
+
+    @registry.suggest("meal", "code")
+    async def meal_codes(query: SuggestionQuery) -> list[tuple[str, str]]:
+        found = await service.meals_to_suggest(query.session, query.now, query.prefix, limit=25)
+        return [
+            (f"{meal.title} — {format_local(occ.starts_at, query.zone, query.lang)}", meal.code)
+            for meal, occ in found
+        ]
 
     @registry.stats("meals")
     async def meal_aggregates(session: AsyncSession, since: datetime, until: datetime) -> Any:

@@ -7,6 +7,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from bot.core.events import (
+    CancelVideoPlace,
     ChoicePrompt,
     CreateVideoPlace,
     Destination,
@@ -21,7 +22,14 @@ from bot.core.events import (
 
 _TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
-    for cls in (TextMessage, ChoicePrompt, FileMessage, OpenPrivateSpace, CreateVideoPlace)
+    for cls in (
+        TextMessage,
+        ChoicePrompt,
+        FileMessage,
+        OpenPrivateSpace,
+        CreateVideoPlace,
+        CancelVideoPlace,
+    )
 }
 
 

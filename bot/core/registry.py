@@ -100,6 +100,21 @@ class Periodic:
     run: Callable[..., Awaitable[datetime | None]]
 
 
+@dataclass(frozen=True)
+class SuggestionQuery:
+    """What an argument-suggestion provider gets: who is typing, and what so far."""
+
+    session: Any  # AsyncSession, read-only use
+    person_id: int | None  # None for someone the bot has not met yet
+    lang: str
+    zone: str  # the person's time zone name, for showing times
+    now: datetime
+    prefix: str  # what the person has typed in the argument so far
+
+
+Suggester = Callable[[SuggestionQuery], Awaitable[list[tuple[str, str]]]]
+
+
 @dataclass
 class CommandRegistry:
     """All commands, dialogs and timed jobs, with their aliases."""
@@ -112,6 +127,7 @@ class CommandRegistry:
     delivered_hooks: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
     statistics: dict[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
     crisis_hooks: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
+    suggesters: dict[tuple[str, str], Suggester] = field(default_factory=dict)
 
     def group(self, name: str, aliases: Iterable[str] = ()) -> None:
         """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
@@ -183,6 +199,22 @@ class CommandRegistry:
 
         return decorate
 
+    def suggest(self, command: str, param: str) -> Callable[[Suggester], Suggester]:
+        """Decorator: ``async def provider(query) -> [(label, value), ...]`` suggests values
+        for argument ``param`` of ``command`` (a command name, or a group for all of its
+        subcommands), for platforms that offer completion while typing."""
+
+        def decorate(provider: Suggester) -> Suggester:
+            self.suggesters[(command, param)] = provider
+            return provider
+
+        return decorate
+
+    def suggester(self, command: str, param: str) -> Suggester | None:
+        """The provider for an argument of a command, declared for it or for its group."""
+        found = self.suggesters.get((command, param))
+        return found or self.suggesters.get((command.split(" ")[0], param))
+
     def on_crisis(self, hook: Handler) -> Handler:
         """Decorator: ``hook(ctx)`` runs, in the message's unit of work, when a direct
         message or command contained a crisis phrase (after the crisis lines are queued)."""
@@ -205,6 +237,7 @@ class CommandRegistry:
         self.delivered_hooks.update(other.delivered_hooks)
         self.statistics.update(other.statistics)
         self.crisis_hooks.extend(other.crisis_hooks)
+        self.suggesters.update(other.suggesters)
         self.data_providers.extend(other.data_providers)
 
     # ---------------------------------------------------------------- lookup

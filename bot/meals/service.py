@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import command_option
 from bot.core.events import (
+    CancelVideoPlace,
     ChoicePrompt,
     CreateVideoPlace,
     Direct,
@@ -61,6 +62,8 @@ from bot.rooms.service import rooms_for
 log = logging.getLogger("samvaer.meals")
 
 VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table
+CANCEL_VIDEO_KIND = "meal_video_cancel"  # outbox kind of a CancelVideoPlace for a table
+SUGGEST_SINCE = timedelta(days=1)  # meals this recent are still offered ("meal here", feedback)
 HERE_EARLY = timedelta(minutes=15)  # "meal here" is accepted this long before the start
 FEEDBACK_WINDOW = timedelta(days=7)  # feedback is accepted this long after a meal ends
 
@@ -308,6 +311,39 @@ async def store_video_place(session: AsyncSession, reference: str, value: str) -
     return _rowcount(result) == 1
 
 
+async def call_off_video_places(
+    session: AsyncSession, meal: Meal, occurrences: Sequence[MealOccurrence], now: datetime
+) -> int:
+    """Ask the platform to call off the places it made for these dates (Discord events)."""
+    if meal.video_kind != "discord" or not occurrences:
+        return 0
+    by_id = {occurrence.id: occurrence for occurrence in occurrences}
+    rows = await session.execute(
+        select(MealTable.occurrence_id, MealTable.table_no, MealTable.video_url).where(
+            MealTable.occurrence_id.in_(list(by_id)), MealTable.video_url != ""
+        )
+    )
+    queued = 0
+    for occurrence_id, number, place in rows.all():
+        occurrence = by_id[occurrence_id]
+        queued += await enqueue(
+            session,
+            CancelVideoPlace(
+                platform=meal.platform,
+                reference=f"meal_table:{occurrence_id}:{number}",
+                place_id=place,
+                starts_at_iso=occurrence.starts_at.isoformat(),
+            ),
+            due_at=now,
+            now=now,
+            kind=CANCEL_VIDEO_KIND,
+            # not under "meal:<id>:", which cancelling clears
+            dedupe_key=f"meal-video-cancel:{occurrence_id}:{number}",
+            expires_at=ends_at(meal, occurrence),
+        )
+    return queued
+
+
 # ---------------------------------------------------------------- finding meals
 
 
@@ -432,6 +468,44 @@ async def upcoming(
         for occurrence, meal in rows
     ]
     return listed, total
+
+
+async def meals_to_suggest(
+    session: AsyncSession, now: datetime, text: str, *, limit: int
+) -> list[tuple[Meal, MealOccurrence]]:
+    """Meals whose code or title contains ``text``, each with its current or next date.
+
+    A meal going on now (or that ended within a day, for feedback) counts, so
+    "meal here" and "meal feedback" are offered it too; soonest first.
+    """
+    query = (
+        select(MealOccurrence, Meal)
+        .join(Meal, Meal.id == MealOccurrence.meal_id)
+        .where(
+            MealOccurrence.status == SCHEDULED,
+            MealOccurrence.starts_at > now - SUGGEST_SINCE,
+            Meal.cancelled_at.is_(None),
+        )
+    )
+    needle = text.strip().casefold()
+    if needle:
+        query = query.where(
+            func.lower(Meal.code).contains(needle, autoescape=True)
+            | func.lower(Meal.title).contains(needle, autoescape=True)
+        )
+    rows = (
+        await session.execute(
+            query.order_by(MealOccurrence.starts_at, MealOccurrence.id).limit(limit * 8)
+        )
+    ).all()
+    chosen: dict[int, tuple[Meal, MealOccurrence]] = {}
+    for occurrence, meal in rows:
+        kept = chosen.get(meal.id)
+        # The first date that has not ended wins over one that has.
+        if kept is None or ends_at(meal, kept[1]) <= now:
+            chosen[meal.id] = (meal, occurrence)
+    found = sorted(chosen.values(), key=lambda pair: (pair[1].starts_at, pair[0].id))
+    return found[:limit]
 
 
 # ---------------------------------------------------------------- seats
@@ -719,6 +793,7 @@ async def cancel_occurrence(
     occurrence.status = CANCELLED
     occurrence.cancelled_at = now
     await cancel_pending(session, f"meal:{occurrence.id}:")
+    await call_off_video_places(session, meal, [occurrence], now)
     await tell_people(
         session,
         services,
@@ -771,6 +846,7 @@ async def cancel_series(
                 kind="meal_cancelled",
                 dedupe=f"meal-cancelled:{occurrence.id}",
             )
+    await call_off_video_places(session, meal, future, now)
     await session.execute(delete(MealSubscription).where(MealSubscription.meal_id == meal.id))
     return len(told)
 

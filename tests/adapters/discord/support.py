@@ -161,6 +161,7 @@ class Recorder:
     forbidden_paths: set[str] = field(default_factory=set)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dm_channels: dict[int, int] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     def answer(self, method: str, path: str, params: dict[str, Any], body: Any) -> Any:
         for forbidden in self.forbidden_paths:
@@ -235,10 +236,17 @@ class Recorder:
                 "bitrate": 64000,
                 "user_limit": 0,
             }
+        if path.startswith("/guilds/{guild_id}/scheduled-events/") and method == "PATCH":
+            event_id = params["url"].rsplit("/", 1)[1]
+            for event in self.events:
+                if event["id"] == event_id:
+                    event.update(body or {})
+                    return dict(event)
+            raise discord.NotFound(_Response(404, "Not Found"), {"code": 10070})  # type: ignore[arg-type]
         if path == "/guilds/{guild_id}/scheduled-events":
             if method == "GET":
-                return []
-            return {
+                return [dict(event) for event in self.events]
+            event = {
                 "id": str(next(_ids)),
                 "guild_id": str(GUILD_ID),
                 "name": body["name"],
@@ -252,6 +260,8 @@ class Recorder:
                 "entity_metadata": None,
                 "creator_id": str(BOT_ID),
             }
+            self.events.append(event)
+            return dict(event)
         return None
 
     def named(self, method: str, fragment: str) -> list[Call]:
