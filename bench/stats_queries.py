@@ -49,6 +49,100 @@ async def insert(engine: AsyncEngine, table: str, rows: list[dict[str, Any]]) ->
             await connection.execute(target.insert(), rows[start : start + CHUNK])
 
 
+async def insert_checkins(
+    engine: AsyncEngine, rng: random.Random, year_ago: datetime, total: int
+) -> None:
+    """Check-ins in arrival order (as they accumulate in a year), through the driver's bulk path.
+
+    PostgreSQL gets COPY and SQLite the driver's executemany, because building
+    millions of rows through SQLAlchemy takes longer than the measurement itself.
+    """
+    seconds = sorted(rng.randrange(365 * 86400 * 1000) for _ in range(total))
+    columns = ("person_id", "mood", "note", "source", "created_at")
+    for start in range(0, total, 500_000):
+        rows = [
+            (
+                rng.randint(1, MEMBERS),
+                rng.randint(1, 5),
+                None,
+                "checkin",
+                year_ago + timedelta(milliseconds=ms),
+            )
+            for ms in seconds[start : start + 500_000]
+        ]
+        async with engine.begin() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            if engine.dialect.name == "postgresql":
+                await raw.copy_records_to_table("checkin_entries", records=rows, columns=columns)
+            else:
+                # SQLite holds UTC as naive text in SQLAlchemy's format.
+                text_rows = [
+                    (*row[:4], row[4].replace(tzinfo=None).isoformat(" ", "microseconds"))
+                    for row in rows
+                ]
+                await raw.executemany(
+                    "INSERT INTO checkin_entries (person_id, mood, note, source, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    text_rows,
+                )
+
+
+async def insert_buddies(
+    engine: AsyncEngine, rng: random.Random, year_ago: datetime, pairings: int
+) -> dict[str, int]:
+    """A pool of participants and volunteers, and a year of pairings, most of them ended."""
+    profiles = [
+        {
+            "person_id": i,
+            "role": "participant" if i % 3 else "volunteer",
+            "languages": ["da"],
+            "interests": [],
+            "contact": ["text"],
+            "times": [],
+            "kind": "any",
+            "about": "",
+            "capacity": 1 if i % 3 else 3,
+            "seeking": i % 5 != 0,
+            "paused": False,
+            "waiting_since": year_ago + timedelta(days=rng.randint(0, 364)),
+            "created_at": year_ago,
+            "updated_at": year_ago,
+        }
+        for i in range(1, MEMBERS + 1)
+    ]
+    await insert(engine, "buddy_profiles", profiles)
+    pairs = []
+    for p in range(1, pairings + 1):
+        proposed = year_ago + timedelta(seconds=rng.randint(0, 364 * 86400))
+        status = rng.choice(("ended", "ended", "ended", "active", "declined", "proposed"))
+        matched = proposed + timedelta(days=1) if status in ("ended", "active") else None
+        ended = (
+            matched + timedelta(days=rng.randint(1, 60))
+            if status == "ended" and matched is not None
+            else None
+        )
+        pairs.append(
+            {
+                "id": p,
+                "participant_id": rng.randint(1, MEMBERS),
+                "partner_id": rng.randint(1, MEMBERS),
+                "kind": "volunteer",
+                "status": status,
+                "shared": {},
+                "score": 1.0,
+                "waited_days": rng.random() * 30,
+                "proposed_at": proposed,
+                "expires_at": proposed + timedelta(days=3),
+                "matched_at": matched,
+                "ended_at": ended,
+                "followup_round": 0,
+            }
+        )
+    await insert(engine, "buddy_pairs", pairs)
+    return {"buddy_profiles": MEMBERS, "buddy_pairs": pairings}
+
+
 async def generate(engine: AsyncEngine, scale: float) -> dict[str, int]:
     rng = random.Random(8)
     year_ago = NOW - timedelta(days=365)
@@ -77,21 +171,7 @@ async def generate(engine: AsyncEngine, scale: float) -> dict[str, int]:
     counts["people"] = MEMBERS
     if has("bot.checkins.models"):
         total = int(3_600_000 * scale)
-        made = 0
-        while made < total:
-            size = min(200_000, total - made)
-            rows = [
-                {
-                    "person_id": rng.randint(1, MEMBERS),
-                    "mood": rng.randint(1, 5),
-                    "note": None,
-                    "source": "checkin",
-                    "created_at": year_ago + timedelta(seconds=rng.randint(0, 365 * 86400)),
-                }
-                for _ in range(size)
-            ]
-            await insert(engine, "checkin_entries", rows)
-            made += size
+        await insert_checkins(engine, rng, year_ago, total)
         counts["checkin_entries"] = total
     if has("bot.meals.models"):
         occurrences = int(50_000 * scale)
@@ -159,11 +239,17 @@ async def generate(engine: AsyncEngine, scale: float) -> dict[str, int]:
         await insert(engine, "meal_feedback", feedback)
         counts.update(meal_occurrences=occurrences, meal_rsvps=len(rsvps))
         counts["meal_feedback"] = len(feedback)
+    if has("bot.buddies.models"):
+        counts.update(await insert_buddies(engine, rng, year_ago, int(20_000 * scale)))
     if engine.dialect.name == "postgresql":
         # Rows were inserted with explicit ids: move the sequences past them.
         async with engine.begin() as connection:
-            for table in ("people", "accounts", "meal_meals", "meal_occurrences"):
-                if table != "meal_meals" or "meal_occurrences" in counts:
+            for table in ("people", "accounts", "meal_meals", "meal_occurrences", "buddy_pairs"):
+                if (
+                    table in counts
+                    or table == "accounts"
+                    or (table == "meal_meals" and "meal_occurrences" in counts)
+                ):
                     await connection.execute(
                         text(
                             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -173,19 +259,37 @@ async def generate(engine: AsyncEngine, scale: float) -> dict[str, int]:
     return counts
 
 
+MOOD_SUMS = ", ".join(f"sum(CASE WHEN mood = {m} THEN 1 ELSE 0 END)" for m in range(1, 6))
+WEEK = {
+    "sqlite": "CAST((julianday(created_at) - 2440591.5) / 7 AS INTEGER)",
+    "postgresql": "CAST(floor((extract(epoch FROM created_at) - 345600) / 604800) AS INTEGER)",
+}
+# The statements the providers run (bot/checkins/stats.py, bot/meals/stats.py).
 PLAN_QUERIES = {
-    "check-ins in the last 30 days": (
-        "SELECT created_at, person_id FROM checkin_entries "
-        "WHERE created_at >= '{since}' AND created_at < '{until}'"
-    ),
-    "moods in the last 30 days": (
-        "SELECT mood, count(*) FROM checkin_entries "
-        "WHERE created_at >= '{since}' AND created_at < '{until}' GROUP BY mood"
+    "check-ins per week and mood, last 30 days": (
+        "SELECT {week} AS week, count(*), count(DISTINCT person_id), " + MOOD_SUMS + " "
+        "FROM checkin_entries WHERE created_at >= '{since}' AND created_at < '{until}' "
+        "GROUP BY week ORDER BY week"
     ),
     "meals held in the last 30 days": (
-        "SELECT count(*) FROM meal_occurrences "
-        "WHERE starts_at >= '{since}' AND starts_at < '{until}' AND status = 'scheduled'"
+        "SELECT count(*), sum(taken), sum(capacity) FROM meal_occurrences "
+        "WHERE starts_at >= '{since}' AND starts_at < '{until}' AND status = 'scheduled' "
+        "AND taken > 0"
     ),
+    "meal attendance in the last 30 days": (
+        "SELECT count(r.attended_at) FROM meal_rsvps r JOIN meal_occurrences o "
+        "ON o.id = r.occurrence_id WHERE o.starts_at >= '{since}' AND o.starts_at < '{until}' "
+        "AND o.status = 'scheduled'"
+    ),
+    "buddy pairs proposed or active": (
+        "SELECT participant_id FROM buddy_pairs WHERE status IN ('proposed', 'active')"
+    ),
+}
+TABLE_MODULES = {
+    "checkin_entries": "bot.checkins.models",
+    "meal_occurrences": "bot.meals.models",
+    "meal_rsvps": "bot.meals.models",
+    "buddy_pairs": "bot.buddies.models",
 }
 
 
@@ -198,9 +302,10 @@ async def plans(engine: AsyncEngine) -> list[str]:
         await connection.execute(text("ANALYZE"))
         for name, query in PLAN_QUERIES.items():
             table = query.split("FROM ")[1].split()[0]
-            if not has({"checkin_entries": "bot.checkins.models"}.get(table, "bot.meals.models")):
+            if not has(TABLE_MODULES[table]):
                 continue
-            rows = await connection.execute(text(prefix + query.format(since=since, until=until)))
+            sql = query.format(since=since, until=until, week=WEEK[engine.dialect.name])
+            rows = await connection.execute(text(prefix + sql))
             lines.append(f"  {name}:")
             lines += [f"    {' '.join(str(v) for v in row)}" for row in rows.all()]
     return lines

@@ -17,32 +17,21 @@ async def buddy_statistics(
     session: AsyncSession, since: datetime, until: datetime
 ) -> dict[str, list[dict[str, Any]]]:
     """Waiting, proposed, active and ended counts, and the median wait before a match."""
-    waiting_rows = list(
-        (
-            await session.execute(
-                select(BuddyProfile.waiting_since).where(
-                    BuddyProfile.role == "participant",
-                    BuddyProfile.seeking.is_(True),
-                    BuddyProfile.paused.is_(False),
-                )
+    waiting = (
+        await session.execute(
+            select(BuddyProfile.person_id, BuddyProfile.waiting_since).where(
+                BuddyProfile.role == "participant",
+                BuddyProfile.seeking.is_(True),
+                BuddyProfile.paused.is_(False),
             )
-        ).scalars()
-    )
+        )
+    ).all()
+    waiting_ids = {person_id for person_id, _ in waiting}
+    waiting_rows = [since_value for _, since_value in waiting]
     in_open_pair = set(
         (
             await session.execute(
                 select(BuddyPair.participant_id).where(BuddyPair.status.in_((PROPOSED, ACTIVE)))
-            )
-        ).scalars()
-    )
-    waiting_ids = set(
-        (
-            await session.execute(
-                select(BuddyProfile.person_id).where(
-                    BuddyProfile.role == "participant",
-                    BuddyProfile.seeking.is_(True),
-                    BuddyProfile.paused.is_(False),
-                )
             )
         ).scalars()
     )
