@@ -237,6 +237,8 @@ def _default_phrases() -> dict[str, tuple[str, ...]]:
 class SafetyConfig(Section):
     crisis_lines: dict[str, tuple[CrisisLine, ...]] = Field(default_factory=_default_lines)
     crisis_phrases: dict[str, tuple[str, ...]] = Field(default_factory=_default_phrases)
+    commands_per_minute: int = Field(default=30, ge=1, le=10_000)
+    command_burst: int = Field(default=10, ge=1, le=10_000)
 
 
 class SchedulingConfig(Section):

@@ -28,10 +28,11 @@ from bot.core.events import (
     TextMessage,
 )
 from bot.core.parsing import ArgumentError, tokenize
+from bot.core.ratelimit import RateLimiter
 from bot.core.registry import Command
 from bot.db.models import Dialog
 from bot.db.uow import UnitOfWorkFactory
-from bot.people.service import language_from_locale, language_of, person_for
+from bot.people.service import language_from_locale, language_of, person_and_dialog
 from bot.safety.crisis import crisis_language, format_lines
 
 log = logging.getLogger("samvaer.dispatch")
@@ -65,6 +66,8 @@ class Dispatcher:
         self._locks: weakref.WeakValueDictionary[tuple[str, str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        safety = services.config.safety
+        self._limiter = RateLimiter(safety.commands_per_minute, safety.command_burst)
 
     def _lock(self, key: tuple[str, str, str]) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -79,6 +82,14 @@ class Dispatcher:
             return []
         text = event.text if isinstance(event, MessageIn) else event.value
         crisis = self._crisis_reply(event, text)
+        if self._addressed_to_bot(event, text):
+            verdict = self._limiter.check(
+                (event.sender.platform, event.sender.user_id), self.services.clock.now()
+            )
+            if verdict != "allow":
+                log.info("dispatch.rate_limited platform=%s", event.sender.platform)
+                limited = [self._plain(event, "error.slow_down")] if verdict == "warn" else []
+                return [crisis, *limited] if crisis is not None else limited
         key = (event.sender.platform, event.room.room_id, event.sender.user_id)
         try:
             async with self._lock(key):
@@ -102,6 +113,11 @@ class Dispatcher:
         lang = self._fallback_language(event)
         text = self.services.translator.text(lang, key)
         return TextMessage(event.room, text, reply_to=event.event_id)
+
+    def _addressed_to_bot(self, event: MessageIn | ChoiceIn, text: str) -> bool:
+        """Direct messages, taps and prefixed commands count; room chatter does not."""
+        prefix = self.services.prefix(event.sender.platform)
+        return event.is_direct or isinstance(event, ChoiceIn) or text.lstrip().startswith(prefix)
 
     def _crisis_reply(self, event: MessageIn | ChoiceIn, text: str) -> Outgoing | None:
         """Crisis lines for a direct message or a command that contains a crisis phrase."""
@@ -136,7 +152,10 @@ class Dispatcher:
         now = services.clock.now()
         async with self._uow() as uow:
             session = uow.session
-            person = await person_for(session, event.sender, now)
+            # One query for both: this runs for every message, so round trips count.
+            person, dialog = await person_and_dialog(
+                session, event.sender, event.room.room_id, now
+            )
             lang = language_of(person, event.sender.locale, services.config.community.language)
             ctx = Context(
                 services=services,
@@ -147,9 +166,6 @@ class Dispatcher:
                 person=person,
                 lang=lang,
                 event_id=event.event_id,
-            )
-            dialog = await session.get(
-                Dialog, (event.sender.platform, event.room.room_id, event.sender.user_id)
             )
             if dialog is not None and dialog.expires_at <= now:
                 await session.delete(dialog)

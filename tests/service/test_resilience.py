@@ -11,12 +11,12 @@ from bot.bootstrap import bootstrap
 from bot.config import parse_config
 from bot.core.clock import FakeClock
 from bot.db.engine import make_engine
-from tests.conftest import START
+from tests.conftest import START, UNLIMITED
 from tests.helpers import Chat, text_of
 
 
 async def _chat(url: str, migrate: bool) -> Chat:
-    config = parse_config({"community": {"language": "en"}})
+    config = parse_config({"community": {"language": "en"}, "safety": UNLIMITED})
     clock = FakeClock(START)
     adapter = RecordingAdapter("test")
     app = await bootstrap(
@@ -79,3 +79,26 @@ async def test_database_down_gets_try_again_and_crisis_lines_still_work() -> Non
         assert "try again in a moment" in texts[1]
     finally:
         await chat.app.close()
+
+
+async def test_a_flood_from_one_person_is_limited_and_others_are_not(
+    engine: object, clock: FakeClock
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    assert isinstance(engine, AsyncEngine)
+    config = parse_config({"community": {"language": "en"}})  # the default limits
+    adapter = RecordingAdapter("test")
+    app = await bootstrap(config, clock=clock, engine=engine, adapters=[adapter], migrate=False)
+    chat = Chat(app, adapter, clock)
+    answered = [await chat.say("flood", "!help") for _ in range(1000)]
+    notices = [a for a in answered if a and "faster than I can keep up" in text_of(a[0])]
+    assert sum(1 for a in answered if a and "Here is what I can do" in text_of(a[0])) == 10
+    assert len(notices) == 1  # one polite notice, then silence
+    assert "Here is what I can do" in await chat.text("calm", "!help")  # others unaffected
+    crisis = await chat.say("flood", "I want to kill myself")
+    assert "70 201 201" in text_of(crisis[0])  # the crisis path is never limited
+    clock.advance(timedelta(minutes=1))
+    assert "Here is what I can do" in await chat.text("flood", "!help")
