@@ -91,3 +91,38 @@ def test_a_second_process_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> 
     finally:
         first.communicate(":quit\n", timeout=60)
     assert first.returncode == 0
+
+
+def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
+    secret = "S3cr3t-Distinctive-Passw0rd-4711"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[matrix]\n"
+        'homeserver = "http://127.0.0.1:1"\n'  # nothing listens: login fails
+        'user_id = "@samvaer:localhost"\n'
+        'password_env = "SAMVAER_TEST_MATRIX_PASSWORD"\n'
+        f'store_path = "{tmp_path / "store"}"\n',
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(config), "--log-level", "DEBUG"],
+        cwd=tmp_path,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(tmp_path),
+            "SAMVAER_TEST_MATRIX_PASSWORD": secret,
+        },
+    )
+    assert result.returncode == 1
+    assert "matrix" in result.stderr.lower()  # it did try, and said why it stopped
+    assert secret not in result.stdout
+    assert secret not in result.stderr
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
