@@ -8,7 +8,16 @@ from sqlalchemy import select
 
 from bot.adapters.discord import DiscordAdapter
 from bot.app import App
-from bot.core.events import CancelVideoPlace, CreateVideoPlace, MessageIn, Role, Room, Sender
+from bot.core.codec import decode, encode
+from bot.core.events import (
+    CancelVideoPlace,
+    CreateVideoPlace,
+    MessageIn,
+    Role,
+    Room,
+    Sender,
+    outgoing_platform,
+)
 from bot.meals.models import Meal, MealTable
 from tests.adapters.discord.support import (
     ALICE,
@@ -184,3 +193,9 @@ async def test_without_manage_events_the_organisers_are_told(
     assert not result.retry
     notices = [c for c in recorder.named("POST", "/messages") if "permission" in c.content]
     assert len(notices) == 1
+
+
+def test_cancel_video_place_goes_through_the_outbox_codec() -> None:
+    message = CancelVideoPlace("discord", "meal_table:3:1", "https://x", "2026-12-03T17:00:00")
+    assert decode(encode(message)) == message
+    assert outgoing_platform(message) == "discord"
