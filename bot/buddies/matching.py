@@ -65,6 +65,8 @@ PARTICIPANT_CANDIDATES = 25
 PEER_EXACT_LIMIT = 60
 PEER_CANDIDATES = 12
 BLOCK_ROWS = 1024
+FAIR_ALPHA = 1.0
+PEER_CHUNK = 600
 
 
 @dataclass(frozen=True)
@@ -334,7 +336,7 @@ def _volunteer_candidates(
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The pruned graph: each volunteer's best ``VOLUNTEER_CANDIDATES`` × capacity
     participants, and each participant's best ``PARTICIPANT_CANDIDATES`` volunteers."""
-    choice = fit + waiting_bonus.astype(np.float32)[:, None]
+    choice = fit + np.float32(FAIR_ALPHA) * waiting_bonus.astype(np.float32)[:, None]
     choice += _jitter(choice.shape, seed=len(capacities))
     rows_p, cols_p = _best_per_row(choice, PARTICIPANT_CANDIDATES)
     by_volunteer = np.ascontiguousarray(choice.T)
@@ -443,8 +445,9 @@ def pair_peers(
         )
         chosen = [(int(a), int(b)) for a, b in nx.max_weight_matching(graph)]
     else:
-        low, high, weights = _peer_edges(peers, excluded, vocabularies, keep=PEER_CANDIDATES)
-        chosen = _pairs_from_assignment(len(peers), low, high, weights)
+        chosen = []
+        for chunk in _peer_chunks(peers):
+            chosen += _pairs_in_chunk(peers, chunk, excluded, vocabularies)
         chosen += _pair_the_rest(peers, chosen, excluded, vocabularies)
     proposals = []
     for a, b in chosen:
@@ -462,33 +465,60 @@ def pair_peers(
     return proposals
 
 
-def _pairs_from_assignment(
-    size: int, low: NDArray[np.intp], high: NDArray[np.intp], weights: NDArray[np.float64]
+def _peer_chunks(peers: Sequence[Candidate]) -> list[list[int]]:
+    """Groups of at most ``PEER_CHUNK`` people, each person placed by their most
+    widely spoken language, so that those who can pair mostly share a group."""
+    spoken = Counter(language for person in peers for language in person.languages)
+    rank = {language: i for i, (language, _) in enumerate(spoken.most_common())}
+    order = sorted(
+        range(len(peers)),
+        key=lambda i: (min((rank[x] for x in peers[i].languages), default=len(rank)), i),
+    )
+    count = -(-len(order) // PEER_CHUNK)
+    # Equal sizes rather than a small last group.
+    return [chunk.tolist() for chunk in np.array_split(np.array(order), count)]
+
+
+def _pairs_in_chunk(
+    peers: Sequence[Candidate],
+    chunk: list[int],
+    excluded: set[frozenset[int]],
+    vocabularies: dict[str, dict[str, int]],
 ) -> list[tuple[int, int]]:
-    """Pairs from the assignment relaxation of the candidate graph.
+    """Pairs within one group, from the assignment relaxation solved exactly.
 
     Everyone picks a partner (or nobody) so that the total of the picked
-    edges is largest, where i may pick j while j picks k. That total is at
+    scores is largest, where i may pick j while j picks k. That total is at
     least twice the best pairing's; the picks form paths and cycles, and the
     best pairing along each one (by dynamic programming) keeps every even
     cycle's full share.
     """
-    if low.size == 0:
-        return []
-    big = float(weights.max()) + 1.0
-    rows = np.concatenate([low, high, np.arange(size)])
-    cols = np.concatenate([high, low, size + np.arange(size)])
-    costs = np.concatenate([big - weights, big - weights, np.full(size, big)])
-    graph = csr_matrix((costs, (rows, cols)), shape=(size, 2 * size))
-    _, picked = min_weight_full_bipartite_matching(graph)
-    weight_of: dict[int, float] = dict(
-        zip((low * size + high).tolist(), weights.tolist(), strict=True)
-    )
+    members = [peers[i] for i in chunk]
+    features = _features(members, vocabularies)
+    fit = _fit(features, slice(0, len(members)), features)
+    ids = [p.person_id for p in members]
+    _forbid(fit, ids, ids, excluded)
+    profit = fit.astype(np.float64)
+    profit += features.fairness[:, None]
+    profit += features.fairness[None, :]
+    profit[~np.isfinite(profit)] = 0.0  # picking a forbidden pair means picking nobody
+    rows, columns = linear_sum_assignment(profit, maximize=True)
+    successor = [-1] * len(members)
+    for i, j in zip(rows.tolist(), columns.tolist(), strict=True):
+        if profit[i, j] > 0.0:
+            successor[i] = j
 
     def weight(a: int, b: int) -> float:
-        return weight_of[min(a, b) * size + max(a, b)]
+        return float(profit[a, b])
 
-    successor = [int(j) if j < size else -1 for j in picked.tolist()]
+    return [(chunk[a], chunk[b]) for a, b in _pairs_along_picks(successor, weight)]
+
+
+def _pairs_along_picks(
+    successor: list[int], weight: Callable[[int, int], float]
+) -> list[tuple[int, int]]:
+    """The best pairing along the paths and cycles that the picks form."""
+    size = len(successor)
     has_predecessor = [False] * size
     for j in successor:
         if j >= 0:
@@ -525,9 +555,9 @@ def _pairs_from_assignment(
         if cyclic:
             # Either the closing edge is unused (a path) or it is used and its
             # two ends leave the rest of the cycle.
-            closing = [(chain[-1], chain[0])]
-            rest = _best_on_path(chain[1:-1], weight) if len(chain) > 3 else (0.0, [])
-            options.append((weight(chain[-1], chain[0]) + rest[0], closing + rest[1]))
+            rest = _best_on_path(chain[1:-1], weight)
+            closing = (chain[-1], chain[0])
+            options.append((weight(*closing) + rest[0], [closing, *rest[1]]))
         pairs.extend(max(options, key=lambda option: option[0])[1])
     return pairs
 
