@@ -60,12 +60,10 @@ FAIRNESS_PER_DAY = 0.25
 FAIRNESS_CAP_DAYS = 60.0
 
 EXACT_EDGE_LIMIT = 400_000
-VOLUNTEER_CANDIDATES = 150
-PARTICIPANT_CANDIDATES = 25
+AUCTION_STEP = 0.5
 PEER_EXACT_LIMIT = 60
 PEER_CANDIDATES = 12
 BLOCK_ROWS = 1024
-FAIR_ALPHA = 1.0
 PEER_CHUNK = 600
 
 
@@ -181,7 +179,7 @@ def _features(people: Sequence[Candidate], vocabularies: dict[str, dict[str, int
 
 
 def _fit(left: _Features, rows: slice, right: _Features) -> NDArray[np.float32]:
-    """What each pair of left[rows] × right shares (no waiting bonus); NaN without a language.
+    """What each pair of left[rows] × right shares (no waiting bonus); -inf without a language.
 
     All weights are halves, so float32 holds these sums exactly. The interest
     cap only matters when both sides list more interests than the cap; if no
@@ -201,7 +199,7 @@ def _fit(left: _Features, rows: slice, right: _Features) -> NDArray[np.float32]:
     if cap_matters:
         shared = left.interests[rows] @ right.interests.T
         fit += np.float32(INTEREST_WEIGHT) * np.minimum(shared, np.float32(INTEREST_CAP))
-    fit[(left.languages[rows] @ right.languages.T) < 0.5] = np.nan
+    fit[(left.languages[rows] @ right.languages.T) < 0.5] = -np.inf
     return fit
 
 
@@ -235,7 +233,7 @@ def _forbid(
                     forbidden_rows.append(i)
                     forbidden_columns.append(j)
     if forbidden_rows:
-        fit[np.array(forbidden_rows), np.array(forbidden_columns)] = np.nan
+        fit[np.array(forbidden_rows), np.array(forbidden_columns)] = -np.inf
 
 
 def _jitter(shape: tuple[int, int], seed: int) -> NDArray[np.float32]:
@@ -257,9 +255,8 @@ def _best_per_row(
     if keep <= 0 or choice.size == 0:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty
-    ranked = np.where(np.isnan(choice), -np.inf, choice)
-    top = np.argpartition(-ranked, keep - 1, axis=1)[:, :keep]
-    finite = np.isfinite(np.take_along_axis(ranked, top, axis=1))
+    top = np.argpartition(-choice, keep - 1, axis=1)[:, :keep]
+    finite = np.isfinite(np.take_along_axis(choice, top, axis=1))
     rows = np.nonzero(finite)[0]
     return rows.astype(np.intp), top[finite].astype(np.intp)
 
@@ -288,10 +285,15 @@ def assign_volunteers(
 
     fit = _fit(left, slice(0, len(seekers)), right)
     _forbid(fit, [p.person_id for p in seekers], [v.person_id for v in offering], excluded)
-    if use_all:
-        edge_rows, edge_cols = np.nonzero(~np.isnan(fit))
-    else:
-        edge_rows, edge_cols = _volunteer_candidates(fit, left.fairness, capacities)
+    if not use_all:
+        fit += left.fairness.astype(np.float32)[:, None]
+        owner = _auction(fit, capacities, AUCTION_STEP)
+        return [
+            _volunteer_proposal(seekers[p_index], offering[v_index])
+            for p_index, v_index in enumerate(owner.tolist())
+            if v_index >= 0
+        ]
+    edge_rows, edge_cols = np.nonzero(np.isfinite(fit))
     if edge_rows.size == 0:
         return []
     edge_weights = fit[edge_rows, edge_cols].astype(np.float64) + left.fairness[edge_rows]
@@ -313,50 +315,77 @@ def assign_volunteers(
     graph = csr_matrix((all_costs, (all_rows, all_cols)), shape=(slots, len(seekers) + slots))
     slot_index, participant_index = min_weight_full_bipartite_matching(graph)
     slot_owner = np.repeat(np.arange(len(offering)), capacities)
-    proposals = []
-    for slot, p_index in zip(slot_index.tolist(), participant_index.tolist(), strict=False):
-        if p_index >= len(seekers):
-            continue
-        seeker, volunteer = seekers[p_index], offering[int(slot_owner[slot])]
-        score = pair_score(seeker, volunteer, partner_is_peer=False)
-        assert score is not None
-        proposals.append(
-            Proposal(
-                participant=seeker.person_id,
-                partner=volunteer.person_id,
-                kind="volunteer",
-                score=score,
-            )
-        )
-    return proposals
+    return [
+        _volunteer_proposal(seekers[p_index], offering[int(slot_owner[slot])])
+        for slot, p_index in zip(slot_index.tolist(), participant_index.tolist(), strict=False)
+        if p_index < len(seekers)
+    ]
 
 
-def _volunteer_candidates(
-    fit: NDArray[np.float32], waiting_bonus: NDArray[np.float64], capacities: NDArray[np.int64]
-) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """The pruned graph: each volunteer's best ``VOLUNTEER_CANDIDATES`` × capacity
-    participants, and each participant's best ``PARTICIPANT_CANDIDATES`` volunteers."""
-    choice = fit + np.float32(FAIR_ALPHA) * waiting_bonus.astype(np.float32)[:, None]
-    choice += _jitter(choice.shape, seed=len(capacities))
-    rows_p, cols_p = _best_per_row(choice, PARTICIPANT_CANDIDATES)
-    by_volunteer = np.ascontiguousarray(choice.T)
-    del choice
-    widest = int(capacities.max()) * VOLUNTEER_CANDIDATES
-    cols_v, rows_v = _best_per_row(by_volunteer, widest)
-    if int(capacities.min()) * VOLUNTEER_CANDIDATES < min(widest, by_volunteer.shape[1]):
-        # Volunteers with fewer slots keep a shorter list: rank within the widest.
-        values = by_volunteer[cols_v, rows_v]
-        order = np.lexsort((-values, cols_v))
-        cols_v, rows_v = cols_v[order], rows_v[order]
-        starts = np.searchsorted(cols_v, np.arange(len(capacities)))
-        rank = np.arange(len(cols_v)) - starts[cols_v]
-        keep = rank < capacities[cols_v] * VOLUNTEER_CANDIDATES
-        cols_v, rows_v = cols_v[keep], rows_v[keep]
-    n_volunteers = len(capacities)
-    keys = np.unique(
-        np.concatenate([rows_p * n_volunteers + cols_p, rows_v * n_volunteers + cols_v])
+def _volunteer_proposal(seeker: Candidate, volunteer: Candidate) -> Proposal:
+    score = pair_score(seeker, volunteer, partner_is_peer=False)
+    assert score is not None  # only allowed pairs reach here
+    return Proposal(
+        participant=seeker.person_id, partner=volunteer.person_id, kind="volunteer", score=score
     )
-    return (keys // n_volunteers).astype(np.intp), (keys % n_volunteers).astype(np.intp)
+
+
+def _auction(
+    value: NDArray[np.float32], capacities: NDArray[np.int64], step: float
+) -> NDArray[np.int64]:
+    """Each participant's volunteer (index, or -1 for none) by a forward auction.
+
+    Every volunteer slot has a price, at first zero. In each round everyone
+    without a slot bids for the volunteer worth most to them after price,
+    raising the price of its cheapest slot by how much better it is than their
+    next best option (staying unmatched is worth zero) plus ``step``. A
+    volunteer takes its highest bids for its cheapest slots, and whoever held
+    those slots bids again next round. At the end everyone holds a slot within
+    ``step`` of their best, so the total is within ``step`` × slots of the
+    optimum (in practice much closer).
+    """
+    n_participants, n_volunteers = value.shape
+    width = int(capacities.max())
+    prices = np.full((n_volunteers, width), np.inf)
+    for slot in range(width):
+        prices[capacities > slot, slot] = 0.0
+    holder = np.full((n_volunteers, width), -1, dtype=np.int64)
+    owner = np.full(n_participants, -1, dtype=np.int64)
+    bidding = np.arange(n_participants)
+    while bidding.size:
+        slot_order = np.argsort(prices, axis=1)
+        ordered = np.take_along_axis(prices, slot_order, axis=1)
+        cheapest = ordered[:, 0]
+        second_cheapest = ordered[:, 1] if width > 1 else np.full(n_volunteers, np.inf)
+        worth = value[bidding]
+        worth -= cheapest.astype(np.float32)
+        rows = np.arange(bidding.size)
+        best = np.argmax(worth, axis=1)
+        first = worth[rows, best].astype(np.float64)
+        worth[rows, best] = -np.inf
+        second = worth.max(axis=1).astype(np.float64)
+        # The next best may be another slot of the same volunteer.
+        same = value[bidding, best].astype(np.float64) - second_cheapest[best]
+        second = np.maximum(np.maximum(second, same), 0.0)
+        # Those for whom no volunteer is worth more than waiting stop bidding:
+        # prices only rise, so that stays true.
+        active = first > 0.0
+        bidding, best = bidding[active], best[active]
+        bids = cheapest[best] + first[active] - second[active] + step
+        order = np.lexsort((-bids, best))
+        bidding, best, bids = bidding[order], best[order], bids[order]
+        rank = np.arange(best.size) - np.searchsorted(best, best, side="left")
+        won = rank < width
+        won[won] = bids[won] > ordered[best[won], rank[won]]
+        volunteer, slot = best[won], slot_order[best[won], rank[won]]
+        previous = holder[volunteer, slot]
+        displaced = previous[previous >= 0]
+        owner[displaced] = -1
+        holder[volunteer, slot] = bidding[won]
+        prices[volunteer, slot] = bids[won]
+        owner[bidding[won]] = volunteer
+        bidding = np.concatenate([bidding[~won], displaced])
+    return owner
 
 
 def exact_volunteer_optimum(
@@ -374,7 +403,7 @@ def exact_volunteer_optimum(
     fit = _fit(left, slice(0, len(seekers)), _features(slots, vocabularies))
     _forbid(fit, [p.person_id for p in seekers], [v.person_id for v in slots], excluded)
     scores = fit.astype(np.float64) + left.fairness[:, None]
-    profit = np.where(np.isnan(scores), 0.0, scores)
+    profit = np.where(np.isfinite(scores), scores, 0.0)
     padded = np.hstack([profit, np.zeros((len(seekers), len(seekers)))])
     row, col = linear_sum_assignment(padded, maximize=True)
     return float(padded[row, col].sum())
@@ -399,7 +428,7 @@ def _peer_edges(
         fit = _fit(features, block, features)
         _forbid(fit, ids, ids, excluded, row_offset=start)
         if keep is None:
-            i, j = np.nonzero(~np.isnan(fit))
+            i, j = np.nonzero(np.isfinite(fit))
         else:
             # Choose neighbours by what the two share: the waiting bonus is the
             # same for everyone a person could pair with, and would otherwise
@@ -599,7 +628,8 @@ def _pair_the_rest(
     if len(rest) < 2:
         return []
     rest.sort(key=lambda i: -peers[i].waited_days)
-    low, high, weights = _peer_edges([peers[i] for i in rest], excluded, vocabularies, keep=None)
+    keep = None if len(rest) <= 2 * PEER_CHUNK else PEER_CANDIDATES
+    low, high, weights = _peer_edges([peers[i] for i in rest], excluded, vocabularies, keep)
     order = np.argsort(-weights, kind="stable")
     taken: set[int] = set()
     pairs = []
