@@ -5,7 +5,10 @@
 goes to a recording adapter. Reports commands per second and latency
 percentiles, one at a time and with 20 people typing at once.
 
-    .venv/bin/python bench/checkins_dispatch.py [commands]
+The injected clock moves GAP seconds per command, so one person's commands are
+about 1,000 s apart: each one refreshes "last seen" as a daily check-in would.
+
+    .venv/bin/python bench/checkins_dispatch.py [commands] [gap seconds, default 1]
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
@@ -46,13 +49,15 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-async def main(commands: int) -> None:
+async def main(commands: int, gap: float = 1.0) -> None:
     folder = Path(tempfile.mkdtemp())
     engine = make_engine(f"sqlite+aiosqlite:///{folder / 'bench.db'}")
     adapter = RecordingAdapter("test")
+    clock = FakeClock(START)
+    step = timedelta(seconds=gap)
     app = await bootstrap(
         parse_config({}),
-        clock=FakeClock(START),
+        clock=clock,
         engine=engine,
         adapters=[adapter],
         registry=build_registry(MODULES, strict=True),
@@ -67,6 +72,7 @@ async def main(commands: int) -> None:
     latencies: list[float] = []
     began = time.perf_counter()
     for n in range(commands):
+        clock.advance(step)
         start = time.perf_counter()
         await app.handle(_event(n % PEOPLE, "!checkin 4"))
         latencies.append(time.perf_counter() - start)
@@ -77,6 +83,7 @@ async def main(commands: int) -> None:
 
     async def person(worker: int) -> None:
         for n in range(worker, commands, CONCURRENCY):
+            clock.advance(step)
             start = time.perf_counter()
             await app.handle(_event(n % PEOPLE, "!checkin 4 a short note"))
             concurrent_latencies.append(time.perf_counter() - start)
@@ -94,7 +101,7 @@ async def main(commands: int) -> None:
             f"p99 {_percentile(values, 0.99) * 1000:.1f} ms"
         )
 
-    print(f"`checkin 4` x {commands} on SQLite, {PEOPLE} people")
+    print(f"`checkin 4` x {commands} on SQLite, {PEOPLE} people, clock +{gap:g} s per command")
     report("one at a time      ", latencies, sequential)
     report(f"{CONCURRENCY} people at once  ", concurrent_latencies, concurrent)
     print("targets: >= 500 commands/s, p95 < 20 ms")
@@ -102,4 +109,9 @@ async def main(commands: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3000))
+    asyncio.run(
+        main(
+            int(sys.argv[1]) if len(sys.argv) > 1 else 3000,
+            float(sys.argv[2]) if len(sys.argv) > 2 else 1.0,
+        )
+    )

@@ -1,6 +1,9 @@
 """How fast are `admin stats 30` and `admin export 365` with a year of data?
 
-    .venv/bin/python bench/stats_queries.py [--scale 1.0] [--backend sqlite|postgres|both]
+    .venv/bin/python bench/stats_queries.py [--scale 1.0] [--backend sqlite|postgres|both] [--keep]
+
+With --keep the data stays (PostgreSQL schema bench_stats, /tmp/samvaer-bench-stats.db)
+and the next run with --keep times it again instead of generating it anew.
 
 Generates a year for a 10,000-member community with bulk inserts into the real
 tables of the features that are installed (check-ins, meals; 3.6M check-ins
@@ -18,6 +21,7 @@ import random
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -322,23 +326,34 @@ async def timed(app: Any, line: str) -> tuple[float, int]:
     return elapsed, size
 
 
-async def run(backend: str, scale: float) -> None:
+async def run(backend: str, scale: float, keep: bool = False) -> None:
     schema = None
+    fresh = True
     if backend == "postgres":
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        schema = "bench_stats" if keep else f"bench_{uuid.uuid4().hex[:8]}"
         admin = make_engine(POSTGRES_URL)
         async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            exists = await connection.scalar(
+                text("SELECT count(*) FROM pg_namespace WHERE nspname = :name"), {"name": schema}
+            )
+            fresh = not exists
+            if fresh:
+                await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         await admin.dispose()
         engine = make_engine(POSTGRES_URL, schema=schema)
     else:
-        path = f"/tmp/samvaer-bench-{uuid.uuid4().hex[:8]}.db"
+        name = "stats" if keep else uuid.uuid4().hex[:8]
+        path = Path(f"/tmp/samvaer-bench-{name}.db")
+        fresh = not await asyncio.to_thread(path.exists)
         engine = make_engine(f"sqlite+aiosqlite:///{path}")
     try:
-        await upgrade(engine)
-        started = time.perf_counter()
-        counts = await generate(engine, scale)
-        print(f"[{backend}] generated {counts} in {time.perf_counter() - started:.0f} s")
+        if fresh:
+            await upgrade(engine)
+            started = time.perf_counter()
+            counts = await generate(engine, scale)
+            print(f"[{backend}] generated {counts} in {time.perf_counter() - started:.0f} s")
+        else:
+            print(f"[{backend}] reusing the data kept by an earlier --keep run")
         config = parse_config({"community": {"language": "en"}})
         app = await bootstrap(
             config,
@@ -355,7 +370,7 @@ async def run(backend: str, scale: float) -> None:
         print(f"[{backend}] query plans:")
         print("\n".join(await plans(engine)))
     finally:
-        if schema is not None:
+        if schema is not None and not keep:
             async with engine.begin() as connection:
                 await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await engine.dispose()
@@ -365,10 +380,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--keep", action="store_true", help="keep the data for the next run")
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        asyncio.run(run(backend, args.scale))
+        asyncio.run(run(backend, args.scale, args.keep))
 
 
 if __name__ == "__main__":

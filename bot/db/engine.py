@@ -19,9 +19,16 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> A
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql") and schema:
         connect_args["server_settings"] = {"search_path": schema}
-    # pre_ping: after the database went away, a stale pooled connection is replaced
-    # instead of failing the next command.
-    engine = create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    # pre_ping: after a database server went away, a stale pooled connection is replaced
+    # instead of failing the next command. A SQLite file cannot go away under an open
+    # connection, and the ping would cost a round trip on every command.
+    pool: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+    if url.startswith("sqlite") and ":memory:" not in url:
+        # SQLite lets one writer in at a time and makes the others sleep and retry
+        # (busy_timeout), which under load costs far more than waiting in turn for
+        # one shared connection, and can run out the timeout.
+        pool.update(pool_size=1, max_overflow=0)
+    engine = create_async_engine(url, echo=echo, connect_args=connect_args, **pool)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")

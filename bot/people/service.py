@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import as_utc
 from bot.core.events import Direct, Sender
-from bot.db.models import Account, ConsentEvent, Person
+from bot.db.models import Account, ConsentEvent, Dialog, Person
 
 CONSENTS = ("checkins", "share", "buddies")
+# How stale Account.last_seen_at may get before a message refreshes it.
+LAST_SEEN_GRANULARITY = timedelta(minutes=5)
 
 _LOCALE_LANGUAGE = {"da": "da", "nb": "nb", "no": "nb", "nn": "nb", "en": "en"}
 
@@ -30,14 +33,50 @@ async def person_for(session: AsyncSession, sender: Sender, now: datetime) -> Pe
         .where(Account.platform == sender.platform, Account.external_id == sender.user_id)
     )
     found = row.first()
-    if found is not None:
-        person, account = found
-        if sender.display_name and account.display_name != sender.display_name:
-            account.display_name = sender.display_name
-        if account.role != int(sender.role):
-            account.role = int(sender.role)
+    if found is None:
+        return await _first_contact(session, sender, now)
+    person, account = found
+    _touch(account, sender, now)
+    return person
+
+
+async def person_and_dialog(
+    session: AsyncSession, sender: Sender, room_id: str, now: datetime
+) -> tuple[Person, Dialog | None]:
+    """The sender's person and their dialog in ``room_id``, in one query (the command path)."""
+    row = await session.execute(
+        select(Person, Account, Dialog)
+        .join(Account, Account.person_id == Person.id)
+        .outerjoin(
+            Dialog,
+            and_(
+                Dialog.platform == Account.platform,
+                Dialog.room_id == room_id,
+                Dialog.user_id == Account.external_id,
+            ),
+        )
+        .where(Account.platform == sender.platform, Account.external_id == sender.user_id)
+    )
+    found = row.first()
+    if found is None:
+        return await _first_contact(session, sender, now), None
+    person, account, dialog = found
+    _touch(account, sender, now)
+    return person, dialog
+
+
+def _touch(account: Account, sender: Sender, now: datetime) -> None:
+    """Keep the account's name and role current, and "last seen" roughly current."""
+    if sender.display_name and account.display_name != sender.display_name:
+        account.display_name = sender.display_name
+    if account.role != int(sender.role):
+        account.role = int(sender.role)
+    # "Last seen" is shown by date, so an UPDATE on every message would buy nothing.
+    if account.last_seen_at is None or now - as_utc(account.last_seen_at) >= LAST_SEEN_GRANULARITY:
         account.last_seen_at = now
-        return person
+
+
+async def _first_contact(session: AsyncSession, sender: Sender, now: datetime) -> Person:
     person = Person(created_at=now, language=None)
     session.add(person)
     await session.flush()
