@@ -266,7 +266,7 @@ async def generate(engine: AsyncEngine, scale: float) -> dict[str, int]:
 MOOD_SUMS = ", ".join(f"sum(CASE WHEN mood = {m} THEN 1 ELSE 0 END)" for m in range(1, 6))
 WEEK = {
     "sqlite": "CAST((julianday(created_at) - 2440591.5) / 7 AS INTEGER)",
-    "postgresql": "CAST(floor((extract(epoch FROM created_at) - 345600) / 604800) AS INTEGER)",
+    "postgresql": "date_trunc('week', timezone('UTC', created_at))",
 }
 # The statements the providers run (bot/checkins/stats.py, bot/meals/stats.py).
 PLAN_QUERIES = {

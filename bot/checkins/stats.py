@@ -1,8 +1,7 @@
 """Anonymised check-in aggregates for organisers' statistics: counts only.
 
-The database does the counting: one indexed range scan grouped by ISO week
-(as a week number counted from a Monday), so a year of millions of check-ins
-never travels into Python row by row.
+The database does the counting: one indexed range scan grouped by ISO week,
+so a year of millions of check-ins never travels into Python row by row.
 """
 
 from __future__ import annotations
@@ -20,22 +19,26 @@ from bot.checkins.rules import MOOD_HIGH, MOOD_LOW, week_label
 # A Monday: ISO weeks start on Mondays, so whole weeks counted from here are ISO weeks.
 WEEK_ZERO = date(1970, 1, 5)
 _WEEK_ZERO_JULIAN_DAY = 2440591.5  # julianday('1970-01-05 00:00:00') in SQLite
-_WEEK_ZERO_EPOCH = 4 * 86400  # 1970-01-05 00:00 UTC in Unix seconds
 
 
-def week_number(dialect: str) -> ColumnElement[int]:
-    """Whole weeks since WEEK_ZERO of a check-in's UTC time, as a SQL expression."""
-    if dialect == "sqlite":
-        # SQLite keeps UTC times as naive text, which julianday() reads as UTC.
-        days = func.julianday(CheckinEntry.created_at) - _WEEK_ZERO_JULIAN_DAY
-        return cast(days / 7, Integer)
-    seconds = func.extract("epoch", CheckinEntry.created_at) - _WEEK_ZERO_EPOCH
-    return cast(func.floor(seconds / (7 * 86400)), Integer)
+def week_key(dialect: str) -> ColumnElement[Any]:
+    """A SQL expression naming the ISO week of a check-in's UTC time, cheap to group by.
+
+    PostgreSQL truncates to the week's Monday; SQLite counts whole weeks since
+    WEEK_ZERO with julianday(), as it has no week truncation.
+    """
+    if dialect == "postgresql":
+        return func.date_trunc("week", func.timezone("UTC", CheckinEntry.created_at))
+    # SQLite keeps UTC times as naive text, which julianday() reads as UTC.
+    days = func.julianday(CheckinEntry.created_at) - _WEEK_ZERO_JULIAN_DAY
+    return cast(days / 7, Integer)
 
 
-def label_of_week(number: int) -> str:
-    """The ISO week label (``2026-W48``) of a week number from :func:`week_number`."""
-    monday = WEEK_ZERO + timedelta(weeks=number)
+def label_of_week(key: int | datetime) -> str:
+    """The ISO week label (``2026-W48``) of a value of :func:`week_key`."""
+    if isinstance(key, datetime):
+        return week_label(key)
+    monday = WEEK_ZERO + timedelta(weeks=key)
     return week_label(datetime(monday.year, monday.month, monday.day, tzinfo=UTC))
 
 
@@ -43,7 +46,7 @@ async def checkin_aggregates(
     session: AsyncSession, since: datetime, until: datetime
 ) -> dict[str, list[dict[str, Any]]]:
     """Check-ins and distinct people per ISO week, and how often each mood was given."""
-    week = week_number(session.get_bind().dialect.name).label("week")
+    week = week_key(session.get_bind().dialect.name).label("week")
     moods = range(MOOD_LOW, MOOD_HIGH + 1)
     rows = await session.execute(
         select(
@@ -60,7 +63,7 @@ async def checkin_aggregates(
     by_mood = dict.fromkeys(moods, 0)
     for number, checkins, people, *mood_counts in rows.all():
         per_week.append(
-            {"week": label_of_week(int(number)), "checkins": int(checkins), "people": int(people)}
+            {"week": label_of_week(number), "checkins": int(checkins), "people": int(people)}
         )
         for mood, count in zip(moods, mood_counts, strict=True):
             by_mood[mood] += int(count or 0)
