@@ -61,6 +61,8 @@ FAIRNESS_CAP_DAYS = 60.0
 
 EXACT_EDGE_LIMIT = 400_000
 AUCTION_STEP = 0.5
+AUCTION_START_PRICE = 0.5
+AUCTION_SETTLING = 4
 PEER_EXACT_LIMIT = 60
 PEER_CANDIDATES = 12
 BLOCK_ROWS = 1024
@@ -335,23 +337,88 @@ def _auction(
 ) -> NDArray[np.int64]:
     """Each participant's volunteer (index, or -1 for none) by a forward auction.
 
-    Every volunteer slot has a price, at first zero. In each round everyone
-    without a slot bids for the volunteer worth most to them after price,
-    raising the price of its cheapest slot by how much better it is than their
-    next best option (staying unmatched is worth zero) plus ``step``. A
-    volunteer takes its highest bids for its cheapest slots, and whoever held
-    those slots bids again next round. At the end everyone holds a slot within
-    ``step`` of their best, so the total is within ``step`` × slots of the
-    optimum (in practice much closer).
+    Every volunteer slot has a price. In each round everyone without a slot
+    bids for the volunteer worth most to them after price, raising the price
+    of its cheapest slot by how much better it is than their next best option
+    (staying unmatched is worth zero) plus ``step``. A volunteer takes its
+    highest bids for its cheapest slots, and whoever held those slots bids
+    again next round. Prices start at ``AUCTION_START_PRICE`` times the worth
+    of the marginal participant, which saves most of the early rounds; slots
+    left empty then drop back to zero and anyone no longer within ``step`` of
+    their best bids again, so at the end every slot and participant satisfy
+    the optimality conditions within ``step``.
     """
+    n_participants = value.shape[0]
+    best_worth = np.sort(value.max(axis=1))[::-1]
+    marginal = float(best_worth[min(int(capacities.sum()), n_participants) - 1])
+    owner = _settled_auction(value, capacities, step, AUCTION_START_PRICE * marginal)
+    if owner is None:
+        # The head start overshot (prices above what settles): begin at zero,
+        # which needs no settling.
+        owner = _settled_auction(value, capacities, step, 0.0)
+    assert owner is not None
+    return owner
+
+
+def _settled_auction(
+    value: NDArray[np.float32], capacities: NDArray[np.int64], step: float, start_price: float
+) -> NDArray[np.int64] | None:
+    """The auction from a start price; None if it does not settle in a few passes."""
     n_participants, n_volunteers = value.shape
     width = int(capacities.max())
     prices = np.full((n_volunteers, width), np.inf)
     for slot in range(width):
-        prices[capacities > slot, slot] = 0.0
+        prices[capacities > slot, slot] = max(start_price, 0.0)
     holder = np.full((n_volunteers, width), -1, dtype=np.int64)
     owner = np.full(n_participants, -1, dtype=np.int64)
     bidding = np.arange(n_participants)
+    for _ in range(AUCTION_SETTLING):
+        _bid_until_settled(value, prices, holder, owner, bidding, step)
+        empty = (holder < 0) & np.isfinite(prices) & (prices > 0.0)
+        prices[empty] = 0.0
+        bidding = _not_content(value, prices, holder, owner, step)
+        if not bidding.size:
+            return owner
+        # Those who would do better elsewhere give up their slot and bid again.
+        holder[np.isin(holder, bidding)] = -1
+        owner[bidding] = -1
+    if start_price > 0.0:
+        return None
+    _bid_until_settled(value, prices, holder, owner, bidding, step)
+    return owner
+
+
+def _not_content(
+    value: NDArray[np.float32],
+    prices: NDArray[np.float64],
+    holder: NDArray[np.int64],
+    owner: NDArray[np.int64],
+    step: float,
+) -> NDArray[np.int64]:
+    """Participants more than ``step`` below their best at the current prices."""
+    cheapest = prices.min(axis=1)
+    best = (value - cheapest.astype(np.float32)).max(axis=1).astype(np.float64)
+    paid = np.zeros(len(owner))
+    volunteer, slot = np.nonzero(holder >= 0)
+    paid[holder[volunteer, slot]] = prices[volunteer, slot]
+    held = owner >= 0
+    current = np.zeros(len(owner))
+    current[held] = value[np.nonzero(held)[0], owner[held]] - paid[held]
+    # Bids leave a winner exactly ``step`` below their best; the margin absorbs rounding.
+    unhappy = np.where(held, best > current + 2 * step, best > step)
+    return np.nonzero(unhappy)[0]
+
+
+def _bid_until_settled(
+    value: NDArray[np.float32],
+    prices: NDArray[np.float64],
+    holder: NDArray[np.int64],
+    owner: NDArray[np.int64],
+    bidding: NDArray[np.int64],
+    step: float,
+) -> None:
+    """Rounds of bidding until nobody is left bidding (updates the arrays in place)."""
+    n_volunteers, width = prices.shape
     while bidding.size:
         slot_order = np.argsort(prices, axis=1)
         ordered = np.take_along_axis(prices, slot_order, axis=1)
@@ -385,7 +452,6 @@ def _auction(
         prices[volunteer, slot] = bids[won]
         owner[bidding[won]] = volunteer
         bidding = np.concatenate([bidding[~won], displaced])
-    return owner
 
 
 def exact_volunteer_optimum(
