@@ -10,19 +10,34 @@ The score adds shared free times, shared contact modes and shared interests
 to a base of one, plus a fairness bonus that grows with the days someone has
 waited, so long waits win ties and nobody waits forever.
 
-Method. The volunteer round is an assignment of participants to volunteer
-capacity slots that maximises the total score. When the instance is small
-the assignment uses every compatible edge and is exact; beyond
-``EXACT_EDGE_LIMIT`` edges each volunteer keeps only its best
-``VOLUNTEER_CANDIDATES`` × capacity participants and each participant its best
-``PARTICIPANT_CANDIDATES`` volunteers, and the assignment is solved exactly on
-that pruned graph (scipy's sparse LAPJV). Participants left over who accept a
-peer are then paired among themselves: exactly (blossom algorithm) while that
-is affordable, otherwise greedily on each person's best ``PEER_CANDIDATES``
-neighbours, improved by local exchanges (re-pair two pairs crosswise; let a
-waiting person take a partner whose old partner can pair with another waiting
-person) until no exchange gains. ``bench/buddies_matching.py`` reports the
-quality of both against the exact optimum.
+Method. Scores are computed for all pairs at once: each person's times,
+contact modes and interests are rows of 0/1 columns, so what two people share
+is one matrix product (float32 holds these half-unit sums exactly), and pairs
+without a shared language, excluded pairs and anyone with themself are set
+to -inf.
+
+The volunteer round assigns participants to volunteer capacity so that the
+total score is largest. Up to ``EXACT_EDGE_LIMIT`` possible pairs it is
+solved exactly (scipy's sparse LAPJV on capacity slots). Beyond that it is a
+forward auction on the full score matrix (``_auction``): participants bid for
+volunteers, each bid raising a slot's price by the bidder's margin over their
+next best option plus ``AUCTION_STEP``; vectorised, one round handles every
+bidder at once. The result is within ``AUCTION_STEP`` per slot of the optimum
+by construction and, on the benchmark pools, within 0.3% of it. Prices start
+at ``AUCTION_START_PRICE`` times the worth of the marginal participant (most
+rounds otherwise only raise prices from zero towards it); if that head start
+overshoots, the auction starts again from zero.
+
+Participants left over who accept a peer are then paired among themselves:
+exactly (blossom algorithm) up to ``PEER_EXACT_LIMIT`` people; beyond that in
+groups of at most ``PEER_CHUNK`` people placed by their most widely spoken
+language. In each group the assignment relaxation (everyone picks one
+partner; i may pick j while j picks k) is solved exactly by
+``linear_sum_assignment``; its picks form paths and cycles, and the best
+pairing along each one is found by dynamic programming, which keeps the full
+share of every even cycle. People left unpaired (odd cycles, or nobody in
+their group) are paired greedily across groups. ``bench/buddies_matching.py``
+reports the quality of both against the exact optimum.
 """
 
 from __future__ import annotations

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.buddies import matching
 from bot.buddies.matching import (
     CONTACT_MODES,
     TIME_SLOTS,
@@ -16,6 +19,7 @@ from bot.buddies.matching import (
     exact_volunteer_optimum,
     match_round,
     pair_peers,
+    why_waiting,
 )
 from bot.buddies.service import next_match_time
 
@@ -96,6 +100,100 @@ def test_volunteer_assignment_is_optimal_on_small_pools(
     found = assign_volunteers(participants, volunteers, excluded)
     optimum = exact_volunteer_optimum(participants, volunteers, excluded)
     assert abs(sum(p.score for p in found) - optimum) < 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(pools())
+def test_auction_never_breaks_a_rule(
+    pool: tuple[list[Candidate], list[Candidate], set[frozenset[int]]],
+) -> None:
+    participants, volunteers, excluded = pool
+    by_id = {c.person_id: c for c in participants + volunteers}
+    found = assign_volunteers(participants, volunteers, excluded, exact=False)
+    assert len({p.participant for p in found}) == len(found)
+    for proposal in found:
+        seeker, volunteer = by_id[proposal.participant], by_id[proposal.partner]
+        assert seeker.kind in ("volunteer", "any")
+        assert seeker.languages & volunteer.languages
+        assert frozenset((seeker.person_id, volunteer.person_id)) not in excluded
+    for volunteer_id, count in Counter(p.partner for p in found).items():
+        assert count <= by_id[volunteer_id].capacity
+
+
+@settings(max_examples=100, deadline=None)
+@given(pools())
+def test_waiting_reasons_agree_with_the_one_by_one_reasons(
+    pool: tuple[list[Candidate], list[Candidate], set[frozenset[int]]],
+) -> None:
+    participants, volunteers, excluded = pool
+    result = match_round(participants, volunteers, excluded)
+    used: Counter[int] = Counter()
+    for person_id, reason in result.waiting.items():
+        person = next(p for p in participants if p.person_id == person_id)
+        assert reason == why_waiting(person, participants, volunteers, excluded, used)
+
+
+def random_pool(
+    seed: int, participants: int, volunteers: int
+) -> tuple[list[Candidate], list[Candidate], set[frozenset[int]]]:
+    rng = random.Random(seed)
+
+    def person(person_id: int, capacity: int) -> Candidate:
+        return Candidate(
+            person_id,
+            frozenset(rng.sample(LANGS, rng.choice([1, 1, 2]))),
+            times=frozenset(rng.sample(TIME_SLOTS, rng.randint(1, 4))),
+            contact=frozenset(rng.sample(CONTACT_MODES, rng.randint(1, 3))),
+            interests=frozenset(rng.sample("abcdefghij", rng.randint(0, 4))),
+            kind=rng.choice(["volunteer", "any", "peer"]),
+            waited_days=rng.expovariate(1 / 10),
+            capacity=capacity,
+        )
+
+    people = [person(i, 1) for i in range(participants)]
+    helpers = [person(10_000 + j, rng.randint(1, 3)) for j in range(volunteers)]
+    ids = [c.person_id for c in people + helpers]
+    excluded = {frozenset(rng.sample(ids, 2)) for _ in range(len(ids) // 10)}
+    return people, helpers, excluded
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_auction_is_within_one_percent_of_the_optimum(seed: int) -> None:
+    participants, volunteers, excluded = random_pool(seed, 400, 80)
+    found = assign_volunteers(participants, volunteers, excluded, exact=False)
+    optimum = exact_volunteer_optimum(participants, volunteers, excluded)
+    assert sum(p.score for p in found) >= 0.99 * optimum
+
+
+def test_auction_recovers_when_its_head_start_overshoots(monkeypatch: pytest.MonkeyPatch) -> None:
+    participants, volunteers, excluded = random_pool(4, 300, 60)
+    optimum = exact_volunteer_optimum(participants, volunteers, excluded)
+    monkeypatch.setattr(matching, "AUCTION_START_PRICE", 3.0)
+    found = assign_volunteers(participants, volunteers, excluded, exact=False)
+    assert sum(p.score for p in found) >= 0.99 * optimum
+
+
+def test_peer_groups_pair_each_person_once_with_a_shared_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(matching, "PEER_CHUNK", 40)
+    peers = [
+        Candidate(
+            i,
+            frozenset({"ar"} if i % 4 == 0 else {"da", "en"} if i % 4 == 1 else {"da"}),
+            times=frozenset({TIME_SLOTS[i % 6]}),
+            kind="peer",
+            waited_days=i % 9,
+        )
+        for i in range(200)
+    ]
+    excluded = {frozenset((0, 4)), frozenset((2, 3))}
+    found = pair_peers(peers, excluded, exact=False)
+    ids = [x for p in found for x in (p.participant, p.partner)]
+    assert len(ids) == len(set(ids)) == 200  # 50 Arabic speakers, 150 Danish speakers
+    for proposal in found:
+        assert peers[proposal.participant].languages & peers[proposal.partner].languages
+        assert frozenset((proposal.participant, proposal.partner)) not in excluded
 
 
 def test_pruned_assignment_keeps_the_rules() -> None:
