@@ -20,10 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np
+from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
+
 from bot.buddies.matching import (
     CONTACT_MODES,
     TIME_SLOTS,
     Candidate,
+    _features,
+    _fit,
+    _forbid,
+    _vocabularies,
     assign_volunteers,
     exact_peer_optimum,
     exact_volunteer_optimum,
@@ -97,69 +104,100 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
 
 
 def volunteer_quality(sizes: list[tuple[int, int]]) -> None:
-    print("volunteer round vs exact optimum (dense linear_sum_assignment)")
-    print(f"{'participants':>12} {'volunteers':>10} {'pruned s':>9} {'exact s':>8} {'ratio':>8}")
+    print("volunteer round (auction) vs exact optimum (dense linear_sum_assignment)")
+    print(f"{'participants':>12} {'volunteers':>10} {'auction s':>9} {'exact s':>8} {'ratio':>8}")
     for participants, volunteers in sizes:
-        people, helpers, excluded = pool(participants, participants, volunteers)
-        pruned, seconds = timed(partial(assign_volunteers, exact=False), people, helpers, excluded)
+        seed = 7 if participants == 10_000 else participants  # the full round's pool
+        people, helpers, excluded = pool(seed, participants, volunteers)
+        found, seconds = timed(partial(assign_volunteers, exact=False), people, helpers, excluded)
         optimum, exact_seconds = timed(exact_volunteer_optimum, people, helpers, excluded)
-        total = sum(p.score for p in pruned)
+        total = sum(p.score for p in found)
         print(
             f"{participants:>12} {volunteers:>10} {seconds:>9.3f} {exact_seconds:>8.2f} "
             f"{total / optimum:>8.4f}"
         )
 
 
-def peer_quality(sizes: list[int]) -> None:
-    print("peer pairing (greedy + exchanges on best neighbours) vs exact (blossom)")
+def peer_pool(size: int, kinds: list[str]) -> tuple[list[Candidate], set[frozenset[int]]]:
+    rng = random.Random(size)
+    peers = [person(rng, i, False) for i in range(size)]
+    peers = [Candidate(**{**p.__dict__, "kind": rng.choice(kinds)}) for p in peers]
+    excluded = {frozenset(rng.sample(range(size), 2)) for _ in range(size // 10)}
+    return peers, excluded
+
+
+def relaxation_bound(peers: list[Candidate], excluded: set[frozenset[int]]) -> float:
+    """Half the best assignment where i may pick j while j picks k: at least the optimum."""
+    vocabularies = _vocabularies(peers)
+    features = _features(peers, vocabularies)
+    fit = _fit(features, slice(0, len(peers)), features)
+    ids = [p.person_id for p in peers]
+    _forbid(fit, ids, ids, excluded)
+    profit = fit.astype(np.float64) + features.fairness[:, None] + features.fairness[None, :]
+    profit[~np.isfinite(profit)] = 0.0
+    rows, columns = linear_sum_assignment(profit, maximize=True)
+    return float(profit[rows, columns].sum()) / 2
+
+
+def peer_quality(exact_sizes: list[int], bound_sizes: list[int]) -> None:
+    print("peer pairing (grouped assignment relaxation) vs exact (blossom)")
     print(f"{'peers':>12} {'heuristic s':>11} {'exact s':>8} {'ratio':>8}")
-    for size in sizes:
-        rng = random.Random(size)
-        peers = [person(rng, i, False) for i in range(size)]
-        peers = [Candidate(**{**p.__dict__, "kind": rng.choice(["peer", "any"])}) for p in peers]
-        excluded = {frozenset(rng.sample(range(size), 2)) for _ in range(size // 10)}
+    for size in exact_sizes:
+        peers, excluded = peer_pool(size, ["peer", "any"])
         found, seconds = timed(partial(pair_peers, exact=False), peers, excluded)
         optimum, exact_seconds = timed(exact_peer_optimum, peers, excluded)
         total = sum(p.score for p in found)
         print(f"{size:>12} {seconds:>11.3f} {exact_seconds:>8.2f} {total / optimum:>8.4f}")
+    print("peer pairing vs an upper bound (relaxation / 2; the optimum lies between)")
+    print(f"{'peers':>12} {'heuristic s':>11} {'bound s':>8} {'ratio':>8}")
+    for size in bound_sizes:
+        peers, excluded = peer_pool(size, ["peer"])
+        found, seconds = timed(partial(pair_peers, exact=False), peers, excluded)
+        bound, bound_seconds = timed(relaxation_bound, peers, excluded)
+        total = sum(p.score for p in found)
+        print(f"{size:>12} {seconds:>11.3f} {bound_seconds:>8.2f} {total / bound:>8.4f}")
 
 
-def full_round(participants: int, volunteers: int) -> None:
+def full_round(participants: int, volunteers: int, runs: int) -> None:
     people, helpers, excluded = pool(7, participants, volunteers)
     slots = sum(v.capacity for v in helpers)
-    result, seconds = timed(match_round, people, helpers, excluded)
-    volunteer_pairs = sum(1 for p in result.proposals if p.kind == "volunteer")
-    print(
-        f"round: {participants} waiting, {volunteers} volunteers ({slots} slots): "
-        f"{seconds:.2f} s, {volunteer_pairs} with volunteers, "
-        f"{len(result.proposals) - volunteer_pairs} peer pairs, "
-        f"{len(result.waiting)} still waiting"
-    )
+    for _ in range(runs):
+        result, seconds = timed(match_round, people, helpers, excluded)
+        volunteer_pairs = sum(1 for p in result.proposals if p.kind == "volunteer")
+        print(
+            f"round: {participants} waiting, {volunteers} volunteers ({slots} slots): "
+            f"{seconds:.2f} s, {volunteer_pairs} with volunteers, "
+            f"{len(result.proposals) - volunteer_pairs} peer pairs, "
+            f"{len(result.waiting)} still waiting"
+        )
 
 
-def peer_round(size: int) -> None:
-    rng = random.Random(size)
-    peers = [Candidate(**{**person(rng, i, False).__dict__, "kind": "peer"}) for i in range(size)]
-    excluded = {frozenset(rng.sample(range(size), 2)) for _ in range(size // 10)}
-    found, seconds = timed(match_round, peers, [], excluded)
-    print(f"peer round: {size} waiting (kind=peer): {seconds:.2f} s, {len(found.proposals)} pairs")
+def peer_round(size: int, runs: int) -> None:
+    peers, excluded = peer_pool(size, ["peer"])
+    for _ in range(runs):
+        found, seconds = timed(match_round, peers, [], excluded)
+        print(
+            f"peer round: {size} waiting (kind=peer): {seconds:.2f} s, {len(found.proposals)} pairs"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    # The rounds come first so that the peak RSS is theirs, not the exact solvers'.
     if args.quick:
+        full_round(2000, 400, runs=1)
+        peer_round(1000, runs=1)
+        print(f"peak RSS of the rounds: {peak_rss_mb():.0f} MB")
         volunteer_quality([(500, 100), (1000, 200)])
-        peer_quality([200, 400])
-        full_round(2000, 400)
-        peer_round(1000)
+        peer_quality([200], [1000])
     else:
-        volunteer_quality([(500, 100), (1000, 200), (2000, 400), (3000, 600)])
-        peer_quality([100, 200, 300])
-        full_round(10_000, 2_000)
-        peer_round(5_000)
-    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+        full_round(10_000, 2_000, runs=3)
+        peer_round(5_000, runs=3)
+        print(f"peak RSS of the rounds: {peak_rss_mb():.0f} MB")
+        volunteer_quality([(500, 100), (1000, 200), (2000, 400), (3000, 600), (10_000, 2_000)])
+        peer_quality([100, 200, 300], [1000, 2000, 5000])
 
 
 if __name__ == "__main__":

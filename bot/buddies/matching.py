@@ -580,9 +580,16 @@ def _peer_chunks(peers: Sequence[Candidate]) -> list[list[int]]:
     widely spoken language, so that those who can pair mostly share a group."""
     spoken = Counter(language for person in peers for language in person.languages)
     rank = {language: i for i, (language, _) in enumerate(spoken.most_common())}
+    # Within a language, people with the same free times and contact modes sit
+    # next to each other, so that each group holds partners who fit well.
     order = sorted(
         range(len(peers)),
-        key=lambda i: (min((rank[x] for x in peers[i].languages), default=len(rank)), i),
+        key=lambda i: (
+            min((rank[x] for x in peers[i].languages), default=len(rank)),
+            sorted(peers[i].times),
+            sorted(peers[i].contact),
+            i,
+        ),
     )
     count = -(-len(order) // PEER_CHUNK)
     # Equal sizes rather than a small last group.
