@@ -15,8 +15,10 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,6 +39,8 @@ from bot.buddies.matching import (
     match_round,
     pair_peers,
 )
+
+T = TypeVar("T")
 
 INTERESTS = [
     "walks", "cooking", "baking", "knitting", "music", "football", "reading", "films",
@@ -97,7 +101,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(function, *args):  # type: ignore[no-untyped-def]
+def timed(function: Callable[..., T], *args: Any) -> tuple[T, float]:
     start = time.perf_counter()
     value = function(*args)
     return value, time.perf_counter() - start
