@@ -68,6 +68,12 @@ class Dispatcher:
         )
         safety = services.config.safety
         self._limiter = RateLimiter(safety.commands_per_minute, safety.command_burst)
+        # SQLite has one shared connection (bot/db/engine.py). Its pool hands it to
+        # whoever asks first after a release, so a busy sender could starve others for
+        # seconds; a FIFO lock makes commands take turns in arrival order instead.
+        bind = uow_factory.session_factory.kw.get("bind")
+        dialect = getattr(getattr(bind, "dialect", None), "name", None)
+        self._turns: asyncio.Lock | None = asyncio.Lock() if dialect == "sqlite" else None
 
     def _lock(self, key: tuple[str, str, str]) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -149,13 +155,20 @@ class Dispatcher:
         elif not is_choice and prefix and stripped.startswith(prefix):
             command_line = stripped[len(prefix) :]
 
+        if self._turns is None:
+            return await self._unit_of_work(event, stripped, command_line, crisis)
+        async with self._turns:
+            return await self._unit_of_work(event, stripped, command_line, crisis)
+
+    async def _unit_of_work(
+        self, event: MessageIn | ChoiceIn, stripped: str, command_line: str | None, crisis: bool
+    ) -> list[Outgoing]:
+        services = self.services
         now = services.clock.now()
         async with self._uow() as uow:
             session = uow.session
             # One query for both: this runs for every message, so round trips count.
-            person, dialog = await person_and_dialog(
-                session, event.sender, event.room.room_id, now
-            )
+            person, dialog = await person_and_dialog(session, event.sender, event.room.room_id, now)
             lang = language_of(person, event.sender.locale, services.config.community.language)
             ctx = Context(
                 services=services,
