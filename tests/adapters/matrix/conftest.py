@@ -173,6 +173,7 @@ class MatrixWorld:
         env = f"SAMVAER_TEST_PW_{uuid.uuid4().hex[:6].upper()}"
         self.monkeypatch.setenv(env, self.bot.password)
         rooms = matrix.pop("rooms", {})
+        roles = matrix.pop("roles", {})
         return parse_config(
             {
                 "community": {"language": "en"},
@@ -184,6 +185,7 @@ class MatrixWorld:
                     **matrix,
                 },
                 "rooms": rooms,
+                "roles": roles,
             }
         )
 
