@@ -374,6 +374,9 @@ async def run(backend: str, scale: float, keep: bool = False) -> None:
             async with engine.begin() as connection:
                 await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await engine.dispose()
+        if backend == "sqlite" and not keep:
+            for suffix in ("", "-wal", "-shm"):
+                await asyncio.to_thread(Path(f"{path}{suffix}").unlink, missing_ok=True)
 
 
 def main() -> None:
