@@ -412,7 +412,32 @@ class MatrixAdapter:
                     await self._on_room_event(room, event, on_event)
         self.state.next_batch = response.next_batch
         self._store.save_sync(self.state)
+        try:
+            await self._manage_keys()
+        except NETWORK_ERRORS as exc:
+            # Tried again after the next sync; the keys are not lost meanwhile.
+            log.warning("matrix.keys_unreachable error=%s", type(exc).__name__)
         self.synced.set()
+
+    async def _manage_keys(self) -> None:
+        """Keep the device's encryption keys published and learn the members' devices.
+
+        nio only does this inside ``sync_forever``, which the adapter does not use
+        (it needs its own back-off and saved sync token).
+        """
+        if not self.client.olm:
+            return
+        if self.client.should_upload_keys:
+            self._log_key_failure("upload", await self.client.keys_upload())
+        if self.client.should_query_keys:
+            self._log_key_failure("query", await self.client.keys_query())
+        if self.client.should_claim_keys:
+            users = self.client.get_users_for_key_claiming()
+            self._log_key_failure("claim", await self.client.keys_claim(users))
+
+    def _log_key_failure(self, step: str, answer: Any) -> None:
+        if isinstance(answer, ErrorResponse):
+            log.warning("matrix.keys_%s_failed error=%s", step, answer.message)
 
     def _new_events(self, events: list[Any]) -> list[Any]:
         """The events after the bot's own join: history before it is not new."""
