@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import JobContext, Services
@@ -356,7 +356,13 @@ async def next_occurrence(
     session: AsyncSession, meal: Meal, now: datetime
 ) -> MealOccurrence | None:
     """The next occurrence that has not started and is not cancelled."""
-    result = await session.execute(
+    result = await session.execute(_upcoming(meal, now).limit(1))
+    return result.scalar_one_or_none()
+
+
+def _upcoming(meal: Meal, now: datetime) -> Select[MealOccurrence]:
+    """A meal's occurrences that have not started and are not cancelled, soonest first."""
+    return (
         select(MealOccurrence)
         .where(
             MealOccurrence.meal_id == meal.id,
@@ -364,9 +370,7 @@ async def next_occurrence(
             MealOccurrence.starts_at > now,
         )
         .order_by(MealOccurrence.starts_at)
-        .limit(1)
     )
-    return result.scalar_one_or_none()
 
 
 async def occurrence_on(session: AsyncSession, meal: Meal, day: date) -> MealOccurrence | None:
@@ -628,18 +632,8 @@ async def subscribe(
                 meal_id=meal.id, person_id=person_id, is_volunteer=is_volunteer, created_at=now
             )
         )
-    future = (
-        await session.execute(
-            select(MealOccurrence)
-            .where(
-                MealOccurrence.meal_id == meal.id,
-                MealOccurrence.status == SCHEDULED,
-                MealOccurrence.starts_at > now,
-            )
-            .order_by(MealOccurrence.starts_at)
-        )
-    ).scalars()
-    return [(occ, await join(session, occ, person_id, is_volunteer, now)) for occ in list(future)]
+    future = list((await session.execute(_upcoming(meal, now))).scalars())
+    return [(occ, await join(session, occ, person_id, is_volunteer, now)) for occ in future]
 
 
 async def unsubscribe(session: AsyncSession, meal: Meal, person_id: int, now: datetime) -> int:
@@ -813,19 +807,7 @@ async def cancel_series(
 ) -> int:
     """Cancel every future date of a meal; each person is told once."""
     meal.cancelled_at = now
-    future = list(
-        (
-            await session.execute(
-                select(MealOccurrence)
-                .where(
-                    MealOccurrence.meal_id == meal.id,
-                    MealOccurrence.status == SCHEDULED,
-                    MealOccurrence.starts_at > now,
-                )
-                .order_by(MealOccurrence.starts_at)
-            )
-        ).scalars()
-    )
+    future = list((await session.execute(_upcoming(meal, now))).scalars())
     told: set[int] = set()
     for occurrence in future:
         people = await people_at(session, occurrence.id, (JOINED, WAITING))
