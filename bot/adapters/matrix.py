@@ -15,7 +15,7 @@ import io
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from functools import singledispatchmethod
 from pathlib import Path
 from typing import Any
@@ -435,6 +435,29 @@ class MatrixAdapter:
             users = self.client.get_users_for_key_claiming()
             self._log_key_failure("claim", await self.client.keys_claim(users))
 
+    async def _prepare_encrypted_room(self, room_id: str, members: Collection[str]) -> None:
+        """Before the first message in a new encrypted room: know every member's devices.
+
+        Right after creating a room nio has not synced it yet, and may be inside the
+        sync loop's own handler, so waiting for a sync is no option. The room is
+        entered into nio's state as it was created (encrypted, these members
+        invited), so the room key is shared with the invited people's devices and
+        they can read the introduction or reminder when they join.
+        """
+        if not self.client.olm:
+            return
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            room = MatrixRoom(room_id, self.own_user_id, encrypted=True)
+            room.add_member(self.own_user_id, None, None)
+            self.client.rooms[room_id] = room
+            self.client.encrypted_rooms.add(room_id)
+        for member in members:
+            room.add_member(member, None, None, invited=True)
+        self.client.olm.update_tracked_users(room)
+        if self.client.should_query_keys:
+            self._log_key_failure("query", await self.client.keys_query())
+
     def _log_key_failure(self, step: str, answer: Any) -> None:
         if isinstance(answer, ErrorResponse):
             log.warning("matrix.keys_%s_failed error=%s", step, answer.message)
@@ -696,6 +719,8 @@ class MatrixAdapter:
             return SendResult(ok=False, retry=True, reason=f"room not created: {created}")
         room_id = created.room_id
         log.info("matrix.private_space room=%s members=%d", room_id, len(invite))
+        if self.settings.encryption:
+            await self._prepare_encrypted_room(room_id, invite)
         if message.intro:
             await self._post(room_id, self._text_content(message.intro), key_suffix="-i")
         return SendResult(ok=True, value=room_id, extra={"room_id": room_id})
@@ -859,6 +884,8 @@ class MatrixAdapter:
             return None
         log.info("matrix.direct_created room=%s", created.room_id)
         await self._mark_direct(user_id, created.room_id)
+        if self.settings.encryption:
+            await self._prepare_encrypted_room(created.room_id, [user_id])
         return str(created.room_id)
 
     async def _mark_direct(self, user_id: str, room_id: str) -> None:

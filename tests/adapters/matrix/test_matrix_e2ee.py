@@ -20,6 +20,7 @@ from nio import (
     SyncResponse,
 )
 
+from bot.core.events import Direct, OpenPrivateSpace, TextMessage
 from tests.adapters.matrix.conftest import DEADLINE, MatrixWorld
 
 pytestmark = pytest.mark.synapse
@@ -170,3 +171,47 @@ async def test_missing_key_store_on_restart_is_reported_at_start(
     with caplog.at_level(logging.ERROR, logger="samvaer.matrix"):
         await world.start_bot(config)
     assert "matrix.encryption_store_missing" in caplog.text
+
+
+async def test_a_reminder_the_bot_writes_first_is_encrypted_and_readable(
+    world: MatrixWorld,
+) -> None:
+    app, adapter = await world.start_bot(world.config(encryption=True))
+    carl = EncryptedPerson(world, "carl", world.tmp_path / "carl-keys")
+    await carl.sync()
+    sent = await app.send(TextMessage(Direct("matrix", carl.account.user_id), "Meal at *18:00*"))
+    assert sent.ok, sent.reason
+    dm = sent.extra["room_id"]
+    assert adapter.client.rooms[dm].encrypted
+
+    def invited() -> bool:
+        return dm in carl.client.invited_rooms or dm in carl.client.rooms
+
+    await carl.until(invited, "the invitation")
+    await carl.client.join(dm)
+    await carl.until(carl.got(dm, world.bot.user_id, "Meal at 18:00"), "the reminder")
+    assert all(
+        event.decrypted
+        for room, event in carl.messages
+        if room == dm and isinstance(event, RoomMessageText)
+    )
+    await carl.client.close()
+
+
+async def test_an_encrypted_buddy_space_introduction_is_readable_by_both(
+    world: MatrixWorld,
+) -> None:
+    _app, adapter = await world.start_bot(world.config(encryption=True))
+    dora = EncryptedPerson(world, "dora", world.tmp_path / "dora-keys")
+    emil = EncryptedPerson(world, "emil", world.tmp_path / "emil-keys")
+    for person in (dora, emil):
+        await person.sync()
+    members = (dora.account.user_id, emil.account.user_id)
+    opened = await adapter.send(OpenPrivateSpace("matrix", members, "Buddies", "Say *hello*!"))
+    assert opened.ok, opened.reason
+    space = opened.value
+    for person in (dora, emil):
+        await person.until(lambda p=person: space in p.client.invited_rooms, "the invitation")
+        await person.client.join(space)
+        await person.until(person.got(space, world.bot.user_id, "Say hello!"), "the intro")
+        await person.client.close()
