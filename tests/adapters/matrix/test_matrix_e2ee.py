@@ -80,6 +80,10 @@ class EncryptedPerson:
             for room, event in self.messages
         )
 
+    def invited_to(self, room_id: str) -> Callable[[], bool]:
+        """A check: the person has been invited to (or is already in) ``room_id``."""
+        return lambda: room_id in self.client.invited_rooms or room_id in self.client.rooms
+
     async def until(self, done: Callable[[], bool], what: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DEADLINE
@@ -184,10 +188,7 @@ async def test_a_reminder_the_bot_writes_first_is_encrypted_and_readable(
     dm = sent.extra["room_id"]
     assert adapter.client.rooms[dm].encrypted
 
-    def invited() -> bool:
-        return dm in carl.client.invited_rooms or dm in carl.client.rooms
-
-    await carl.until(invited, "the invitation")
+    await carl.until(carl.invited_to(dm), "the invitation")
     await carl.client.join(dm)
     await carl.until(carl.got(dm, world.bot.user_id, "Meal at 18:00"), "the reminder")
     assert all(
@@ -211,7 +212,7 @@ async def test_an_encrypted_buddy_space_introduction_is_readable_by_both(
     assert opened.ok, opened.reason
     space = opened.value
     for person in (dora, emil):
-        await person.until(lambda p=person: space in p.client.invited_rooms, "the invitation")
+        await person.until(person.invited_to(space), "the invitation")
         await person.client.join(space)
         await person.until(person.got(space, world.bot.user_id, "Say hello!"), "the intro")
         await person.client.close()
