@@ -15,6 +15,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.events import Incoming, Outgoing, SendResult, outgoing_platform
 from bot.core.jobs import next_job_due, release, try_acquire
 from bot.core.outbox import DeliveryReport, OutboxDeliverer, enqueue, next_due
+from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory
 
 log = logging.getLogger("samvaer.app")
@@ -87,9 +88,11 @@ class App:
                 continue
             next_run: datetime | None = None
             try:
-                async with self.uow() as uow:
-                    next_run = await periodic.run(JobContext(self.services, uow.session, now))
-                    await uow.commit()
+                # Timed work may touch thousands of rows: keep the loop free for commands.
+                with off_event_loop():
+                    async with self.uow() as uow:
+                        next_run = await periodic.run(JobContext(self.services, uow.session, now))
+                        await uow.commit()
             except Exception:
                 log.exception("job.failed name=%s", name)
             async with self.uow() as uow:

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins.models import CheckinAlert, CheckinEntry, CheckinSchedule
@@ -53,6 +54,9 @@ REASONS = ("low_mood", "missed", "crisis")
 # ---------------------------------------------------------------- entries
 
 
+_INSERT_ENTRY = insert(cast(Table, CheckinEntry.__table__))
+
+
 async def record_checkin(
     session: AsyncSession,
     person_id: int,
@@ -61,16 +65,25 @@ async def record_checkin(
     now: datetime,
     *,
     source: str = "checkin",
-) -> CheckinEntry:
-    """Store a check-in. Callers check consent first (meals may reuse this for attendance)."""
+) -> int:
+    """Store a check-in and return its id. Callers check consent first."""
     if not MOOD_LOW <= mood <= MOOD_HIGH:
         raise ValueError(f"mood {mood} outside {MOOD_LOW}..{MOOD_HIGH}")
-    entry = CheckinEntry(
-        person_id=person_id, mood=mood, note=note or None, source=source, created_at=now
+    # A plain INSERT: nothing reads the entry back in this unit of work, and the ORM's
+    # flush bookkeeping was a large part of a check-in's cost.
+    result = await session.execute(
+        _INSERT_ENTRY,
+        {
+            "person_id": person_id,
+            "mood": mood,
+            "note": note or None,
+            "source": source,
+            "created_at": now,
+        },
     )
-    session.add(entry)
-    await session.flush()
-    return entry
+    key = cast(CursorResult[Any], result).inserted_primary_key
+    assert key is not None, "a single-row INSERT has a key"
+    return int(key[0])
 
 
 async def recent_moods(
@@ -329,12 +342,13 @@ def _aware(value: datetime) -> datetime:
 
 
 async def check_low_mood(
-    session: AsyncSession, services: Services, person: Person, now: datetime
+    session: AsyncSession, services: Services, person: Person, mood: int, now: datetime
 ) -> CheckinAlert | None:
-    """After a check-in: raise a low-mood alert when the rule says so and sharing is on."""
-    if not person.consent_share:
-        return None
+    """After a check-in of ``mood``: a low-mood alert if the rule says so and sharing is on."""
     rules = services.config.checkins
+    # A run of low check-ins ends at the newest one, so a better mood cannot extend one.
+    if not person.consent_share or mood > rules.low_mood_max:
+        return None
     recent = await recent_moods(session, person.id)
     start = low_mood_run_start(recent, low_max=rules.low_mood_max, streak=rules.low_mood_streak)
     if start is None:

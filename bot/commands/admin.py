@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -236,6 +237,7 @@ def setup(registry: CommandRegistry) -> None:
         role=Role.ORGANISER,
         private=True,
         aliases=("statistik", "statistikk", "tal", "tall"),
+        long_running=True,
     )
     async def admin_stats(
         ctx: Context, days: Annotated[int, STATS_DAYS] = DEFAULT_STATS_DAYS
@@ -250,7 +252,8 @@ def setup(registry: CommandRegistry) -> None:
         )
         view = _view(ctx)
         ctx.reply(view.summary(tables, since, until))
-        chart = view.chart(tables, since, until)
+        # Drawing takes a second or more: off the event loop, like the history chart.
+        chart = await asyncio.to_thread(view.chart, tables, since, until)
         ctx.send_file(
             f"samvaer-stats-{until:%Y%m%d}-{days}d.png",
             chart,
@@ -259,7 +262,11 @@ def setup(registry: CommandRegistry) -> None:
         )
 
     @registry.command(
-        "admin export", role=Role.ORGANISER, private=True, aliases=("eksport", "eksporter", "csv")
+        "admin export",
+        role=Role.ORGANISER,
+        private=True,
+        aliases=("eksport", "eksporter", "csv"),
+        long_running=True,
     )
     async def admin_export(
         ctx: Context, days: Annotated[int, STATS_DAYS] = DEFAULT_EXPORT_DAYS
@@ -269,7 +276,7 @@ def setup(registry: CommandRegistry) -> None:
         tables = await collect(
             ctx.session, ctx.services.registry.statistics, since, until, min_size
         )
-        content = build_zip(tables, since, until, min_size)
+        content = await asyncio.to_thread(build_zip, tables, since, until, min_size)
         if not any(table.rows for table in tables):
             ctx.say("admin.export_empty", days=days)
         ctx.send_file(

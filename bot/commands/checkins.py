@@ -47,7 +47,7 @@ async def _save(ctx: Context, mood: int, note: str) -> None:
     await service.record_checkin(ctx.session, ctx.person.id, mood, note, ctx.now)
     key = "checkin.saved_low" if mood <= ctx.config.checkins.low_mood_max else "checkin.saved"
     ctx.say(key, mood=_mood_label(ctx, mood))
-    alert = await service.check_low_mood(ctx.session, ctx.services, ctx.person, ctx.now)
+    alert = await service.check_low_mood(ctx.session, ctx.services, ctx.person, mood, ctx.now)
     if alert is not None:
         ctx.say("checkin.volunteer_told")
 

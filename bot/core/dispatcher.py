@@ -11,6 +11,7 @@ import asyncio
 import difflib
 import logging
 import weakref
+from contextlib import nullcontext
 
 from sqlalchemy import delete
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -31,6 +32,7 @@ from bot.core.parsing import ArgumentError, tokenize
 from bot.core.ratelimit import RateLimiter
 from bot.core.registry import Command
 from bot.db.models import Dialog
+from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory
 from bot.people.service import language_from_locale, language_of, person_and_dialog
 from bot.safety.crisis import crisis_language, format_lines
@@ -265,7 +267,8 @@ class Dispatcher:
         ctx.private = command.private
         log.info("command name=%s platform=%s", command.name, ctx.sender.platform)
         try:
-            await command.handler(ctx, *args)
+            with off_event_loop() if command.long_running else nullcontext():
+                await command.handler(ctx, *args)
         except ArgumentError as error:
             # Handlers raise this for input only they can judge; nothing is kept.
             ctx.discard = True

@@ -49,6 +49,9 @@ class Command:
     private: bool = False
     aliases: tuple[str, ...] = ()
     needs_db: bool = True
+    # Reads or writes enough (statistics, exports) that its database calls must not
+    # hold up the event loop.
+    long_running: bool = False
 
     @property
     def key(self) -> str:
@@ -141,6 +144,7 @@ class CommandRegistry:
         private: bool = False,
         aliases: Iterable[str] = (),
         needs_db: bool = True,
+        long_running: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Decorator: register ``handler`` as the command ``name``."""
 
@@ -155,6 +159,7 @@ class CommandRegistry:
                 private=private,
                 aliases=tuple(aliases),
                 needs_db=needs_db,
+                long_running=long_running,
             )
             return handler
 

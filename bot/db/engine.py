@@ -7,9 +7,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.db import sqlite_driver
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -28,6 +30,8 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> A
         # (busy_timeout), which under load costs far more than waiting in turn for
         # one shared connection, and can run out the timeout.
         pool.update(pool_size=1, max_overflow=0)
+    if url.startswith("sqlite+aiosqlite"):
+        pool["async_creator"] = sqlite_driver.connector(make_url(url).database or "")
     engine = create_async_engine(url, echo=echo, connect_args=connect_args, **pool)
     if engine.dialect.name == "sqlite":
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from bot.config import CrisisLine
 
@@ -14,12 +15,18 @@ def _normalise(text: str) -> str:
     return " ".join(re.findall(r"[\w']+", text))
 
 
+@lru_cache(maxsize=1024)
+def _phrase_pattern(phrase: str) -> str:
+    # Every message is checked against every phrase: normalise each phrase once.
+    return f" {_normalise(phrase)} "
+
+
 def crisis_language(text: str, phrases: Mapping[str, Sequence[str]]) -> str | None:
     """The language whose crisis phrase occurs in ``text`` (as whole words), else None."""
     normalised = f" {_normalise(text)} "
     for lang, words in phrases.items():
         for phrase in words:
-            if f" {_normalise(phrase)} " in normalised:
+            if _phrase_pattern(phrase) in normalised:
                 return lang
     return None
 
