@@ -216,3 +216,38 @@ async def test_an_encrypted_buddy_space_introduction_is_readable_by_both(
         await person.client.join(space)
         await person.until(person.got(space, world.bot.user_id, "Say hello!"), "the intro")
         await person.client.close()
+
+
+async def test_replies_after_the_room_key_is_rotated_still_decrypt(world: MatrixWorld) -> None:
+    app, adapter = await world.start_bot(world.config(encryption=True))
+    olm = adapter.client.olm
+    assert olm is not None
+    fay = EncryptedPerson(world, "fay", world.tmp_path / "fay-keys")
+    await fay.sync()
+    sent = await app.send(TextMessage(Direct("matrix", fay.account.user_id), "Meal at *18:00*"))
+    assert sent.ok, sent.reason
+    dm = sent.extra["room_id"]
+    await fay.until(fay.invited_to(dm), "the invitation")
+    await fay.client.join(dm)
+    await fay.until(fay.got(dm, world.bot.user_id, "Meal at 18:00"), "the reminder")
+
+    # nio retires a room key after max_messages (100) messages; used up here, the
+    # next message must go out under a new key shared with Fay's device.
+    session_ids = [olm.outbound_group_sessions[dm].id]
+    olm.outbound_group_sessions[dm].max_messages = 1
+    await fay.say_encrypted(dm, "!help")
+    await fay.until(fay.got(dm, world.bot.user_id, "Here is what I can do"), "the help")
+    session_ids.append(olm.outbound_group_sessions[dm].id)
+    olm.outbound_group_sessions[dm].max_messages = 1
+    sent = await app.send(TextMessage(Direct("matrix", fay.account.user_id), "Walk at *10:00*"))
+    assert sent.ok, sent.reason
+    await fay.until(fay.got(dm, world.bot.user_id, "Walk at 10:00"), "the reminder after")
+    session_ids.append(olm.outbound_group_sessions[dm].id)
+
+    assert len(set(session_ids)) == 3
+    from_bot = [
+        event for room, event in fay.messages if room == dm and event.sender == adapter.own_user_id
+    ]
+    assert not [event for event in from_bot if isinstance(event, MegolmEvent)]
+    assert [event.session_id for event in from_bot] == session_ids
+    await fay.client.close()
