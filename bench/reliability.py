@@ -8,16 +8,20 @@ due in the same minute). Reports the time from start to the first answered
 command, the process's peak RSS, and the lateness of the 10,000 due ones
 (handed to a recording adapter minus their due time), p50/p99.
 
-throughput: each process dispatches `help`-style commands (`checkin 4` with
-consent) from its own 1,000 people through the real dispatcher into a
-PostgreSQL database shared by all processes; reports commands/s per process
-and in total, and p95 latency.
+throughput: each process sends `checkin 4` (with consent) from its own 1,000
+people through App.handle (dispatcher, unit of work, answer handed to a
+recording adapter), one command at a time, into one database shared by all
+processes. The processes get ready, then all measure over the same 10 s
+window. Reports commands/s in total and per process, p95 latency, and the CPU
+time per command of the bot processes and of the PostgreSQL server, which
+bounds what any number of processes can reach on the machine's cores.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import resource
 import statistics
 import sys
@@ -105,7 +109,15 @@ async def backlog() -> None:
     await app.close()
 
 
-def _dispatch_worker(url: str, worker: int, commands: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _dispatch_worker(
+    url: str,
+    worker: int,
+    seconds: float,
+    ready: multiprocessing.Queue,  # type: ignore[type-arg]
+    go: multiprocessing.Event,  # type: ignore[valid-type]
+    finished: multiprocessing.Event,  # type: ignore[valid-type]
+    results: multiprocessing.Queue,  # type: ignore[type-arg]
+) -> None:
     async def run() -> None:
         config = parse_config({"safety": UNLIMITED})
         adapter = RecordingAdapter("test")
@@ -114,24 +126,56 @@ def _dispatch_worker(url: str, worker: int, commands: int, queue: multiprocessin
         people = 1000
         for person in range(people):  # consent once, outside the measurement
             sender = Sender("test", f"w{worker}p{person}", "P")
-            await app.dispatcher.handle(
+            await app.handle(
                 MessageIn(
                     sender, Room("test", f"dm:{sender.user_id}"), "!consent checkins on", True
                 )
             )
+        adapter.sent.clear()
+        ready.put(worker)
+        go.wait()  # every process starts measuring at the same moment
         latencies = []
+        cpu_began = time.process_time()
         began = time.perf_counter()
-        for n in range(commands):
+        deadline = began + seconds
+        n = 0
+        while time.perf_counter() < deadline:
             sender = Sender("test", f"w{worker}p{n % people}", "P")
             event = MessageIn(sender, Room("test", f"dm:{sender.user_id}"), "!checkin 4", True)
             start = time.perf_counter()
-            await app.dispatcher.handle(event)
+            await app.handle(event)  # dispatched, stored, answer handed to the adapter
             latencies.append(time.perf_counter() - start)
+            n += 1
         elapsed = time.perf_counter() - began
+        cpu = time.process_time() - cpu_began
+        assert len(adapter.sent) == n, "every command answered"
+        results.put((n, elapsed, _percentile(latencies, 0.95) * 1000, cpu))
+        finished.wait()  # connections stay open until the server's CPU is read
         await app.close()
-        queue.put((commands / elapsed, _percentile(latencies, 0.95) * 1000))
 
     asyncio.run(run())
+
+
+def _postgres_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL server process (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return used
+
+
+def _postgres_cpu_since(before: dict[int, float]) -> float:
+    now = _postgres_cpu()
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
 
 
 async def _prepare(url: str) -> None:
@@ -146,26 +190,43 @@ async def _prepare(url: str) -> None:
     await engine.dispose()
 
 
-def throughput(processes: int, url: str, commands: int = 2000) -> None:
+def throughput(processes: int, url: str, seconds: float = 10.0) -> None:
     asyncio.run(_prepare(url))
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    ready: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    results: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    go = multiprocessing.Event()
+    finished = multiprocessing.Event()
     workers = [
-        multiprocessing.Process(target=_dispatch_worker, args=(url, w, commands, queue))
+        multiprocessing.Process(
+            target=_dispatch_worker, args=(url, w, seconds, ready, go, finished, results)
+        )
         for w in range(processes)
     ]
-    began = time.perf_counter()
     for worker in workers:
         worker.start()
-    results = [queue.get(timeout=900) for _ in workers]
+    for _ in workers:
+        ready.get(timeout=900)
+    server_before = _postgres_cpu()
+    go.set()
+    measured = [results.get(timeout=900) for _ in workers]
+    server_cpu = _postgres_cpu_since(server_before)
+    finished.set()
     for worker in workers:
         worker.join()
-    wall = time.perf_counter() - began
-    total = sum(rate for rate, _ in results)
+    commands = sum(n for n, _, _, _ in measured)
+    window = max(elapsed for _, elapsed, _, _ in measured)
+    bot_cpu = sum(cpu for _, _, _, cpu in measured)
     kind = url.split(":")[0]
     print(
-        f"{kind}, {processes} process(es): total {total:.0f} commands/s "
-        f"(per process {', '.join(f'{r:.0f}' for r, _ in results)}), "
-        f"p95 {max(p for _, p in results):.1f} ms, wall {wall:.1f} s incl. set-up"
+        f"{kind}, {processes} process(es), {seconds:g} s: {commands / window:.0f} commands/s "
+        f"(per process {', '.join(f'{n / e:.0f}' for n, e, _, _ in measured)}), "
+        f"p95 {max(p for _, _, p, _ in measured):.1f} ms; CPU per command: "
+        f"bot {bot_cpu / commands * 1000:.2f} ms"
+        + (
+            f", PostgreSQL {server_cpu / commands * 1000:.2f} ms"
+            if kind.startswith("postgres")
+            else ""
+        )
     )
 
 

@@ -54,6 +54,10 @@ ROLE_PLURAL_KEYS = {
 DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, OSError, ConnectionError)
 
 
+class _StaleConnection(Exception):
+    """The first statement of a unit of work found its pooled connection closed."""
+
+
 def command_option(line: str) -> str:
     """The value of a choice option that runs ``line`` as a command when picked."""
     return COMMAND_OPTION + line
@@ -165,12 +169,30 @@ class Dispatcher:
     async def _unit_of_work(
         self, event: MessageIn | ChoiceIn, stripped: str, command_line: str | None, crisis: bool
     ) -> list[Outgoing]:
+        try:
+            return await self._unit_of_work_once(event, stripped, command_line, crisis)
+        except _StaleConnection:
+            # The server closed a pooled connection (it restarted); the pool has been
+            # emptied and nothing was done yet, so the message gets one more go.
+            log.info("dispatch.stale_connection_retry")
+            return await self._unit_of_work_once(event, stripped, command_line, crisis)
+
+    async def _unit_of_work_once(
+        self, event: MessageIn | ChoiceIn, stripped: str, command_line: str | None, crisis: bool
+    ) -> list[Outgoing]:
         services = self.services
         now = services.clock.now()
         async with self._uow() as uow:
             session = uow.session
             # One query for both: this runs for every message, so round trips count.
-            person, dialog = await person_and_dialog(session, event.sender, event.room.room_id, now)
+            try:
+                person, dialog = await person_and_dialog(
+                    session, event.sender, event.room.room_id, now
+                )
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    raise _StaleConnection from error
+                raise
             lang = language_of(person, event.sender.locale, services.config.community.language)
             ctx = Context(
                 services=services,

@@ -21,10 +21,11 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> A
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql") and schema:
         connect_args["server_settings"] = {"search_path": schema}
-    # pre_ping: after a database server went away, a stale pooled connection is replaced
-    # instead of failing the next command. A SQLite file cannot go away under an open
-    # connection, and the ping would cost a round trip on every command.
-    pool: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+    # No pre-ping: with asyncpg it costs three round trips (begin, ping, rollback) on
+    # every checkout, as much as the command itself. A connection the server closed is
+    # found by the first statement instead; SQLAlchemy then empties the pool and the
+    # dispatcher runs that message once more (see Dispatcher._unit_of_work).
+    pool: dict[str, Any] = {}
     if url.startswith("sqlite") and ":memory:" not in url:
         # SQLite lets one writer in at a time and makes the others sleep and retry
         # (busy_timeout), which under load costs far more than waiting in turn for

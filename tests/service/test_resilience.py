@@ -1,17 +1,20 @@
 """Nothing a user types crashes the bot; a missing database still gets a kind answer."""
 
 import asyncio
+import logging
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from bot.adapters.recording import RecordingAdapter
 from bot.bootstrap import bootstrap
 from bot.config import parse_config
 from bot.core.clock import FakeClock
 from bot.db.engine import make_engine
-from tests.conftest import START, UNLIMITED
+from tests.conftest import POSTGRES_URL, START, UNLIMITED
 from tests.helpers import Chat, text_of
 
 
@@ -102,3 +105,27 @@ async def test_a_flood_from_one_person_is_limited_and_others_are_not(
     assert "70 201 201" in text_of(crisis[0])  # the crisis path is never limited
     clock.advance(timedelta(minutes=1))
     assert "Here is what I can do" in await chat.text("flood", "!help")
+
+
+async def test_a_connection_the_server_closed_costs_the_user_nothing(
+    backend: str, chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database restart closes every pooled connection. There is no ping before each
+    # use; the first statement finds out, and the message is run once more.
+    if backend != "postgres":
+        pytest.skip("a SQLite file cannot be closed under an open connection")
+    assert "help" in (await chat.text("alice", "!help")).casefold()
+    engine = chat.app.engine
+    async with engine.connect() as connection:  # the pooled connection the bot uses
+        pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = make_engine(POSTGRES_URL)
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+
+    caplog.set_level(logging.INFO, logger="samvaer")
+    answer = await chat.text("alice", "!checkin 3")
+    assert "try again" not in answer
+    assert "dispatch.stale_connection_retry" in caplog.text

@@ -74,10 +74,14 @@ async def test_transactions_and_errors_behave_as_with_aiosqlite(engine: AsyncEng
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
         await connection.execute(text("INSERT INTO t (v) VALUES ('a')"))
-    with pytest.raises(IntegrityError):
+
+    async def insert_b_then_a_again() -> None:
         async with engine.begin() as connection:
             await connection.execute(text("INSERT INTO t (v) VALUES ('b')"))
             await connection.execute(text("INSERT INTO t (v) VALUES ('a')"))
+
+    with pytest.raises(IntegrityError):
+        await insert_b_then_a_again()
     # The failed transaction was rolled back as a whole, on either thread.
     with off_event_loop():
         async with engine.connect() as connection:
