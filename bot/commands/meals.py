@@ -140,7 +140,7 @@ async def create_and_announce(ctx: Context, request: MealRequest) -> None:
         "code": meal.code,
         "when": ctx.local(first.starts_at),
         "repeat": _repeat_text(ctx, meal.every_weeks),
-        "capacity": meal.capacity,
+        "seats": ctx.tn("meal.seats", meal.capacity),
         "minutes": meal.minutes,
         "video": _video_text(ctx, meal),
     }
@@ -173,7 +173,7 @@ async def create_and_announce(ctx: Context, request: MealRequest) -> None:
             repeat=ctx.services.translator.text(
                 lang, _repeat_key(meal.every_weeks), weeks=meal.every_weeks
             ),
-            capacity=meal.capacity,
+            seats=ctx.services.translator.plural(lang, "meal.seats", meal.capacity),
         )
         ctx.send(service.announcement(ctx.services, lang, room, text, meal.code))
 

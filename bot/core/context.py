@@ -126,6 +126,10 @@ class Context(OutboxWriter):
         values.setdefault("community", self.config.community.name)
         return self.services.translator.text(self.lang, key, **values)
 
+    def tn(self, key: str, n: int, /) -> str:
+        """The counted phrase ``key`` for ``n`` in the user's language: "1 seat", "8 seats"."""
+        return self.services.translator.plural(self.lang, key, n)
+
     def local(self, when: datetime, pattern: str = "full") -> str:
         return format_local(when, self.timezone, self.lang, pattern)
 

@@ -3,18 +3,26 @@
 Message ids are stable symbolic keys (``checkin.saved``); every language,
 English included, has a catalog entry. Catalogs are read with Babel at start,
 so there is no compile step; each feature keeps its own ``.po`` file.
+
+Counted phrases ("1 seat", "8 seats") are gettext plural entries
+(``msgid_plural`` with ``msgstr[0]``, ``msgstr[1]``, …); each form is kept under
+``key[index]`` so that the completeness checks see every form, and
+:meth:`Translator.plural` picks the form by the language's plural rule.
 """
 
 from __future__ import annotations
 
+import gettext
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -30,10 +38,27 @@ def load_catalogs(directory: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
             with po_file.open("rb") as handle:
                 catalog = read_po(handle, locale=lang_dir.name)
             for message in catalog:
-                if message.id and isinstance(message.id, str) and message.string:
+                if not message.id or not message.string:
+                    continue
+                if isinstance(message.id, str):
                     messages[message.id] = str(message.string)
+                    continue
+                for index, form in enumerate(message.string):
+                    if form:
+                        messages[plural_key(message.id[0], index)] = str(form)
         catalogs[lang_dir.name] = messages
     return catalogs
+
+
+def plural_key(key: str, index: int) -> str:
+    """Where the plural form ``index`` of ``key`` is kept: ``meal.seats[1]``."""
+    return f"{key}[{index}]"
+
+
+@cache
+def _plural_rule(lang: str) -> Callable[[int], int]:
+    # The gettext rule of the language, e.g. "(n != 1)" for Danish, Norwegian, English.
+    return gettext.c2py(get_plural(BABEL_LOCALES.get(lang, lang)).plural_expr)
 
 
 class _SafeDict(dict[str, object]):
@@ -60,6 +85,10 @@ class Translator:
             or key
         )
         return string.Formatter().vformat(template, (), _SafeDict(values))
+
+    def plural(self, lang: str, key: str, n: int, /, **values: object) -> str:
+        """The form of the counted phrase ``key`` for ``n`` in ``lang``; ``{n}`` is filled in."""
+        return self.text(lang, plural_key(key, _plural_rule(lang)(n)), n=n, **values)
 
     def keys(self, lang: str) -> set[str]:
         return set(self.catalogs.get(lang, {}))

@@ -1074,7 +1074,7 @@ async def _announce_starts(session: AsyncSession, services: Services, now: datet
                 code=meal.code,
                 when=format_local(occurrence.starts_at, zone, lang),
                 links=link_lines,
-                people=taken,
+                joined=services.translator.plural(lang, "meal.people_joined", taken),
             )
             sent += int(
                 await enqueue(

@@ -128,6 +128,7 @@ async def test_waiting_list_moves_up_with_a_direct_message(chat: Chat) -> None:
 
 async def test_two_joins_for_the_last_seat_at_once(chat: Chat) -> None:
     code = await _schedule(chat, '"Soup" tomorrow 18:00 capacity 1')
+    assert any("1 seat," in text_of(m) for m in chat.adapter.sent)
 
     def event(user: str) -> MessageIn:
         return MessageIn(
@@ -161,7 +162,7 @@ async def test_reminders_with_links_exactly_once_and_start_notice(chat: Chat) ->
     await chat.tick()
     starts = [m for m in chat.adapter.sent if m.to == Room(PLATFORM, "meals")]  # type: ignore[union-attr]
     assert len(starts) == 1
-    assert "begins now" in text_of(starts[0])
+    assert "begins now! 1 person has joined." in text_of(starts[0])
     # The 15-minute link and the room link are the same table's place.
     link = reminders[0].split("here: ")[1]
     assert link in text_of(starts[0])

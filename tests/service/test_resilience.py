@@ -107,25 +107,30 @@ async def test_a_flood_from_one_person_is_limited_and_others_are_not(
     assert "Here is what I can do" in await chat.text("flood", "!help")
 
 
+@pytest.mark.postgres
 async def test_a_connection_the_server_closed_costs_the_user_nothing(
-    backend: str, chat: Chat, caplog: pytest.LogCaptureFixture
+    postgres_schema: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A database restart closes every pooled connection. There is no ping before each
     # use; the first statement finds out, and the message is run once more.
-    if backend != "postgres":
-        pytest.skip("a SQLite file cannot be closed under an open connection")
-    assert "help" in (await chat.text("alice", "!help")).casefold()
-    engine = chat.app.engine
-    async with engine.connect() as connection:  # the pooled connection the bot uses
-        pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    config = parse_config({"community": {"language": "en"}, "safety": UNLIMITED})
+    adapter = RecordingAdapter("test")
+    engine = make_engine(POSTGRES_URL, schema=postgres_schema)
+    clock = FakeClock(START)
+    app = await bootstrap(config, clock=clock, engine=engine, adapters=[adapter], migrate=False)
+    chat = Chat(app, adapter, clock)
     admin = make_engine(POSTGRES_URL)
     try:
+        assert "help" in (await chat.text("alice", "!help")).casefold()
+        async with engine.connect() as connection:  # the pooled connection the bot uses
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         async with admin.connect() as connection:
             await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+        caplog.set_level(logging.INFO, logger="samvaer")
+        answer = await chat.text("alice", "!checkin 3")
+        assert "try again" not in answer
+        assert "dispatch.stale_connection_retry" in caplog.text
     finally:
         await admin.dispose()
-
-    caplog.set_level(logging.INFO, logger="samvaer")
-    answer = await chat.text("alice", "!checkin 3")
-    assert "try again" not in answer
-    assert "dispatch.stale_connection_retry" in caplog.text
+        await app.close()

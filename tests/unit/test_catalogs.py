@@ -5,7 +5,7 @@ import string
 import pytest
 
 from bot.bootstrap import build_registry
-from bot.core.i18n import load_catalogs
+from bot.core.i18n import Translator, load_catalogs
 
 
 def _fields(text: str) -> set[str]:
@@ -37,3 +37,14 @@ def test_every_command_has_help_and_usage(lang: str) -> None:
     for command in registry.commands.values():
         assert f"help.{command.key}" in CATALOGS[lang], f"help.{command.key} ({lang})"
         assert f"usage.{command.key}" in CATALOGS[lang], f"usage.{command.key} ({lang})"
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "many"),
+    [("en", "1 seat", "8 seats"), ("da", "1 plads", "8 pladser"), ("nb", "1 plass", "8 plasser")],
+)
+def test_counted_phrases_take_the_right_form(lang: str, one: str, many: str) -> None:
+    translator = Translator(CATALOGS, "da")
+    assert translator.plural(lang, "meal.seats", 1) == one
+    assert translator.plural(lang, "meal.seats", 8) == many
+    assert translator.plural(lang, "meal.seats", 0) == many.replace("8", "0")
