@@ -21,6 +21,7 @@ from bot.meals.ics import meal_calendar
 from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealFeedback, MealOccurrence
 from bot.meals.rules import (
     CAPACITY_RANGE,
+    MINUTES_RANGE,
     Limits,
     MealRequest,
     check_title,
@@ -522,7 +523,7 @@ def setup(registry: CommandRegistry) -> None:
 
 # ---------------------------------------------------------------- the scheduling dialog
 
-STEPS = ("title", "date", "time", "repeat", "capacity", "video")
+STEPS = ("title", "date", "time", "repeat", "capacity", "minutes", "video")
 
 
 def _ask(ctx: Context, step: str) -> None:
@@ -547,6 +548,11 @@ def _ask(ctx: Context, step: str) -> None:
         ctx.prompt(
             ctx.t("meal.ask_capacity", default=meals.default_capacity),
             [(str(n), str(n)) for n in sorted({6, meals.default_capacity, 24})],
+        )
+    elif step == "minutes":
+        ctx.prompt(
+            ctx.t("meal.ask_minutes", default=meals.default_minutes),
+            [(str(n), str(n)) for n in sorted({45, meals.default_minutes, 90})],
         )
     elif step == "video":
         options = [("Jitsi", "jitsi"), ("Element Call", "element")]
@@ -576,6 +582,11 @@ async def _schedule_step(ctx: Context, step: str, data: dict[str, Any], text: st
             data["every_weeks"], _used = parse_repeat(words)
     elif step == "capacity":
         data["capacity"] = parse_number(answer, *CAPACITY_RANGE, "meal.bad_capacity")
+    elif step == "minutes":
+        words = answer.split()
+        # "90", "90 min", "90 minutter"
+        number = words[0] if words else answer
+        data["minutes"] = parse_number(number, *MINUTES_RANGE, "meal.bad_minutes")
     elif step == "video":
         data["video_kind"], data["video_url"] = video_choice(answer, ctx.sender.platform)
         at = time.fromisoformat(data["time"])
@@ -590,7 +601,8 @@ async def _schedule_step(ctx: Context, step: str, data: dict[str, Any], text: st
                 at=at,
                 every_weeks=int(data["every_weeks"]),
                 capacity=int(data["capacity"]),
-                minutes=ctx.config.meals.default_minutes,
+                # Dialogs begun before the length was asked have none.
+                minutes=int(data.get("minutes", ctx.config.meals.default_minutes)),
                 video_kind=data["video_kind"],
                 video_url=data["video_url"],
             ),

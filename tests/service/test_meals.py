@@ -93,17 +93,21 @@ async def test_schedule_dialog_step_by_step_with_a_wrong_answer(chat: Chat) -> N
     answers = await chat.say("vera", "11:00")
     assert isinstance(answers[0], ChoicePrompt)
     await chat.press("vera", answers[0].options[1].value)  # every week
-    await chat.say("vera", "8")
+    assert "How long" in await chat.text("vera", "8")
+    assert "from 10 to 600 minutes" in await chat.text("vera", "5 hours")
+    assert "How long" in chat.adapter.sent[-1].text  # type: ignore[union-attr]
+    await chat.say("vera", "90 min")
     answers = await chat.say("vera", "element")
     prompt = answers[0]
     assert isinstance(prompt, ChoicePrompt)
     assert "Sunday brunch" in prompt.text
     assert "every week" in prompt.text
-    assert "8 seats" in prompt.text
+    assert "90 minutes, 8 seats" in prompt.text
     assert "Element Call" in prompt.text
     async with chat.app.uow() as uow:
         meal = (await uow.session.execute(select(Meal))).scalar_one()
         assert (meal.every_weeks, meal.capacity, meal.local_time) == (1, 8, "11:00")
+        assert meal.minutes == 90
         assert meal.first_date == "2026-11-29"
 
 
