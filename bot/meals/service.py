@@ -33,7 +33,7 @@ from bot.core.events import (
 )
 from bot.core.i18n import format_local
 from bot.core.outbox import cancel_pending, enqueue, enqueue_many
-from bot.db.models import Account, Person
+from bot.db.models import Account, OutboxItem, Person
 from bot.meals.models import (
     CANCELLED,
     GUEST,
@@ -66,6 +66,8 @@ CANCEL_VIDEO_KIND = "meal_video_cancel"  # outbox kind of a CancelVideoPlace for
 SUGGEST_SINCE = timedelta(days=1)  # meals this recent are still offered ("meal here", feedback)
 HERE_EARLY = timedelta(minutes=15)  # "meal here" is accepted this long before the start
 FEEDBACK_WINDOW = timedelta(days=7)  # feedback is accepted this long after a meal ends
+MISSED_KIND = "meal_missed"
+MISSED_YOU_EVERY = timedelta(days=30)  # at most one "we missed you" per person in this time
 
 
 # ---------------------------------------------------------------- small helpers
@@ -1130,6 +1132,10 @@ async def _ask_feedback(session: AsyncSession, services: Services, now: datetime
         people = list(came.scalars())
         if not people:  # nobody said "here": ask everyone who had a seat
             people = await people_at(session, occurrence.id, (JOINED,))
+        else:  # attendance was taken: a warm word for whoever had a seat and didn't come
+            seated = await people_at(session, occurrence.id, (JOINED,))
+            absent = [person for person in seated if person not in set(people)]
+            sent += await _missed_you(session, services, meal, occurrence, absent, now)
         found = await recipients(session, services, people, meal.platform)
         rows_out = []
         for rec in found.values():
@@ -1160,6 +1166,58 @@ async def _ask_feedback(session: AsyncSession, services: Services, now: datetime
             )
         sent += await enqueue_many(session, rows_out, now=now)
     return sent
+
+
+async def _missed_you(
+    session: AsyncSession,
+    services: Services,
+    meal: Meal,
+    occurrence: MealOccurrence,
+    absent: Sequence[int],
+    now: datetime,
+) -> int:
+    """One kind word to people who had a seat but did not come: never a penalty, never a nag.
+
+    Someone told in the last ``MISSED_YOU_EVERY`` days is not told again.
+    """
+    if not absent:
+        return 0
+    told = set(
+        (
+            await session.execute(
+                select(OutboxItem.person_id).where(
+                    OutboxItem.kind == MISSED_KIND,
+                    OutboxItem.person_id.in_(absent),
+                    OutboxItem.created_at > now - MISSED_YOU_EVERY,
+                )
+            )
+        ).scalars()
+    )
+    following = await next_occurrence(session, meal, now)
+    rows = []
+    for rec in (await recipients(session, services, absent, meal.platform)).values():
+        if rec.person_id in told:
+            continue
+        if following is not None:
+            closing = text_for(
+                services,
+                rec.lang,
+                "meal.missed_next",
+                when=when_text(services, meal, following, rec),
+            )
+        else:
+            closing = text_for(services, rec.lang, "meal.missed_any", platform=rec.to.platform)
+        text = text_for(services, rec.lang, "meal.missed_you", title=meal.title, next=closing)
+        rows.append(
+            {
+                "message": TextMessage(rec.to, text),
+                "due_at": now,
+                "kind": MISSED_KIND,
+                "person_id": rec.person_id,
+                "dedupe_key": f"meal:{occurrence.id}:p{rec.person_id}:missed",
+            }
+        )
+    return await enqueue_many(session, rows, now=now)
 
 
 # ---------------------------------------------------------------- retention and personal data
