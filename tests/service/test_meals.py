@@ -272,16 +272,21 @@ async def test_join_all_here_feedback_and_stats(chat: Chat) -> None:
         assert count.scalar() == 2
 
 
+async def _held_with_only_anna_there(chat: Chat, code: str, starts: datetime) -> None:
+    """The meal starts at ``starts`` (UTC), anna says she is here, and it ends."""
+    chat.clock.set(starts + timedelta(minutes=5))
+    await chat.tick()
+    await chat.say("anna", f"!meal here {code}")
+    chat.clock.set(starts + timedelta(minutes=61))
+    chat.clear()
+    await chat.tick()
+
+
 async def test_a_missed_meal_gets_one_warm_word_not_a_nag(chat: Chat) -> None:
     code = await _schedule(chat, '"Soup" tomorrow 18:00 every week capacity 5')
     await chat.say("anna", f"!meal join {code} all")
     await chat.say("bo", f"!meal join {code} all")
-    chat.clock.set(datetime(2026, 11, 24, 17, 5, tzinfo=UTC))
-    await chat.tick()
-    await chat.say("anna", f"!meal here {code}")
-    chat.clock.set(datetime(2026, 11, 24, 18, 1, tzinfo=UTC))
-    chat.clear()
-    await chat.tick()
+    await _held_with_only_anna_there(chat, code, datetime(2026, 11, 24, 17, 0, tzinfo=UTC))
     missed = [t for t in chat.inbox_texts("bo") if "We missed you" in t]
     assert len(missed) == 1
     assert "*Soup*" in missed[0]
@@ -291,12 +296,7 @@ async def test_a_missed_meal_gets_one_warm_word_not_a_nag(chat: Chat) -> None:
     assert any("How was it" in t for t in chat.inbox_texts("anna"))
 
     # A week later bo stays away again: not told twice within a month.
-    chat.clock.set(datetime(2026, 12, 1, 17, 5, tzinfo=UTC))
-    await chat.tick()
-    await chat.say("anna", f"!meal here {code}")
-    chat.clock.set(datetime(2026, 12, 1, 18, 1, tzinfo=UTC))
-    chat.clear()
-    await chat.tick()
+    await _held_with_only_anna_there(chat, code, datetime(2026, 12, 1, 17, 0, tzinfo=UTC))
     assert not any("We missed you" in t for t in chat.inbox_texts("bo"))
 
 
