@@ -1133,8 +1133,9 @@ async def _ask_feedback(session: AsyncSession, services: Services, now: datetime
         if not people:  # nobody said "here": ask everyone who had a seat
             people = await people_at(session, occurrence.id, (JOINED,))
         else:  # attendance was taken: a warm word for whoever had a seat and didn't come
+            came_ids = set(people)
             seated = await people_at(session, occurrence.id, (JOINED,))
-            absent = [person for person in seated if person not in set(people)]
+            absent = [person for person in seated if person not in came_ids]
             sent += await _missed_you(session, services, meal, occurrence, absent, now)
         found = await recipients(session, services, people, meal.platform)
         rows_out = []
