@@ -10,10 +10,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.base import Adapter
+from bot.adapters.base import Adapter, KnowsRoles
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import Incoming, Outgoing, SendResult, outgoing_platform
+from bot.core.events import (
+    ChoicePrompt,
+    Direct,
+    Incoming,
+    Outgoing,
+    Role,
+    SendResult,
+    TextMessage,
+    outgoing_platform,
+)
 from bot.core.jobs import next_job_due, release, try_acquire
 from bot.core.outbox import DeliveryReport, OutboxDeliverer, enqueue, next_due
 from bot.db.sqlite_driver import off_event_loop
@@ -74,7 +83,29 @@ class App:
         adapter = self.adapters.get(outgoing_platform(message))
         if adapter is None:
             return SendResult(ok=False, retry=True, reason="no adapter for platform")
+        if not await self._recipient_still_holds_role(adapter, message):
+            return SendResult(ok=False, retry=False, reason="recipient no longer holds the role")
         return await adapter.send(message)
+
+    async def _recipient_still_holds_role(self, adapter: Adapter, message: Outgoing) -> bool:
+        """Role-gated direct messages go only to someone who holds the role right now."""
+        if not isinstance(message, TextMessage | ChoicePrompt):
+            return True
+        needed = message.recipient_role
+        if needed <= Role.PARTICIPANT or not isinstance(message.to, Direct):
+            return True
+        if not isinstance(adapter, KnowsRoles):
+            log.warning("send.role_unknown platform=%s", message.to.platform)
+            return False
+        try:
+            current = await adapter.current_role(message.to.user_id)
+        except Exception:
+            log.exception("send.role_lookup_failed platform=%s", message.to.platform)
+            return False
+        if current is None or current < needed:
+            log.info("send.role_gone platform=%s", message.to.platform)
+            return False
+        return True
 
     async def run_jobs(self) -> None:
         """Run every feature's timed work that is due now, once across all processes."""

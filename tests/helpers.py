@@ -40,6 +40,12 @@ class Chat:
     clock: FakeClock
     roles: dict[str, Role] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The pretend platform knows the roles the test gives its users, so alerts
+        # and reports (sent only to current volunteers) find them.
+        self.adapter.roles.update(self.roles)
+        self.roles = self.adapter.roles
+
     def sender(self, user: str, role: Role | None = None, locale: str | None = None) -> Sender:
         if role is not None:
             self.roles[user] = role

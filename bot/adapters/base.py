@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from bot.core.events import Incoming, Outgoing, SendResult
+from bot.core.events import Incoming, Outgoing, Role, SendResult
 
 EventHandler = Callable[[Incoming], Awaitable[None]]
 
@@ -23,3 +23,16 @@ class Adapter(Protocol):
 
     async def stop(self) -> None:
         """Disconnect."""
+
+
+@runtime_checkable
+class KnowsRoles(Protocol):
+    """An adapter that can say what role someone holds on the platform right now.
+
+    Asked right before a role-gated message (an alert, a confidential report) is
+    sent, so that someone who lost the role stops receiving them at once. An
+    adapter without it gets no role-gated direct messages at all.
+    """
+
+    async def current_role(self, user_id: str) -> Role | None:
+        """The person's role now, from the platform and the config; None if unknown."""

@@ -110,6 +110,10 @@ class ConsoleAdapter:
             configured = Role.ORGANISER
         return max(configured, self._roles.get(user, Role.PARTICIPANT))
 
+    async def current_role(self, user_id: str) -> Role | None:
+        """The console user's role from ``[roles]`` and ``:as``."""
+        return self.role_of(user_id)
+
     def _sender(self) -> Sender:
         return Sender(PLATFORM, self.user, self.user, self.role_of(self.user))
 

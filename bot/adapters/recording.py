@@ -16,6 +16,7 @@ from bot.core.events import (
     FileMessage,
     OpenPrivateSpace,
     Outgoing,
+    Role,
     SendResult,
     TextMessage,
 )
@@ -40,6 +41,13 @@ class RecordingAdapter:
         self.duplicates_suppressed = 0
         self._ids = itertools.count(1)
         self._stopped = asyncio.Event()
+        # What the platform says each person's role is now (a test changes it to
+        # model someone removed from the volunteer role).
+        self.roles: dict[str, Role] = {}
+
+    async def current_role(self, user_id: str) -> Role | None:
+        """The role the (pretend) platform gives ``user_id`` right now."""
+        return self.roles.get(user_id, Role.PARTICIPANT)
 
     async def start(self, on_event: EventHandler) -> None:
         await self._stopped.wait()

@@ -39,7 +39,7 @@ from bot.buddies.profile import Profile, language_name, shared
 from bot.core.clock import as_utc
 from bot.core.context import JobContext
 from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, Destination, OpenPrivateSpace, Option, TextMessage
+from bot.core.events import ChoicePrompt, Destination, OpenPrivateSpace, Option, Role, TextMessage
 from bot.core.outbox import CANCELLED as CANCELLED_STATUS
 from bot.core.outbox import PENDING as PENDING_STATUS
 from bot.db.models import Account, OutboxItem, Person
@@ -684,9 +684,9 @@ async def file_report(
             about=about or "-",
             text=text,
         )
-        await job.later(
-            TextMessage(to, body), kind="buddy_report", dedupe_key=f"{report_key(report.id)}{index}"
-        )
+        # Only someone who is an organiser when it is sent may read it.
+        message = TextMessage(to, body, recipient_role=Role.ORGANISER)
+        await job.later(message, kind="buddy_report", dedupe_key=f"{report_key(report.id)}{index}")
     return report
 
 

@@ -483,6 +483,8 @@ async def notify_volunteers(
                 own_zone or config.community.timezone,
                 account.platform,
             ),
+            # The stored role may be stale: the platform is asked again right before sending.
+            recipient_role=Role.VOLUNTEER,
         )
         await enqueue(session, message, due_at=now, now=now, kind=ALERT_KIND, person_id=subject_id)
         sent += 1

@@ -16,6 +16,7 @@ from bot.core.events import (
     OpenPrivateSpace,
     Option,
     Outgoing,
+    Role,
     Room,
     TextMessage,
 )
@@ -76,6 +77,8 @@ def decode(data: dict[str, Any]) -> Outgoing:
             value = base64.b64decode(value)
         elif item.name == "options":
             value = tuple(Option(**option) for option in value)
+        elif item.name == "recipient_role":
+            value = Role(value)
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[item.name] = value

@@ -94,6 +94,9 @@ class Dispatcher:
             return []
         text = event.text if isinstance(event, MessageIn) else event.value
         crisis = self._crisis_reply(event, text)
+        if isinstance(event, MessageIn) and event.is_edit:
+            # An edit is never run as a command; crisis words in it are still answered.
+            return [crisis] if crisis is not None else []
         if self._addressed_to_bot(event, text):
             verdict = self._limiter.check(
                 (event.sender.platform, event.sender.user_id), self.services.clock.now()
@@ -116,6 +119,25 @@ class Dispatcher:
             answers.insert(0, crisis)
         return answers
 
+    def must_be_private(self, event: MessageIn | ChoiceIn) -> bool:
+        """Whether the answer to ``event`` may carry private content.
+
+        True for crisis words and for private commands. Adapters that must choose
+        an answer's visibility before it exists (a Discord defer) ask this first;
+        it needs no database.
+        """
+        text = event.text if isinstance(event, MessageIn) else event.value
+        if self._crisis_reply(event, text, anywhere=True) is not None:
+            return True
+        line = text.strip()
+        prefix = self.services.prefix(event.sender.platform)
+        if line.startswith(COMMAND_OPTION):
+            line = line[len(COMMAND_OPTION) :]
+        elif prefix and line.startswith(prefix):
+            line = line[len(prefix) :]
+        command, _used, _head = self.services.registry.resolve(tokenize(line))
+        return command is not None and command.private
+
     # ------------------------------------------------------------ helpers
 
     def _fallback_language(self, event: MessageIn | ChoiceIn) -> str:
@@ -131,10 +153,12 @@ class Dispatcher:
         prefix = self.services.prefix(event.sender.platform)
         return event.is_direct or isinstance(event, ChoiceIn) or text.lstrip().startswith(prefix)
 
-    def _crisis_reply(self, event: MessageIn | ChoiceIn, text: str) -> Outgoing | None:
+    def _crisis_reply(
+        self, event: MessageIn | ChoiceIn, text: str, *, anywhere: bool = False
+    ) -> Outgoing | None:
         """Crisis lines for a direct message or a command that contains a crisis phrase."""
         prefix = self.services.prefix(event.sender.platform)
-        if not (event.is_direct or text.lstrip().startswith(prefix)):
+        if not (anywhere or event.is_direct or text.lstrip().startswith(prefix)):
             return None
         config = self.services.config
         lang = crisis_language(text, config.safety.crisis_phrases)

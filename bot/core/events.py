@@ -60,6 +60,8 @@ class MessageIn:
     text: str
     is_direct: bool
     event_id: str = ""
+    is_edit: bool = False
+    """An edit of an earlier message: checked for crisis words, never run as a command."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,9 @@ class TextMessage:
     to: Destination
     text: str
     reply_to: str = ""
+    recipient_role: Role = Role.PARTICIPANT
+    """Sent to a :class:`Direct` only if that person holds this role on the platform
+    at the moment of sending (alerts, confidential reports); otherwise refused."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ class ChoicePrompt:
     text: str
     options: tuple[Option, ...]
     reply_to: str = ""
+    recipient_role: Role = Role.PARTICIPANT
 
 
 @dataclass(frozen=True)
