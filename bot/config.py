@@ -71,7 +71,7 @@ class CommunityConfig(Section):
     name: str = "Samvær"
     timezone: str = "Europe/Copenhagen"
     language: Language = "da"
-    country: Literal["dk", "no", "other"] = "dk"
+    country: Literal["dk", "no", "gb", "other"] = "dk"
 
     @field_validator("timezone")
     @classmethod
@@ -178,65 +178,84 @@ class PrivacyConfig(Section):
     min_group_size: int = Field(default=5, ge=1)
 
 
+def _clock_time(value: Any) -> Any:
+    if value in ("", None):
+        return ""
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
+        raise ValueError(f'"{value}" is not a time like "11:00"')
+    return value
+
+
+ClockTime = Annotated[str, BeforeValidator(_clock_time)]
+
+
 class CrisisLine(Section):
-    name: str
+    """A helpline. ``opens``/``closes`` are local times in ``timezone`` (empty: always open).
+
+    An emergency number (``emergency = true``) may leave ``name`` empty: it is then
+    called by its name in the person's language.
+    """
+
+    name: str = ""
     number: str
-    hours: str = ""
+    emergency: bool = False
+    opens: ClockTime = ""
+    closes: ClockTime = ""
+    timezone: str = "Europe/Copenhagen"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f'"{value}" is not a time zone like "Europe/Copenhagen"') from exc
+        return value
 
 
 def _default_lines() -> dict[str, tuple[CrisisLine, ...]]:
+    copenhagen, oslo, london = "Europe/Copenhagen", "Europe/Oslo", "Europe/London"
     return {
         "dk": (
-            CrisisLine(name="Livslinien", number="70 201 201", hours="11–05"),
-            CrisisLine(name="Alarm / emergency", number="112"),
+            CrisisLine(
+                name="Livslinien",
+                number="70 201 201",
+                opens="11:00",
+                closes="05:00",
+                timezone=copenhagen,
+            ),
+            CrisisLine(number="112", emergency=True, timezone=copenhagen),
         ),
         "no": (
-            CrisisLine(name="Mental Helse Hjelpetelefonen", number="116 123", hours="24/7"),
-            CrisisLine(name="Kirkens SOS", number="22 40 00 40", hours="24/7"),
-            CrisisLine(name="Nødnummer / emergency", number="113"),
+            CrisisLine(name="Mental Helse Hjelpetelefonen", number="116 123", timezone=oslo),
+            CrisisLine(name="Kirkens SOS", number="22 40 00 40", timezone=oslo),
+            CrisisLine(number="113", emergency=True, timezone=oslo),
+        ),
+        "gb": (
+            CrisisLine(name="Samaritans", number="116 123", timezone=london),
+            CrisisLine(number="999", emergency=True, timezone=london),
         ),
     }
 
 
-def _default_phrases() -> dict[str, tuple[str, ...]]:
-    return {
-        "da": (
-            "selvmord",
-            "tage mit liv",
-            "tage mit eget liv",
-            "ville ønske jeg var død",
-            "vil ikke leve",
-            "orker ikke at leve",
-            "skade mig selv",
-            "gøre en ende på det",
-        ),
-        "nb": (
-            "selvmord",
-            "ta livet mitt",
-            "ta mitt eget liv",
-            "skulle ønske jeg var død",
-            "vil ikke leve",
-            "orker ikke å leve",
-            "skade meg selv",
-            "gjøre slutt på det",
-        ),
-        "en": (
-            "suicide",
-            "kill myself",
-            "end my life",
-            "wish i was dead",
-            "wish i were dead",
-            "don't want to live",
-            "dont want to live",
-            "hurt myself",
-            "self harm",
-        ),
-    }
+def _default_countries() -> dict[str, str]:
+    return {"da": "dk", "nb": "no"}
 
 
 class SafetyConfig(Section):
     crisis_lines: dict[str, tuple[CrisisLine, ...]] = Field(default_factory=_default_lines)
-    crisis_phrases: dict[str, tuple[str, ...]] = Field(default_factory=_default_phrases)
+    # Whose lines a person gets, by their language; languages not listed get the
+    # community's country (so English speakers in Denmark get the Danish lines).
+    language_country: dict[str, str] = Field(default_factory=_default_countries)
+    # Phrases added to the shipped files (bot/safety/phrases/<lang>.toml), per language,
+    # and whole phrase files in the same format (named <lang>.toml or <lang>.<anything>.toml).
+    crisis_phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    crisis_phrase_files: tuple[Path, ...] = ()
+    # An alert no volunteer has taken by then goes to the organisers.
+    alert_escalation_after: Duration = timedelta(hours=2)
+    # An alert not delivered to any volunteer by then: the person is told nobody can be
+    # reached right now, and the organisers are warned (at most once a day).
+    alert_delivery_wait: Duration = timedelta(minutes=5)
     commands_per_minute: int = Field(default=30, ge=1, le=10_000)
     command_burst: int = Field(default=10, ge=1, le=10_000)
 
@@ -296,12 +315,15 @@ class Config(Section):
             names.append("discord")
         return names or ["console"]
 
-    def crisis_lines_for(self) -> tuple[CrisisLine, ...]:
-        """The crisis lines for this community's country (all known lines elsewhere)."""
-        lines = self.safety.crisis_lines.get(self.community.country)
-        if lines:
-            return lines
-        return tuple(line for group in self.safety.crisis_lines.values() for line in group)
+    def crisis_lines_for(self, lang: str | None = None) -> tuple[CrisisLine, ...]:
+        """The crisis lines for someone speaking ``lang``: their country's, else the
+        community's country's, else every known line."""
+        lines = self.safety.crisis_lines
+        country = self.safety.language_country.get(lang or "", self.community.country)
+        for choice in (country, self.community.country):
+            if lines.get(choice):
+                return lines[choice]
+        return tuple(line for group in lines.values() for line in group)
 
 
 class ConfigError(Exception):

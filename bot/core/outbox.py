@@ -352,7 +352,9 @@ class OutboxDeliverer:
             total.sent += report.sent
             total.failed += report.failed
             total.retried += report.retried
-            if len(batch) < self._batch:
+            # A delivery hook may have queued a follow-up due now (an alert reached a
+            # volunteer, so the person may be told): look once more after sends.
+            if len(batch) < self._batch and not report.sent:
                 return total
 
 

@@ -1,0 +1,73 @@
+"""Crisis detection: recall and false positives per language on the labelled corpora,
+and how long one detection takes.
+
+    python -m bench.crisis_detection [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tomllib
+from pathlib import Path
+
+from bot.safety.detect import CrisisDetector
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "unit" / "crisis_corpus"
+
+
+def load(name: str) -> dict[str, dict[str, list[str]]]:
+    """``{lang: {"crisis": [...], "everyday": [...]}}`` from a corpus file."""
+    with (CORPUS / f"{name}.toml").open("rb") as handle:
+        data = tomllib.load(handle)
+    return {
+        lang: {label: [item["text"] for item in items] for label, items in groups.items()}
+        for lang, groups in data.items()
+    }
+
+
+def score(
+    detector: CrisisDetector, corpus: dict[str, dict[str, list[str]]]
+) -> dict[str, tuple[float, float, list[str], list[str]]]:
+    """Per language: recall, false-positive rate, the missed and the wrongly caught texts."""
+    result = {}
+    for lang, groups in corpus.items():
+        missed = [t for t in groups["crisis"] if detector.detect(t, prefer=lang) is None]
+        caught = [t for t in groups["everyday"] if detector.detect(t, prefer=lang) is not None]
+        recall = 1 - len(missed) / len(groups["crisis"])
+        false_positive = len(caught) / len(groups["everyday"])
+        result[lang] = (recall, false_positive, missed, caught)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--misses", action="store_true", help="print the misclassified texts")
+    args = parser.parse_args()
+    detector = CrisisDetector.from_files()
+    for name in ("dev", "holdout"):
+        corpus = load(name)
+        for lang, (recall, fp, missed, caught) in score(detector, corpus).items():
+            groups = corpus[lang]
+            print(
+                f"{name:8} {lang}: recall {recall:6.1%} ({len(groups['crisis'])} crisis), "
+                f"false positives {fp:5.1%} ({len(groups['everyday'])} everyday)"
+            )
+            if args.misses:
+                for text in missed:
+                    print(f"    missed: {text}")
+                for text in caught:
+                    print(f"    caught: {text}")
+    texts = [t for groups in load("dev").values() for items in groups.values() for t in items]
+    timings = []
+    for _round in range(5):
+        start = time.perf_counter()
+        for text in texts:
+            detector.detect(text)
+        timings.append((time.perf_counter() - start) / len(texts))
+    print(f"detection: median {statistics.median(timings) * 1e6:.0f} µs per message")
+
+
+if __name__ == "__main__":
+    main()

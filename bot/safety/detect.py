@@ -1,0 +1,297 @@
+"""Crisis detection over how people actually write.
+
+Each language has a phrase file (``bot/safety/phrases/<lang>.toml``) that a
+safeguarding lead can read and extend. A phrase is a short pattern of terms
+matched in order over a small window of words, after the message and the
+pattern are normalised the same way:
+
+- Unicode folded (NFKC), lower case, apostrophes dropped, emoji and
+  punctuation ignored;
+- each word stemmed with that language's Snowball stemmer, so "pillerne",
+  "piller" and "pille" meet;
+- æ/ae, ø/oe/ö, å/aa folded to plain a/o, so "doe", "do" and "dø" meet;
+- runs of one letter squeezed ("dööö", "pleeease").
+
+Pattern syntax, one pattern per string::
+
+    vil|ønsker dø            terms in order; "a|b" is either word
+    selvmord*                a word that starts with "selvmord" (not stemmed)
+    ikke leve ~3             up to 3 other words between terms (default 2)
+    tog # pamol              "#" is a number of 10 or more ("tog 30 pamol")
+
+A message matches when some pattern matches after the spans of the
+language's ``exclude`` patterns (figurative speech: "jeg dør af grin") are
+taken out. Detection needs no database and no I/O after start-up.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+
+import snowballstemmer
+
+PHRASES_DIR = Path(__file__).resolve().parent / "phrases"
+STEMMERS = {"da": "danish", "nb": "norwegian", "en": "english"}
+DEFAULT_GAP = 2
+CATEGORIES = ("suicidal", "self_harm", "overdose", "farewell", "burden", "danger")
+
+_FOLDS = str.maketrans({"æ": "a", "ø": "o", "å": "a", "ö": "o", "ä": "a", "ü": "u", "é": "e"})
+_DIGRAPHS = re.compile(r"ae|oe|aa")
+_REPEATS = re.compile(r"(.)\1+")
+_WORD = re.compile(r"[^\W_]+")
+_GAP = re.compile(r"^~(\d+)$")
+
+
+def fold(word: str) -> str:
+    """The spelling-insensitive form of a lower-case word: æøå and their ASCII forms meet."""
+    word = word.translate(_FOLDS)
+    word = _DIGRAPHS.sub(lambda m: m.group(0)[0], word)
+    return _REPEATS.sub(r"\1", word)
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-case words of ``text``, apostrophes dropped, punctuation and emoji gone."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.replace("’", "").replace("'", "").replace("`", "")
+    return _WORD.findall(text)
+
+
+@cache
+def _stemmer(lang: str) -> snowballstemmer.Stemmer:
+    return snowballstemmer.stemmer(STEMMERS.get(lang, "english"))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One position of a pattern: whole (stemmed, folded) words or word prefixes."""
+
+    stems: frozenset[str]
+    prefixes: tuple[str, ...]
+    gap: int  # other words allowed before this term (ignored for the first)
+    number: bool = False  # a number of 10 or more
+
+    def matches(self, stem: str, folded: str) -> bool:
+        if stem in self.stems or any(folded.startswith(p) for p in self.prefixes):
+            return True
+        return self.number and folded.isdigit() and int(folded) >= 10
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A phrase pattern of one language and category."""
+
+    source: str
+    category: str
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class CrisisMatch:
+    """What was found: the language whose phrase matched, its category and the phrase."""
+
+    language: str
+    category: str
+    phrase: str
+
+
+@lru_cache(maxsize=65536)
+def _normal_stem(lang: str, word: str) -> str:
+    return fold(_stemmer(lang).stemWord(word))
+
+
+@lru_cache(maxsize=65536)
+def _fold_cached(word: str) -> str:
+    return fold(word)
+
+
+def compile_pattern(lang: str, source: str, category: str) -> Pattern:
+    """A pattern from its written form; raises ValueError on an empty or malformed one."""
+    terms: list[Term] = []
+    gap = DEFAULT_GAP
+    for chunk in source.split():
+        gap_match = _GAP.match(chunk)
+        if gap_match:
+            gap = int(gap_match.group(1))
+            continue
+        stems: set[str] = set()
+        prefixes: list[str] = []
+        number = False
+        for alternative in chunk.split("|"):
+            if alternative == "#":
+                number = True
+                continue
+            if alternative.endswith("*"):
+                word = "".join(words_of(alternative[:-1]))
+                if word:
+                    prefixes.append(fold(word))
+                continue
+            for word in words_of(alternative):
+                stems.add(_normal_stem(lang, word))
+        if not stems and not prefixes and not number:
+            raise ValueError(f"crisis phrase {source!r} has an empty term {chunk!r}")
+        if "_" in chunk:
+            raise ValueError(f"crisis phrase {source!r}: write words apart, not joined by _")
+        terms.append(Term(frozenset(stems), tuple(prefixes), gap, number))
+        gap = DEFAULT_GAP
+    if not terms:
+        raise ValueError(f"crisis phrase {source!r} is empty")
+    return Pattern(source, category, tuple(terms))
+
+
+@dataclass
+class LanguagePhrases:
+    """The compiled patterns of one language, indexed by their first term."""
+
+    lang: str
+    patterns: list[Pattern] = field(default_factory=list)
+    excludes: list[Pattern] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._index()
+
+    def _index(self) -> None:
+        self._by_stem: dict[str, list[Pattern]] = {}
+        # Prefix patterns by their first two letters: one dict lookup per word.
+        self._by_prefix: dict[str, list[tuple[str, Pattern]]] = {}
+        self._numbered: list[Pattern] = []
+        for pattern in self.patterns:
+            first = pattern.terms[0]
+            for stem in first.stems:
+                self._by_stem.setdefault(stem, []).append(pattern)
+            for prefix in first.prefixes:
+                self._by_prefix.setdefault(prefix[:2], []).append((prefix, pattern))
+            if first.number:
+                self._numbered.append(pattern)
+
+    def add(self, pattern: Pattern) -> None:
+        self.patterns.append(pattern)
+        self._index()
+
+    def excluded(self, words: Sequence[str]) -> set[int]:
+        """Positions of words inside this language's figurative spans ("dør af grin")."""
+        stems = [_normal_stem(self.lang, w) for w in words]
+        folded = [_fold_cached(w) for w in words]
+        positions: set[int] = set()
+        for exclude in self.excludes:
+            for span in _spans(exclude, stems, folded):
+                positions.update(span)
+        return positions
+
+    def find(self, words: Sequence[str]) -> Pattern | None:
+        """The first pattern that matches these words."""
+        stems = [_normal_stem(self.lang, w) for w in words]
+        folded = [_fold_cached(w) for w in words]
+        for start, (stem, fold_word) in enumerate(zip(stems, folded, strict=True)):
+            candidates = list(self._by_stem.get(stem, ()))
+            for prefix, pattern in self._by_prefix.get(fold_word[:2], ()):
+                if fold_word.startswith(prefix):
+                    candidates.append(pattern)
+            if fold_word.isdigit():
+                candidates += self._numbered
+            for pattern in candidates:
+                if _match_from(pattern.terms, 1, start, stems, folded) is not None:
+                    return pattern
+        return None
+
+
+def _match_from(
+    terms: Sequence[Term], index: int, position: int, stems: Sequence[str], folded: Sequence[str]
+) -> list[int] | None:
+    """Positions of terms[index:] matched after ``position`` (the previous term's place)."""
+    if index == len(terms):
+        return []
+    term = terms[index]
+    last = min(len(stems) - 1, position + 1 + term.gap)
+    for next_position in range(position + 1, last + 1):
+        if term.matches(stems[next_position], folded[next_position]):
+            rest = _match_from(terms, index + 1, next_position, stems, folded)
+            if rest is not None:
+                return [next_position, *rest]
+    return None
+
+
+def _spans(pattern: Pattern, stems: Sequence[str], folded: Sequence[str]) -> Iterable[range]:
+    first = pattern.terms[0]
+    for start in range(len(stems)):
+        if first.matches(stems[start], folded[start]):
+            rest = _match_from(pattern.terms, 1, start, stems, folded)
+            if rest is not None:
+                yield range(start, (rest[-1] if rest else start) + 1)
+
+
+def load_phrase_file(lang: str, path: Path) -> LanguagePhrases:
+    """One language's phrases from a TOML file: ``[phrases] <category> = [...]``, ``exclude``."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    phrases = LanguagePhrases(lang)
+    for category, sources in data.get("phrases", {}).items():
+        if category not in CATEGORIES:
+            raise ValueError(f"{path.name}: unknown crisis category {category!r}")
+        for source in sources:
+            phrases.patterns.append(compile_pattern(lang, source, category))
+    for source in data.get("exclude", {}).get("phrases", ()):
+        phrases.excludes.append(compile_pattern(lang, source, "exclude"))
+    phrases._index()
+    return phrases
+
+
+class CrisisDetector:
+    """Finds crisis phrases in any of the known languages."""
+
+    def __init__(self, languages: Mapping[str, LanguagePhrases]) -> None:
+        self.languages = dict(languages)
+
+    @classmethod
+    def from_files(
+        cls,
+        directory: Path = PHRASES_DIR,
+        extra: Mapping[str, Sequence[str]] | None = None,
+        extra_files: Sequence[Path] = (),
+    ) -> CrisisDetector:
+        """The shipped phrase files, plus phrases and files an organisation adds in config."""
+        languages = {
+            path.stem: load_phrase_file(path.stem, path)
+            for path in sorted(directory.glob("*.toml"))
+        }
+        for path in extra_files:
+            lang = path.stem.split(".")[0]
+            added = load_phrase_file(lang, path)
+            own = languages.setdefault(lang, LanguagePhrases(lang))
+            own.patterns.extend(added.patterns)
+            own.excludes.extend(added.excludes)
+            own._index()
+        for lang, sources in (extra or {}).items():
+            own = languages.setdefault(lang, LanguagePhrases(lang))
+            for source in sources:
+                own.add(compile_pattern(lang, source, "suicidal"))
+        return cls(languages)
+
+    def detect(self, text: str, prefer: str | None = None) -> CrisisMatch | None:
+        """The crisis phrase in ``text``, trying the ``prefer`` language first; else None."""
+        words = words_of(text)
+        # Figurative speech in any language is taken out before any language looks:
+        # a Danish "begår selvmord, skrev avisen" must not be caught by a Norwegian phrase.
+        excluded: set[int] = set()
+        for phrases in self.languages.values():
+            excluded |= phrases.excluded(words)
+        words = [w for i, w in enumerate(words) if i not in excluded]
+        if not words:
+            return None
+        order = sorted(self.languages, key=lambda lang: lang != prefer)
+        for lang in order:
+            pattern = self.languages[lang].find(words)
+            if pattern is not None:
+                return CrisisMatch(lang, pattern.category, pattern.source)
+        return None
+
+
+@cache
+def default_detector() -> CrisisDetector:
+    """The detector with the shipped phrase files only (tests and tools)."""
+    return CrisisDetector.from_files()
