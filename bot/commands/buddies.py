@@ -197,7 +197,7 @@ def setup(registry: CommandRegistry) -> None:
             return
         await _start_profile(ctx, "volunteer", args)
 
-    @registry.dialog(PROFILE_DIALOG)
+    @registry.dialog(PROFILE_DIALOG, ask=lambda ctx, step, data: _ask(ctx, step))
     async def profile_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         try:
             value = PARSERS[step](text)
