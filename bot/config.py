@@ -13,6 +13,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -59,6 +60,23 @@ def _hhmm(value: Any) -> str:
 
 
 LocalTime = Annotated[str, BeforeValidator(_hhmm)]
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _env_name(value: Any) -> str:
+    # Never put the value into the message: a wrong value here is most often the secret itself.
+    if not isinstance(value, str) or (value and not _ENV_NAME.match(value)):
+        raise ValueError(
+            "must be the name of an environment variable (capital letters, digits and _, "
+            "like SAMVAER_MATRIX_PASSWORD), not the secret itself; put the secret in that "
+            "variable (the value given is not shown)"
+        )
+    return value
+
+
+EnvName = Annotated[str, BeforeValidator(_env_name)]
+# Keys whose values are never repeated in an error message: they may hold a secret.
+_QUIET_KEYS = re.compile(r"url|_env|token|password|secret|homeserver", re.IGNORECASE)
 
 
 class Section(BaseModel):
@@ -83,9 +101,21 @@ class CommunityConfig(Section):
         return value
 
 
+def _database_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError('must be a URL like "sqlite+aiosqlite:///samvaer.db"')
+    parts = urlsplit(value)
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        raise ValueError(
+            "holds a password, and this file is no place for secrets: put the whole URL in an "
+            "environment variable and name that variable in url_env (the value is not shown)"
+        )
+    return value
+
+
 class DatabaseConfig(Section):
-    url: str = "sqlite+aiosqlite:///samvaer.db"
-    url_env: str = ""
+    url: Annotated[str, BeforeValidator(_database_url)] = "sqlite+aiosqlite:///samvaer.db"
+    url_env: EnvName = ""
     echo: bool = False
 
     def resolved_url(self) -> str:
@@ -107,8 +137,8 @@ class ConsoleConfig(Section):
 class MatrixConfig(Section):
     homeserver: str
     user_id: str
-    password_env: str = ""
-    access_token_env: str = ""
+    password_env: EnvName = ""
+    access_token_env: EnvName = ""
     device_name: str = "samvaer"
     store_path: str = "matrix-store"
     prefix: str = "!"
@@ -125,7 +155,7 @@ class MatrixConfig(Section):
 
 
 class DiscordConfig(Section):
-    token_env: str = "SAMVAER_DISCORD_TOKEN"  # noqa: S105 - a variable name, not a secret
+    token_env: EnvName = "SAMVAER_DISCORD_TOKEN"  # noqa: S105 - a variable name, not a secret
     guild_ids: tuple[int, ...] = ()
     prefix: str = "!"
     buddy_channel_id: int = 0
@@ -357,7 +387,11 @@ def describe_errors(error: ValidationError) -> list[str]:
         message = message.removeprefix("Value error, ")
         if item["type"] == "missing":
             message = "is required"
-        elif "input" in item and item["type"] not in {"value_error"}:
+        elif (
+            "input" in item
+            and item["type"] not in {"value_error"}
+            and not any(isinstance(part, str) and _QUIET_KEYS.search(part) for part in loc)
+        ):
             message = f"{item['input']!r}: {message}"
         problems.append(f"{path}: {message}" if path else message)
     return problems
