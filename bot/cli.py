@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, config_warnings, load_config
 from bot.files import private_umask
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         config_arg = getattr(args, "config", None)
         config = _load(config_arg)
         configure_logging(getattr(args, "log_level", "WARNING"), _secrets(config))
+        for warning in config_warnings(config):
+            print(f"warning: {warning}", file=sys.stderr)
         return asyncio.run(_run(config, getattr(args, "adapter", "all")))
     if args.command == "init":
         if DEFAULT_CONFIG.exists():
@@ -169,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             for problem in error.problems:
                 print(problem)
             return 1
+        for warning in config_warnings(config):
+            print(f"warning: {warning}")
         print(f"{path}: OK (adapters: {', '.join(config.adapters())})")
         return 0
     if args.command in ("export", "report"):
