@@ -133,7 +133,7 @@ def test_check_config_and_start_refuse_dangerous_settings_with_the_fix(tmp_path:
     config.write_text(
         '[discord]\ntoken_env = "SAMVAER_DISCORD_TOKEN"\n'
         '[console]\nprefix = ""\n'
-        '[privacy]\nmin_group_size = 2\n'
+        "[privacy]\nmin_group_size = 2\n"
         '[meals]\njitsi_base_url = "http://meet.example.org"\n',
         encoding="utf-8",
     )
