@@ -178,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("export", "report"):
         return _statistics_files(args.command, args.since, Path(args.out), _load(args.config))
     if args.command == "db":
-        configure_logging("INFO")
-        asyncio.run(_upgrade(_load(args.config)))
+        config = _load(args.config)
+        configure_logging("INFO", _secrets(config))
+        asyncio.run(_upgrade(config))
         print("Database is up to date.")
         return 0
     parser.print_help()
