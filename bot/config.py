@@ -106,7 +106,7 @@ def _database_url(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError('must be a URL like "sqlite+aiosqlite:///samvaer.db"')
     parts = urlsplit(value)
-    if parts.password is not None or "password" in parse_qs(parts.query):
+    if parts.password or "password" in parse_qs(parts.query):
         raise ValueError(
             "holds a password, and this file is no place for secrets: put the whole URL in an "
             "environment variable and name that variable in url_env (the value is not shown)"

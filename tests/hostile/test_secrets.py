@@ -58,9 +58,13 @@ def logged(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture
     """The process's own logging set-up for one test, put back afterwards."""
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
+    libraries = ("nio", "discord", "apscheduler", "aiosqlite", "alembic", "sqlalchemy")
+    saved_levels = {name: logging.getLogger(name).level for name in libraries}
     yield capsys
     root.handlers[:] = saved_handlers
     root.setLevel(saved_level)
+    for name, level in saved_levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 # ------------------------------------------------------------------ L11 redaction
@@ -197,6 +201,10 @@ def test_an_inline_database_password_is_refused_without_echo() -> None:
     assert "database.url" in problems
     assert "url_env" in problems  # says the fix
     assert PASSWORD not in problems
+    query = f"postgresql+asyncpg://bot@db.example.org/samvaer?password={PASSWORD}"
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"database": {"url": query}})
+    assert PASSWORD not in "\n".join(refused.value.problems)
     # A URL without a password is fine.
     parse_config({"database": {"url": "postgresql+asyncpg://bot@db.example.org/samvaer"}})
 
