@@ -34,6 +34,7 @@ from bot.core.events import (
     SendResult,
     TextMessage,
 )
+from bot.files import private_folder, write_private
 
 PLATFORM = "console"
 ROLE_WORDS = {
@@ -214,9 +215,9 @@ class ConsoleAdapter:
         owner = message.to.user_id if isinstance(message.to, Direct) else message.to.room_id
         owner = owner.removeprefix("dm:")
         folder = self.export_dir / owner.replace(":", "_").replace("/", "_")
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         path = folder / Path(message.filename).name
-        path.write_bytes(message.content)
+        write_private(path, message.content)
         self._print(f"{self._label(message.to)} {message.caption} → {path}")
         return SendResult(ok=True, value=str(path))
 

@@ -126,3 +126,32 @@ def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_check_config_and_start_refuse_dangerous_settings_with_the_fix(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[discord]\ntoken_env = "SAMVAER_DISCORD_TOKEN"\n'
+        '[console]\nprefix = ""\n'
+        "[privacy]\nmin_group_size = 2\n"
+        '[meals]\njitsi_base_url = "http://meet.example.org"\n',
+        encoding="utf-8",
+    )
+    checked = _samvaer("check-config", str(config), cwd=tmp_path)
+    assert checked.returncode == 1
+    for fix in ("guild_ids = [", 'prefix = "!"', "min_group_size = 5", "https://"):
+        assert fix in checked.stdout
+    assert "http://meet.example.org" not in checked.stdout
+    started = _samvaer("run", "--config", str(config), cwd=tmp_path, stdin="!help\n")
+    assert started.returncode == 1
+    assert "discord.guild_ids" in started.stderr
+    assert not (tmp_path / "samvaer.db").exists()  # refused before anything was opened
+
+
+def test_alerts_with_nowhere_to_go_are_warned_about_but_accepted(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[discord]\nguild_ids = [123456789012345678]\n", encoding="utf-8")
+    checked = _samvaer("check-config", str(config), cwd=tmp_path)
+    assert checked.returncode == 0
+    assert "warning: rooms.volunteers: sharing is on but no volunteers room" in checked.stdout
+    assert "OK" in checked.stdout
