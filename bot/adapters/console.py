@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -209,11 +210,21 @@ class ConsoleAdapter:
         self._prompts[user] = message.options
         return SendResult(ok=True)
 
+    def folder_of(self, owner: str) -> Path:
+        """The export folder of a user or room: always inside ``export_dir``."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in owner)
+        return self.export_dir / (safe if safe.strip(".") else "_")
+
+    async def forget_files(self, user_id: str) -> None:
+        """Delete everything exported for ``user_id`` (their ``forget``)."""
+        folder = self.folder_of(user_id)
+        if folder.is_dir():
+            shutil.rmtree(folder)
+
     @_send.register
     def _(self, message: FileMessage) -> SendResult:
         owner = message.to.user_id if isinstance(message.to, Direct) else message.to.room_id
-        owner = owner.removeprefix("dm:")
-        folder = self.export_dir / owner.replace(":", "_").replace("/", "_")
+        folder = self.folder_of(owner.removeprefix("dm:"))
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / Path(message.filename).name
         path.write_bytes(message.content)
