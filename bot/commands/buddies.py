@@ -398,7 +398,9 @@ def setup(registry: CommandRegistry) -> None:
             )
         ctx.reply("\n".join(lines))
 
-    @registry.command("admin volunteers", role=Role.ORGANISER, aliases=("frivillige",))
+    @registry.command(
+        "admin volunteers", role=Role.ORGANISER, private=True, aliases=("frivillige",)
+    )
     async def admin_volunteers(ctx: Context) -> None:
         rows = list(
             (
@@ -435,7 +437,7 @@ def setup(registry: CommandRegistry) -> None:
             )
         ctx.reply("\n".join(lines))
 
-    @registry.command("admin reports", role=Role.ORGANISER, aliases=("rapporter",))
+    @registry.command("admin reports", role=Role.ORGANISER, private=True, aliases=("rapporter",))
     async def admin_reports(ctx: Context) -> None:
         rows = list(
             (
@@ -460,7 +462,7 @@ def setup(registry: CommandRegistry) -> None:
             )
         ctx.reply("\n".join(lines))
 
-    @registry.command("admin report", role=Role.ORGANISER, aliases=("rapport",))
+    @registry.command("admin report", role=Role.ORGANISER, private=True, aliases=("rapport",))
     async def admin_report(
         ctx: Context,
         action: Annotated[str, CLOSE],
