@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.adapters.base import Adapter, KeepsFiles, KnowsRoles
+from bot.core.claims import claim_event
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import (
@@ -56,12 +58,48 @@ class App:
         An answer the platform could not take now (closed DMs, a network
         hiccup) goes into the outbox to be retried: nothing is lost silently.
         """
+        if not await self._first_to_claim(event):
+            return []
         answers = await self.dispatcher.handle(event)
         for message in answers:
             result = await self.send(message)
             if not result.ok and result.retry and not isinstance(event, MemberJoined):
                 await self._keep_for_later(event.sender, message, result)
         return answers
+
+    async def _first_to_claim(self, event: Incoming) -> bool:
+        """Claim the event in the database so that only one process handles it.
+
+        Events without an id are handled as they come. If the database cannot be
+        reached the event is handled anyway: a crisis reply must never be lost to
+        a claim (the dispatcher answers "try again" for everything else).
+        """
+        if isinstance(event, MemberJoined) or not event.event_id:
+            return True
+        for attempt in (1, 2):
+            try:
+                async with self.uow() as uow:
+                    first = await claim_event(
+                        uow.session,
+                        event.sender.platform,
+                        event.event_id,
+                        self.services.clock.now(),
+                    )
+                    await uow.commit()
+                break
+            except DBAPIError as exc:
+                # The server closed a pooled connection (it restarted): once more.
+                if attempt == 1 and exc.connection_invalidated:
+                    log.info("event.claim_stale_connection_retry")
+                    continue
+                log.warning("event.claim_failed error=%s", type(exc).__name__)
+                return True
+            except Exception as exc:
+                log.warning("event.claim_failed error=%s", type(exc).__name__)
+                return True
+        if not first:
+            log.info("event.already_handled platform=%s", event.sender.platform)
+        return first
 
     async def _keep_for_later(self, sender: Sender, message: Outgoing, result: SendResult) -> None:
         """Queue an answer for a retry, tied to the person it is for (so ``forget`` finds it).

@@ -12,6 +12,7 @@ import itertools
 import shutil
 import sys
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable
 from functools import singledispatchmethod
 from pathlib import Path
@@ -97,6 +98,7 @@ class ConsoleAdapter:
         self._prompts: dict[str, tuple[Option, ...]] = {}
         self._spaces = itertools.count(1)
         self._events = itertools.count(1)
+        self._run = uuid.uuid4().hex[:12]
         self._stop = asyncio.Event()
         self.export_dir = Path(config.console.export_dir)
 
@@ -155,7 +157,8 @@ class ConsoleAdapter:
         sender = self._sender()
         is_direct = self.room is None
         room = Room(PLATFORM, f"dm:{self.user}" if is_direct else self.room or "")
-        event_id = f"c{next(self._events)}"
+        # Unique across runs: events are claimed in the database by their id.
+        event_id = f"c-{self._run}-{next(self._events)}"
         options = self._prompts.get(self.user)
         stripped = line.strip()
         if options and stripped.isdigit() and 1 <= int(stripped) <= len(options):
