@@ -182,6 +182,7 @@ class BuddiesConfig(Section):
     max_capacity: int = Field(default=3, ge=1, le=20)
     proposal_timeout: Duration = timedelta(days=3)
     followup_days: int = Field(default=7, ge=1, le=60)
+    reports_per_day: int = Field(default=3, ge=1, le=100)
 
 
 class MealsConfig(Section):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.core.context import Context
+from bot.core.events import ForgetFiles
 from bot.core.registry import CommandRegistry
 from bot.people.service import accounts_of
 from bot.privacy.data import erase_person, export_person
@@ -61,7 +62,10 @@ def setup(registry: CommandRegistry) -> None:
         if text.casefold().strip(" .!") not in YES_WORDS:
             ctx.say("forget.kept")
             return
-        await erase_person(
+        identities = await erase_person(
             ctx.session, ctx.person.id, ctx.services.registry.data_providers, ctx.now
         )
+        # Files an adapter wrote for them (the console's exports) go too.
+        for identity in identities:
+            ctx.send(ForgetFiles(identity.platform, identity.external_id))
         ctx.say("forget.done")
