@@ -239,7 +239,7 @@ def setup(registry: CommandRegistry) -> None:
         )
         await create_and_announce(ctx, request)
 
-    @registry.dialog(SCHEDULE_DIALOG)
+    @registry.dialog(SCHEDULE_DIALOG, ask=lambda ctx, step, data: _ask(ctx, step))
     async def schedule_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         try:
             await _schedule_step(ctx, step, data, text)
@@ -492,7 +492,9 @@ def setup(registry: CommandRegistry) -> None:
         ctx.say("meal.feedback_ask_comment")
         ctx.continue_dialog(FEEDBACK_DIALOG, "comment", {"feedback": saved.id})
 
-    @registry.dialog(FEEDBACK_DIALOG)
+    @registry.dialog(
+        FEEDBACK_DIALOG, ask=lambda ctx, step, data: ctx.say("meal.feedback_ask_comment")
+    )
     async def feedback_comment(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         ctx.end_dialog()
         if text.casefold().strip(" .!") in SKIP_WORDS:

@@ -375,9 +375,13 @@ class Dispatcher:
             return
         ctx.private = True
         data = dict(dialog.data)
-        if data.pop(PAUSED, False) and spec.ask is not None:
-            # Back after the crisis lines: this message is not taken as the answer; the
-            # question is asked again, gently.
+        if data.pop(PAUSED, False):
+            # Back after the crisis lines: this message is not taken as the answer. The
+            # question is asked again, gently, or (when it can't be) put aside.
+            if spec.ask is None:
+                ctx.end_dialog()
+                ctx.say("safety.dialog_set_aside")
+                return
             ctx.dialog_next = (dialog.name, dialog.step, data)
             ctx.say("safety.dialog_resume")
             spec.ask(ctx, dialog.step, data)

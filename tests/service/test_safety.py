@@ -4,11 +4,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.adapters.recording import RecordingAdapter
 from bot.buddies.models import BuddyProfile
 from bot.checkins.models import CheckinAlert
 from bot.core.events import Direct, MessageIn, Role, Room, Sender
 from bot.safety.models import SafetyPlan
 from tests.helpers import PLATFORM, Chat, text_of
+from tests.service.test_linking import OTHER, code_in, people, say_on
 
 CRISIS_DA = "jeg orker ikke at leve sådan her"
 
@@ -170,3 +172,24 @@ async def test_a_safety_plan_is_written_shown_offered_first_and_forgotten(chat: 
     await chat.say("alice", "yes")
     async with chat.app.uow() as uow:
         assert (await uow.session.execute(select(SafetyPlan))).first() is None
+
+
+async def test_a_crisis_while_confirming_forget_erases_nothing(chat: Chat) -> None:
+    await chat.say("alice", "!checkin consent yes 3")
+    await chat.say("alice", "!forget")
+    await chat.say("alice", "yes I want to die")
+    # Back later: "yes" now only brings the question back; nothing was erased.
+    again = await chat.text("alice", "yes")
+    assert "erase" in again.casefold()
+    history = await chat.text("alice", "!checkin history")
+    assert "3" in history
+
+
+async def test_a_crisis_during_a_link_confirmation_sets_it_aside(chat: Chat) -> None:
+    chat.app.add_adapter(RecordingAdapter(OTHER))
+    code = code_in(await chat.text("alice", "!link"))
+    assert "Alice" in await say_on(chat, "ally", f"!link {code}")
+    assert "70 201 201" in await say_on(chat, "ally", "ok I want to end my life")
+    # "ok" after the crisis lines is no yes: the question is put aside, nothing joined.
+    assert "aside" in await say_on(chat, "ally", "ok")
+    assert len(await people(chat)) == 2
