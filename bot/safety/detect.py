@@ -10,7 +10,7 @@ pattern are normalised the same way:
 - each word stemmed with that language's Snowball stemmer, so "pillerne",
   "piller" and "pille" meet;
 - æ/ae, ø/oe/ö, å/aa folded to plain a/o, so "doe", "do" and "dø" meet;
-- runs of one letter squeezed ("dööö", "pleeease").
+- runs of three or more of one letter squeezed ("dööö", "pleeease").
 
 Pattern syntax, one pattern per string::
 
@@ -43,7 +43,7 @@ CATEGORIES = ("suicidal", "self_harm", "overdose", "farewell", "burden", "danger
 
 _FOLDS = str.maketrans({"æ": "a", "ø": "o", "å": "a", "ö": "o", "ä": "a", "ü": "u", "é": "e"})
 _DIGRAPHS = re.compile(r"ae|oe|aa")
-_REPEATS = re.compile(r"(.)\1+")
+_REPEATS = re.compile(r"(.)\1{2,}")
 _WORD = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"^~(\d+)$")
 
