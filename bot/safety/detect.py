@@ -144,9 +144,43 @@ def compile_pattern(lang: str, source: str, category: str) -> Pattern:
     return Pattern(source, category, tuple(terms))
 
 
+class PatternIndex:
+    """Patterns by their first term, so each word looks up only the patterns it can start."""
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self.by_stem: dict[str, list[Pattern]] = {}
+        # Prefix patterns by their first two letters: one dict lookup per word.
+        self.by_prefix: dict[str, list[tuple[str, Pattern]]] = {}
+        self.numbered: list[Pattern] = []
+        for pattern in patterns:
+            first = pattern.terms[0]
+            for stem in first.stems:
+                self.by_stem.setdefault(stem, []).append(pattern)
+            for prefix in first.prefixes:
+                self.by_prefix.setdefault(prefix[:2], []).append((prefix, pattern))
+            if first.number:
+                self.numbered.append(pattern)
+
+    def starting_at(
+        self, stems: Sequence[str], folded: Sequence[str]
+    ) -> Iterable[tuple[Pattern, list[int]]]:
+        """Every (pattern, positions) match, in the order the matches start."""
+        for start, (stem, fold_word) in enumerate(zip(stems, folded, strict=True)):
+            candidates = list(self.by_stem.get(stem, ()))
+            for prefix, pattern in self.by_prefix.get(fold_word[:2], ()):
+                if fold_word.startswith(prefix):
+                    candidates.append(pattern)
+            if fold_word.isdigit():
+                candidates += self.numbered
+            for pattern in candidates:
+                rest = _match_from(pattern.terms, 1, start, stems, folded)
+                if rest is not None:
+                    yield pattern, [start, *rest]
+
+
 @dataclass
 class LanguagePhrases:
-    """The compiled patterns of one language, indexed by their first term."""
+    """The compiled patterns of one language and its figurative exclusions."""
 
     lang: str
     patterns: list[Pattern] = field(default_factory=list)
@@ -156,47 +190,27 @@ class LanguagePhrases:
         self._index()
 
     def _index(self) -> None:
-        self._by_stem: dict[str, list[Pattern]] = {}
-        # Prefix patterns by their first two letters: one dict lookup per word.
-        self._by_prefix: dict[str, list[tuple[str, Pattern]]] = {}
-        self._numbered: list[Pattern] = []
-        for pattern in self.patterns:
-            first = pattern.terms[0]
-            for stem in first.stems:
-                self._by_stem.setdefault(stem, []).append(pattern)
-            for prefix in first.prefixes:
-                self._by_prefix.setdefault(prefix[:2], []).append((prefix, pattern))
-            if first.number:
-                self._numbered.append(pattern)
+        self._patterns = PatternIndex(self.patterns)
+        self._excludes = PatternIndex(self.excludes)
 
     def add(self, pattern: Pattern) -> None:
         self.patterns.append(pattern)
         self._index()
 
+    def _normal(self, words: Sequence[str]) -> tuple[list[str], list[str]]:
+        return [_normal_stem(self.lang, w) for w in words], [_fold_cached(w) for w in words]
+
     def excluded(self, words: Sequence[str]) -> set[int]:
         """Positions of words inside this language's figurative spans ("dør af grin")."""
-        stems = [_normal_stem(self.lang, w) for w in words]
-        folded = [_fold_cached(w) for w in words]
         positions: set[int] = set()
-        for exclude in self.excludes:
-            for span in _spans(exclude, stems, folded):
-                positions.update(span)
+        for _pattern, matched in self._excludes.starting_at(*self._normal(words)):
+            positions.update(range(matched[0], matched[-1] + 1))
         return positions
 
     def find(self, words: Sequence[str]) -> Pattern | None:
         """The first pattern that matches these words."""
-        stems = [_normal_stem(self.lang, w) for w in words]
-        folded = [_fold_cached(w) for w in words]
-        for start, (stem, fold_word) in enumerate(zip(stems, folded, strict=True)):
-            candidates = list(self._by_stem.get(stem, ()))
-            for prefix, pattern in self._by_prefix.get(fold_word[:2], ()):
-                if fold_word.startswith(prefix):
-                    candidates.append(pattern)
-            if fold_word.isdigit():
-                candidates += self._numbered
-            for pattern in candidates:
-                if _match_from(pattern.terms, 1, start, stems, folded) is not None:
-                    return pattern
+        for pattern, _matched in self._patterns.starting_at(*self._normal(words)):
+            return pattern
         return None
 
 
@@ -214,15 +228,6 @@ def _match_from(
             if rest is not None:
                 return [next_position, *rest]
     return None
-
-
-def _spans(pattern: Pattern, stems: Sequence[str], folded: Sequence[str]) -> Iterable[range]:
-    first = pattern.terms[0]
-    for start in range(len(stems)):
-        if first.matches(stems[start], folded[start]):
-            rest = _match_from(pattern.terms, 1, start, stems, folded)
-            if rest is not None:
-                yield range(start, (rest[-1] if rest else start) + 1)
 
 
 def load_phrase_file(lang: str, path: Path) -> LanguagePhrases:

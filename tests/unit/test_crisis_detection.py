@@ -10,7 +10,7 @@ from bot.safety.detect import CrisisDetector, default_detector
 from bot.safety.lines import lines_in_order
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout"])
+@pytest.mark.parametrize("name", ["dev", "holdout", "train2"])
 def test_recall_and_false_positives_on_the_written_corpora(name: str) -> None:
     for lang, (recall, false_positive, missed, caught) in score(
         default_detector(), load(name)
