@@ -155,3 +155,16 @@ def test_alerts_with_nowhere_to_go_are_warned_about_but_accepted(tmp_path: Path)
     assert checked.returncode == 0
     assert "warning: rooms.volunteers: sharing is on but no volunteers room" in checked.stdout
     assert "OK" in checked.stdout
+
+
+def test_crisis_words_in_a_console_room_are_answered_privately(tmp_path: Path) -> None:
+    script = "\n".join([":as alice", ":room lounge", "honestly i want to end my life"])
+    result = _samvaer("run", cwd=tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # The lines are in Alice's private chat; the room sees one neutral line at most.
+    private = out[out.index("[to alice]") :]
+    assert "70 201 201" in private.split("\n[#")[0]
+    in_room = [line for line in out.splitlines() if line.startswith("[#lounge]")]
+    assert len(in_room) <= 1
+    assert not any("70 201 201" in line or "end my life" in line for line in in_room)
