@@ -26,6 +26,7 @@ taken out. Detection needs no database and no I/O after start-up.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 import unicodedata
@@ -37,6 +38,7 @@ from pathlib import Path
 import snowballstemmer
 
 PHRASES_DIR = Path(__file__).resolve().parent / "phrases"
+MODEL_PATH = Path(__file__).resolve().parent / "model.toml"
 STEMMERS = {"da": "danish", "nb": "norwegian", "en": "english"}
 DEFAULT_GAP = 2
 CATEGORIES = ("suicidal", "self_harm", "overdose", "farewell", "burden", "danger")
@@ -246,11 +248,61 @@ def load_phrase_file(lang: str, path: Path) -> LanguagePhrases:
     return phrases
 
 
+def message_features(text: str) -> set[str]:
+    """The words (stemmed in each language) and word pairs of a message, for the model."""
+    words = words_of(text)
+    found: set[str] = set()
+    shortest: list[str] = []
+    for word in words:
+        stems = {_normal_stem(lang, word) for lang in STEMMERS}
+        found.update(f"w:{stem}" for stem in stems)
+        shortest.append(min(stems, key=lambda stem: (len(stem), stem)))
+    found.update(f"b:{a}_{b}" for a, b in zip(shortest, shortest[1:], strict=False))
+    return found
+
+
+# Small words that tell the three languages apart well enough to pick a reply language.
+_LANGUAGE_HINTS = {
+    "da": frozenset({"mig", "dig", "sig", "ikke", "jeg", "hvad", "nogen", "mere", "af", "være"}),
+    "nb": frozenset({"meg", "deg", "seg", "ikkje", "eg", "å", "hva", "noen", "mer", "av", "være"}),
+    "en": frozenset({"i", "me", "my", "the", "to", "and", "not", "is", "im", "dont", "you"}),
+}
+
+
+def guess_language(text: str) -> str:
+    """The language a message most likely is in (da, nb or en)."""
+    words = set(words_of(text))
+    return max(_LANGUAGE_HINTS, key=lambda lang: len(words & _LANGUAGE_HINTS[lang]))
+
+
+@dataclass(frozen=True)
+class CrisisModel:
+    """The second net: words and weights learned from the labelled corpora."""
+
+    weights: Mapping[str, float]
+    bias: float
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> CrisisModel:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
+
+    def chance(self, text: str) -> float:
+        """How likely the model finds ``text`` to be a crisis, 0 to 1."""
+        total = self.bias + sum(self.weights.get(f, 0.0) for f in message_features(text))
+        return 1 / (1 + math.exp(-max(-50.0, min(50.0, total))))
+
+
 class CrisisDetector:
     """Finds crisis phrases in any of the known languages."""
 
-    def __init__(self, languages: Mapping[str, LanguagePhrases]) -> None:
+    def __init__(
+        self, languages: Mapping[str, LanguagePhrases], model: CrisisModel | None = None
+    ) -> None:
         self.languages = dict(languages)
+        self.model = model
 
     @classmethod
     def from_files(
@@ -258,8 +310,10 @@ class CrisisDetector:
         directory: Path = PHRASES_DIR,
         extra: Mapping[str, Sequence[str]] | None = None,
         extra_files: Sequence[Path] = (),
+        model: Path | None = MODEL_PATH,
     ) -> CrisisDetector:
-        """The shipped phrase files, plus phrases and files an organisation adds in config."""
+        """The shipped phrase files, plus phrases and files an organisation adds in config,
+        and the learned second net (``model=None`` for phrases only)."""
         languages = {
             path.stem: load_phrase_file(path.stem, path)
             for path in sorted(directory.glob("*.toml"))
@@ -275,7 +329,8 @@ class CrisisDetector:
             own = languages.setdefault(lang, LanguagePhrases(lang))
             for source in sources:
                 own.add(compile_pattern(lang, source, "suicidal"))
-        return cls(languages)
+        learned = CrisisModel.load(model) if model is not None and model.exists() else None
+        return cls(languages, learned)
 
     def detect(self, text: str, prefer: str | None = None) -> CrisisMatch | None:
         """The crisis phrase in ``text``, trying the ``prefer`` language first; else None."""
@@ -293,6 +348,10 @@ class CrisisDetector:
             pattern = self.languages[lang].find(words)
             if pattern is not None:
                 return CrisisMatch(lang, pattern.category, pattern.source)
+        # Nobody wrote this wording down: the learned net looks at the whole message
+        # (figurative spans taken out, as for the phrases).
+        if self.model is not None and self.model.chance(" ".join(words)) >= self.model.threshold:
+            return CrisisMatch(prefer or guess_language(text), "learned", "")
         return None
 
 

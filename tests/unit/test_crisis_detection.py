@@ -10,7 +10,7 @@ from bot.safety.detect import CrisisDetector, default_detector
 from bot.safety.lines import lines_in_order
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "train2"])
+@pytest.mark.parametrize("name", ["dev", "holdout", "train2", "train3", "domain"])
 def test_recall_and_false_positives_on_the_written_corpora(name: str) -> None:
     for lang, (recall, false_positive, missed, caught) in score(
         default_detector(), load(name)
@@ -20,13 +20,17 @@ def test_recall_and_false_positives_on_the_written_corpora(name: str) -> None:
 
 
 def test_the_unseen_corpus_is_scored_but_not_tuned_to() -> None:
-    # Written by a third hand and never read while writing the phrases: the honest
-    # figure for new phrasings (bench/RESULTS.md). Guard only against a collapse.
+    # Written by another hand and never read while writing the phrases or training the
+    # net: the honest figure for new phrasings (bench/RESULTS.md). Phrases alone catch
+    # about 60 %; with the learned net above 80 %. Guard against losing that.
     for lang, (recall, false_positive, _missed, _caught) in score(
         default_detector(), load("unseen")
     ).items():
-        assert recall >= 0.4, lang
-        assert false_positive <= 0.10, lang
+        assert recall >= 0.8, lang
+        assert false_positive <= 0.06, lang
+    phrases_only = CrisisDetector.from_files(model=None)
+    for lang, (recall, _fp, _missed, _caught) in score(phrases_only, load("unseen")).items():
+        assert recall < 0.8, lang  # the net is doing real work
 
 
 @pytest.mark.parametrize(
@@ -66,9 +70,17 @@ def test_figurative_everyday_phrases_do_not_trigger(text: str) -> None:
 
 
 def test_an_organisation_can_add_phrases_in_config() -> None:
-    detector = CrisisDetector.from_files(extra={"da": ["kan ikke finde ud af noget som helst"]})
-    assert default_detector().detect("jeg kan ikke finde ud af noget som helst") is None
-    assert detector.detect("jeg kan ikke finde ud af noget som helst") is not None
+    phrase = "kan ikke finde ud af noget som helst"
+    plain = CrisisDetector.from_files(model=None)
+    added = CrisisDetector.from_files(extra={"da": [phrase]}, model=None)
+    assert plain.detect(f"jeg {phrase}") is None
+    assert added.detect(f"jeg {phrase}") is not None
+
+
+def test_ordinary_messages_to_the_bot_are_not_taken_for_a_crisis() -> None:
+    detector = default_detector()
+    for text in ("!checkin 2 træt i dag", "!meal join 3", "hej", "tak for i dag", "!forget"):
+        assert detector.detect(text) is None, text
 
 
 def test_a_malformed_phrase_is_refused_at_start() -> None:
