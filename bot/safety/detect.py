@@ -26,6 +26,7 @@ taken out. Detection needs no database and no I/O after start-up.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -257,7 +258,7 @@ def message_features(text: str) -> set[str]:
         stems = {_normal_stem(lang, word) for lang in STEMMERS}
         found.update(f"w:{stem}" for stem in stems)
         shortest.append(min(stems, key=lambda stem: (len(stem), stem)))
-    found.update(f"b:{a}_{b}" for a, b in zip(shortest, shortest[1:], strict=False))
+    found.update(f"b:{a}_{b}" for a, b in itertools.pairwise(shortest))
     return found
 
 
