@@ -14,7 +14,7 @@ from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
 from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
-from bot.core.parsing import ArgumentError, IntRange, Rest, tokenize
+from bot.core.parsing import ArgumentError, IntRange, Rest, echo, tokenize
 from bot.core.registry import CommandRegistry, SuggestionQuery
 from bot.meals import service
 from bot.meals.ics import meal_calendar
@@ -57,7 +57,7 @@ class MealCode:
     def convert(self, token: str) -> str:
         code = normalise_code(token)
         if not 3 <= len(code) <= 12 or not code.isalnum():
-            raise ArgumentError("meal.bad_id", value=token)
+            raise ArgumentError("meal.bad_id", value=echo(token))
         return code
 
 

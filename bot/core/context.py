@@ -93,6 +93,7 @@ class Context(OutboxWriter):
     event_id: str = ""
     out: list[Outgoing] = field(default_factory=list)
     dialog_next: tuple[str, str, dict[str, Any]] | None = None
+    dialog_role: Role = Role.PARTICIPANT  # the role the command that started a dialog needs
     dialog_done: bool = False
     discard: bool = False
 

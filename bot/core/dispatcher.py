@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -32,7 +32,7 @@ from bot.core.events import (
     Role,
     TextMessage,
 )
-from bot.core.parsing import ArgumentError, tokenize
+from bot.core.parsing import ArgumentError, echo, tokenize
 from bot.core.ratelimit import RateLimiter
 from bot.core.registry import Command
 from bot.db.models import Dialog
@@ -46,6 +46,9 @@ from bot.safety.render import crisis_text
 log = logging.getLogger("samvaer.dispatch")
 
 PAUSED = "_paused_for_crisis"
+ROLE_NEEDED = "_role_needed"
+DIALOG_ANSWER_LIMIT = 2000  # characters; no question here needs more
+DIALOGS_PER_PERSON = 3  # open at once across rooms; the oldest is dropped
 CANCEL_WORDS = frozenset({"cancel", "afbryd", "avbryt", "stop", "stopp", "annuller", "fortryd"})
 COMMAND_OPTION = "cmd:"
 ROLE_KEYS = {
@@ -318,6 +321,17 @@ class Dispatcher:
                     await uow.commit()
                     return ctx.out
 
+            if (
+                dialog is not None
+                and command_line is None
+                and not self._addressed_to_bot(event, stripped)
+            ):
+                # Answers typed in a room count towards the flood limit like commands do.
+                verdict = self._limiter.check((event.sender.platform, event.sender.user_id), now)
+                if verdict != "allow":
+                    if verdict == "warn":
+                        ctx.say("error.slow_down")
+                    return ctx.out
             if command_line is None and dialog is not None and found is not None:
                 # Crisis wins: nothing from this message is an answer, and the question
                 # waits until the person writes again.
@@ -348,18 +362,39 @@ class Dispatcher:
         key = (ctx.sender.platform, ctx.room.room_id, ctx.sender.user_id)
         if ctx.dialog_next is not None:
             name, step, data = ctx.dialog_next
+            data = dict(data)
+            if ctx.dialog_role > Role.PARTICIPANT:
+                data[ROLE_NEEDED] = int(ctx.dialog_role)
             row = existing or await ctx.session.get(Dialog, key)
             if row is None:
+                await self._make_room_for_a_dialog(ctx)
                 row = Dialog(
                     platform=key[0], room_id=key[1], user_id=key[2], person_id=ctx.person.id
                 )
                 ctx.session.add(row)
-            row.name, row.step, row.data = name, step, dict(data)
+            row.name, row.step, row.data = name, step, data
             row.expires_at = ctx.dialog_expiry()
         elif ctx.dialog_done:
             await ctx.session.execute(
                 delete(Dialog).where(
                     Dialog.platform == key[0], Dialog.room_id == key[1], Dialog.user_id == key[2]
+                )
+            )
+
+    async def _make_room_for_a_dialog(self, ctx: Context) -> None:
+        """At most DIALOGS_PER_PERSON open dialogs per account: drop the oldest."""
+        open_ones = await ctx.session.execute(
+            select(Dialog.room_id)
+            .where(Dialog.platform == ctx.sender.platform, Dialog.user_id == ctx.sender.user_id)
+            .order_by(Dialog.expires_at.desc())
+        )
+        surplus = list(open_ones.scalars())[DIALOGS_PER_PERSON - 1 :]
+        if surplus:
+            await ctx.session.execute(
+                delete(Dialog).where(
+                    Dialog.platform == ctx.sender.platform,
+                    Dialog.user_id == ctx.sender.user_id,
+                    Dialog.room_id.in_(surplus),
                 )
             )
 
@@ -375,6 +410,16 @@ class Dispatcher:
             return
         ctx.private = True
         data = dict(dialog.data)
+        needed = Role(int(data.get(ROLE_NEEDED, Role.PARTICIPANT)))
+        if ctx.role < needed:
+            # The role was taken away in the middle of the dialog: it ends here.
+            ctx.end_dialog()
+            ctx.say("error.role_needed", role=ctx.t(ROLE_PLURAL_KEYS[needed]))
+            return
+        ctx.dialog_role = needed  # kept with the dialog whatever its step saves
+        if len(text) > DIALOG_ANSWER_LIMIT:
+            ctx.say("dialog.answer_too_long", limit=DIALOG_ANSWER_LIMIT, length=len(text))
+            return
         if data.pop(PAUSED, False):
             # Back after the crisis lines: this message is not taken as the answer. The
             # question is asked again, gently, or (when it can't be) put aside.
@@ -410,6 +455,7 @@ class Dispatcher:
             return
         ctx.private = command.private
         log.info("command name=%s platform=%s", command.name, ctx.sender.platform)
+        ctx.dialog_role = command.role
         try:
             with off_event_loop() if command.long_running else nullcontext():
                 await command.handler(ctx, *args)
@@ -442,6 +488,6 @@ class Dispatcher:
         words = self.services.registry.all_words()
         close = difflib.get_close_matches(word.casefold(), words, n=1, cutoff=0.6)
         if close:
-            ctx.say("error.unknown_command_suggest", word=word, suggestion=close[0])
+            ctx.say("error.unknown_command_suggest", word=echo(word), suggestion=close[0])
         else:
-            ctx.say("error.unknown_command", word=word)
+            ctx.say("error.unknown_command", word=echo(word))

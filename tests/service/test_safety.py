@@ -8,6 +8,7 @@ from bot.adapters.recording import RecordingAdapter
 from bot.buddies.models import BuddyProfile
 from bot.checkins.models import CheckinAlert
 from bot.core.events import Direct, MessageIn, Role, Room, Sender
+from bot.db.models import Dialog
 from bot.safety.models import SafetyPlan
 from tests.helpers import PLATFORM, Chat, text_of
 from tests.service.test_linking import OTHER, code_in, people, say_on
@@ -193,3 +194,46 @@ async def test_a_crisis_during_a_link_confirmation_sets_it_aside(chat: Chat) -> 
     # "ok" after the crisis lines is no yes: the question is put aside, nothing joined.
     assert "aside" in await say_on(chat, "ally", "ok")
     assert len(await people(chat)) == 2
+
+
+async def test_a_volunteer_demoted_mid_dialog_cannot_finish_creating_a_meal(chat: Chat) -> None:
+    await chat.say("vera", "!meal schedule", role=Role.VOLUNTEER)
+    await chat.say("vera", "Fredagsspisning")
+    chat.roles["vera"] = Role.PARTICIPANT
+    answer = await chat.text("vera", "2026-12-04")
+    assert "volunteers" in answer.casefold()
+    async with chat.app.uow() as uow:
+        assert (await uow.session.execute(select(Dialog))).first() is None
+
+
+async def test_a_wall_of_text_is_not_taken_as_an_answer(chat: Chat) -> None:
+    await chat.say("alice", "!plan")
+    await chat.say("alice", "yes")
+    answer = await chat.text("alice", "x" * 5000)
+    assert "very long" in answer
+    assert "5000" in answer
+
+
+async def test_unknown_words_are_not_echoed_in_full(chat: Chat) -> None:
+    answer = await chat.text("alice", "!" + "blah" * 2000)
+    assert len(answer) < 400
+
+
+async def test_dialogs_per_person_are_bounded(chat: Chat) -> None:
+    for index in range(6):
+        await chat.say("alice", "!plan", room=f"room-{index}")
+    async with chat.app.uow() as uow:
+        assert len((await uow.session.execute(select(Dialog))).all()) <= 3
+
+
+async def test_a_nul_in_a_name_or_note_locks_nobody_out(chat: Chat) -> None:
+    event = MessageIn(
+        Sender(PLATFORM, "nul", "Nu\x00l"),
+        Room(PLATFORM, "dm:nul"),
+        "!checkin 3 a\x00b",
+        True,
+        "nul-1",
+    )
+    answers = await chat.app.handle(event)
+    assert not any("memory" in text_of(m) for m in answers)
+    assert await chat.text("nul", "!help")
