@@ -14,7 +14,8 @@ from bot.config import Config, ConfigError, config_warnings, load_config
 from bot.files import private_umask
 
 DEFAULT_CONFIG = Path("config.toml")
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config.example.toml"
+# Shipped inside the package (a link to the top-level file in the repository).
+EXAMPLE_CONFIG = Path(__file__).resolve().parent / "config.example.toml"
 
 
 def _config_path(given: str | None) -> Path | None:
