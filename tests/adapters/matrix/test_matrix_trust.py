@@ -1,0 +1,180 @@
+"""Hostile tests on a real Synapse: a bot, a victim and an attacker, each a real account.
+
+What an attacker with an ordinary account on the community's homeserver can try
+against the trust boundaries of the Matrix adapter: pass off a room of their own as
+someone's direct chat, get private answers posted in a group room, flood the bot
+with invites, answer other people's prompts, ping people through the bot, and
+keep receiving alerts after losing the volunteer role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from nio import RoomCreateResponse, RoomPreset, RoomPutStateResponse, RoomSendResponse
+
+from bot.core.events import Direct, Role, TextMessage
+from tests.adapters.matrix.conftest import DEADLINE, MatrixUser, MatrixWorld, bot_message, text_from
+
+pytestmark = pytest.mark.synapse
+
+PRIVATE = "What I keep about you"  # the start of the `privacy` answer
+
+
+def _from_bot(user: MatrixUser, bot_id: str, room_id: str) -> list[str]:
+    return [
+        text_from(e)
+        for room, e in user.events
+        if room == room_id and e.get("sender") == bot_id and e.get("type") == "m.room.message"
+    ]
+
+
+async def _trap(
+    attacker: MatrixUser, invite: list[str], *, direct: bool = False, public: bool = True
+) -> str:
+    """A room the attacker controls: public and world-readable, so they can come back."""
+    initial_state: list[dict[str, Any]] = []
+    if public:
+        initial_state.append(
+            {
+                "type": "m.room.history_visibility",
+                "state_key": "",
+                "content": {"history_visibility": "world_readable"},
+            }
+        )
+    answer = await attacker.client.room_create(
+        invite=invite,
+        is_direct=direct,
+        preset=RoomPreset.public_chat if public else RoomPreset.trusted_private_chat,
+        initial_state=initial_state,
+    )
+    assert isinstance(answer, RoomCreateResponse), answer
+    return str(answer.room_id)
+
+
+async def _until(check: Any, what: str) -> None:
+    """Wait (by yielding to the bot's sync loop) until ``check()`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        await asyncio.sleep(0.05)
+
+
+async def _left(user: MatrixUser, room_id: str, who: str) -> None:
+    await user.wait_for(
+        lambda room, e: (
+            room == room_id
+            and e.get("type") == "m.room.member"
+            and e.get("state_key") == who
+            and e.get("content", {}).get("membership") == "leave"
+        ),
+        f"{who} leaving {room_id}",
+    )
+
+
+async def _open_dm(person: MatrixUser, bot_id: str) -> str:
+    dm = await person.create_room([bot_id], direct=True)
+    await person.wait_joined(dm, bot_id)
+    return dm
+
+
+@pytest.mark.parametrize("dm_invite", [False, True], ids=["room-invite", "dm-invite"])
+async def test_attacker_room_never_becomes_the_victims_direct_chat(
+    world: MatrixWorld, dm_invite: bool
+) -> None:
+    attacker = await world.person("mallory")
+    victim = await world.person("victim")
+    # A room invite needs a volunteer; a DM invite needs only an account on the server.
+    roles = {} if dm_invite else {"volunteers": [attacker.user_id]}
+    app, adapter = await world.start_bot(world.config(roles=roles))
+
+    trap = await _trap(attacker, [victim.user_id, world.bot.user_id], direct=dm_invite)
+    await attacker.wait_joined(trap, world.bot.user_id)
+    assert await victim.wait_for_invite() == trap
+    await victim.client.join(trap)
+    await attacker.wait_joined(trap, victim.user_id)
+    await attacker.client.room_leave(trap)
+    await victim.wait_for(lambda r, e: r == trap and e.get("state_key") == attacker.user_id)
+    await _until(
+        lambda: attacker.user_id not in adapter.client.rooms[trap].users, "the bot seeing it"
+    )
+    # The trap now holds exactly the bot and the victim, both joined.
+
+    reminder = await app.send(TextMessage(Direct("matrix", victim.user_id), "Reminder SECRET-1"))
+    assert reminder.ok
+    assert reminder.extra["room_id"] != trap
+    dm = await victim.wait_for_invite()
+    await victim.client.join(dm)
+    await victim.wait_for(bot_message(world.bot.user_id, dm, "SECRET-1"), "the reminder")
+
+    # A private command typed in the trap is answered in the real direct chat.
+    await victim.say(trap, "!privacy")
+    await victim.wait_for(
+        lambda r, e: r != trap and e.get("sender") == world.bot.user_id and PRIVATE in text_from(e),
+        "the private answer elsewhere",
+    )
+
+    # The attacker comes back (the room is public): still nothing private goes there.
+    if not dm_invite:
+        await attacker.client.join(trap)
+        await _until(lambda: attacker.user_id in adapter.client.rooms[trap].users, "the rejoin")
+    again = await app.send(TextMessage(Direct("matrix", victim.user_id), "Reminder SECRET-2"))
+    assert again.ok
+    assert again.extra["room_id"] == dm
+    await victim.wait_for(bot_message(world.bot.user_id, dm, "SECRET-2"), "the second reminder")
+
+    in_trap = _from_bot(victim, world.bot.user_id, trap)
+    assert not [t for t in in_trap if "SECRET" in t or PRIVATE in t]
+    assert world.bot.user_id not in {e.get("sender") for r, e in victim.events if r == trap} or (
+        all("private message" in t for t in in_trap)
+    )
+
+
+async def test_users_own_direct_chat_is_used_and_a_third_member_ends_it(
+    world: MatrixWorld,
+) -> None:
+    app, _adapter = await world.start_bot()
+    alice = await world.person("alice")
+    bob = await world.person("bob")
+    dm = await _open_dm(alice, world.bot.user_id)
+    await alice.say(dm, "!help")
+    await alice.wait_for(bot_message(world.bot.user_id, dm, "Here is what I can do"), "help")
+    # The room Alice opened as a direct chat is where the bot writes to her first.
+    sent = await app.send(TextMessage(Direct("matrix", alice.user_id), "Meal SECRET-A"))
+    assert sent.extra["room_id"] == dm
+
+    # Once someone else is invited, it is no longer private: a new direct chat is opened.
+    await alice.client.room_invite(dm, bob.user_id)
+    await alice.wait_for(
+        lambda r, e: r == dm and e.get("state_key") == bob.user_id, "bob's invite"
+    )
+    moved = await app.send(TextMessage(Direct("matrix", alice.user_id), "Meal SECRET-B"))
+    assert moved.ok
+    assert moved.extra["room_id"] != dm
+    # Nor are answers to what she types there private any more.
+    await alice.say(dm, "!privacy")
+    await alice.wait_for(
+        lambda r, e: r != dm and e.get("sender") == world.bot.user_id and PRIVATE in text_from(e),
+        "the private answer in the new direct chat",
+    )
+    assert not [t for t in _from_bot(alice, world.bot.user_id, dm) if "SECRET-B" in t]
+    assert not [t for t in _from_bot(alice, world.bot.user_id, dm) if PRIVATE in t]
+
+
+async def test_bound_room_with_one_person_is_not_a_direct_chat(world: MatrixWorld) -> None:
+    alice = await world.person("alice")
+    room = await alice.create_room([world.bot.user_id])
+    await world.start_bot(world.config(rooms={"checkins": [f"matrix:{room}"]}))
+    await alice.wait_joined(room, world.bot.user_id)
+    # Two members, the bot and Alice: still the community's room, not her direct chat.
+    await alice.say(room, "!privacy")
+    await alice.wait_for(bot_message(world.bot.user_id, room, "private message"), "the note")
+    await alice.wait_for(
+        lambda r, e: r != room and e.get("sender") == world.bot.user_id and PRIVATE in text_from(e),
+        "the private answer in a direct chat",
+    )
+    assert not [t for t in _from_bot(alice, world.bot.user_id, room) if PRIVATE in t]
