@@ -35,6 +35,7 @@ from nio import (
     ReactionEvent,
     RoomCreateEvent,
     RoomCreateResponse,
+    RoomGetStateResponse,
     RoomMemberEvent,
     RoomMessageText,
     RoomPreset,
@@ -53,9 +54,12 @@ from bot.adapters.matrix_rules import (
     StateStore,
     SyncState,
     creators_outrank_all,
+    facts_from_room,
+    facts_from_state,
     invite_allowed,
     is_file_image,
     option_number,
+    private_with,
     prompt_text,
     role_from,
     room_creators,
@@ -178,6 +182,11 @@ class MatrixAdapter:
         self._event_senders: dict[str, str] = {}
         self._undecryptable_noticed: set[tuple[str, str]] = set()
         self._creators: dict[str, frozenset[str]] = {}
+        # Everyone seen with a membership in a room (nio forgets those who left);
+        # three are enough to know a room is not private to two people.
+        self._ever_members: dict[str, set[str]] = {}
+        # The bot's own ``m.direct`` account data: person -> rooms marked direct with them.
+        self._marked: dict[str, set[str]] = {}
         self._bound_rooms = {
             ref.partition(":")[2]
             for feature in ("announcements", "meals", "volunteers", "organisers", "checkins")
@@ -313,6 +322,8 @@ class MatrixAdapter:
     async def _sync_loop(self, on_event: EventHandler) -> None:
         if self.client.access_token is None or not self.client.access_token:
             await self.connect()
+        with contextlib.suppress(*NETWORK_ERRORS):
+            await self._load_marked()
         failures = 0
         while not self._stop.is_set():
             try:
@@ -401,6 +412,10 @@ class MatrixAdapter:
             for event in [*info.state, *info.timeline.events]:
                 if isinstance(event, RoomCreateEvent):
                     self._creators[room_id] = room_creators(event.source)
+                elif isinstance(event, RoomMemberEvent):
+                    ever = self._ever_members.setdefault(room_id, set())
+                    if len(ever) < 3:
+                        ever.add(event.state_key)
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(room_id, info.invite_state)
         if not fresh:
@@ -476,9 +491,9 @@ class MatrixAdapter:
         return events[start:]
 
     async def _on_invite(self, room_id: str, state: list[Any]) -> None:
-        inviter = next(
+        invite = next(
             (
-                e.sender
+                e
                 for e in state
                 if isinstance(e, InviteMemberEvent)
                 and e.state_key == self.own_user_id
@@ -486,24 +501,49 @@ class MatrixAdapter:
             ),
             None,
         )
-        if inviter is None:
+        if invite is None:
             return
+        inviter = str(invite.sender)
+        as_direct = invite.content.get("is_direct") is True
         if not invite_allowed(inviter, self.own_user_id, self.settings.allowed_servers):
             log.info("matrix.invite_declined server=%s", inviter.partition(":")[2])
             await self.client.room_leave(room_id)
             return
         answer = await self.client.join(room_id)
         if isinstance(answer, JoinResponse):
-            log.info("matrix.joined room=%s", room_id)
+            log.info("matrix.joined room=%s direct=%s", room_id, as_direct)
+            if as_direct:
+                # The person opened a direct chat with the bot: theirs (and only theirs),
+                # used while nobody else is ever in it.
+                self.state.directs[inviter] = room_id
+                await self._mark_direct(inviter, room_id)
+                self._store.save_sync(self.state)
         else:
             log.warning("matrix.join_failed room=%s error=%s", room_id, answer.status_code)
 
     # ------------------------------------------------------------ incoming
 
-    def _is_direct(self, room: MatrixRoom) -> bool:
-        if room.room_id in self.state.directs.values():
-            return True
-        return room.member_count == 2
+    def _recorded_direct(self, room_id: str, user_id: str) -> bool:
+        """The bot made the room as a direct chat with the person, or it is in ``m.direct``."""
+        return self.state.directs.get(user_id) == room_id or room_id in self._marked.get(
+            user_id, ()
+        )
+
+    def _is_direct(self, room: MatrixRoom, user_id: str) -> bool:
+        """Whether what ``user_id`` writes in the room may be answered there privately.
+
+        The same rule as for writing first: a recorded direct chat with that person
+        that only the two of them were ever in. A room bound to a feature is never
+        direct, however few people are in it.
+        """
+        if room.room_id in self._bound_rooms or not self._recorded_direct(room.room_id, user_id):
+            return False
+        facts = facts_from_room(
+            room,
+            self._creators.get(room.room_id, frozenset()),
+            self._ever_members.get(room.room_id, ()),
+        )
+        return private_with(facts, self.own_user_id, user_id)
 
     def _sender(self, room: MatrixRoom, user_id: str) -> Sender:
         level = 0
@@ -531,7 +571,7 @@ class MatrixAdapter:
 
     def _translate(self, event: Any, room: MatrixRoom) -> Incoming | None:
         """The core event for a Matrix event, or None when it means nothing to the bot."""
-        is_direct = self._is_direct(room)
+        is_direct = self._is_direct(room, getattr(event, "sender", ""))
         core_room = Room(PLATFORM, room.room_id)
         if isinstance(event, RoomMessageText):
             text = event.body
@@ -825,43 +865,53 @@ class MatrixAdapter:
         return await self.direct_room(to.user_id)
 
     async def direct_room(self, user_id: str) -> str | None:
-        """The direct room with ``user_id``: a remembered one, a two-person room, or a new one."""
+        """A room private to the bot and ``user_id``, checked with the homeserver now.
+
+        Only rooms the bot made as a direct chat with the person, or that are in
+        the bot's ``m.direct`` for them (a direct chat the person opened), are
+        candidates; and one is used only if, right now, nobody but the two was
+        ever in it, nobody can join uninvited and its history is not public.
+        Otherwise a new direct chat is made.
+        """
         lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
         async with lock:
-            remembered = self.state.directs.get(user_id)
-            if remembered and self._still_shared(remembered, user_id):
-                return remembered
-            found = self._two_person_room(user_id) or await self._marked_direct(user_id)
-            if found is None:
-                found = await self._create_direct(user_id)
-            if found is not None:
+            candidates = [self.state.directs.get(user_id, "")]
+            if not await self._private_now(candidates[0], user_id):
+                await self._load_marked()
+                candidates = [
+                    room_id for room_id in self._marked.get(user_id, ()) if room_id != candidates[0]
+                ]
+                found = None
+                for room_id in sorted(candidates):
+                    if await self._private_now(room_id, user_id):
+                        found = room_id
+                        break
+                if found is None:
+                    created = await self._create_direct(user_id)
+                    if created is None or not await self._private_now(created, user_id):
+                        return None
+                    found = created
                 self.state.directs[user_id] = found
                 self._store.save_sync(self.state)
-            return found
+            return self.state.directs[user_id]
 
-    def _still_shared(self, room_id: str, user_id: str) -> bool:
-        room = self.client.rooms.get(room_id)
-        if room is None:
-            # Made by this process and not synced yet: still good.
-            return room_id in self.state.directs.values()
-        return user_id in room.users or user_id in room.invited_users
+    async def _private_now(self, room_id: str, user_id: str) -> bool:
+        """Ask the homeserver for the room's state and check it is private to the two."""
+        if not room_id or room_id in self._bound_rooms:
+            return False
+        answer = await self.client.room_get_state(room_id)
+        if not isinstance(answer, RoomGetStateResponse):
+            return False
+        private = private_with(facts_from_state(answer.events), self.own_user_id, user_id)
+        if not private:
+            log.info("matrix.direct_refused room=%s", room_id)
+        return private
 
-    def _two_person_room(self, user_id: str) -> str | None:
-        for room in self.client.rooms.values():
-            members = set(room.users) | set(room.invited_users)
-            if members == {self.own_user_id, user_id}:
-                return str(room.room_id)
-        return None
-
-    async def _marked_direct(self, user_id: str) -> str | None:
+    async def _load_marked(self) -> None:
+        """Read the bot's ``m.direct`` account data (written only by the bot itself)."""
         answer = await self.client.list_direct_rooms()
-        if not isinstance(answer, DirectRoomsResponse):
-            return None
-        for room_id in answer.rooms.get(user_id, []):
-            room = self.client.rooms.get(room_id)
-            if room is not None and user_id in (set(room.users) | set(room.invited_users)):
-                return str(room_id)
-        return None
+        if isinstance(answer, DirectRoomsResponse):
+            self._marked = {user: set(rooms) for user, rooms in answer.rooms.items()}
 
     async def _create_direct(self, user_id: str) -> str | None:
         initial_state: list[dict[str, Any]] = []
@@ -891,8 +941,12 @@ class MatrixAdapter:
     async def _mark_direct(self, user_id: str, room_id: str) -> None:
         """Add the room to the bot's ``m.direct`` account data, as clients do."""
         listed = await self.client.list_direct_rooms()
-        directs = dict(listed.rooms) if isinstance(listed, DirectRoomsResponse) else {}
+        if isinstance(listed, DirectRoomsResponse):
+            directs = dict(listed.rooms)
+        else:  # none yet, or not readable now: keep what is known rather than lose it
+            directs = {user: sorted(rooms) for user, rooms in self._marked.items()}
         directs[user_id] = [*directs.get(user_id, []), room_id]
+        self._marked.setdefault(user_id, set()).add(room_id)
         path = Api._build_path(["user", self.own_user_id, "account_data", "m.direct"])
         response = await self.client.send(
             "PUT",

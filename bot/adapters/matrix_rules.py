@@ -39,6 +39,77 @@ def invite_allowed(inviter: str, own_user_id: str, allowed_servers: Iterable[str
     return bool(server) and (server == server_of(own_user_id) or server in set(allowed_servers))
 
 
+# ---------------------------------------------------------------- direct rooms
+
+
+@dataclass(frozen=True)
+class RoomFacts:
+    """What decides whether a room is private to two people.
+
+    ``members`` maps everyone the room has ever held (as far as known) to their
+    membership now: ``join``, ``invite``, ``leave``, ``ban`` or ``knock``.
+    """
+
+    members: Mapping[str, str]
+    creators: frozenset[str]
+    join_rule: str
+    history_visibility: str
+
+
+def facts_from_state(events: Iterable[Mapping[str, Any]]) -> RoomFacts:
+    """The facts from a room's full state as the homeserver gives it (``/rooms/{id}/state``)."""
+    members: dict[str, str] = {}
+    creators: frozenset[str] = frozenset()
+    join_rule = ""
+    history = ""
+    for event in events:
+        kind = event.get("type")
+        content = event.get("content", {})
+        if not isinstance(content, Mapping):
+            continue
+        if kind == "m.room.member":
+            members[str(event.get("state_key", ""))] = str(content.get("membership", ""))
+        elif kind == "m.room.create":
+            creators = room_creators(event)
+        elif kind == "m.room.join_rules":
+            join_rule = str(content.get("join_rule", ""))
+        elif kind == "m.room.history_visibility":
+            history = str(content.get("history_visibility", ""))
+    return RoomFacts(members, creators, join_rule, history)
+
+
+def facts_from_room(room: Any, creators: Iterable[str], ever_members: Iterable[str]) -> RoomFacts:
+    """The facts from a synced room object (nio's ``MatrixRoom``) and who was ever in it.
+
+    nio forgets people once they leave, so those the adapter saw come and go are
+    passed in as ``ever_members`` and count as having left.
+    """
+    members = dict.fromkeys(ever_members, "leave")
+    for user_id in room.users:
+        members[user_id] = "invite" if user_id in room.invited_users else "join"
+    return RoomFacts(members, frozenset(creators), room.join_rule, room.history_visibility)
+
+
+def private_with(facts: RoomFacts, own_user_id: str, user_id: str) -> bool:
+    """Whether only the bot and ``user_id`` can read the room, now and later.
+
+    Both are in it (the person may still be invited to a room the bot made),
+    nobody else ever was, it was made by one of them, nobody can join without
+    an invite, and its history is not readable from outside.
+    """
+    pair = {own_user_id, user_id}
+    if own_user_id == user_id or set(facts.members) != pair:
+        return False
+    if facts.members[own_user_id] != "join":
+        return False
+    person = facts.members[user_id]
+    if not (person == "join" or (person == "invite" and own_user_id in facts.creators)):
+        return False
+    if not facts.creators or not facts.creators <= pair:
+        return False
+    return facts.join_rule == "invite" and facts.history_visibility != "world_readable"
+
+
 #: Room creators in room version 12 and later are above every power level.
 CREATOR_LEVEL = 2**53 - 1
 
@@ -46,8 +117,13 @@ CREATOR_LEVEL = 2**53 - 1
 def room_creators(create_event: Mapping[str, Any]) -> frozenset[str]:
     """The creators named by an ``m.room.create`` event (sender plus additional creators)."""
     content = create_event.get("content", {})
-    extra = content.get("additional_creators", []) if isinstance(content, Mapping) else []
-    return frozenset([str(create_event.get("sender", "")), *map(str, extra)]) - {""}
+    if not isinstance(content, Mapping):
+        content = {}
+    extra = content.get("additional_creators", [])
+    extra = [*extra] if isinstance(extra, list) else []
+    # Room versions before 11 also name the creator in the content.
+    named = content.get("creator", "")
+    return frozenset([str(create_event.get("sender", "")), str(named), *map(str, extra)]) - {""}
 
 
 def creators_outrank_all(room_version: str) -> bool:

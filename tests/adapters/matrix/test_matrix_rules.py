@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nio import MatrixRoom
+
 from bot.adapters.matrix_rules import (
     NUMBER_KEYS,
     PendingPrompt,
@@ -11,8 +13,11 @@ from bot.adapters.matrix_rules import (
     StateStore,
     SyncState,
     creators_outrank_all,
+    facts_from_room,
+    facts_from_state,
     invite_allowed,
     option_number,
+    private_with,
     prompt_text,
     role_from,
     room_creators,
@@ -126,3 +131,93 @@ def test_seen_ids_are_bounded() -> None:
         state.mark_seen(f"${number}")
     assert len(state.seen) == 2000
     assert state.mark_seen("$0")  # the oldest were forgotten
+
+
+# ---------------------------------------------------------------- direct rooms
+
+VICTIM = "@victim:example.org"
+MALLORY = "@mallory:example.org"
+
+
+def _state(creator: str, members: dict[str, str], **extra: str) -> list[dict[str, object]]:
+    events: list[dict[str, object]] = [
+        {"type": "m.room.create", "sender": creator, "state_key": "", "content": {}},
+        {
+            "type": "m.room.join_rules",
+            "state_key": "",
+            "content": {"join_rule": extra.get("join_rule", "invite")},
+        },
+        {
+            "type": "m.room.history_visibility",
+            "state_key": "",
+            "content": {"history_visibility": extra.get("history", "shared")},
+        },
+    ]
+    events += [
+        {"type": "m.room.member", "state_key": user, "content": {"membership": membership}}
+        for user, membership in members.items()
+    ]
+    return events
+
+
+def test_a_room_private_to_the_two_is_direct() -> None:
+    # The person opened it and the bot joined; or the bot made it and the person is invited.
+    facts = facts_from_state(_state(VICTIM, {VICTIM: "join", BOT: "join"}))
+    assert private_with(facts, BOT, VICTIM)
+    made = facts_from_state(_state(BOT, {BOT: "join", VICTIM: "invite"}))
+    assert private_with(made, BOT, VICTIM)
+    assert not private_with(made, BOT, MALLORY)
+
+
+def test_the_attackers_trap_is_not_direct_even_after_they_left() -> None:
+    left = {MALLORY: "leave", VICTIM: "join", BOT: "join"}
+    assert not private_with(facts_from_state(_state(MALLORY, left)), BOT, VICTIM)
+    # Made by the attacker, never joined by them (state edited away): still not theirs to give.
+    assert not private_with(
+        facts_from_state(_state(MALLORY, {VICTIM: "join", BOT: "join"})), BOT, VICTIM
+    )
+    # The victim merely invited to a room the victim did not make and the bot did not make.
+    assert not private_with(
+        facts_from_state(_state(VICTIM, {VICTIM: "invite", BOT: "join"})), BOT, VICTIM
+    )
+
+
+def test_public_or_world_readable_rooms_and_extra_members_are_not_direct() -> None:
+    pair = {VICTIM: "join", BOT: "join"}
+    assert not private_with(facts_from_state(_state(VICTIM, pair, join_rule="public")), BOT, VICTIM)
+    assert not private_with(facts_from_state(_state(VICTIM, pair, join_rule="knock")), BOT, VICTIM)
+    assert not private_with(
+        facts_from_state(_state(VICTIM, pair, history="world_readable")), BOT, VICTIM
+    )
+    for extra in ("invite", "leave", "ban", "knock", "join"):
+        members = {**pair, MALLORY: extra}
+        assert not private_with(facts_from_state(_state(VICTIM, members)), BOT, VICTIM), extra
+    assert not private_with(
+        facts_from_state(_state(VICTIM, {VICTIM: "join", BOT: "invite"})), BOT, VICTIM
+    )
+    assert not private_with(
+        facts_from_state(_state(VICTIM, {VICTIM: "leave", BOT: "join"})), BOT, VICTIM
+    )
+
+
+def test_synced_room_objects_give_the_same_answer() -> None:
+    room = MatrixRoom("!dm:example.org", BOT)
+    room.add_member(BOT, None, None)
+    room.add_member(VICTIM, None, None)
+    assert private_with(facts_from_room(room, {VICTIM}, ()), BOT, VICTIM)
+    # nio forgets those who left; the adapter remembers them.
+    assert not private_with(facts_from_room(room, {MALLORY}, {MALLORY}), BOT, VICTIM)
+    assert not private_with(facts_from_room(room, {VICTIM}, {MALLORY}), BOT, VICTIM)
+    room.history_visibility = "world_readable"
+    assert not private_with(facts_from_room(room, {VICTIM}, ()), BOT, VICTIM)
+    group = MatrixRoom("!group:example.org", BOT)
+    for user in (BOT, VICTIM):
+        group.add_member(user, None, None)
+    group.add_member(MALLORY, None, None, invited=True)
+    assert not private_with(facts_from_room(group, {VICTIM}, ()), BOT, VICTIM)
+
+
+def test_creators_include_the_creator_named_in_old_room_versions() -> None:
+    event = {"sender": "@a:x", "content": {"creator": "@a:x", "room_version": "10"}}
+    assert room_creators(event) == {"@a:x"}
+    assert room_creators({"sender": "@a:x", "content": "garbage"}) == {"@a:x"}
