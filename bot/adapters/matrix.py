@@ -35,6 +35,7 @@ from nio import (
     ReactionEvent,
     RoomCreateEvent,
     RoomCreateResponse,
+    RoomGetStateEventResponse,
     RoomGetStateResponse,
     RoomMemberEvent,
     RoomMessageText,
@@ -59,6 +60,7 @@ from bot.adapters.matrix_rules import (
     invite_allowed,
     is_file_image,
     option_number,
+    power_level_of,
     private_with,
     prompt_text,
     role_from,
@@ -82,6 +84,7 @@ from bot.core.events import (
     MessageIn,
     OpenPrivateSpace,
     Outgoing,
+    Role,
     Room,
     Sender,
     SendResult,
@@ -546,28 +549,74 @@ class MatrixAdapter:
         return private_with(facts, self.own_user_id, user_id)
 
     def _sender(self, room: MatrixRoom, user_id: str) -> Sender:
-        level = 0
-        for room_id in self._bound_rooms:
-            bound = self.client.rooms.get(room_id)
-            if bound is None:
-                continue
-            if user_id in self._creators.get(room_id, ()) and creators_outrank_all(
-                bound.room_version
-            ):
-                level = max(level, CREATOR_LEVEL)
-            else:
-                level = max(level, bound.power_levels.get_user_level(user_id))
+        name = room.user_name(user_id) or user_id
+        return Sender(PLATFORM, user_id, name, self._synced_role(user_id))
+
+    def _role(self, user_id: str, power_level: int) -> Role:
         roles = self._config.roles
-        role = role_from(
+        return role_from(
             user_id,
             organisers=roles.organisers,
             volunteers=roles.volunteers,
-            power_level=level,
+            power_level=power_level,
             organiser_level=self.settings.organiser_power_level,
             volunteer_level=self.settings.volunteer_power_level,
         )
-        name = room.user_name(user_id) or user_id
-        return Sender(PLATFORM, user_id, name, role)
+
+    def _synced_role(self, user_id: str) -> Role:
+        """The role from the config lists and the levels in bound rooms, as last synced."""
+        level = 0
+        for room_id in self._bound_rooms:
+            level = max(level, self._synced_level(room_id, user_id))
+        return self._role(user_id, level)
+
+    def _synced_level(self, room_id: str, user_id: str) -> int:
+        """The level in a bound room; someone who is no longer joined there has none."""
+        bound = self.client.rooms.get(room_id)
+        if bound is None or user_id not in bound.users or user_id in bound.invited_users:
+            return 0
+        if self._outranks_all(room_id, bound, user_id):
+            return CREATOR_LEVEL
+        return int(bound.power_levels.get_user_level(user_id))
+
+    def _outranks_all(self, room_id: str, bound: MatrixRoom, user_id: str) -> bool:
+        return user_id in self._creators.get(room_id, ()) and creators_outrank_all(
+            bound.room_version
+        )
+
+    async def current_role(self, user_id: str) -> Role | None:
+        """The role someone holds right now: config lists and levels asked of the homeserver.
+
+        Asked before an alert or a confidential report goes out, so someone whose
+        power level was lowered, or who left the bound rooms, stops getting them
+        at once, without waiting for the next sync.
+        """
+        level = 0
+        for room_id in sorted(self._bound_rooms):
+            level = max(level, await self._level_now(room_id, user_id))
+        return self._role(user_id, level)
+
+    async def _level_now(self, room_id: str, user_id: str) -> int:
+        bound = self.client.rooms.get(room_id)
+        if bound is None:  # the bot is not in that room: it gives nobody a role
+            return 0
+        try:
+            member = await self.client.room_get_state_event(room_id, "m.room.member", user_id)
+            levels = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        except NETWORK_ERRORS:
+            return self._synced_level(room_id, user_id)
+        if isinstance(member, RoomGetStateEventResponse):
+            if member.content.get("membership") != "join":
+                return 0
+        elif getattr(member, "status_code", "") == "M_NOT_FOUND":
+            return 0  # never a member
+        else:
+            return self._synced_level(room_id, user_id)
+        if self._outranks_all(room_id, bound, user_id):
+            return CREATOR_LEVEL
+        if not isinstance(levels, RoomGetStateEventResponse):
+            return self._synced_level(room_id, user_id)
+        return power_level_of(levels.content, user_id)
 
     def _translate(self, event: Any, room: MatrixRoom) -> Incoming | None:
         """The core event for a Matrix event, or None when it means nothing to the bot."""

@@ -149,6 +149,17 @@ def role_from(
     return role
 
 
+def power_level_of(content: Mapping[str, Any], user_id: str) -> int:
+    """A level from an ``m.room.power_levels`` content: ``users``, else ``users_default``."""
+    users = content.get("users", {})
+    default = content.get("users_default", 0)
+    value = users.get(user_id, default) if isinstance(users, Mapping) else default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def to_html(text: str) -> str:
     """Markdown-light text (``*bold*``, line breaks, bare links) as Matrix HTML."""
     escaped = html.escape(text, quote=False)

@@ -17,6 +17,7 @@ from bot.adapters.matrix_rules import (
     facts_from_state,
     invite_allowed,
     option_number,
+    power_level_of,
     private_with,
     prompt_text,
     role_from,
@@ -221,3 +222,11 @@ def test_creators_include_the_creator_named_in_old_room_versions() -> None:
     event = {"sender": "@a:x", "content": {"creator": "@a:x", "room_version": "10"}}
     assert room_creators(event) == {"@a:x"}
     assert room_creators({"sender": "@a:x", "content": "garbage"}) == {"@a:x"}
+
+
+def test_power_level_from_the_levels_event() -> None:
+    content = {"users": {"@a:x": 50, "@b:x": "junk"}, "users_default": 10}
+    assert power_level_of(content, "@a:x") == 50
+    assert power_level_of(content, "@c:x") == 10
+    assert power_level_of(content, "@b:x") == 0
+    assert power_level_of({}, "@a:x") == 0

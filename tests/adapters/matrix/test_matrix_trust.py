@@ -13,9 +13,14 @@ import asyncio
 from typing import Any
 
 import pytest
-from nio import RoomCreateResponse, RoomPreset
+from nio import (
+    RoomCreateResponse,
+    RoomGetStateEventResponse,
+    RoomPreset,
+    RoomPutStateResponse,
+)
 
-from bot.core.events import Direct, TextMessage
+from bot.core.events import Direct, Role, TextMessage
 from tests.adapters.matrix.conftest import DEADLINE, MatrixUser, MatrixWorld, bot_message, text_from
 
 pytestmark = pytest.mark.synapse
@@ -180,3 +185,50 @@ async def test_bound_room_with_one_person_is_not_a_direct_chat(world: MatrixWorl
         "the private answer in a direct chat",
     )
     assert not [t for t in _from_bot(alice, world.bot.user_id, room) if PRIVATE in t]
+
+
+async def _set_level(owner: MatrixUser, room_id: str, user_id: str, level: int) -> None:
+    current = await owner.client.room_get_state_event(room_id, "m.room.power_levels")
+    assert isinstance(current, RoomGetStateEventResponse), current
+    content = dict(current.content)
+    content["users"] = {**content.get("users", {}), user_id: level}
+    answer = await owner.client.room_put_state(room_id, "m.room.power_levels", content)
+    assert isinstance(answer, RoomPutStateResponse), answer
+
+
+async def test_alert_stops_reaching_a_volunteer_whose_level_was_lowered(
+    world: MatrixWorld,
+) -> None:
+    olga = await world.person("olga")
+    vera = await world.person("vera")
+    room = await olga.create_room([world.bot.user_id, vera.user_id])
+    await vera.wait_for_invite()
+    await vera.client.join(room)
+    await _set_level(olga, room, vera.user_id, 50)
+    app, adapter = await world.start_bot(world.config(rooms={"volunteers": [f"matrix:{room}"]}))
+    await olga.wait_joined(room, world.bot.user_id)
+    assert await adapter.current_role(vera.user_id) == Role.VOLUNTEER
+    assert await adapter.current_role(olga.user_id) == Role.ORGANISER
+
+    alert = TextMessage(Direct("matrix", vera.user_id), "ALERT-1", recipient_role=Role.VOLUNTEER)
+    assert (await app.send(alert)).ok
+    dm = await vera.wait_for_invite()
+    await vera.client.join(dm)
+    await vera.wait_for(bot_message(world.bot.user_id, dm, "ALERT-1"), "the first alert")
+
+    # Demoted: the very next alert is refused, before the bot has even synced the change.
+    await _set_level(olga, room, vera.user_id, 0)
+    assert await adapter.current_role(vera.user_id) == Role.PARTICIPANT
+    second = TextMessage(Direct("matrix", vera.user_id), "ALERT-2", recipient_role=Role.VOLUNTEER)
+    refused = await app.send(second)
+    assert not refused.ok
+    assert not refused.retry
+    assert (await app.send(TextMessage(Direct("matrix", vera.user_id), "ORDINARY"))).ok
+    await vera.wait_for(bot_message(world.bot.user_id, dm, "ORDINARY"), "an ordinary message")
+    assert not [t for t in _from_bot(vera, world.bot.user_id, dm) if "ALERT-2" in t]
+
+    # Promoted again, then gone from the volunteers' room: no role from its levels.
+    await _set_level(olga, room, vera.user_id, 50)
+    assert await adapter.current_role(vera.user_id) == Role.VOLUNTEER
+    await vera.client.room_leave(room)
+    assert await adapter.current_role(vera.user_id) == Role.PARTICIPANT
