@@ -15,6 +15,7 @@ import io
 import logging
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Collection
 from functools import singledispatchmethod
 from pathlib import Path
@@ -50,6 +51,7 @@ from bot.adapters.base import EventHandler
 from bot.adapters.matrix_rules import (
     CREATOR_LEVEL,
     NUMBER_KEYS,
+    InviteBudget,
     PendingPrompt,
     Session,
     StateStore,
@@ -57,7 +59,7 @@ from bot.adapters.matrix_rules import (
     creators_outrank_all,
     facts_from_room,
     facts_from_state,
-    invite_allowed,
+    invite_refusal,
     is_file_image,
     option_number,
     power_level_of,
@@ -154,6 +156,7 @@ class MatrixAdapter:
         *,
         backoff: tuple[float, float] = (2.0, 60.0),
         sync_timeout_ms: int = SYNC_TIMEOUT_MS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if config.matrix is None:
             raise ConfigError(["matrix: add a [matrix] section to use the Matrix adapter"])
@@ -161,6 +164,10 @@ class MatrixAdapter:
         self.settings: MatrixConfig = config.matrix
         self._backoff_base, self._backoff_cap = backoff
         self._sync_timeout_ms = sync_timeout_ms
+        self.clock = clock
+        self._invites = InviteBudget(
+            self.settings.invites_per_inviter_per_day, self.settings.invites_per_day
+        )
         self._store = StateStore(Path(self.settings.store_path))
         self.state = SyncState()
         self.client = AsyncClient(
@@ -428,6 +435,7 @@ class MatrixAdapter:
                     continue
                 for event in self._new_events(info.timeline.events):
                     await self._on_room_event(room, event, on_event)
+        await self._leave_unused_rooms()
         self.state.next_batch = response.next_batch
         self._store.save_sync(self.state)
         try:
@@ -508,21 +516,57 @@ class MatrixAdapter:
             return
         inviter = str(invite.sender)
         as_direct = invite.content.get("is_direct") is True
-        if not invite_allowed(inviter, self.own_user_id, self.settings.allowed_servers):
-            log.info("matrix.invite_declined server=%s", inviter.partition(":")[2])
+        refusal = invite_refusal(
+            inviter=inviter,
+            own_user_id=self.own_user_id,
+            allowed_servers=self.settings.allowed_servers,
+            as_direct=as_direct,
+            room_bound=room_id in self._bound_rooms,
+            inviter_role=self._synced_role(inviter),
+        )
+        if refusal is None and not self._invites.take(inviter, self.clock()):
+            refusal = "limit"
+        if refusal is not None:
+            log.info(
+                "matrix.invite_declined reason=%s server=%s direct=%s",
+                refusal,
+                inviter.partition(":")[2],
+                as_direct,
+            )
             await self.client.room_leave(room_id)
             return
         answer = await self.client.join(room_id)
-        if isinstance(answer, JoinResponse):
-            log.info("matrix.joined room=%s direct=%s", room_id, as_direct)
-            if as_direct:
-                # The person opened a direct chat with the bot: theirs (and only theirs),
-                # used while nobody else is ever in it.
-                self.state.directs[inviter] = room_id
-                await self._mark_direct(inviter, room_id)
-                self._store.save_sync(self.state)
-        else:
+        if not isinstance(answer, JoinResponse):
             log.warning("matrix.join_failed room=%s error=%s", room_id, answer.status_code)
+            return
+        log.info("matrix.joined room=%s direct=%s", room_id, as_direct)
+        if as_direct:
+            # The person opened a direct chat with the bot: theirs (and only theirs),
+            # used while nobody else is ever in it.
+            self.state.directs[inviter] = room_id
+            await self._mark_direct(inviter, room_id)
+        elif room_id not in self._bound_rooms:
+            # Left again if nobody uses it (see _leave_unused_rooms).
+            self.state.unused_rooms[room_id] = self.clock()
+        self._store.save_sync(self.state)
+
+    async def _leave_unused_rooms(self) -> None:
+        """Leave rooms the bot was invited to where nobody has used it for a while."""
+        limit = self.settings.idle_room_days * 86_400
+        now = self.clock()
+        for room_id, since in list(self.state.unused_rooms.items()):
+            if room_id in self._bound_rooms:
+                del self.state.unused_rooms[room_id]
+            elif now - since >= limit:
+                del self.state.unused_rooms[room_id]
+                log.info("matrix.left_unused room=%s", room_id)
+                with contextlib.suppress(*NETWORK_ERRORS):
+                    await self.client.room_leave(room_id)
+
+    def _used(self, room_id: str) -> None:
+        """Someone used the bot in the room (a command, a choice, a message from it)."""
+        if self.state.unused_rooms.pop(room_id, None) is not None:
+            self._store.save_sync(self.state)
 
     # ------------------------------------------------------------ incoming
 
@@ -673,6 +717,11 @@ class MatrixAdapter:
         core_event = self._translate(event, room)
         if core_event is None:
             return
+        if isinstance(core_event, ChoiceIn) or (
+            isinstance(core_event, MessageIn)
+            and core_event.text.lstrip().startswith(self.settings.prefix)
+        ):
+            self._used(room.room_id)
         if isinstance(core_event, MessageIn | ChoiceIn):
             self._event_senders[event.event_id] = sender
             if len(self._event_senders) > 1000:
@@ -897,6 +946,7 @@ class MatrixAdapter:
             )
             if isinstance(answer, RoomSendResponse):
                 self._pacer.went_well()
+                self._used(room_id)
                 return SendResult(ok=True, value=answer.event_id, extra={"room_id": room_id})
             code = getattr(answer, "status_code", "")
             if code == "M_LIMIT_EXCEEDED":

@@ -39,6 +39,48 @@ def invite_allowed(inviter: str, own_user_id: str, allowed_servers: Iterable[str
     return bool(server) and (server == server_of(own_user_id) or server in set(allowed_servers))
 
 
+def invite_refusal(
+    *,
+    inviter: str,
+    own_user_id: str,
+    allowed_servers: Iterable[str],
+    as_direct: bool,
+    room_bound: bool,
+    inviter_role: Role,
+) -> str | None:
+    """Why an invite is declined, or None to accept it (before the limits are counted).
+
+    A direct chat may be opened by anyone on the bot's own or an allowed server;
+    the bot joins any other room only when a volunteer or organiser invites it,
+    or when the config binds that room to a feature.
+    """
+    if not invite_allowed(inviter, own_user_id, allowed_servers):
+        return "server"
+    if not as_direct and not room_bound and inviter_role < Role.VOLUNTEER:
+        return "role"
+    return None
+
+
+class InviteBudget:
+    """How many invites are joined within a day: per inviter and in all."""
+
+    def __init__(self, per_inviter: int, overall: int, window: float = 86_400.0) -> None:
+        self.per_inviter = per_inviter
+        self.overall = overall
+        self.window = window
+        self._taken: list[tuple[float, str]] = []
+
+    def take(self, inviter: str, now: float) -> bool:
+        """Count one joined invite from ``inviter`` at ``now``; False when over a limit."""
+        self._taken = [(when, who) for when, who in self._taken if now - when < self.window]
+        if len(self._taken) >= self.overall:
+            return False
+        if sum(1 for _when, who in self._taken if who == inviter) >= self.per_inviter:
+            return False
+        self._taken.append((now, inviter))
+        return True
+
+
 # ---------------------------------------------------------------- direct rooms
 
 
@@ -247,6 +289,8 @@ class SyncState:
     directs: dict[str, str] = field(default_factory=dict)
     prompts: OrderedDict[str, PendingPrompt] = field(default_factory=OrderedDict)
     typed: dict[str, str] = field(default_factory=dict)
+    unused_rooms: dict[str, float] = field(default_factory=dict)
+    """Rooms joined on an invite and not used yet: room id -> when joined (epoch seconds)."""
 
     def mark_seen(self, event_id: str) -> bool:
         """Remember an event id; False when it was already handled."""
@@ -279,6 +323,7 @@ class SyncState:
                 for key, prompt in self.prompts.items()
             },
             "typed": self.typed,
+            "unused_rooms": self.unused_rooms,
         }
 
     @classmethod
@@ -293,6 +338,7 @@ class SyncState:
             directs={str(k): str(v) for k, v in dict(data.get("directs", {})).items()},
             prompts=prompts,
             typed={str(k): str(v) for k, v in dict(data.get("typed", {})).items()},
+            unused_rooms={str(k): float(v) for k, v in dict(data.get("unused_rooms", {})).items()},
         )
 
 

@@ -8,6 +8,7 @@ from nio import MatrixRoom
 
 from bot.adapters.matrix_rules import (
     NUMBER_KEYS,
+    InviteBudget,
     PendingPrompt,
     Session,
     StateStore,
@@ -16,6 +17,7 @@ from bot.adapters.matrix_rules import (
     facts_from_room,
     facts_from_state,
     invite_allowed,
+    invite_refusal,
     option_number,
     power_level_of,
     private_with,
@@ -230,3 +232,40 @@ def test_power_level_from_the_levels_event() -> None:
     assert power_level_of(content, "@c:x") == 10
     assert power_level_of(content, "@b:x") == 0
     assert power_level_of({}, "@a:x") == 0
+
+
+def test_room_invites_need_a_volunteer_direct_chats_an_allowed_server() -> None:
+    common = {"own_user_id": BOT, "allowed_servers": ("partner.dk",), "room_bound": False}
+    participant = {"inviter_role": Role.PARTICIPANT}
+    assert invite_refusal(inviter=MALLORY, as_direct=False, **common, **participant) == "role"
+    assert invite_refusal(inviter=MALLORY, as_direct=True, **common, **participant) is None
+    assert (
+        invite_refusal(inviter=MALLORY, as_direct=False, inviter_role=Role.VOLUNTEER, **common)
+        is None
+    )
+    assert (
+        invite_refusal(
+            inviter="@x:evil.test", as_direct=True, inviter_role=Role.ORGANISER, **common
+        )
+        == "server"
+    )
+    bound = {**common, "room_bound": True}
+    assert invite_refusal(inviter=MALLORY, as_direct=False, **bound, **participant) is None
+
+
+def test_invite_budget_per_inviter_and_overall_over_a_day() -> None:
+    budget = InviteBudget(per_inviter=2, overall=3)
+    assert budget.take("@a:x", 0)
+    assert budget.take("@a:x", 1)
+    assert not budget.take("@a:x", 2)
+    assert budget.take("@b:x", 3)
+    assert not budget.take("@c:x", 4)  # three in all today
+    assert budget.take("@c:x", 86_400.5)  # the first two are a day old
+    assert budget.take("@a:x", 86_401.5)
+
+
+def test_unused_rooms_survive_a_restart(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    state = SyncState(unused_rooms={"!r:x": 12.5})
+    store.save_sync(state)
+    assert store.load_sync().unused_rooms == {"!r:x": 12.5}

@@ -232,3 +232,79 @@ async def test_alert_stops_reaching_a_volunteer_whose_level_was_lowered(
     assert await adapter.current_role(vera.user_id) == Role.VOLUNTEER
     await vera.client.room_leave(room)
     assert await adapter.current_role(vera.user_id) == Role.PARTICIPANT
+
+
+async def _bot_declined(owner: MatrixUser, room_id: str, bot_id: str) -> None:
+    await _left(owner, room_id, bot_id)
+
+
+async def test_room_invites_need_a_volunteer_and_all_invites_are_capped(
+    world: MatrixWorld,
+) -> None:
+    mallory = await world.person("mallory")
+    vera = await world.person("vera")
+    anna = await world.person("anna")
+    config = world.config(
+        roles={"volunteers": [vera.user_id]}, invites_per_inviter_per_day=2, invites_per_day=3
+    )
+    _app, adapter = await world.start_bot(config)
+    bot = world.bot.user_id
+
+    # A participant cannot bring the bot into a room of theirs…
+    room = await mallory.create_room([bot])
+    await _bot_declined(mallory, room, bot)
+    # …but anyone on the server may open a direct chat with it.
+    dm = await mallory.create_room([bot], direct=True)
+    await mallory.wait_joined(dm, bot)
+
+    # A volunteer may invite it, up to the limit per person a day.
+    first = await vera.create_room([bot])
+    await vera.wait_joined(first, bot)
+    second = await vera.create_room([bot])
+    await vera.wait_joined(second, bot)
+    third = await vera.create_room([bot])
+    await _bot_declined(vera, third, bot)
+
+    # Three joined today in all: even a direct chat waits until tomorrow.
+    late = await anna.create_room([bot], direct=True)
+    await _bot_declined(anna, late, bot)
+
+    # A day later the limits start again.
+    now = adapter.clock()
+    adapter.clock = lambda: now + 86_401
+    again = await anna.create_room([bot], direct=True)
+    await anna.wait_joined(again, bot)
+    await _until(lambda: again in adapter.client.rooms, "the bot syncing its join")
+    assert set(adapter.client.rooms) >= {dm, first, second, again}
+    assert not {room, third, late} & set(adapter.client.rooms)
+
+
+async def test_a_room_nobody_uses_is_left_after_a_while(world: MatrixWorld) -> None:
+    vera = await world.person("vera")
+    config = world.config(roles={"volunteers": [vera.user_id]}, idle_room_days=3)
+    _app, adapter = await world.start_bot(config)
+    bot = world.bot.user_id
+    idle = await vera.create_room([bot])
+    await vera.wait_joined(idle, bot)
+    used = await vera.create_room([bot])
+    await vera.wait_joined(used, bot)
+    await vera.say(used, "!help")
+    await vera.wait_for(bot_message(bot, used, "Here is what I can do"), "help")
+    await vera.say(idle, "just chatting, not to the bot")
+
+    now = adapter.clock()
+    adapter.clock = lambda: now + 2 * 86_400
+    await vera.say(idle, "still chatting")  # wakes the bot's sync: too early to leave
+    await vera.say(used, "chatting here too")
+    await vera.wait_for(lambda r, e: r == used and "chatting here" in text_from(e))
+    await _until(lambda: adapter.state.next_batch and idle in adapter.client.rooms, "a sync")
+    assert idle in adapter.state.unused_rooms
+
+    adapter.clock = lambda: now + 3 * 86_400 + 1
+    await vera.say(idle, "anyone?")
+    await _left(vera, idle, bot)
+    await vera.say(used, "!privacy")
+    await vera.wait_for(bot_message(bot, used, "private message"), "the bot still in use there")
+    assert [e for r, e in vera.events if r == used and e.get("state_key") == bot][-1]["content"][
+        "membership"
+    ] == "join"
