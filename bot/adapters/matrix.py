@@ -57,10 +57,12 @@ from bot.adapters.matrix_rules import (
     StateStore,
     SyncState,
     creators_outrank_all,
+    edited_text,
     facts_from_room,
     facts_from_state,
     invite_refusal,
     is_file_image,
+    may_answer,
     option_number,
     power_level_of,
     private_with,
@@ -668,10 +670,15 @@ class MatrixAdapter:
         core_room = Room(PLATFORM, room.room_id)
         if isinstance(event, RoomMessageText):
             text = event.body
-            relates = event.source.get("content", {}).get("m.relates_to", {})
-            if "m.in_reply_to" in relates:
-                text = strip_reply_fallback(text)
+            content = event.source.get("content", {})
             sender = self._sender(room, event.sender)
+            edited = edited_text(content)
+            if edited is not None:
+                # An edit: its new text is checked for crisis words, and never run.
+                return MessageIn(sender, core_room, edited, is_direct, event.event_id, is_edit=True)
+            relates = content.get("m.relates_to", {})
+            if isinstance(relates, dict) and "m.in_reply_to" in relates:
+                text = strip_reply_fallback(text)
             choice = self._typed_choice(room.room_id, event.sender, text)
             if choice is not None:
                 return ChoiceIn(sender, core_room, choice, is_direct, event.event_id)
@@ -680,6 +687,8 @@ class MatrixAdapter:
             prompt = self.state.prompt(room.room_id, event.reacts_to)
             number = option_number(event.key)
             if prompt is None or number is None or number > len(prompt.options):
+                return None
+            if not may_answer(prompt, event.sender, typed=False):
                 return None
             value = prompt.options[number - 1].value
             sender = self._sender(room, event.sender)
@@ -696,7 +705,7 @@ class MatrixAdapter:
         """A typed number answering the room's latest prompt, as that option's value."""
         prompt_id = self.state.typed.get(room_id)
         prompt = self.state.prompt(room_id, prompt_id) if prompt_id else None
-        if prompt is None or (prompt.for_user and prompt.for_user != user_id):
+        if prompt is None or not may_answer(prompt, user_id, typed=True):
             return None
         number = typed_number(text, len(prompt.options))
         # Whatever the person typed, the numbered list is answered or left behind.
@@ -777,15 +786,19 @@ class MatrixAdapter:
             for_user = message.to.user_id
         elif message.reply_to:
             for_user = self._event_senders.get(message.reply_to, "")
+        if not for_user:
+            # A prompt in someone's direct chat is theirs even without a reply to hold on to.
+            for_user = next((u for u, r in self.state.directs.items() if r == room_id), "")
         self.state.remember_prompt(room_id, result.value, PendingPrompt(message.options, for_user))
         self._store.save_sync(self.state)
         for number in range(1, min(len(message.options), len(NUMBER_KEYS)) + 1):
             reaction = {
+                "m.mentions": {},
                 "m.relates_to": {
                     "rel_type": "m.annotation",
                     "event_id": result.value,
                     "key": NUMBER_KEYS[number - 1],
-                }
+                },
             }
             await self._post(room_id, reaction, event_type="m.reaction", key_suffix=f"-r{number}")
         return result
@@ -816,6 +829,7 @@ class MatrixAdapter:
             "body": message.filename,
             "filename": message.filename,
             "info": {"mimetype": message.mime_type, "size": len(message.content)},
+            "m.mentions": {},
         }
         if keys is not None:
             content["file"] = {**keys, "url": upload.content_uri}
@@ -904,6 +918,8 @@ class MatrixAdapter:
             "body": to_plain(text),
             "format": "org.matrix.custom.html",
             "formatted_body": to_html(text),
+            # Nobody is pinged by what the bot repeats (names, titles, "@room").
+            "m.mentions": {},
         }
 
     def _room_encrypted(self, room_id: str) -> bool:

@@ -24,6 +24,8 @@ from bot.core.events import Option, Role
 NUMBER_KEYS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _URL = re.compile(r"(https?://[^\s<]+[^\s<.,;:!?)\]'\"])")
+_LINK_OPEN, _LINK_CLOSE = "\ue000", "\ue001"  # private-use marks around a held link
+_HELD_LINK = re.compile("\ue000([0-9]+)\ue001")
 _MEMORY = 2000  # event ids remembered for de-duplication
 _PROMPT_MEMORY = 500  # choice prompts whose reactions are still understood
 
@@ -203,10 +205,26 @@ def power_level_of(content: Mapping[str, Any], user_id: str) -> int:
 
 
 def to_html(text: str) -> str:
-    """Markdown-light text (``*bold*``, line breaks, bare links) as Matrix HTML."""
-    escaped = html.escape(text, quote=False)
+    """Markdown-light text (``*bold*``, line breaks, bare links) as Matrix HTML.
+
+    Everything is escaped, quotes included; a link's address is escaped on its
+    own for the ``href``, so no text can close the attribute or add another.
+    """
+    text = text.replace(_LINK_OPEN, "").replace(_LINK_CLOSE, "")
+    links: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        links.append(match.group(1))
+        return f"{_LINK_OPEN}{len(links) - 1}{_LINK_CLOSE}"
+
+    escaped = html.escape(_URL.sub(hold, text), quote=True)
     escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
-    escaped = _URL.sub(r'<a href="\1">\1</a>', escaped)
+
+    def link(match: re.Match[str]) -> str:
+        url = html.escape(links[int(match.group(1))], quote=True)
+        return f'<a href="{url}">{url}</a>'
+
+    escaped = _HELD_LINK.sub(link, escaped)
     return escaped.replace("\n", "<br>")
 
 
@@ -240,6 +258,28 @@ def typed_number(text: str, option_count: int) -> int | None:
     if stripped.isdigit() and 1 <= int(stripped) <= option_count:
         return int(stripped)
     return None
+
+
+def may_answer(prompt: PendingPrompt, user_id: str, *, typed: bool) -> bool:
+    """Whether ``user_id`` may answer the prompt, by typing its number or by a reaction.
+
+    A prompt for one person is answered only by that person. A prompt for
+    everyone (an announcement) takes reactions from anyone, each for themselves,
+    but no typed numbers: a digit in a room is not a choice.
+    """
+    if prompt.for_user:
+        return prompt.for_user == user_id
+    return not typed
+
+
+def edited_text(content: Mapping[str, Any]) -> str | None:
+    """The new text of an edit (``m.replace``), or None when the event is no edit."""
+    relates = content.get("m.relates_to", {})
+    if not isinstance(relates, Mapping) or relates.get("rel_type") != "m.replace":
+        return None
+    new = content.get("m.new_content", {})
+    body = new.get("body") if isinstance(new, Mapping) else None
+    return body if isinstance(body, str) else ""
 
 
 def strip_reply_fallback(body: str) -> str:

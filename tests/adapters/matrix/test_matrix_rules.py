@@ -14,10 +14,12 @@ from bot.adapters.matrix_rules import (
     StateStore,
     SyncState,
     creators_outrank_all,
+    edited_text,
     facts_from_room,
     facts_from_state,
     invite_allowed,
     invite_refusal,
+    may_answer,
     option_number,
     power_level_of,
     private_with,
@@ -269,3 +271,41 @@ def test_unused_rooms_survive_a_restart(tmp_path: Path) -> None:
     state = SyncState(unused_rooms={"!r:x": 12.5})
     store.save_sync(state)
     assert store.load_sync().unused_rooms == {"!r:x": 12.5}
+
+
+def test_html_escapes_quotes_and_links_cannot_break_out_of_href() -> None:
+    hostile = 'Meal "x" \'y\' <b>z</b> https://a.org/?q="><script>1</script> \ue0000\ue001'
+    html = to_html(hostile)
+    assert "<script>" not in html
+    assert "<b>" not in html
+    assert "&quot;x&quot;" in html
+    assert "&#x27;y&#x27;" in html
+    assert html.count("<a ") == 1
+    href = html.split('href="', 1)[1].split('"', 1)[0]
+    assert '"' not in href
+    assert "<" not in href
+    assert ">" not in href
+    assert "\ue000" not in html  # the marks used for links cannot be smuggled in
+
+
+def test_only_the_addressee_answers_a_prompt_and_nobody_types_into_an_announcement() -> None:
+    for_alice = PendingPrompt((Option("Yes", "y"),), "@a:x")
+    everyone = PendingPrompt((Option("Yes", "y"),))
+    assert may_answer(for_alice, "@a:x", typed=True)
+    assert may_answer(for_alice, "@a:x", typed=False)
+    assert not may_answer(for_alice, "@m:x", typed=True)
+    assert not may_answer(for_alice, "@m:x", typed=False)
+    assert may_answer(everyone, "@m:x", typed=False)
+    assert not may_answer(everyone, "@m:x", typed=True)
+
+
+def test_edits_are_recognised_by_their_relation() -> None:
+    edit = {
+        "body": "* hi",
+        "m.new_content": {"body": "hello"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": "$1"},
+    }
+    assert edited_text(edit) == "hello"
+    assert edited_text({"body": "hi"}) is None
+    assert edited_text({"m.relates_to": {"m.in_reply_to": {"event_id": "$1"}}}) is None
+    assert edited_text({"m.relates_to": {"rel_type": "m.replace"}}) == ""

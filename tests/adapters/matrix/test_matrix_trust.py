@@ -18,6 +18,7 @@ from nio import (
     RoomGetStateEventResponse,
     RoomPreset,
     RoomPutStateResponse,
+    RoomSendResponse,
 )
 
 from bot.core.events import Direct, Role, TextMessage
@@ -308,3 +309,67 @@ async def test_a_room_nobody_uses_is_left_after_a_while(world: MatrixWorld) -> N
     assert [e for r, e in vera.events if r == used and e.get("state_key") == bot][-1]["content"][
         "membership"
     ] == "join"
+
+
+async def test_a_typed_digit_does_not_answer_a_meal_announcement(world: MatrixWorld) -> None:
+    vera = await world.person("vera")
+    anna = await world.person("anna")
+    room = await vera.create_room([world.bot.user_id, anna.user_id])
+    await anna.wait_for_invite()
+    await anna.client.join(room)
+    config = world.config(rooms={"meals": [f"matrix:{room}"]}, roles={"volunteers": [vera.user_id]})
+    await world.start_bot(config)
+    await vera.wait_joined(room, world.bot.user_id)
+    anna_dm = await _open_dm(anna, world.bot.user_id)
+
+    await vera.say(room, '!meal schedule "Curry" tomorrow 18:00')
+    _r, announcement = await anna.wait_for(
+        bot_message(world.bot.user_id, room, "Curry"), "the announcement"
+    )
+    assert announcement["content"]["m.mentions"] == {}
+    await anna.say(room, "1")  # chat, not a sign-up
+    await anna.react(room, announcement["event_id"], "1️⃣")
+    await anna.wait_for(bot_message(world.bot.user_id, anna_dm, "You're in!"), "the seat")
+    to_anna = _from_bot(anna, world.bot.user_id, anna_dm)
+    assert len([t for t in to_anna if "You're in!" in t]) == 1
+    assert not [t for t in to_anna if "already have a seat" in t]
+
+
+async def test_edits_run_nothing_and_crisis_words_in_them_are_answered_privately(
+    world: MatrixWorld,
+) -> None:
+    alice = await world.person("alice")
+    bob = await world.person("bob")
+    room = await alice.create_room([world.bot.user_id, bob.user_id])
+    await bob.wait_for_invite()
+    await bob.client.join(room)
+    await world.start_bot(world.config(rooms={"checkins": [f"matrix:{room}"]}))
+    await alice.wait_joined(room, world.bot.user_id)
+
+    async def edit(original: str, new_text: str) -> None:
+        content = {
+            "msgtype": "m.text",
+            "body": f"* {new_text}",
+            "m.new_content": {"msgtype": "m.text", "body": new_text},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": original},
+        }
+        answer = await alice.client.room_send(room, "m.room.message", content)
+        assert isinstance(answer, RoomSendResponse), answer
+
+    first = await alice.say(room, "hello all")
+    await edit(first, "!privacy")
+    await edit(first, "!checkin 1 I want to kill myself")
+    dm = await alice.wait_for_invite()
+    await alice.client.join(dm)
+    _r, crisis = await alice.wait_for(
+        lambda r, e: (
+            r == dm and e.get("sender") == world.bot.user_id and e["type"] == "m.room.message"
+        ),
+        "the crisis reply",
+    )
+    assert crisis["content"]["m.mentions"] == {}
+    await bob.sync()
+    assert not _from_bot(bob, world.bot.user_id, room)  # nothing said in the shared room
+    # The edits ran nothing: no privacy answer, no check-in saved.
+    assert not [e for r, e in alice.events if PRIVATE in text_from(e)]
+    assert len(_from_bot(alice, world.bot.user_id, dm)) == 1
