@@ -8,23 +8,30 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.adapters.base import Adapter, KnowsRoles
+from bot.adapters.base import Adapter, KeepsFiles, KnowsRoles
+from bot.core.claims import claim_event
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import (
     ChoicePrompt,
     Direct,
+    ForgetFiles,
     Incoming,
+    MemberJoined,
     Outgoing,
     Role,
+    Sender,
     SendResult,
     TextMessage,
     outgoing_platform,
 )
 from bot.core.jobs import next_job_due, release, try_acquire
 from bot.core.outbox import DeliveryReport, OutboxDeliverer, enqueue, next_due
+from bot.db.models import Account
 from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory
 
@@ -51,29 +58,97 @@ class App:
         An answer the platform could not take now (closed DMs, a network
         hiccup) goes into the outbox to be retried: nothing is lost silently.
         """
+        if not await self._first_to_claim(event):
+            return []
         answers = await self.dispatcher.handle(event)
         for message in answers:
             result = await self.send(message)
-            if not result.ok and result.retry:
-                await self._keep_for_later(message, result)
+            if not result.ok and result.retry and not isinstance(event, MemberJoined):
+                await self._keep_for_later(event.sender, message, result)
         return answers
 
-    async def _keep_for_later(self, message: Outgoing, result: SendResult) -> None:
+    async def _first_to_claim(self, event: Incoming) -> bool:
+        """Claim the event in the database so that only one process handles it.
+
+        Events without an id are handled as they come. If the database cannot be
+        reached the event is handled anyway: a crisis reply must never be lost to
+        a claim (the dispatcher answers "try again" for everything else).
+        """
+        if isinstance(event, MemberJoined) or not event.event_id:
+            return True
+        for attempt in (1, 2):
+            try:
+                async with self.uow() as uow:
+                    first = await claim_event(
+                        uow.session,
+                        event.sender.platform,
+                        event.event_id,
+                        self.services.clock.now(),
+                    )
+                    await uow.commit()
+                break
+            except DBAPIError as exc:
+                # The server closed a pooled connection (it restarted): once more.
+                if attempt == 1 and exc.connection_invalidated:
+                    log.info("event.claim_stale_connection_retry")
+                    continue
+                log.warning("event.claim_failed error=%s", type(exc).__name__)
+                return True
+            except Exception as exc:
+                log.warning("event.claim_failed error=%s", type(exc).__name__)
+                return True
+        if not first:
+            log.info("event.already_handled platform=%s", event.sender.platform)
+        return first
+
+    async def _keep_for_later(self, sender: Sender, message: Outgoing, result: SendResult) -> None:
+        """Queue an answer for a retry, tied to the person it is for (so ``forget`` finds it).
+
+        It belongs to the person it is addressed to when that is someone the bot
+        knows, else to the person who wrote. When neither exists (they have just
+        erased their data) nothing is kept: there is nobody left to tell.
+        """
         now = self.services.clock.now()
-        log.info("send.deferred reason=%s", result.reason)
         try:
             async with self.uow() as uow:
+                person_id = await self._owner(uow.session, sender, message)
+                if person_id is None:
+                    log.info("send.not_kept reason=%s", result.reason)
+                    return
+                log.info("send.deferred reason=%s", result.reason)
                 await enqueue(
                     uow.session,
                     message,
                     due_at=now + timedelta(minutes=1),
                     now=now,
                     kind="deferred_reply",
+                    person_id=person_id,
                     expires_at=now + timedelta(days=7),
                 )
                 await uow.commit()
         except Exception:
             log.exception("send.defer_failed")
+
+    @staticmethod
+    async def _owner(session: AsyncSession, sender: Sender, message: Outgoing) -> int | None:
+        to = getattr(message, "to", None)
+        if isinstance(to, Direct) and (to.platform, to.user_id) != (
+            sender.platform,
+            sender.user_id,
+        ):
+            addressee = await session.scalar(
+                select(Account.person_id).where(
+                    Account.platform == to.platform, Account.external_id == to.user_id
+                )
+            )
+            if addressee is not None:
+                return int(addressee)
+        writer = await session.scalar(
+            select(Account.person_id).where(
+                Account.platform == sender.platform, Account.external_id == sender.user_id
+            )
+        )
+        return None if writer is None else int(writer)
 
     async def on_event(self, event: Incoming) -> None:
         """What adapters call for each event."""
@@ -81,6 +156,11 @@ class App:
 
     async def send(self, message: Outgoing) -> SendResult:
         adapter = self.adapters.get(outgoing_platform(message))
+        if isinstance(message, ForgetFiles):
+            # Only adapters that write files of their own have anything to delete.
+            if isinstance(adapter, KeepsFiles):
+                await adapter.forget_files(message.user_id)
+            return SendResult(ok=True)
         if adapter is None:
             return SendResult(ok=False, retry=True, reason="no adapter for platform")
         if not await self._recipient_still_holds_role(adapter, message):

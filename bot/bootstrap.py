@@ -21,6 +21,7 @@ from bot.core.outbox import OutboxDeliverer
 from bot.core.registry import CommandRegistry, SuggestionQuery
 from bot.db.engine import make_engine, upgrade
 from bot.db.uow import UnitOfWorkFactory
+from bot.safety.detect import CrisisDetector
 
 log = logging.getLogger("samvaer.bootstrap")
 
@@ -28,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.core",
     "bot.commands.privacy",
     "bot.commands.checkins",
+    "bot.commands.safety",
     "bot.commands.buddies",
     "bot.commands.meals",
     "bot.commands.admin",
@@ -81,8 +83,16 @@ async def bootstrap(
         prefixes["matrix"] = config.matrix.prefix
     if config.discord is not None:
         prefixes["discord"] = config.discord.prefix
+    safety = config.safety
     services = Services(
-        config=config, clock=clock, translator=translator, registry=registry, prefixes=prefixes
+        config=config,
+        clock=clock,
+        translator=translator,
+        registry=registry,
+        prefixes=prefixes,
+        crisis=CrisisDetector.from_files(
+            extra=safety.crisis_phrases, extra_files=safety.crisis_phrase_files
+        ),
     )
     app_adapters: dict[str, Adapter] = {}
 

@@ -8,11 +8,14 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, config_warnings, load_config
+from bot.files import private_umask
 
 DEFAULT_CONFIG = Path("config.toml")
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config.example.toml"
+# Shipped inside the package (a link to the top-level file in the repository).
+EXAMPLE_CONFIG = Path(__file__).resolve().parent / "config.example.toml"
 
 
 def _config_path(given: str | None) -> Path | None:
@@ -37,12 +40,18 @@ def _load(given: str | None) -> Config:
 
 
 def _secrets(config: Config) -> list[str]:
+    """Every configured secret, to be hidden from the logs (the password of the database
+    URL included; a Matrix session token is added by the adapter when it has one)."""
     names = []
     if config.matrix is not None:
         names += [config.matrix.password_env, config.matrix.access_token_env]
     if config.discord is not None:
         names.append(config.discord.token_env)
-    return [os.environ[n] for n in names if n and os.environ.get(n)]
+    secrets = [os.environ[n] for n in names if n and os.environ.get(n)]
+    url = urlsplit(config.database.resolved_url())
+    if url.password:
+        secrets += [url.password, unquote(url.password)]
+    return secrets
 
 
 async def _run(config: Config, adapter_choice: str) -> int:
@@ -107,6 +116,9 @@ def _statistics_files(command: str, since_text: str, out: Path, config: Config) 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``samvaer`` command."""
+    # Everything the bot writes (database, Matrix store, exports, reports) is for its own
+    # user only: files 0600, folders 0700.
+    private_umask()
     parser = argparse.ArgumentParser(prog="samvaer", description="Samvær community bot")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run the bot")
@@ -135,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         config_arg = getattr(args, "config", None)
         config = _load(config_arg)
         configure_logging(getattr(args, "log_level", "WARNING"), _secrets(config))
+        for warning in config_warnings(config):
+            print(f"warning: {warning}", file=sys.stderr)
         return asyncio.run(_run(config, getattr(args, "adapter", "all")))
     if args.command == "init":
         if DEFAULT_CONFIG.exists():
@@ -158,13 +172,16 @@ def main(argv: list[str] | None = None) -> int:
             for problem in error.problems:
                 print(problem)
             return 1
+        for warning in config_warnings(config):
+            print(f"warning: {warning}")
         print(f"{path}: OK (adapters: {', '.join(config.adapters())})")
         return 0
     if args.command in ("export", "report"):
         return _statistics_files(args.command, args.since, Path(args.out), _load(args.config))
     if args.command == "db":
-        configure_logging("INFO")
-        asyncio.run(_upgrade(_load(args.config)))
+        config = _load(args.config)
+        configure_logging("INFO", _secrets(config))
+        asyncio.run(_upgrade(config))
         print("Database is up to date.")
         return 0
     parser.print_help()

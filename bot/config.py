@@ -13,6 +13,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -26,6 +27,7 @@ from pydantic import (
 )
 
 LANGUAGES = ("da", "nb", "en")
+SMALLEST_GROUP = 5  # statistics never show a count of fewer people than this
 Language = Literal["da", "nb", "en"]
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -59,6 +61,23 @@ def _hhmm(value: Any) -> str:
 
 
 LocalTime = Annotated[str, BeforeValidator(_hhmm)]
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _env_name(value: Any) -> str:
+    # Never put the value into the message: a wrong value here is most often the secret itself.
+    if not isinstance(value, str) or (value and not _ENV_NAME.match(value)):
+        raise ValueError(
+            "must be the name of an environment variable (capital letters, digits and _, "
+            "like SAMVAER_MATRIX_PASSWORD), not the secret itself; put the secret in that "
+            "variable (the value given is not shown)"
+        )
+    return value
+
+
+EnvName = Annotated[str, BeforeValidator(_env_name)]
+# Keys whose values are never repeated in an error message: they may hold a secret.
+_QUIET_KEYS = re.compile(r"url|_env|token|password|secret|homeserver", re.IGNORECASE)
 
 
 class Section(BaseModel):
@@ -71,7 +90,7 @@ class CommunityConfig(Section):
     name: str = "Samvær"
     timezone: str = "Europe/Copenhagen"
     language: Language = "da"
-    country: Literal["dk", "no", "other"] = "dk"
+    country: Literal["dk", "no", "gb", "other"] = "dk"
 
     @field_validator("timezone")
     @classmethod
@@ -83,9 +102,21 @@ class CommunityConfig(Section):
         return value
 
 
+def _database_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError('must be a URL like "sqlite+aiosqlite:///samvaer.db"')
+    parts = urlsplit(value)
+    if parts.password or "password" in parse_qs(parts.query):
+        raise ValueError(
+            "holds a password, and this file is no place for secrets: put the whole URL in an "
+            "environment variable and name that variable in url_env (the value is not shown)"
+        )
+    return value
+
+
 class DatabaseConfig(Section):
-    url: str = "sqlite+aiosqlite:///samvaer.db"
-    url_env: str = ""
+    url: Annotated[str, BeforeValidator(_database_url)] = "sqlite+aiosqlite:///samvaer.db"
+    url_env: EnvName = ""
     echo: bool = False
 
     def resolved_url(self) -> str:
@@ -107,8 +138,8 @@ class ConsoleConfig(Section):
 class MatrixConfig(Section):
     homeserver: str
     user_id: str
-    password_env: str = ""
-    access_token_env: str = ""
+    password_env: EnvName = ""
+    access_token_env: EnvName = ""
     device_name: str = "samvaer"
     store_path: str = "matrix-store"
     prefix: str = "!"
@@ -128,7 +159,7 @@ class MatrixConfig(Section):
 
 
 class DiscordConfig(Section):
-    token_env: str = "SAMVAER_DISCORD_TOKEN"  # noqa: S105 - a variable name, not a secret
+    token_env: EnvName = "SAMVAER_DISCORD_TOKEN"  # noqa: S105 - a variable name, not a secret
     guild_ids: tuple[int, ...] = ()
     prefix: str = "!"
     buddy_channel_id: int = 0
@@ -154,6 +185,7 @@ class BuddiesConfig(Section):
     max_capacity: int = Field(default=3, ge=1, le=20)
     proposal_timeout: Duration = timedelta(days=3)
     followup_days: int = Field(default=7, ge=1, le=60)
+    reports_per_day: int = Field(default=3, ge=1, le=100)
 
 
 class MealsConfig(Section):
@@ -178,68 +210,87 @@ class RetentionConfig(Section):
 
 class PrivacyConfig(Section):
     retention_days: RetentionConfig = RetentionConfig()
-    min_group_size: int = Field(default=5, ge=1)
+    min_group_size: int = SMALLEST_GROUP  # smaller values are refused by load_config
+
+
+def _clock_time(value: Any) -> Any:
+    if value in ("", None):
+        return ""
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
+        raise ValueError(f'"{value}" is not a time like "11:00"')
+    return value
+
+
+ClockTime = Annotated[str, BeforeValidator(_clock_time)]
 
 
 class CrisisLine(Section):
-    name: str
+    """A helpline. ``opens``/``closes`` are local times in ``timezone`` (empty: always open).
+
+    An emergency number (``emergency = true``) may leave ``name`` empty: it is then
+    called by its name in the person's language.
+    """
+
+    name: str = ""
     number: str
-    hours: str = ""
+    emergency: bool = False
+    opens: ClockTime = ""
+    closes: ClockTime = ""
+    timezone: str = "Europe/Copenhagen"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f'"{value}" is not a time zone like "Europe/Copenhagen"') from exc
+        return value
 
 
 def _default_lines() -> dict[str, tuple[CrisisLine, ...]]:
+    copenhagen, oslo, london = "Europe/Copenhagen", "Europe/Oslo", "Europe/London"
     return {
         "dk": (
-            CrisisLine(name="Livslinien", number="70 201 201", hours="11–05"),
-            CrisisLine(name="Alarm / emergency", number="112"),
+            CrisisLine(
+                name="Livslinien",
+                number="70 201 201",
+                opens="11:00",
+                closes="05:00",
+                timezone=copenhagen,
+            ),
+            CrisisLine(number="112", emergency=True, timezone=copenhagen),
         ),
         "no": (
-            CrisisLine(name="Mental Helse Hjelpetelefonen", number="116 123", hours="24/7"),
-            CrisisLine(name="Kirkens SOS", number="22 40 00 40", hours="24/7"),
-            CrisisLine(name="Nødnummer / emergency", number="113"),
+            CrisisLine(name="Mental Helse Hjelpetelefonen", number="116 123", timezone=oslo),
+            CrisisLine(name="Kirkens SOS", number="22 40 00 40", timezone=oslo),
+            CrisisLine(number="113", emergency=True, timezone=oslo),
+        ),
+        "gb": (
+            CrisisLine(name="Samaritans", number="116 123", timezone=london),
+            CrisisLine(number="999", emergency=True, timezone=london),
         ),
     }
 
 
-def _default_phrases() -> dict[str, tuple[str, ...]]:
-    return {
-        "da": (
-            "selvmord",
-            "tage mit liv",
-            "tage mit eget liv",
-            "ville ønske jeg var død",
-            "vil ikke leve",
-            "orker ikke at leve",
-            "skade mig selv",
-            "gøre en ende på det",
-        ),
-        "nb": (
-            "selvmord",
-            "ta livet mitt",
-            "ta mitt eget liv",
-            "skulle ønske jeg var død",
-            "vil ikke leve",
-            "orker ikke å leve",
-            "skade meg selv",
-            "gjøre slutt på det",
-        ),
-        "en": (
-            "suicide",
-            "kill myself",
-            "end my life",
-            "wish i was dead",
-            "wish i were dead",
-            "don't want to live",
-            "dont want to live",
-            "hurt myself",
-            "self harm",
-        ),
-    }
+def _default_countries() -> dict[str, str]:
+    return {"da": "dk", "nb": "no"}
 
 
 class SafetyConfig(Section):
     crisis_lines: dict[str, tuple[CrisisLine, ...]] = Field(default_factory=_default_lines)
-    crisis_phrases: dict[str, tuple[str, ...]] = Field(default_factory=_default_phrases)
+    # Whose lines a person gets, by their language; languages not listed get the
+    # community's country (so English speakers in Denmark get the Danish lines).
+    language_country: dict[str, str] = Field(default_factory=_default_countries)
+    # Phrases added to the shipped files (bot/safety/phrases/<lang>.toml), per language,
+    # and whole phrase files in the same format (named <lang>.toml or <lang>.<anything>.toml).
+    crisis_phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    crisis_phrase_files: tuple[Path, ...] = ()
+    # An alert no volunteer has taken by then goes to the organisers.
+    alert_escalation_after: Duration = timedelta(hours=2)
+    # An alert not delivered to any volunteer by then: the person is told nobody can be
+    # reached right now, and the organisers are warned (at most once a day).
+    alert_delivery_wait: Duration = timedelta(minutes=5)
     commands_per_minute: int = Field(default=30, ge=1, le=10_000)
     command_burst: int = Field(default=10, ge=1, le=10_000)
 
@@ -299,12 +350,15 @@ class Config(Section):
             names.append("discord")
         return names or ["console"]
 
-    def crisis_lines_for(self) -> tuple[CrisisLine, ...]:
-        """The crisis lines for this community's country (all known lines elsewhere)."""
-        lines = self.safety.crisis_lines.get(self.community.country)
-        if lines:
-            return lines
-        return tuple(line for group in self.safety.crisis_lines.values() for line in group)
+    def crisis_lines_for(self, lang: str | None = None) -> tuple[CrisisLine, ...]:
+        """The crisis lines for someone speaking ``lang``: their country's, else the
+        community's country's, else every known line."""
+        lines = self.safety.crisis_lines
+        country = self.safety.language_country.get(lang or "", self.community.country)
+        for choice in (country, self.community.country):
+            if lines.get(choice):
+                return lines[choice]
+        return tuple(line for group in lines.values() for line in group)
 
 
 class ConfigError(Exception):
@@ -360,7 +414,11 @@ def describe_errors(error: ValidationError) -> list[str]:
         message = message.removeprefix("Value error, ")
         if item["type"] == "missing":
             message = "is required"
-        elif "input" in item and item["type"] not in {"value_error"}:
+        elif (
+            "input" in item
+            and item["type"] not in {"value_error"}
+            and not any(isinstance(part, str) and _QUIET_KEYS.search(part) for part in loc)
+        ):
             message = f"{item['input']!r}: {message}"
         problems.append(f"{path}: {message}" if path else message)
     return problems
@@ -374,8 +432,100 @@ def parse_config(data: dict[str, Any]) -> Config:
         raise ConfigError(describe_errors(exc)) from None
 
 
+def dangerous_settings(config: Config) -> list[str]:
+    """Settings that would hand power or personal data to the wrong people, each with the fix.
+
+    ``load_config`` (so ``samvaer check-config`` and every start) refuses them.
+    """
+    problems = []
+    if config.discord is not None and not config.discord.guild_ids:
+        problems.append(
+            "discord.guild_ids: is empty, so anyone who adds the bot to a server of their own "
+            "could make themselves organiser there and read crisis alerts; list the servers "
+            "you serve: guild_ids = [123456789012345678] (Server Settings → Widget, or "
+            "right-click the server → Copy Server ID)"
+        )
+    if config.matrix is not None:
+        organiser = config.matrix.organiser_power_level
+        volunteer = config.matrix.volunteer_power_level
+        if organiser <= 0:
+            problems.append(
+                f"matrix.organiser_power_level: is {organiser}, so every member of a bound "
+                "room (power level 0) would be an organiser; use organiser_power_level = 100 "
+                "(room admins)"
+            )
+        elif organiser <= volunteer:
+            problems.append(
+                f"matrix.organiser_power_level: is {organiser}, not above "
+                f"volunteer_power_level ({volunteer}), so every volunteer would be an "
+                "organiser; use organiser_power_level = 100 and volunteer_power_level = 50"
+            )
+        if volunteer <= 0:
+            problems.append(
+                f"matrix.volunteer_power_level: is {volunteer}, so every member of a bound room "
+                "(power level 0) would be a volunteer and receive crisis alerts; use "
+                "volunteer_power_level = 50 (moderators), below organiser_power_level = 100"
+            )
+    if config.privacy.min_group_size < SMALLEST_GROUP:
+        problems.append(
+            f"privacy.min_group_size: is {config.privacy.min_group_size}; counts of fewer than "
+            f"{SMALLEST_GROUP} people can single someone out in statistics; use "
+            f"min_group_size = {SMALLEST_GROUP} or more"
+        )
+    sections: list[tuple[str, Section | None]] = [
+        ("console", config.console),
+        ("matrix", config.matrix),
+        ("discord", config.discord),
+    ]
+    for name, section in sections:
+        if section is not None and not str(getattr(section, "prefix", "!")).strip():
+            problems.append(
+                f"{name}.prefix: is empty, so every message in a room would be read as a "
+                'command; use prefix = "!"'
+            )
+    for key in ("jitsi_base_url", "element_call_base_url"):
+        if not str(getattr(config.meals, key)).startswith("https://"):
+            # The value is not repeated: a URL may carry a secret.
+            problems.append(
+                f"meals.{key}: must start with https://, so that meal links cannot be read "
+                "or changed on the way; use the https address of the video service"
+            )
+    return problems
+
+
+def config_warnings(config: Config) -> list[str]:
+    """Settings that work but are probably not what was meant (shown, not refused)."""
+    warnings = []
+    platforms = [p for p in ("matrix", "discord") if getattr(config, p) is not None]
+    # Where a check-in alert goes: the volunteers' rooms, else every volunteer or organiser
+    # privately (from [roles], Discord roles, or Matrix power levels in bound rooms).
+    matrix_rooms_bound = any(
+        ref.startswith("matrix:")
+        for feature in ("announcements", "meals", "volunteers", "organisers", "checkins")
+        for ref in getattr(config.rooms, feature)
+    )
+    someone = (
+        config.rooms.volunteers
+        or config.roles.volunteers
+        or config.roles.organisers
+        or (config.matrix is not None and matrix_rooms_bound)
+    )
+    if platforms and not someone:
+        room = "discord:<channel id>" if platforms[-1] == "discord" else "matrix:<room id>"
+        warnings.append(
+            "rooms.volunteers: sharing is on but no volunteers room or volunteer is "
+            "configured, so alerts have nowhere to go; bind a volunteers room ([rooms] "
+            f'volunteers = ["{room}"]) or list volunteers in [roles] volunteers'
+        )
+    return warnings
+
+
 def load_config(path: Path | None) -> Config:
-    """Load and validate the TOML file, or defaults when there is none."""
+    """Load and validate the TOML file, or defaults when there is none.
+
+    Besides the types and ranges, the settings listed by ``dangerous_settings`` are
+    refused here, so neither ``check-config`` nor a start accepts them.
+    """
     if path is None:
         return Config()
     try:
@@ -384,7 +534,11 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError([f"{path}: file not found (run `samvaer init` to create one)"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    return parse_config(data)
+    config = parse_config(data)
+    problems = dangerous_settings(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
 
 
 def secret_from_env(variable: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from bot.adapters.recording import RecordingAdapter
@@ -66,7 +67,7 @@ class Chat:
             Room(PLATFORM, room or f"dm:{user}"),
             text,
             is_direct=room is None,
-            event_id=f"e-{len(self.adapter.sent)}",
+            event_id=f"e-{uuid.uuid4().hex[:16]}",
         )
         return await self.app.handle(event)
 

@@ -36,3 +36,15 @@ class KnowsRoles(Protocol):
 
     async def current_role(self, user_id: str) -> Role | None:
         """The person's role now, from the platform and the config; None if unknown."""
+
+
+@runtime_checkable
+class KeepsFiles(Protocol):
+    """An adapter that writes files of its own for people (the console's exports).
+
+    Asked to delete them when the person erases their data; adapters without it
+    write nothing that outlives a message.
+    """
+
+    async def forget_files(self, user_id: str) -> None:
+        """Delete every file written for ``user_id``."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 import sys
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable
 from functools import singledispatchmethod
 from pathlib import Path
@@ -34,6 +36,7 @@ from bot.core.events import (
     SendResult,
     TextMessage,
 )
+from bot.files import private_folder, write_private
 
 PLATFORM = "console"
 ROLE_WORDS = {
@@ -96,6 +99,7 @@ class ConsoleAdapter:
         self._prompts: dict[str, tuple[Option, ...]] = {}
         self._spaces = itertools.count(1)
         self._events = itertools.count(1)
+        self._run = uuid.uuid4().hex[:12]
         self._stop = asyncio.Event()
         self.export_dir = Path(config.console.export_dir)
 
@@ -154,7 +158,8 @@ class ConsoleAdapter:
         sender = self._sender()
         is_direct = self.room is None
         room = Room(PLATFORM, f"dm:{self.user}" if is_direct else self.room or "")
-        event_id = f"c{next(self._events)}"
+        # Unique across runs: events are claimed in the database by their id.
+        event_id = f"c-{self._run}-{next(self._events)}"
         options = self._prompts.get(self.user)
         stripped = line.strip()
         if options and stripped.isdigit() and 1 <= int(stripped) <= len(options):
@@ -209,14 +214,24 @@ class ConsoleAdapter:
         self._prompts[user] = message.options
         return SendResult(ok=True)
 
+    def folder_of(self, owner: str) -> Path:
+        """The export folder of a user or room: always inside ``export_dir``."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in owner)
+        return self.export_dir / (safe if safe.strip(".") else "_")
+
+    async def forget_files(self, user_id: str) -> None:
+        """Delete everything exported for ``user_id`` (their ``forget``)."""
+        folder = self.folder_of(user_id)
+        if folder.is_dir():
+            shutil.rmtree(folder)
+
     @_send.register
     def _(self, message: FileMessage) -> SendResult:
         owner = message.to.user_id if isinstance(message.to, Direct) else message.to.room_id
-        owner = owner.removeprefix("dm:")
-        folder = self.export_dir / owner.replace(":", "_").replace("/", "_")
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self.folder_of(owner.removeprefix("dm:"))
+        private_folder(folder)
         path = folder / Path(message.filename).name
-        path.write_bytes(message.content)
+        write_private(path, message.content)
         self._print(f"{self._label(message.to)} {message.caption} → {path}")
         return SendResult(ok=True, value=str(path))
 

@@ -96,6 +96,7 @@ from bot.core.events import (
 )
 from bot.core.i18n import Translator, load_catalogs
 from bot.core.outbox import DELIVERY_KEY
+from bot.logs import add_secret
 
 log = logging.getLogger("samvaer.matrix")
 
@@ -215,7 +216,7 @@ class MatrixAdapter:
 
     async def connect(self) -> None:
         """Log in (or reuse the saved login) and load the saved sync state."""
-        self._store.directory.mkdir(parents=True, exist_ok=True)
+        self._store.secure()
         self._check_encryption_support()
         self.state = self._store.load_sync()
         settings = self.settings
@@ -270,6 +271,7 @@ class MatrixAdapter:
             )
 
     def _restore(self, user_id: str, device_id: str, token: str) -> None:
+        add_secret(token)  # a password login's session token is in no env var
         self.client.restore_login(user_id, device_id, token)
 
     async def _whoami(
@@ -309,6 +311,7 @@ class MatrixAdapter:
                     f"{settings.user_id}: {getattr(answer, 'message', answer)}"
                 ]
             )
+        add_secret(answer.access_token)
         self._store.save_session(
             Session(
                 settings.homeserver.rstrip("/"),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.events import Option, Role
+from bot.files import make_private, open_private, private_folder
 
 #: Reaction keys offered under a choice prompt, one per option (at most ten).
 NUMBER_KEYS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
@@ -388,14 +389,19 @@ class StateStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def _write(self, name: str, data: Mapping[str, Any], *, private: bool = False) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def secure(self) -> None:
+        """Create the folder; make it 0700 and the files in it 0600 (nio's keys live here)."""
+        private_folder(self.directory)
+        for path in self.directory.iterdir():
+            if path.is_file() and not path.is_symlink():
+                make_private(path)
+
+    def _write(self, name: str, data: Mapping[str, Any]) -> None:
+        private_folder(self.directory)
         target = self.directory / name
         temporary = target.with_suffix(".tmp")
         # Written aside then renamed, so a crash mid-write never leaves half a file.
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-        descriptor = os.open(temporary, flags, 0o600 if private else 0o644)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        with os.fdopen(open_private(temporary), "w", encoding="utf-8") as handle:
             json.dump(data, handle)
         os.replace(temporary, target)
 
@@ -423,7 +429,7 @@ class StateStore:
             return None
 
     def save_session(self, session: Session) -> None:
-        self._write("session.json", session.__dict__, private=True)
+        self._write("session.json", session.__dict__)
 
     def forget_session(self) -> None:
         (self.directory / "session.json").unlink(missing_ok=True)

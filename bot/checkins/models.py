@@ -54,3 +54,9 @@ class CheckinAlert(Base):
     created_at: Mapped[datetime]
     acked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     acked_at: Mapped[datetime | None]
+    # Honesty towards the person: they hear "a volunteer has been told" only once an
+    # alert was handed to a current volunteer, and "nobody can be reached" otherwise.
+    tell_person: Mapped[bool] = mapped_column(default=False)
+    delivered_at: Mapped[datetime | None]
+    person_told: Mapped[str] = mapped_column(String(12), default="")  # "" | delivered | unreachable
+    escalated_at: Mapped[datetime | None]

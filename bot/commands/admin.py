@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import ROLE_KEYS
-from bot.core.events import Role, Room
+from bot.core.dispatcher import ROLE_KEYS, command_option
+from bot.core.events import ChoicePrompt, Direct, Option, Role, Room, TextMessage
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
 from bot.db.models import Account, Person, RoomBinding
@@ -19,7 +19,11 @@ from bot.organising.export import build_zip
 from bot.organising.linking import (
     CODE_VALID_FOR,
     LinkOutcome,
+    claim_code,
+    claim_waiting,
+    complete_link,
     issue_code,
+    issuer_account,
     looks_like_code,
     redeem,
     unlink_account,
@@ -67,6 +71,40 @@ def _room_text(room: Room) -> str:
 
 def _accounts_text(accounts: list[Account]) -> str:
     return ", ".join(f"{a.platform} ({a.display_name or a.external_id})" for a in accounts)
+
+
+YES_WORDS = frozenset({"yes", "ja", "y", "j", "jo", "ok", "okay"})
+NO_WORDS = frozenset({"no", "nej", "nei", "n"})
+LINK_DIALOG = "link_confirm"
+
+
+def _name_of(account: Account | None) -> str:
+    if account is None:
+        return "?"
+    return account.display_name or account.external_id
+
+
+def _t(ctx: Context, lang: str, platform: str, key: str, /, **values: object) -> str:
+    """A message for someone else (another account), in their language and prefix."""
+    values.setdefault("prefix", ctx.services.prefix(platform))
+    values.setdefault("community", ctx.config.community.name)
+    return ctx.services.translator.text(lang, key, **values)
+
+
+async def _language_of(ctx: Context, person_id: int) -> str:
+    person = await ctx.session.get(Person, person_id)
+    return (person.language if person else None) or ctx.config.community.language
+
+
+async def _own_account(ctx: Context) -> Account:
+    return (
+        await ctx.session.execute(
+            select(Account).where(
+                Account.platform == ctx.sender.platform,
+                Account.external_id == ctx.sender.user_id,
+            )
+        )
+    ).scalar_one()
 
 
 def _config_entry(entries: tuple[str, ...], account: Account) -> str | None:
@@ -295,6 +333,10 @@ def setup(registry: CommandRegistry) -> None:
             minutes = int(CODE_VALID_FOR.total_seconds() // 60)
             ctx.say("link.code", code=made, minutes=minutes)
             return
+        answer = code.casefold().strip(" .!")
+        if answer in YES_WORDS or answer in NO_WORDS:
+            await _issuer_answers(ctx, answer in YES_WORDS)
+            return
         if not looks_like_code(code):
             raise ArgumentError("link.bad_format")
         result = await redeem(ctx.session, ctx.person.id, ctx.sender.platform, code, ctx.now)
@@ -308,25 +350,107 @@ def setup(registry: CommandRegistry) -> None:
         elif result.outcome is LinkOutcome.SAME_PLATFORM:
             ctx.say("link.same_platform", platform=result.platform)
         else:
-            assert result.person_id is not None
-            joined = await ctx.session.get(Person, result.person_id)
-            assert joined is not None
-            ctx.person = joined
-            accounts = await accounts_of(ctx.session, joined.id)
-            ctx.say("link.linked", accounts=_accounts_text(accounts))
+            # Nothing is joined yet: show whose account this is and ask for a yes.
+            assert result.code_id is not None
+            found = await ctx.session.get(OrgLinkCode, result.code_id)
+            assert found is not None
+            issuer = await issuer_account(ctx.session, found)
+            ctx.prompt(
+                ctx.t(
+                    "link.confirm_redeemer",
+                    platform=found.platform,
+                    name=_name_of(issuer),
+                ),
+                [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
+            )
+            ctx.continue_dialog(LINK_DIALOG, "confirm", {"code_id": found.id})
+
+    @registry.dialog(LINK_DIALOG)
+    async def link_confirm(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
+        ctx.end_dialog()
+        if text.casefold().strip(" .!") not in YES_WORDS:
+            ctx.say("link.not_joined")
+            return
+        account = await _own_account(ctx)
+        claimed = await claim_code(
+            ctx.session, int(data["code_id"]), ctx.person.id, account.id, ctx.now
+        )
+        issuer = None if claimed is None else await issuer_account(ctx.session, claimed)
+        if claimed is None or issuer is None:
+            ctx.say("link.claim_gone")
+            return
+        minutes = int(CODE_VALID_FOR.total_seconds() // 60)
+        ctx.say("link.waiting", platform=issuer.platform, name=_name_of(issuer), minutes=minutes)
+        # The code's maker is asked on the account the code was made on.
+        issuer_lang = await _language_of(ctx, issuer.person_id)
+        ctx.send(
+            ChoicePrompt(
+                Direct(issuer.platform, issuer.external_id),
+                _t(
+                    ctx,
+                    issuer_lang,
+                    issuer.platform,
+                    "link.confirm_issuer",
+                    platform=account.platform,
+                    name=_name_of(account),
+                ),
+                (
+                    Option(
+                        _t(ctx, issuer_lang, issuer.platform, "choice.yes"),
+                        command_option("link yes"),
+                    ),
+                    Option(
+                        _t(ctx, issuer_lang, issuer.platform, "choice.no"),
+                        command_option("link no"),
+                    ),
+                ),
+            )
+        )
+
+    async def _issuer_answers(ctx: Context, yes: bool) -> None:
+        """The code's maker answers a join someone asked for with their code."""
+        waiting = await claim_waiting(ctx.session, ctx.person.id, ctx.now)
+        if waiting is None or waiting.claimed_account_id is None:
+            ctx.say("link.nothing_to_confirm")
+            return
+        other = await ctx.session.get(Account, waiting.claimed_account_id)
+        assert other is not None
+        other_to = Direct(other.platform, other.external_id)
+        other_lang = await _language_of(ctx, other.person_id)
+        if not yes:
+            await ctx.session.delete(waiting)
+            ctx.say("link.refused")
+            ctx.send(
+                TextMessage(other_to, _t(ctx, other_lang, other.platform, "link.refused_other"))
+            )
+            return
+        result = await complete_link(ctx.session, waiting)
+        assert result.person_id is not None
+        joined = await ctx.session.get(Person, result.person_id)
+        assert joined is not None
+        ctx.person = joined
+        accounts = _accounts_text(await accounts_of(ctx.session, joined.id))
+        ctx.say("link.linked", accounts=accounts)
+        # Both accounts are told.
+        ctx.send(
+            TextMessage(
+                other_to, _t(ctx, ctx.lang, other.platform, "link.linked", accounts=accounts)
+            )
+        )
 
     @registry.command("unlink", private=True, aliases=("afkobl", "frakobl", "adskil", "skill"))
     async def unlink(ctx: Context) -> None:
         person_id = ctx.person.id
-        fresh = await unlink_account(
+        split = await unlink_account(
             ctx.session, person_id, ctx.sender.platform, ctx.sender.user_id, ctx.now
         )
-        if fresh is None:
+        if split is None:
             ctx.say("unlink.nothing")
             return
-        remaining = await accounts_of(ctx.session, person_id)
-        ctx.person = fresh
-        ctx.say("unlink.done", platform=ctx.sender.platform, accounts=_accounts_text(remaining))
+        mine, theirs = split
+        others = await accounts_of(ctx.session, theirs.id)
+        ctx.person = mine
+        ctx.say("unlink.done", platform=ctx.sender.platform, accounts=_accounts_text(others))
 
     registry.personal_data(LinkingData())
 

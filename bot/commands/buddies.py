@@ -4,7 +4,7 @@ organisers' admin match/volunteers/reports/report close."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from sqlalchemy import func, select
@@ -197,7 +197,7 @@ def setup(registry: CommandRegistry) -> None:
             return
         await _start_profile(ctx, "volunteer", args)
 
-    @registry.dialog(PROFILE_DIALOG)
+    @registry.dialog(PROFILE_DIALOG, ask=lambda ctx, step, data: _ask(ctx, step))
     async def profile_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         try:
             value = PARSERS[step](text)
@@ -355,6 +355,18 @@ def setup(registry: CommandRegistry) -> None:
         aliases=("rapporter", "rapportér", "indberet", "meld-fra", "si-fra"),
     )
     async def report(ctx: Context, text: Annotated[str, Rest(max_length=2000)]) -> None:
+        limit = ctx.config.buddies.reports_per_day
+        recent = await ctx.session.scalar(
+            select(func.count())
+            .select_from(BuddyReport)
+            .where(
+                BuddyReport.reporter_id == ctx.person.id,
+                BuddyReport.created_at > ctx.now - timedelta(days=1),
+            )
+        )
+        if int(recent or 0) >= limit:
+            ctx.say("buddy.report_limit", count=limit)
+            return
         pairs = [
             p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE
         ]
@@ -398,7 +410,9 @@ def setup(registry: CommandRegistry) -> None:
             )
         ctx.reply("\n".join(lines))
 
-    @registry.command("admin volunteers", role=Role.ORGANISER, aliases=("frivillige",))
+    @registry.command(
+        "admin volunteers", role=Role.ORGANISER, private=True, aliases=("frivillige",)
+    )
     async def admin_volunteers(ctx: Context) -> None:
         rows = list(
             (
@@ -435,7 +449,7 @@ def setup(registry: CommandRegistry) -> None:
             )
         ctx.reply("\n".join(lines))
 
-    @registry.command("admin reports", role=Role.ORGANISER, aliases=("rapporter",))
+    @registry.command("admin reports", role=Role.ORGANISER, private=True, aliases=("rapporter",))
     async def admin_reports(ctx: Context) -> None:
         rows = list(
             (
@@ -460,7 +474,7 @@ def setup(registry: CommandRegistry) -> None:
             )
         ctx.reply("\n".join(lines))
 
-    @registry.command("admin report", role=Role.ORGANISER, aliases=("rapport",))
+    @registry.command("admin report", role=Role.ORGANISER, private=True, aliases=("rapport",))
     async def admin_report(
         ctx: Context,
         action: Annotated[str, CLOSE],

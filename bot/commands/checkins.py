@@ -16,7 +16,7 @@ from bot.checkins.rules import ReminderRule, parse_schedule
 from bot.checkins.stats import checkin_aggregates
 from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
-from bot.core.events import Role
+from bot.core.events import Outgoing, Role, SendResult
 from bot.core.i18n import BABEL_LOCALES
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
@@ -47,9 +47,8 @@ async def _save(ctx: Context, mood: int, note: str) -> None:
     await service.record_checkin(ctx.session, ctx.person.id, mood, note, ctx.now)
     key = "checkin.saved_low" if mood <= ctx.config.checkins.low_mood_max else "checkin.saved"
     ctx.say(key, mood=_mood_label(ctx, mood))
-    alert = await service.check_low_mood(ctx.session, ctx.services, ctx.person, mood, ctx.now)
-    if alert is not None:
-        ctx.say("checkin.volunteer_told")
+    # The person hears that a volunteer was told only once one really was (follow-up job).
+    await service.check_low_mood(ctx.session, ctx.services, ctx.person, mood, ctx.now)
 
 
 def setup(registry: CommandRegistry) -> None:
@@ -226,12 +225,21 @@ def setup(registry: CommandRegistry) -> None:
     @registry.on_crisis
     async def crisis(ctx: Context) -> None:
         # The crisis lines themselves are sent by the dispatcher; this only tells a volunteer,
-        # and only with the person's consent. The words are never passed on.
-        alert = await service.crisis_alert(
-            ctx.session, ctx.services, ctx.person, ctx.timezone, ctx.now
-        )
-        if alert is not None:
-            ctx.say("checkin.crisis_volunteer_told")
+        # and only with the person's consent. The words are never passed on. The person
+        # hears whether a volunteer was reached once the alert was delivered (or could
+        # not be): see the follow-up below.
+        await service.crisis_alert(ctx.session, ctx.services, ctx.person, ctx.timezone, ctx.now)
+
+    @registry.on_delivered(service.ALERT_KIND)
+    async def alert_delivered(job: JobContext, message: Outgoing, result: SendResult) -> None:
+        # The moment an alert reaches a volunteer, the person may be told so.
+        await service.follow_up_alerts(job.session, job.services, job.now, escalate=False)
+
+    @registry.every("checkin.alert_follow_up")
+    async def alert_follow_up(job: JobContext) -> datetime | None:
+        due = await service.follow_up_alerts(job.session, job.services, job.now)
+        poll = job.now + job.config.scheduling.poll_interval
+        return min(due, poll) if due is not None else poll
 
     # ------------------------------------------------------------ timed work
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from bot.core.context import Context
 from bot.core.dispatcher import ROLE_KEYS, command_option
-from bot.core.parsing import ON_OFF, OneOf, Rest
+from bot.core.parsing import ON_OFF, OneOf, Rest, echo
 from bot.core.registry import CommandRegistry
 from bot.people.service import set_consent
 
@@ -37,7 +37,7 @@ def setup(registry: CommandRegistry) -> None:
         if topic:
             head = reg.canonical(topic.split()[0].lstrip(ctx.prefix))
             if head is None:
-                ctx.say("help.unknown_topic", topic=topic)
+                ctx.say("help.unknown_topic", topic=echo(topic))
                 return
             lines = [ctx.t("help.topic_title", command=head)]
             for command in reg.subcommands(head):

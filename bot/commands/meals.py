@@ -14,18 +14,21 @@ from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
 from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
-from bot.core.parsing import ArgumentError, IntRange, Rest, tokenize
+from bot.core.parsing import ArgumentError, IntRange, Rest, echo, tokenize
 from bot.core.registry import CommandRegistry, SuggestionQuery
 from bot.meals import service
 from bot.meals.ics import meal_calendar
 from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealFeedback, MealOccurrence
 from bot.meals.rules import (
     CAPACITY_RANGE,
+    MAX_DAYS_AHEAD,
     MINUTES_RANGE,
     Limits,
     MealRequest,
     check_title,
     check_when,
+    is_occurrence_date,
+    local_start,
     normalise_code,
     parse_date,
     parse_number,
@@ -54,7 +57,7 @@ class MealCode:
     def convert(self, token: str) -> str:
         code = normalise_code(token)
         if not 3 <= len(code) <= 12 or not code.isalnum():
-            raise ArgumentError("meal.bad_id", value=token)
+            raise ArgumentError("meal.bad_id", value=echo(token))
         return code
 
 
@@ -104,11 +107,28 @@ def _is_volunteer(ctx: Context) -> bool:
     return ctx.role >= Role.VOLUNTEER
 
 
-async def _occurrence_for(ctx: Context, meal: Meal, which: str) -> MealOccurrence | None:
-    """The occurrence a user means: a date they typed, else the next one. Says why if none."""
+async def _occurrence_for(
+    ctx: Context, meal: Meal, which: str, *, create: bool = True
+) -> MealOccurrence | None:
+    """The occurrence a user means: a date they typed, else the next one. Says why if none.
+
+    A typed date must lie within the planning horizon; with ``create`` False a
+    date never planned is not made (nothing to leave there).
+    """
     if which:
         day = parse_date(which, _today(ctx))
-        occurrence = await service.occurrence_on(ctx.session, meal, day)
+        latest = ctx.now + timedelta(days=MAX_DAYS_AHEAD)
+        start = local_start(day, service.meal_time(meal), service.meal_zone(meal))
+        if start > latest:
+            raise ArgumentError("meal.date_far", days=MAX_DAYS_AHEAD)
+        occurrence = await service.occurrence_on(
+            ctx.session, meal, day, latest=latest, create=create
+        )
+        if occurrence is None and not create and start > ctx.now:
+            valid = is_occurrence_date(date.fromisoformat(meal.first_date), meal.every_weeks, day)
+            if valid and meal.cancelled_at is None:
+                ctx.say("meal.not_joined", title=meal.title, code=meal.code, when=ctx.local(start))
+                return None
         if occurrence is None:
             ctx.say("meal.no_such_date", code=meal.code, title=meal.title)
             return None
@@ -219,7 +239,7 @@ def setup(registry: CommandRegistry) -> None:
         )
         await create_and_announce(ctx, request)
 
-    @registry.dialog(SCHEDULE_DIALOG)
+    @registry.dialog(SCHEDULE_DIALOG, ask=lambda ctx, step, data: _ask(ctx, step))
     async def schedule_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         try:
             await _schedule_step(ctx, step, data, text)
@@ -354,7 +374,7 @@ def setup(registry: CommandRegistry) -> None:
             count = await service.unsubscribe(ctx.session, meal, ctx.person.id, ctx.now)
             ctx.say("meal.left_all", title=meal.title, count=count)
             return
-        occurrence = await _occurrence_for(ctx, meal, which)
+        occurrence = await _occurrence_for(ctx, meal, which, create=False)
         if occurrence is None:
             return
         outcome = await service.leave(ctx.session, occurrence, ctx.person.id)
@@ -472,7 +492,9 @@ def setup(registry: CommandRegistry) -> None:
         ctx.say("meal.feedback_ask_comment")
         ctx.continue_dialog(FEEDBACK_DIALOG, "comment", {"feedback": saved.id})
 
-    @registry.dialog(FEEDBACK_DIALOG)
+    @registry.dialog(
+        FEEDBACK_DIALOG, ask=lambda ctx, step, data: ctx.say("meal.feedback_ask_comment")
+    )
     async def feedback_comment(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         ctx.end_dialog()
         if text.casefold().strip(" .!") in SKIP_WORDS:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.core.context import Context
+from bot.core.events import ForgetFiles
 from bot.core.registry import CommandRegistry
 from bot.people.service import accounts_of
 from bot.privacy.data import erase_person, export_person
@@ -44,19 +45,27 @@ def setup(registry: CommandRegistry) -> None:
     @registry.command("forget", aliases=("glem", "glemmeg", "slet"), private=True)
     async def forget(ctx: Context) -> None:
         accounts = await accounts_of(ctx.session, ctx.person.id)
+        _confirm(ctx, len(accounts))
+        ctx.continue_dialog(FORGET_DIALOG, "confirm", {"accounts": len(accounts)})
+
+    def _confirm(ctx: Context, accounts: int) -> None:
         ctx.prompt(
-            ctx.t("forget.confirm", accounts=len(accounts)),
+            ctx.t("forget.confirm", accounts=accounts),
             [(ctx.t("choice.yes_erase"), "yes"), (ctx.t("choice.no_keep"), "no")],
         )
-        ctx.continue_dialog(FORGET_DIALOG, "confirm", {})
 
-    @registry.dialog(FORGET_DIALOG)
+    @registry.dialog(
+        FORGET_DIALOG, ask=lambda ctx, step, data: _confirm(ctx, data.get("accounts", 1))
+    )
     async def forget_confirm(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         ctx.end_dialog()
         if text.casefold().strip(" .!") not in YES_WORDS:
             ctx.say("forget.kept")
             return
-        await erase_person(
+        identities = await erase_person(
             ctx.session, ctx.person.id, ctx.services.registry.data_providers, ctx.now
         )
+        # Files an adapter wrote for them (the console's exports) go too.
+        for identity in identities:
+            ctx.send(ForgetFiles(identity.platform, identity.external_id))
         ctx.say("forget.done")

@@ -13,6 +13,7 @@ from bot.core.events import (
     Destination,
     Direct,
     FileMessage,
+    ForgetFiles,
     OpenPrivateSpace,
     Option,
     Outgoing,
@@ -30,6 +31,7 @@ _TYPES: dict[str, type[Any]] = {
         OpenPrivateSpace,
         CreateVideoPlace,
         CancelVideoPlace,
+        ForgetFiles,
     )
 }
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.core.registry import CommandRegistry
     from bot.db.models import Person
+    from bot.safety.detect import CrisisDetector
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Services:
     registry: CommandRegistry
     prefixes: dict[str, str] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    crisis: CrisisDetector | None = None  # None: the shipped phrase files only
 
     def prefix(self, platform: str) -> str:
         return self.prefixes.get(platform, "!")
@@ -91,6 +93,7 @@ class Context(OutboxWriter):
     event_id: str = ""
     out: list[Outgoing] = field(default_factory=list)
     dialog_next: tuple[str, str, dict[str, Any]] | None = None
+    dialog_role: Role = Role.PARTICIPANT  # the role the command that started a dialog needs
     dialog_done: bool = False
     discard: bool = False
 

@@ -12,15 +12,19 @@ import difflib
 import logging
 import weakref
 from contextlib import nullcontext
+from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.core.context import Context, Services
 from bot.core.events import (
     ChoiceIn,
+    ChoicePrompt,
     Direct,
+    FileMessage,
     Incoming,
     MemberJoined,
     MessageIn,
@@ -28,17 +32,23 @@ from bot.core.events import (
     Role,
     TextMessage,
 )
-from bot.core.parsing import ArgumentError, tokenize
+from bot.core.parsing import ArgumentError, echo, tokenize
 from bot.core.ratelimit import RateLimiter
 from bot.core.registry import Command
 from bot.db.models import Dialog
 from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory
 from bot.people.service import language_from_locale, language_of, person_and_dialog
-from bot.safety.crisis import crisis_language, format_lines
+from bot.safety.detect import CrisisMatch, default_detector
+from bot.safety.models import SafetyPlan
+from bot.safety.render import crisis_text
 
 log = logging.getLogger("samvaer.dispatch")
 
+PAUSED = "_paused_for_crisis"
+ROLE_NEEDED = "_role_needed"
+DIALOG_ANSWER_LIMIT = 2000  # characters; no question here needs more
+DIALOGS_PER_PERSON = 3  # open at once across rooms; the oldest is dropped
 CANCEL_WORDS = frozenset({"cancel", "afbryd", "avbryt", "stop", "stopp", "annuller", "fortryd"})
 COMMAND_OPTION = "cmd:"
 ROLE_KEYS = {
@@ -56,6 +66,19 @@ DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, OSError, Connectio
 
 class _StaleConnection(Exception):
     """The first statement of a unit of work found its pooled connection closed."""
+
+
+def without_nul(event: MessageIn | ChoiceIn) -> MessageIn | ChoiceIn:
+    """The event with NUL characters taken out of its text and the sender's name: no
+    database stores them, and a name with one must not lock a person out."""
+    text = event.text if isinstance(event, MessageIn) else event.value
+    name = event.sender.display_name
+    if "\x00" not in text and "\x00" not in name:
+        return event
+    sender = replace(event.sender, display_name=name.replace("\x00", ""))
+    if isinstance(event, MessageIn):
+        return replace(event, sender=sender, text=text.replace("\x00", ""))
+    return replace(event, sender=sender, value=text.replace("\x00", ""))
 
 
 def command_option(line: str) -> str:
@@ -92,11 +115,15 @@ class Dispatcher:
         """The answers to one event; never raises."""
         if isinstance(event, MemberJoined):
             return []
+        event = without_nul(event)
         text = event.text if isinstance(event, MessageIn) else event.value
-        crisis = self._crisis_reply(event, text)
+        # Crisis words come first, everywhere a person can type, before anything that
+        # needs the database: the lines go out even when it is down.
+        found = self._detect(text, event)
+        crisis = [self._crisis_reply(event, found, None)] if found is not None else []
         if isinstance(event, MessageIn) and event.is_edit:
             # An edit is never run as a command; crisis words in it are still answered.
-            return [crisis] if crisis is not None else []
+            return self._with_room_note(event, crisis)
         if self._addressed_to_bot(event, text):
             verdict = self._limiter.check(
                 (event.sender.platform, event.sender.user_id), self.services.clock.now()
@@ -104,20 +131,56 @@ class Dispatcher:
             if verdict != "allow":
                 log.info("dispatch.rate_limited platform=%s", event.sender.platform)
                 limited = [self._plain(event, "error.slow_down")] if verdict == "warn" else []
-                return [crisis, *limited] if crisis is not None else limited
+                return self._with_room_note(event, [*crisis, *limited])
         key = (event.sender.platform, event.room.room_id, event.sender.user_id)
         try:
             async with self._lock(key):
-                answers = await self._handle(event, text, crisis is not None)
+                answers = await self._handle(event, text, found, crisis)
         except DATABASE_ERRORS as exc:
             log.warning("dispatch.database_unavailable error=%s", type(exc).__name__)
             answers = [self._plain(event, "error.database_unavailable")]
         except Exception:
             log.exception("dispatch.error platform=%s", event.sender.platform)
             answers = [self._plain(event, "error.internal")]
-        if crisis is not None:
-            answers.insert(0, crisis)
-        return answers
+        # The crisis reply (in the person's own language once they were looked up).
+        return self._with_room_note(event, [*crisis, *answers])
+
+    def _detect(self, text: str, event: MessageIn | ChoiceIn) -> CrisisMatch | None:
+        detector = self.services.crisis or default_detector()
+        return detector.detect(text, prefer=language_from_locale(event.sender.locale))
+
+    def _with_room_note(
+        self, event: MessageIn | ChoiceIn, answers: list[Outgoing]
+    ) -> list[Outgoing]:
+        """Private answers to something said in a room leave one neutral line there, at most."""
+        note_key = "reply.answered_privately"
+        notes = [
+            m
+            for m in answers
+            if isinstance(m, TextMessage)
+            and m.to == event.room
+            and m.text in self._note_texts(note_key)
+        ]
+        own = Direct(event.sender.platform, event.sender.user_id)
+        private = any(
+            isinstance(m, TextMessage | ChoicePrompt | FileMessage) and m.to == own for m in answers
+        )
+        kept = [m for m in answers if m not in notes]
+        if event.is_direct or not private:
+            return kept
+        lang = self._fallback_language(event)
+        note = (
+            notes[0]
+            if notes
+            else TextMessage(
+                event.room, self.services.translator.text(lang, note_key), reply_to=event.event_id
+            )
+        )
+        return [*kept, note]
+
+    def _note_texts(self, key: str) -> set[str]:
+        translator = self.services.translator
+        return {translator.text(lang, key) for lang in translator.catalogs}
 
     def must_be_private(self, event: MessageIn | ChoiceIn) -> bool:
         """Whether the answer to ``event`` may carry private content.
@@ -127,7 +190,7 @@ class Dispatcher:
         it needs no database.
         """
         text = event.text if isinstance(event, MessageIn) else event.value
-        if self._crisis_reply(event, text, anywhere=True) is not None:
+        if self._detect(text, event) is not None:
             return True
         line = text.strip()
         prefix = self.services.prefix(event.sender.platform)
@@ -154,27 +217,40 @@ class Dispatcher:
         return event.is_direct or isinstance(event, ChoiceIn) or text.lstrip().startswith(prefix)
 
     def _crisis_reply(
-        self, event: MessageIn | ChoiceIn, text: str, *, anywhere: bool = False
-    ) -> Outgoing | None:
-        """Crisis lines for a direct message or a command that contains a crisis phrase."""
-        prefix = self.services.prefix(event.sender.platform)
-        if not (anywhere or event.is_direct or text.lstrip().startswith(prefix)):
-            return None
-        config = self.services.config
-        lang = crisis_language(text, config.safety.crisis_phrases)
-        if lang is None:
-            return None
-        if lang not in self.services.translator.catalogs:
-            lang = self._fallback_language(event)
-        log.info("safety.crisis_reply platform=%s", event.sender.platform)
-        body = self.services.translator.text(
-            lang, "safety.crisis", lines=format_lines(config.crisis_lines_for())
+        self,
+        event: MessageIn | ChoiceIn,
+        found: CrisisMatch,
+        lang: str | None,
+        plan: SafetyPlan | None = None,
+    ) -> Outgoing:
+        """The crisis lines, privately, in ``lang`` (else the best guess without the
+        database: the platform's language, then the language the words were in)."""
+        translator = self.services.translator
+        if lang is None or lang not in translator.catalogs:
+            lang = language_from_locale(event.sender.locale) or found.language
+        if lang not in translator.catalogs:
+            lang = self.services.config.community.language
+        log.info(
+            "safety.crisis_reply platform=%s category=%s", event.sender.platform, found.category
+        )
+        body = crisis_text(
+            translator,
+            self.services.config,
+            lang,
+            self.services.clock.now(),
+            plan.parts() if plan is not None else (),
         )
         return TextMessage(Direct(event.sender.platform, event.sender.user_id), body)
 
     # ------------------------------------------------------------ routing
 
-    async def _handle(self, event: MessageIn | ChoiceIn, text: str, crisis: bool) -> list[Outgoing]:
+    async def _handle(
+        self,
+        event: MessageIn | ChoiceIn,
+        text: str,
+        found: CrisisMatch | None,
+        crisis: list[Outgoing],
+    ) -> list[Outgoing]:
         services = self.services
         prefix = services.prefix(event.sender.platform)
         stripped = text.strip()
@@ -185,24 +261,28 @@ class Dispatcher:
         elif not is_choice and prefix and stripped.startswith(prefix):
             command_line = stripped[len(prefix) :]
 
+        work = (event, stripped, command_line, found, crisis)
         if self._turns is None:
-            return await self._unit_of_work(event, stripped, command_line, crisis)
+            return await self._unit_of_work(*work)
         async with self._turns:
-            return await self._unit_of_work(event, stripped, command_line, crisis)
+            return await self._unit_of_work(*work)
 
-    async def _unit_of_work(
-        self, event: MessageIn | ChoiceIn, stripped: str, command_line: str | None, crisis: bool
-    ) -> list[Outgoing]:
+    async def _unit_of_work(self, *work: Any) -> list[Outgoing]:
         try:
-            return await self._unit_of_work_once(event, stripped, command_line, crisis)
+            return await self._unit_of_work_once(*work)
         except _StaleConnection:
             # The server closed a pooled connection (it restarted); the pool has been
             # emptied and nothing was done yet, so the message gets one more go.
             log.info("dispatch.stale_connection_retry")
-            return await self._unit_of_work_once(event, stripped, command_line, crisis)
+            return await self._unit_of_work_once(*work)
 
     async def _unit_of_work_once(
-        self, event: MessageIn | ChoiceIn, stripped: str, command_line: str | None, crisis: bool
+        self,
+        event: MessageIn | ChoiceIn,
+        stripped: str,
+        command_line: str | None,
+        found: CrisisMatch | None,
+        crisis: list[Outgoing],
     ) -> list[Outgoing]:
         services = self.services
         now = services.clock.now()
@@ -218,6 +298,11 @@ class Dispatcher:
                     raise _StaleConnection from error
                 raise
             lang = language_of(person, event.sender.locale, services.config.community.language)
+            if found is not None:
+                # Now that the person is known: their own language, and their safety plan.
+                own = person.language or language_from_locale(event.sender.locale)
+                plan = await session.get(SafetyPlan, person.id) if person.id else None
+                crisis[:] = [self._crisis_reply(event, found, own, plan)]
             ctx = Context(
                 services=services,
                 session=session,
@@ -236,17 +321,32 @@ class Dispatcher:
                     await uow.commit()
                     return ctx.out
 
-            if command_line is None and dialog is not None:
+            if (
+                dialog is not None
+                and command_line is None
+                and not self._addressed_to_bot(event, stripped)
+            ):
+                # Answers typed in a room count towards the flood limit like commands do.
+                verdict = self._limiter.check((event.sender.platform, event.sender.user_id), now)
+                if verdict != "allow":
+                    if verdict == "warn":
+                        ctx.say("error.slow_down")
+                    return ctx.out
+            if command_line is None and dialog is not None and found is not None:
+                # Crisis wins: nothing from this message is an answer, and the question
+                # waits until the person writes again.
+                ctx.dialog_next = (dialog.name, dialog.step, {**dialog.data, PAUSED: True})
+            elif command_line is None and dialog is not None:
                 await self._dialog_step(ctx, dialog, stripped)
             elif command_line is None and event.is_direct and self._looks_like_command(stripped):
                 await self._command(ctx, stripped)
             elif command_line is not None:
                 await self._command(ctx, command_line)
-            elif event.is_direct and not crisis:
+            elif event.is_direct and found is None:
                 ctx.say("error.not_a_command")
-            elif not crisis:
+            elif found is None:
                 return []
-            if crisis and not ctx.discard:
+            if found is not None and not ctx.discard:
                 for hook in services.registry.crisis_hooks:
                     await hook(ctx)
             if not ctx.discard:
@@ -262,18 +362,39 @@ class Dispatcher:
         key = (ctx.sender.platform, ctx.room.room_id, ctx.sender.user_id)
         if ctx.dialog_next is not None:
             name, step, data = ctx.dialog_next
+            data = dict(data)
+            if ctx.dialog_role > Role.PARTICIPANT:
+                data[ROLE_NEEDED] = int(ctx.dialog_role)
             row = existing or await ctx.session.get(Dialog, key)
             if row is None:
+                await self._make_room_for_a_dialog(ctx)
                 row = Dialog(
                     platform=key[0], room_id=key[1], user_id=key[2], person_id=ctx.person.id
                 )
                 ctx.session.add(row)
-            row.name, row.step, row.data = name, step, dict(data)
+            row.name, row.step, row.data = name, step, data
             row.expires_at = ctx.dialog_expiry()
         elif ctx.dialog_done:
             await ctx.session.execute(
                 delete(Dialog).where(
                     Dialog.platform == key[0], Dialog.room_id == key[1], Dialog.user_id == key[2]
+                )
+            )
+
+    async def _make_room_for_a_dialog(self, ctx: Context) -> None:
+        """At most DIALOGS_PER_PERSON open dialogs per account: drop the oldest."""
+        open_ones = await ctx.session.execute(
+            select(Dialog.room_id)
+            .where(Dialog.platform == ctx.sender.platform, Dialog.user_id == ctx.sender.user_id)
+            .order_by(Dialog.expires_at.desc())
+        )
+        surplus = list(open_ones.scalars())[DIALOGS_PER_PERSON - 1 :]
+        if surplus:
+            await ctx.session.execute(
+                delete(Dialog).where(
+                    Dialog.platform == ctx.sender.platform,
+                    Dialog.user_id == ctx.sender.user_id,
+                    Dialog.room_id.in_(surplus),
                 )
             )
 
@@ -288,9 +409,31 @@ class Dispatcher:
             ctx.say("error.not_a_command")
             return
         ctx.private = True
+        data = dict(dialog.data)
+        needed = Role(int(data.get(ROLE_NEEDED, Role.PARTICIPANT)))
+        if ctx.role < needed:
+            # The role was taken away in the middle of the dialog: it ends here.
+            ctx.end_dialog()
+            ctx.say("error.role_needed", role=ctx.t(ROLE_PLURAL_KEYS[needed]))
+            return
+        ctx.dialog_role = needed  # kept with the dialog whatever its step saves
+        if len(text) > DIALOG_ANSWER_LIMIT:
+            ctx.say("dialog.answer_too_long", limit=DIALOG_ANSWER_LIMIT, length=len(text))
+            return
+        if data.pop(PAUSED, False):
+            # Back after the crisis lines: this message is not taken as the answer. The
+            # question is asked again, gently, or (when it can't be) put aside.
+            if spec.ask is None:
+                ctx.end_dialog()
+                ctx.say("safety.dialog_set_aside")
+                return
+            ctx.dialog_next = (dialog.name, dialog.step, data)
+            ctx.say("safety.dialog_resume")
+            spec.ask(ctx, dialog.step, data)
+            return
         # Keep the dialog unless the step ends or replaces it.
-        ctx.dialog_next = (dialog.name, dialog.step, dict(dialog.data))
-        await spec.handler(ctx, dialog.step, dict(dialog.data), text)
+        ctx.dialog_next = (dialog.name, dialog.step, dict(data))
+        await spec.handler(ctx, dialog.step, data, text)
 
     async def _command(self, ctx: Context, line: str) -> None:
         registry = self.services.registry
@@ -312,6 +455,7 @@ class Dispatcher:
             return
         ctx.private = command.private
         log.info("command name=%s platform=%s", command.name, ctx.sender.platform)
+        ctx.dialog_role = command.role
         try:
             with off_event_loop() if command.long_running else nullcontext():
                 await command.handler(ctx, *args)
@@ -322,10 +466,6 @@ class Dispatcher:
             ctx.dialog_next = None
             self._usage_error(ctx, command, error)
             return
-        if command.private and not ctx.is_direct and ctx.out:
-            ctx.out.append(
-                TextMessage(ctx.room, ctx.t("reply.answered_privately"), reply_to=ctx.event_id)
-            )
 
     def _usage_error(self, ctx: Context, command: Command, error: ArgumentError) -> None:
         ctx.private = command.private
@@ -348,6 +488,6 @@ class Dispatcher:
         words = self.services.registry.all_words()
         close = difflib.get_close_matches(word.casefold(), words, n=1, cutoff=0.6)
         if close:
-            ctx.say("error.unknown_command_suggest", word=word, suggestion=close[0])
+            ctx.say("error.unknown_command_suggest", word=echo(word), suggestion=close[0])
         else:
-            ctx.say("error.unknown_command", word=word)
+            ctx.say("error.unknown_command", word=echo(word))

@@ -176,6 +176,17 @@ class CancelVideoPlace:
     starts_at_iso: str = ""
 
 
+@dataclass(frozen=True)
+class ForgetFiles:
+    """Delete every file the adapter wrote for ``user_id`` (their erasure, ``forget``).
+
+    Adapters that write no files of their own never see it: the app answers ok.
+    """
+
+    platform: str
+    user_id: str
+
+
 Outgoing = (
     TextMessage
     | ChoicePrompt
@@ -183,6 +194,7 @@ Outgoing = (
     | OpenPrivateSpace
     | CreateVideoPlace
     | CancelVideoPlace
+    | ForgetFiles
 )
 
 
@@ -199,6 +211,6 @@ class SendResult:
 
 def outgoing_platform(message: Outgoing) -> str:
     """The platform an outgoing message must be sent on."""
-    if isinstance(message, OpenPrivateSpace | CreateVideoPlace | CancelVideoPlace):
+    if isinstance(message, OpenPrivateSpace | CreateVideoPlace | CancelVideoPlace | ForgetFiles):
         return message.platform
     return message.to.platform

@@ -25,6 +25,15 @@ class Token:
 _TOKEN = re.compile(r'"([^"]*)"|“([^”]*)”|„([^“”]*)[“”]|(\S+)')
 
 
+ECHO_LIMIT = 40
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """What a user typed, short enough to repeat back to them (never a wall of text)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def tokenize(line: str) -> list[Token]:
     """Split on whitespace; "double quotes" group words. Unbalanced quotes are literal."""
     tokens = []

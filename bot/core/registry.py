@@ -93,6 +93,8 @@ class DialogSpec:
 
     name: str
     handler: Callable[..., Awaitable[None]]
+    # ``ask(ctx, step, data)`` shows a step's question again (after a pause for a crisis).
+    ask: Callable[..., None] | None = None
 
 
 @dataclass(frozen=True)
@@ -165,11 +167,13 @@ class CommandRegistry:
 
         return decorate
 
-    def dialog(self, name: str) -> Callable[[Handler], Handler]:
-        """Decorator: register a dialog handler."""
+    def dialog(
+        self, name: str, ask: Callable[..., None] | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Decorator: register a dialog handler, and how to ask a step's question again."""
 
         def decorate(handler: Handler) -> Handler:
-            self.dialogs[name] = DialogSpec(name, handler)
+            self.dialogs[name] = DialogSpec(name, handler, ask)
             return handler
 
         return decorate

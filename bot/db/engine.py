@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from os import close
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.db import sqlite_driver
+from bot.files import make_private, open_private
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -32,8 +34,14 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> A
         # one shared connection, and can run out the timeout.
         pool.update(pool_size=1, max_overflow=0)
     if url.startswith("sqlite+aiosqlite"):
-        pool["async_creator"] = sqlite_driver.connector(make_url(url).database or "")
-    engine = create_async_engine(url, echo=echo, connect_args=connect_args, **pool)
+        database = make_url(url).database or ""
+        _private_sqlite_file(database)
+        pool["async_creator"] = sqlite_driver.connector(database)
+    # hide_parameters: neither the SQL echo nor an error message (which a log line may
+    # carry) shows the values bound into a statement: check-in notes, names, reports.
+    engine = create_async_engine(
+        url, echo=echo, hide_parameters=True, connect_args=connect_args, **pool
+    )
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -46,6 +54,18 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> A
             cursor.close()
 
     return engine
+
+
+def _private_sqlite_file(database: str) -> None:
+    """The database file (and its journal files, which SQLite creates with the same mode)
+    is 0600: it holds check-ins, notes and names."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists() and path.parent.is_dir():
+        close(open_private(path))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        make_private(path.with_name(path.name + suffix))
 
 
 def alembic_config() -> AlembicConfig:

@@ -123,3 +123,17 @@ class JobLease(Base):
     lease_until: Mapped[datetime | None]
     last_run_at: Mapped[datetime | None]
     next_run_at: Mapped[datetime | None]
+
+
+class EventClaim(Base):
+    """An incoming platform event some process has taken on: each is handled once.
+
+    Claimed with ``INSERT … ON CONFLICT DO NOTHING`` before handling, so a second
+    process (or a re-delivered event) finds it taken. Pruned by retention.
+    """
+
+    __tablename__ = "event_claims"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(index=True)

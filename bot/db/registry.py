@@ -14,6 +14,7 @@ FEATURE_MODEL_MODULES = (
     "bot.buddies.models",
     "bot.meals.models",
     "bot.organising.models",
+    "bot.safety.models",
 )
 
 

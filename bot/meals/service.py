@@ -375,18 +375,31 @@ def _upcoming(meal: Meal, now: datetime) -> Select[MealOccurrence]:
     )
 
 
-async def occurrence_on(session: AsyncSession, meal: Meal, day: date) -> MealOccurrence | None:
-    """The occurrence on a local date; made when the date is valid but not planned yet."""
+async def occurrence_on(
+    session: AsyncSession,
+    meal: Meal,
+    day: date,
+    *,
+    latest: datetime | None = None,
+    create: bool = True,
+) -> MealOccurrence | None:
+    """The occurrence on a local date; made when the date is valid but not planned yet.
+
+    Nothing is made for a start after ``latest`` (the planning horizon) or when
+    ``create`` is False (leaving a date that was never planned changes nothing).
+    """
     if not is_occurrence_date(date.fromisoformat(meal.first_date), meal.every_weeks, day):
         return None
     start = local_start(day, meal_time(meal), meal_zone(meal))
+    if latest is not None and start > latest:
+        return None
     result = await session.execute(
         select(MealOccurrence).where(
             MealOccurrence.meal_id == meal.id, MealOccurrence.starts_at == start
         )
     )
     found = result.scalar_one_or_none()
-    if found is not None or (meal.cancelled_at is not None):
+    if found is not None or meal.cancelled_at is not None or not create:
         return found
     occurrence = MealOccurrence(
         meal_id=meal.id, starts_at=start, status=SCHEDULED, capacity=meal.capacity, taken=0

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import Column, Index, Table, and_, delete, exists, func, select, update
+from sqlalchemy import Column, Index, Table, and_, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.clock import as_utc
 from bot.db.models import Account, Dialog, Person
 from bot.db.registry import all_metadata
-from bot.organising.models import OrgLinkAttempt, OrgLinkCode
+from bot.organising.models import OrgLinkAttempt, OrgLinkCode, OrgLinkMove
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 8
@@ -61,6 +63,7 @@ def tries_left(wrong_in_window: int) -> int:
 
 
 class LinkOutcome(Enum):
+    FOUND = "found"
     LINKED = "linked"
     WRONG = "wrong"
     LOCKED = "locked"
@@ -78,6 +81,7 @@ class LinkResult:
     retry_at: datetime | None = None
     platform: str = ""
     moved_rows: int = 0
+    code_id: int | None = None
 
 
 # ---------------------------------------------------------------- codes
@@ -113,7 +117,11 @@ async def wrong_tries(session: AsyncSession, person_id: int, now: datetime) -> l
 async def redeem(
     session: AsyncSession, person_id: int, platform: str, typed: str, now: datetime
 ) -> LinkResult:
-    """Join the person writing (on ``platform``) to the person whose code this is."""
+    """Check a typed code: whose it is (``FOUND``), or why it cannot be used.
+
+    Nothing is joined here: the person typing it says yes to whose account it
+    is, then the code's maker says yes too (:func:`claim_code`, :func:`complete_link`).
+    """
     tries = await wrong_tries(session, person_id, now)
     if len(tries) >= MAX_WRONG_TRIES:
         return LinkResult(LinkOutcome.LOCKED, retry_at=tries[-MAX_WRONG_TRIES] + TRIES_WINDOW)
@@ -143,8 +151,57 @@ async def redeem(
     clash = sorted(target_platforms & own_platforms)
     if clash:
         return LinkResult(LinkOutcome.SAME_PLATFORM, platform=clash[0])
-    await session.delete(found)
-    moved = await merge_people(session, source_id=person_id, target_id=target_id)
+    return LinkResult(LinkOutcome.FOUND, person_id=target_id, code_id=found.id)
+
+
+async def issuer_account(session: AsyncSession, code: OrgLinkCode) -> Account | None:
+    """The account the code was made on: shown to whoever types it."""
+    result = await session.execute(
+        select(Account)
+        .where(Account.person_id == code.person_id, Account.platform == code.platform)
+        .order_by(Account.id)
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def claim_code(
+    session: AsyncSession, code_id: int, person_id: int, account_id: int, now: datetime
+) -> OrgLinkCode | None:
+    """The person who typed the code said yes: it now waits for its maker's yes.
+
+    None when the code has run out, was used or was replaced meanwhile.
+    """
+    code = await session.get(OrgLinkCode, code_id)
+    if code is None or as_utc(code.expires_at) <= now or code.person_id == person_id:
+        return None
+    code.claimed_by = person_id
+    code.claimed_account_id = account_id
+    code.expires_at = now + CODE_VALID_FOR
+    await session.flush()
+    return code
+
+
+async def claim_waiting(session: AsyncSession, issuer_id: int, now: datetime) -> OrgLinkCode | None:
+    """The claimed code of ``issuer_id`` that waits for their answer, if any."""
+    result = await session.execute(
+        select(OrgLinkCode).where(
+            OrgLinkCode.person_id == issuer_id,
+            OrgLinkCode.claimed_by.is_not(None),
+            OrgLinkCode.expires_at > now,
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def complete_link(session: AsyncSession, code: OrgLinkCode) -> LinkResult:
+    """Both said yes: join the person who typed the code to the code's maker."""
+    assert code.claimed_by is not None
+    source_id, target_id = code.claimed_by, code.person_id
+    await session.delete(code)
+    moved = await merge_people(
+        session, source_id=source_id, target_id=target_id, record=uuid.uuid4().hex
+    )
     return LinkResult(LinkOutcome.LINKED, person_id=target_id, moved_rows=moved)
 
 
@@ -203,11 +260,14 @@ async def merge_people(
     source_id: int,
     target_id: int,
     references: Sequence[PersonReference] | None = None,
+    record: str | None = None,
 ) -> int:
     """Move everything of ``source_id`` to ``target_id`` and remove the source person.
 
     ``references`` defaults to every column in the schema that points at a
     person. Returns how many rows were moved (duplicates dropped are not counted).
+    With ``record`` (a merge id), every moved row is noted so that ``unlink`` can
+    give it back.
     """
     await session.flush()
     source = await session.get(Person, source_id)
@@ -224,6 +284,7 @@ async def merge_people(
     target.created_at = min(target.created_at, source.created_at)
     await session.flush()
     moved = 0
+    moves: list[dict[str, object]] = []
     for ref in references if references is not None else person_references():
         column = ref.table.c[ref.column.name]
         for unique_set in ref.unique_sets:
@@ -232,11 +293,26 @@ async def merge_people(
                     column == source_id, _duplicate_of_target(ref, unique_set, target_id)
                 )
             )
+        if record is not None and ref.table.name != OrgLinkMove.__tablename__:
+            keys = list(ref.table.primary_key.columns)
+            found = await session.execute(select(*keys).where(column == source_id))
+            moves += [
+                {
+                    "merge_id": record,
+                    "person_id": target_id,
+                    "table_name": ref.table.name,
+                    "column_name": ref.column.name,
+                    "row_key": list(row),
+                }
+                for row in found.all()
+            ]
         result = await session.execute(
             update(ref.table).where(column == source_id).values({ref.column.name: target_id})
         )
         moved += int(getattr(result, "rowcount", 0) or 0)
     await session.execute(delete(Person).where(Person.id == source_id))
+    if moves:
+        await session.execute(insert(OrgLinkMove), moves)
     # Objects loaded before the bulk statements are stale now.
     session.expire_all()
     return moved
@@ -247,11 +323,17 @@ async def merge_people(
 
 async def unlink_account(
     session: AsyncSession, person_id: int, platform: str, external_id: str, now: datetime
-) -> Person | None:
-    """Give the account (platform, external_id) a person of its own.
+) -> tuple[Person, Person] | None:
+    """Separate the account (platform, external_id) from the person's other accounts.
 
-    The shared history stays with the person the other accounts still belong
-    to. Returns the new person, or None when the account was the only one.
+    Fair split: a join is undone. Everything the joining side brought with it
+    (its accounts, check-ins, consents, buddy and meal rows — as recorded when
+    the join was made) goes back to a person of its own, whichever of the two
+    accounts asks. What was added while joined stays with the person the code
+    was made for. For a join made before that was recorded, or when the person
+    joined more than one other, the account leaves alone and the history stays.
+    Returns (the person the account belongs to afterwards, the other side's
+    person), or None when it was the only account.
     """
     count = await session.execute(
         select(func.count()).select_from(Account).where(Account.person_id == person_id)
@@ -260,25 +342,81 @@ async def unlink_account(
         return None
     old = await session.get(Person, person_id)
     assert old is not None
+    account = (
+        await session.execute(
+            select(Account).where(
+                Account.person_id == person_id,
+                Account.platform == platform,
+                Account.external_id == external_id,
+            )
+        )
+    ).scalar_one()
+    moves = list(
+        (await session.execute(select(OrgLinkMove).where(OrgLinkMove.person_id == person_id)))
+        .scalars()
+        .all()
+    )
+    groups = {m.merge_id for m in moves}
+    own_group = next(
+        (
+            m.merge_id
+            for m in moves
+            if m.table_name == Account.__tablename__ and m.row_key == [account.id]
+        ),
+        None,
+    )
     fresh = Person(created_at=now, language=old.language, timezone=old.timezone, started_at=now)
     session.add(fresh)
     await session.flush()
-    await session.execute(
-        update(Account)
-        .where(
-            Account.person_id == person_id,
-            Account.platform == platform,
-            Account.external_id == external_id,
+    if own_group is None and len(groups) == 1:
+        # The account the code was made on asks: the side that joined it leaves.
+        own_group = groups.pop()
+        leaving_is_this_account = False
+    else:
+        leaving_is_this_account = True
+    if own_group is not None:
+        tables = all_metadata().tables
+        for move in moves:
+            if move.merge_id != own_group:
+                continue
+            table = tables.get(move.table_name)
+            if table is None:
+                continue
+            keys = list(table.primary_key.columns)
+            await session.execute(
+                update(table)
+                .where(
+                    table.c[move.column_name] == person_id,
+                    *[key == value for key, value in zip(keys, move.row_key, strict=True)],
+                )
+                .values({move.column_name: fresh.id})
+                .execution_options(synchronize_session=False)
+            )
+        await session.execute(delete(OrgLinkMove).where(OrgLinkMove.merge_id == own_group))
+    else:
+        await session.execute(
+            update(Account)
+            .where(Account.id == account.id)
+            .values(person_id=fresh.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(person_id=fresh.id)
-        .execution_options(synchronize_session=False)
-    )
-    # An unfinished conversation on that account goes with it.
-    await session.execute(
-        update(Dialog)
-        .where(Dialog.platform == platform, Dialog.user_id == external_id)
-        .values(person_id=fresh.id)
-        .execution_options(synchronize_session=False)
-    )
+    # An unfinished conversation on an account goes with it.
+    leaving = (
+        await session.execute(
+            select(Account.platform, Account.external_id).where(Account.person_id == fresh.id)
+        )
+    ).all()
+    for leaving_platform, leaving_id in leaving:
+        await session.execute(
+            update(Dialog)
+            .where(Dialog.platform == leaving_platform, Dialog.user_id == leaving_id)
+            .values(person_id=fresh.id)
+            .execution_options(synchronize_session=False)
+        )
+    fresh_id = fresh.id
     session.expire_all()
-    return fresh
+    stayed = await session.get(Person, person_id)
+    left = await session.get(Person, fresh_id)
+    assert stayed is not None
+    assert left is not None
+    return (left, stayed) if leaving_is_this_account else (stayed, left)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
@@ -21,6 +22,13 @@ class OrgLinkCode(Base):
     platform: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    # Who typed the code and said yes: the join waits for the code's maker to agree.
+    claimed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    claimed_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE")
+    )
 
 
 class OrgLinkAttempt(Base):
@@ -32,3 +40,16 @@ class OrgLinkAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     at: Mapped[datetime]
+
+
+class OrgLinkMove(Base):
+    """A row that a join moved from one person to another, so ``unlink`` can give it back."""
+
+    __tablename__ = "org_link_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merge_id: Mapped[str] = mapped_column(String(32), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    column_name: Mapped[str] = mapped_column(String(64))
+    row_key: Mapped[list[Any]] = mapped_column(JSON)

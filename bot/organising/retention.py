@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
+from bot.core.claims import purge_claims
 from bot.core.outbox import purge_old
 from bot.db.models import Dialog
 from bot.organising.linking import TRIES_WINDOW
@@ -33,17 +34,20 @@ async def purge(session: AsyncSession, config: Config, now: datetime) -> dict[st
     )
     outbox = await purge_old(session, now - timedelta(days=config.privacy.retention_days.outbox))
     dialogs = await session.execute(delete(Dialog).where(Dialog.expires_at < now - DIALOG_GRACE))
+    claims = await purge_claims(session, now)
     counts = {
         "link_codes": int(getattr(codes, "rowcount", 0) or 0),
         "link_attempts": int(getattr(attempts, "rowcount", 0) or 0),
         "outbox": outbox,
         "dialogs": int(getattr(dialogs, "rowcount", 0) or 0),
+        "event_claims": claims,
     }
     log.info(
-        "retention.purged link_codes=%d link_attempts=%d outbox=%d dialogs=%d",
+        "retention.purged link_codes=%d link_attempts=%d outbox=%d dialogs=%d event_claims=%d",
         counts["link_codes"],
         counts["link_attempts"],
         counts["outbox"],
         counts["dialogs"],
+        counts["event_claims"],
     )
     return counts

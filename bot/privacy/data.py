@@ -9,7 +9,8 @@ from typing import Any, Protocol
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Account, ConsentEvent, Person
+from bot.core.outbox import Identity, forget_person, waiting_for
+from bot.db.models import Account, ConsentEvent, Dialog, Person
 
 
 class PersonalData(Protocol):
@@ -47,20 +48,39 @@ async def export_person(
     consents = await session.execute(
         select(ConsentEvent).where(ConsentEvent.person_id == person_id).order_by(ConsentEvent.at)
     )
+    account_rows = list(accounts.scalars())
+    dialogs = await session.execute(select(Dialog).where(Dialog.person_id == person_id))
     data: dict[str, Any] = {
         "person": row_to_dict(person) if person else {},
-        "accounts": [row_to_dict(a) for a in accounts.scalars()],
+        "accounts": [row_to_dict(a) for a in account_rows],
         "consent_log": [row_to_dict(c, skip=("person_id",)) for c in consents.scalars()],
+        # A conversation in progress (e.g. profile answers given so far).
+        "dialogs_in_progress": [row_to_dict(d, skip=("person_id",)) for d in dialogs.scalars()],
+        # Messages to them that could not be delivered yet, or wait for their time.
+        "messages_waiting": await waiting_for(session, person_id, identities_of(account_rows)),
     }
     for provider in providers:
         data[provider.name] = await provider.export(session, person_id)
     return data
 
 
+def identities_of(accounts: Sequence[Account]) -> list[Identity]:
+    return [Identity(a.platform, a.external_id, a.display_name) for a in accounts]
+
+
 async def erase_person(
     session: AsyncSession, person_id: int, providers: Sequence[PersonalData], now: datetime
-) -> None:
-    """Erase every row about a person; the database cascades what references them."""
+) -> list[Identity]:
+    """Erase every row about a person; the database cascades what references them.
+
+    The outbox is cleared of everything tied to them, addressed to any of their
+    accounts or naming them (see :func:`bot.core.outbox.forget_person`). Returns
+    the accounts they had, so files written for them can be deleted too.
+    """
+    accounts = await session.execute(select(Account).where(Account.person_id == person_id))
+    identities = identities_of(list(accounts.scalars()))
     for provider in providers:
         await provider.erase(session, person_id, now)
+    await forget_person(session, person_id, identities)
     await session.execute(delete(Person).where(Person.id == person_id))
+    return identities

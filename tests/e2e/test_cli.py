@@ -41,9 +41,9 @@ def test_console_session_in_danish_then_english(tmp_path: Path) -> None:
     assert "I'll write to you in English" in out
     assert "you are vol (volunteer)" in out
     assert "samvaer-mydata-" in out
-    exported = list((tmp_path / "exports" / "alice").glob("*.json"))
-    assert exported
     assert "Alt om dig er slettet" in out
+    # The export was written, and forget deleted it with everything else.
+    assert not list((tmp_path / "exports" / "alice").glob("*.json"))
     assert (tmp_path / "samvaer.db").exists()
 
 
@@ -126,3 +126,45 @@ def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_check_config_and_start_refuse_dangerous_settings_with_the_fix(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[discord]\ntoken_env = "SAMVAER_DISCORD_TOKEN"\n'
+        '[console]\nprefix = ""\n'
+        "[privacy]\nmin_group_size = 2\n"
+        '[meals]\njitsi_base_url = "http://meet.example.org"\n',
+        encoding="utf-8",
+    )
+    checked = _samvaer("check-config", str(config), cwd=tmp_path)
+    assert checked.returncode == 1
+    for fix in ("guild_ids = [", 'prefix = "!"', "min_group_size = 5", "https://"):
+        assert fix in checked.stdout
+    assert "http://meet.example.org" not in checked.stdout
+    started = _samvaer("run", "--config", str(config), cwd=tmp_path, stdin="!help\n")
+    assert started.returncode == 1
+    assert "discord.guild_ids" in started.stderr
+    assert not (tmp_path / "samvaer.db").exists()  # refused before anything was opened
+
+
+def test_alerts_with_nowhere_to_go_are_warned_about_but_accepted(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[discord]\nguild_ids = [123456789012345678]\n", encoding="utf-8")
+    checked = _samvaer("check-config", str(config), cwd=tmp_path)
+    assert checked.returncode == 0
+    assert "warning: rooms.volunteers: sharing is on but no volunteers room" in checked.stdout
+    assert "OK" in checked.stdout
+
+
+def test_crisis_words_in_a_console_room_are_answered_privately(tmp_path: Path) -> None:
+    script = "\n".join([":as alice", ":room lounge", "honestly i want to end my life"])
+    result = _samvaer("run", cwd=tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # The lines are in Alice's private chat; the room sees one neutral line at most.
+    private = out[out.index("[to alice]") :]
+    assert "70 201 201" in private.split("\n[#")[0]
+    in_room = [line for line in out.splitlines() if line.startswith("[#lounge]")]
+    assert len(in_room) <= 1
+    assert not any("70 201 201" in line or "end my life" in line for line in in_room)

@@ -15,7 +15,7 @@ from bot.bootstrap import bootstrap
 from bot.config import parse_config
 from bot.core.events import FileMessage, Role, Room, TextMessage
 from bot.core.outbox import enqueue
-from bot.db.models import ConsentEvent, Dialog, OutboxItem, RoomBinding
+from bot.db.models import ConsentEvent, Dialog, EventClaim, OutboxItem, RoomBinding
 from bot.organising.models import OrgLinkAttempt, OrgLinkCode
 from tests.helpers import Chat
 
@@ -259,9 +259,9 @@ async def test_daily_purge_removes_old_rows_and_logs_counts_only(
         await chat.tick()
     async with chat.app.uow() as uow:
         session = uow.session
-        for model in (OrgLinkCode, OrgLinkAttempt, Dialog, OutboxItem):
+        for model in (OrgLinkCode, OrgLinkAttempt, Dialog, OutboxItem, EventClaim):
             assert (await session.execute(select(model))).first() is None, model
     [record] = [r for r in caplog.records if r.name == "samvaer.organising.retention"]
     assert record.getMessage() == (
-        "retention.purged link_codes=1 link_attempts=1 outbox=1 dialogs=1"
+        "retention.purged link_codes=1 link_attempts=1 outbox=1 dialogs=1 event_claims=3"
     )

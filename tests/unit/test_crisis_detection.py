@@ -1,0 +1,113 @@
+"""Crisis detection on how people actually write, measured on labelled corpora."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bench.crisis_detection import load, score
+from bot.config import Config
+from bot.safety.detect import CrisisDetector, default_detector
+from bot.safety.lines import lines_in_order
+
+
+@pytest.mark.parametrize("name", ["dev", "holdout", "train2", "train3", "domain"])
+def test_recall_and_false_positives_on_the_written_corpora(name: str) -> None:
+    for lang, (recall, false_positive, missed, caught) in score(
+        default_detector(), load(name)
+    ).items():
+        assert recall >= 0.97, (lang, missed)
+        assert false_positive <= 0.05, (lang, caught)
+
+
+def test_the_unseen_corpus_is_scored_but_not_tuned_to() -> None:
+    # Written by another hand and never read while writing the phrases or training the
+    # net: the honest figure for new phrasings (bench/RESULTS.md). Phrases alone catch
+    # about 60 %; with the learned net above 80 %. Guard against losing that.
+    for lang, (recall, false_positive, _missed, _caught) in score(
+        default_detector(), load("unseen")
+    ).items():
+        assert recall >= 0.8, lang
+        assert false_positive <= 0.06, lang
+    phrases_only = CrisisDetector.from_files(model=None)
+    for lang, (recall, _fp, _missed, _caught) in score(phrases_only, load("unseen")).items():
+        assert recall < 0.8, lang  # the net is doing real work
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("jeg vil dø", "da"),
+        ("jeg tænker på at slå mig selv ihjel", "da"),
+        ("Jeg vil ikke leve mere!!!", "da"),
+        ("jeg vil doe", "da"),  # ø typed as oe
+        ("jeg orker ikke at leve saadan her", "da"),  # å typed as aa
+        ("jeg vil drepe meg selv", "nb"),
+        ("eg vil ikkje leve lenger", "nb"),
+        ("i want to die", "en"),
+        ("I WANT TO END MY LIFE 😢", "en"),
+    ],
+)
+def test_realistic_phrasings_are_recognised(text: str, language: str) -> None:
+    found = default_detector().detect(text)
+    assert found is not None
+    assert found.language == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg dør af grin",
+        "jeg ler meg ihjel",
+        "this heat is killing me",
+        "I'm dead tired",
+        "my feet are killing me",
+        "farvel og tak for i dag, vi ses",
+        "I took my meds this morning",
+    ],
+)
+def test_figurative_everyday_phrases_do_not_trigger(text: str) -> None:
+    assert default_detector().detect(text) is None
+
+
+def test_an_organisation_can_add_phrases_in_config() -> None:
+    phrase = "kan ikke finde ud af noget som helst"
+    plain = CrisisDetector.from_files(model=None)
+    added = CrisisDetector.from_files(extra={"da": [phrase]}, model=None)
+    assert plain.detect(f"jeg {phrase}") is None
+    assert added.detect(f"jeg {phrase}") is not None
+
+
+def test_ordinary_messages_to_the_bot_are_not_taken_for_a_crisis() -> None:
+    detector = default_detector()
+    for text in ("!checkin 2 træt i dag", "!meal join 3", "hej", "tak for i dag", "!forget"):
+        assert detector.detect(text) is None, text
+
+
+def test_a_malformed_phrase_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="joined by _"):
+        CrisisDetector.from_files(extra={"da": ["tage_livet"]})
+
+
+def test_a_closed_line_says_so_and_a_line_open_day_and_night_comes_first() -> None:
+    config = Config()
+    lines = config.crisis_lines_for("da")
+    # 06:00 in Copenhagen: Livslinien (11:00-05:00) is closed.
+    early = lines_in_order(lines, datetime(2026, 11, 30, 5, 0, tzinfo=UTC))
+    assert early[0].always_open
+    assert early[0].line.number == "112"
+    assert not early[-1].open_now
+    # 23:00 in Copenhagen (across midnight): open, shown as configured.
+    late = lines_in_order(lines, datetime(2026, 11, 30, 22, 0, tzinfo=UTC))
+    assert late[0].line.name == "Livslinien"
+    assert late[0].open_now
+    # Summer time: 04:30 UTC is 06:30 in Copenhagen, closed; 02:30 UTC is 04:30, open.
+    assert not lines_in_order(lines, datetime(2026, 7, 1, 4, 30, tzinfo=UTC))[-1].open_now
+    assert lines_in_order(lines, datetime(2026, 7, 1, 2, 30, tzinfo=UTC))[0].open_now
+
+
+def test_each_language_gets_its_countrys_lines() -> None:
+    config = Config()
+    assert any(line.name == "Livslinien" for line in config.crisis_lines_for("da"))
+    assert any(line.name == "Kirkens SOS" for line in config.crisis_lines_for("nb"))
+    # English in a Danish community: the Danish lines.
+    assert any(line.name == "Livslinien" for line in config.crisis_lines_for("en"))
