@@ -125,9 +125,8 @@ async def test_attacker_room_never_becomes_the_victims_direct_chat(
     )
 
     # The attacker comes back (the room is public): still nothing private goes there.
-    if not dm_invite:
-        await attacker.client.join(trap)
-        await _until(lambda: attacker.user_id in adapter.client.rooms[trap].users, "the rejoin")
+    await attacker.client.join(trap)
+    await _until(lambda: attacker.user_id in adapter.client.rooms[trap].users, "the rejoin")
     again = await app.send(TextMessage(Direct("matrix", victim.user_id), "Reminder SECRET-2"))
     assert again.ok
     assert again.extra["room_id"] == dm
