@@ -147,6 +147,9 @@ class MatrixConfig(Section):
     allowed_servers: tuple[str, ...] = ()
     organiser_power_level: int = 100
     volunteer_power_level: int = 50
+    invites_per_inviter_per_day: int = Field(default=5, ge=0, le=1000)
+    invites_per_day: int = Field(default=200, ge=0, le=100_000)
+    idle_room_days: int = Field(default=7, ge=1, le=365)
 
     @model_validator(mode="after")
     def _one_secret(self) -> MatrixConfig:

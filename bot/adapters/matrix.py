@@ -15,6 +15,7 @@ import io
 import logging
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Collection
 from functools import singledispatchmethod
 from pathlib import Path
@@ -35,6 +36,8 @@ from nio import (
     ReactionEvent,
     RoomCreateEvent,
     RoomCreateResponse,
+    RoomGetStateEventResponse,
+    RoomGetStateResponse,
     RoomMemberEvent,
     RoomMessageText,
     RoomPreset,
@@ -48,14 +51,21 @@ from bot.adapters.base import EventHandler
 from bot.adapters.matrix_rules import (
     CREATOR_LEVEL,
     NUMBER_KEYS,
+    InviteBudget,
     PendingPrompt,
     Session,
     StateStore,
     SyncState,
     creators_outrank_all,
-    invite_allowed,
+    edited_text,
+    facts_from_room,
+    facts_from_state,
+    invite_refusal,
     is_file_image,
+    may_answer,
     option_number,
+    power_level_of,
+    private_with,
     prompt_text,
     role_from,
     room_creators,
@@ -78,6 +88,7 @@ from bot.core.events import (
     MessageIn,
     OpenPrivateSpace,
     Outgoing,
+    Role,
     Room,
     Sender,
     SendResult,
@@ -148,6 +159,7 @@ class MatrixAdapter:
         *,
         backoff: tuple[float, float] = (2.0, 60.0),
         sync_timeout_ms: int = SYNC_TIMEOUT_MS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if config.matrix is None:
             raise ConfigError(["matrix: add a [matrix] section to use the Matrix adapter"])
@@ -155,6 +167,10 @@ class MatrixAdapter:
         self.settings: MatrixConfig = config.matrix
         self._backoff_base, self._backoff_cap = backoff
         self._sync_timeout_ms = sync_timeout_ms
+        self.clock = clock
+        self._invites = InviteBudget(
+            self.settings.invites_per_inviter_per_day, self.settings.invites_per_day
+        )
         self._store = StateStore(Path(self.settings.store_path))
         self.state = SyncState()
         self.client = AsyncClient(
@@ -179,6 +195,11 @@ class MatrixAdapter:
         self._event_senders: dict[str, str] = {}
         self._undecryptable_noticed: set[tuple[str, str]] = set()
         self._creators: dict[str, frozenset[str]] = {}
+        # Everyone seen with a membership in a room (nio forgets those who left);
+        # three are enough to know a room is not private to two people.
+        self._ever_members: dict[str, set[str]] = {}
+        # The bot's own ``m.direct`` account data: person -> rooms marked direct with them.
+        self._marked: dict[str, set[str]] = {}
         self._bound_rooms = {
             ref.partition(":")[2]
             for feature in ("announcements", "meals", "volunteers", "organisers", "checkins")
@@ -316,6 +337,8 @@ class MatrixAdapter:
     async def _sync_loop(self, on_event: EventHandler) -> None:
         if self.client.access_token is None or not self.client.access_token:
             await self.connect()
+        with contextlib.suppress(*NETWORK_ERRORS):
+            await self._load_marked()
         failures = 0
         while not self._stop.is_set():
             try:
@@ -404,6 +427,10 @@ class MatrixAdapter:
             for event in [*info.state, *info.timeline.events]:
                 if isinstance(event, RoomCreateEvent):
                     self._creators[room_id] = room_creators(event.source)
+                elif isinstance(event, RoomMemberEvent):
+                    ever = self._ever_members.setdefault(room_id, set())
+                    if len(ever) < 3:
+                        ever.add(event.state_key)
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(room_id, info.invite_state)
         if not fresh:
@@ -413,6 +440,7 @@ class MatrixAdapter:
                     continue
                 for event in self._new_events(info.timeline.events):
                     await self._on_room_event(room, event, on_event)
+        await self._leave_unused_rooms()
         self.state.next_batch = response.next_batch
         self._store.save_sync(self.state)
         try:
@@ -479,9 +507,9 @@ class MatrixAdapter:
         return events[start:]
 
     async def _on_invite(self, room_id: str, state: list[Any]) -> None:
-        inviter = next(
+        invite = next(
             (
-                e.sender
+                e
                 for e in state
                 if isinstance(e, InviteMemberEvent)
                 and e.state_key == self.own_user_id
@@ -489,59 +517,171 @@ class MatrixAdapter:
             ),
             None,
         )
-        if inviter is None:
+        if invite is None:
             return
-        if not invite_allowed(inviter, self.own_user_id, self.settings.allowed_servers):
-            log.info("matrix.invite_declined server=%s", inviter.partition(":")[2])
+        inviter = str(invite.sender)
+        as_direct = invite.content.get("is_direct") is True
+        refusal = invite_refusal(
+            inviter=inviter,
+            own_user_id=self.own_user_id,
+            allowed_servers=self.settings.allowed_servers,
+            as_direct=as_direct,
+            room_bound=room_id in self._bound_rooms,
+            inviter_role=self._synced_role(inviter),
+        )
+        if refusal is None and not self._invites.take(inviter, self.clock()):
+            refusal = "limit"
+        if refusal is not None:
+            log.info(
+                "matrix.invite_declined reason=%s server=%s direct=%s",
+                refusal,
+                inviter.partition(":")[2],
+                as_direct,
+            )
             await self.client.room_leave(room_id)
             return
         answer = await self.client.join(room_id)
-        if isinstance(answer, JoinResponse):
-            log.info("matrix.joined room=%s", room_id)
-        else:
+        if not isinstance(answer, JoinResponse):
             log.warning("matrix.join_failed room=%s error=%s", room_id, answer.status_code)
+            return
+        log.info("matrix.joined room=%s direct=%s", room_id, as_direct)
+        if as_direct:
+            # The person opened a direct chat with the bot: theirs (and only theirs),
+            # used while nobody else is ever in it.
+            self.state.directs[inviter] = room_id
+            await self._mark_direct(inviter, room_id)
+        elif room_id not in self._bound_rooms:
+            # Left again if nobody uses it (see _leave_unused_rooms).
+            self.state.unused_rooms[room_id] = self.clock()
+        self._store.save_sync(self.state)
+
+    async def _leave_unused_rooms(self) -> None:
+        """Leave rooms the bot was invited to where nobody has used it for a while."""
+        limit = self.settings.idle_room_days * 86_400
+        now = self.clock()
+        for room_id, since in list(self.state.unused_rooms.items()):
+            if room_id in self._bound_rooms:
+                del self.state.unused_rooms[room_id]
+            elif now - since >= limit:
+                del self.state.unused_rooms[room_id]
+                log.info("matrix.left_unused room=%s", room_id)
+                with contextlib.suppress(*NETWORK_ERRORS):
+                    await self.client.room_leave(room_id)
+
+    def _used(self, room_id: str) -> None:
+        """Someone used the bot in the room (a command, a choice, a message from it)."""
+        if self.state.unused_rooms.pop(room_id, None) is not None:
+            self._store.save_sync(self.state)
 
     # ------------------------------------------------------------ incoming
 
-    def _is_direct(self, room: MatrixRoom) -> bool:
-        if room.room_id in self.state.directs.values():
-            return True
-        return room.member_count == 2
+    def _recorded_direct(self, room_id: str, user_id: str) -> bool:
+        """The bot made the room as a direct chat with the person, or it is in ``m.direct``."""
+        return self.state.directs.get(user_id) == room_id or room_id in self._marked.get(
+            user_id, ()
+        )
+
+    def _is_direct(self, room: MatrixRoom, user_id: str) -> bool:
+        """Whether what ``user_id`` writes in the room may be answered there privately.
+
+        The same rule as for writing first: a recorded direct chat with that person
+        that only the two of them were ever in. A room bound to a feature is never
+        direct, however few people are in it.
+        """
+        if room.room_id in self._bound_rooms or not self._recorded_direct(room.room_id, user_id):
+            return False
+        facts = facts_from_room(
+            room,
+            self._creators.get(room.room_id, frozenset()),
+            self._ever_members.get(room.room_id, ()),
+        )
+        return private_with(facts, self.own_user_id, user_id)
 
     def _sender(self, room: MatrixRoom, user_id: str) -> Sender:
-        level = 0
-        for room_id in self._bound_rooms:
-            bound = self.client.rooms.get(room_id)
-            if bound is None:
-                continue
-            if user_id in self._creators.get(room_id, ()) and creators_outrank_all(
-                bound.room_version
-            ):
-                level = max(level, CREATOR_LEVEL)
-            else:
-                level = max(level, bound.power_levels.get_user_level(user_id))
+        name = room.user_name(user_id) or user_id
+        return Sender(PLATFORM, user_id, name, self._synced_role(user_id))
+
+    def _role(self, user_id: str, power_level: int) -> Role:
         roles = self._config.roles
-        role = role_from(
+        return role_from(
             user_id,
             organisers=roles.organisers,
             volunteers=roles.volunteers,
-            power_level=level,
+            power_level=power_level,
             organiser_level=self.settings.organiser_power_level,
             volunteer_level=self.settings.volunteer_power_level,
         )
-        name = room.user_name(user_id) or user_id
-        return Sender(PLATFORM, user_id, name, role)
+
+    def _synced_role(self, user_id: str) -> Role:
+        """The role from the config lists and the levels in bound rooms, as last synced."""
+        level = 0
+        for room_id in self._bound_rooms:
+            level = max(level, self._synced_level(room_id, user_id))
+        return self._role(user_id, level)
+
+    def _synced_level(self, room_id: str, user_id: str) -> int:
+        """The level in a bound room; someone who is no longer joined there has none."""
+        bound = self.client.rooms.get(room_id)
+        if bound is None or user_id not in bound.users or user_id in bound.invited_users:
+            return 0
+        if self._outranks_all(room_id, bound, user_id):
+            return CREATOR_LEVEL
+        return int(bound.power_levels.get_user_level(user_id))
+
+    def _outranks_all(self, room_id: str, bound: MatrixRoom, user_id: str) -> bool:
+        return user_id in self._creators.get(room_id, ()) and creators_outrank_all(
+            bound.room_version
+        )
+
+    async def current_role(self, user_id: str) -> Role | None:
+        """The role someone holds right now: config lists and levels asked of the homeserver.
+
+        Asked before an alert or a confidential report goes out, so someone whose
+        power level was lowered, or who left the bound rooms, stops getting them
+        at once, without waiting for the next sync.
+        """
+        level = 0
+        for room_id in sorted(self._bound_rooms):
+            level = max(level, await self._level_now(room_id, user_id))
+        return self._role(user_id, level)
+
+    async def _level_now(self, room_id: str, user_id: str) -> int:
+        bound = self.client.rooms.get(room_id)
+        if bound is None:  # the bot is not in that room: it gives nobody a role
+            return 0
+        try:
+            member = await self.client.room_get_state_event(room_id, "m.room.member", user_id)
+            levels = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        except NETWORK_ERRORS:
+            return self._synced_level(room_id, user_id)
+        if isinstance(member, RoomGetStateEventResponse):
+            if member.content.get("membership") != "join":
+                return 0
+        elif getattr(member, "status_code", "") == "M_NOT_FOUND":
+            return 0  # never a member
+        else:
+            return self._synced_level(room_id, user_id)
+        if self._outranks_all(room_id, bound, user_id):
+            return CREATOR_LEVEL
+        if not isinstance(levels, RoomGetStateEventResponse):
+            return self._synced_level(room_id, user_id)
+        return power_level_of(levels.content, user_id)
 
     def _translate(self, event: Any, room: MatrixRoom) -> Incoming | None:
         """The core event for a Matrix event, or None when it means nothing to the bot."""
-        is_direct = self._is_direct(room)
+        is_direct = self._is_direct(room, getattr(event, "sender", ""))
         core_room = Room(PLATFORM, room.room_id)
         if isinstance(event, RoomMessageText):
             text = event.body
-            relates = event.source.get("content", {}).get("m.relates_to", {})
-            if "m.in_reply_to" in relates:
-                text = strip_reply_fallback(text)
+            content = event.source.get("content", {})
             sender = self._sender(room, event.sender)
+            edited = edited_text(content)
+            if edited is not None:
+                # An edit: its new text is checked for crisis words, and never run.
+                return MessageIn(sender, core_room, edited, is_direct, event.event_id, is_edit=True)
+            relates = content.get("m.relates_to", {})
+            if isinstance(relates, dict) and "m.in_reply_to" in relates:
+                text = strip_reply_fallback(text)
             choice = self._typed_choice(room.room_id, event.sender, text)
             if choice is not None:
                 return ChoiceIn(sender, core_room, choice, is_direct, event.event_id)
@@ -550,6 +690,8 @@ class MatrixAdapter:
             prompt = self.state.prompt(room.room_id, event.reacts_to)
             number = option_number(event.key)
             if prompt is None or number is None or number > len(prompt.options):
+                return None
+            if not may_answer(prompt, event.sender, typed=False):
                 return None
             value = prompt.options[number - 1].value
             sender = self._sender(room, event.sender)
@@ -566,7 +708,7 @@ class MatrixAdapter:
         """A typed number answering the room's latest prompt, as that option's value."""
         prompt_id = self.state.typed.get(room_id)
         prompt = self.state.prompt(room_id, prompt_id) if prompt_id else None
-        if prompt is None or (prompt.for_user and prompt.for_user != user_id):
+        if prompt is None or not may_answer(prompt, user_id, typed=True):
             return None
         number = typed_number(text, len(prompt.options))
         # Whatever the person typed, the numbered list is answered or left behind.
@@ -587,6 +729,11 @@ class MatrixAdapter:
         core_event = self._translate(event, room)
         if core_event is None:
             return
+        if isinstance(core_event, ChoiceIn) or (
+            isinstance(core_event, MessageIn)
+            and core_event.text.lstrip().startswith(self.settings.prefix)
+        ):
+            self._used(room.room_id)
         if isinstance(core_event, MessageIn | ChoiceIn):
             self._event_senders[event.event_id] = sender
             if len(self._event_senders) > 1000:
@@ -642,15 +789,19 @@ class MatrixAdapter:
             for_user = message.to.user_id
         elif message.reply_to:
             for_user = self._event_senders.get(message.reply_to, "")
+        if not for_user:
+            # A prompt in someone's direct chat is theirs even without a reply to hold on to.
+            for_user = next((u for u, r in self.state.directs.items() if r == room_id), "")
         self.state.remember_prompt(room_id, result.value, PendingPrompt(message.options, for_user))
         self._store.save_sync(self.state)
         for number in range(1, min(len(message.options), len(NUMBER_KEYS)) + 1):
             reaction = {
+                "m.mentions": {},
                 "m.relates_to": {
                     "rel_type": "m.annotation",
                     "event_id": result.value,
                     "key": NUMBER_KEYS[number - 1],
-                }
+                },
             }
             await self._post(room_id, reaction, event_type="m.reaction", key_suffix=f"-r{number}")
         return result
@@ -681,6 +832,7 @@ class MatrixAdapter:
             "body": message.filename,
             "filename": message.filename,
             "info": {"mimetype": message.mime_type, "size": len(message.content)},
+            "m.mentions": {},
         }
         if keys is not None:
             content["file"] = {**keys, "url": upload.content_uri}
@@ -769,6 +921,8 @@ class MatrixAdapter:
             "body": to_plain(text),
             "format": "org.matrix.custom.html",
             "formatted_body": to_html(text),
+            # Nobody is pinged by what the bot repeats (names, titles, "@room").
+            "m.mentions": {},
         }
 
     def _room_encrypted(self, room_id: str) -> bool:
@@ -811,6 +965,7 @@ class MatrixAdapter:
             )
             if isinstance(answer, RoomSendResponse):
                 self._pacer.went_well()
+                self._used(room_id)
                 return SendResult(ok=True, value=answer.event_id, extra={"room_id": room_id})
             code = getattr(answer, "status_code", "")
             if code == "M_LIMIT_EXCEEDED":
@@ -828,43 +983,53 @@ class MatrixAdapter:
         return await self.direct_room(to.user_id)
 
     async def direct_room(self, user_id: str) -> str | None:
-        """The direct room with ``user_id``: a remembered one, a two-person room, or a new one."""
+        """A room private to the bot and ``user_id``, checked with the homeserver now.
+
+        Only rooms the bot made as a direct chat with the person, or that are in
+        the bot's ``m.direct`` for them (a direct chat the person opened), are
+        candidates; and one is used only if, right now, nobody but the two was
+        ever in it, nobody can join uninvited and its history is not public.
+        Otherwise a new direct chat is made.
+        """
         lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
         async with lock:
-            remembered = self.state.directs.get(user_id)
-            if remembered and self._still_shared(remembered, user_id):
-                return remembered
-            found = self._two_person_room(user_id) or await self._marked_direct(user_id)
-            if found is None:
-                found = await self._create_direct(user_id)
-            if found is not None:
+            candidates = [self.state.directs.get(user_id, "")]
+            if not await self._private_now(candidates[0], user_id):
+                await self._load_marked()
+                candidates = [
+                    room_id for room_id in self._marked.get(user_id, ()) if room_id != candidates[0]
+                ]
+                found = None
+                for room_id in sorted(candidates):
+                    if await self._private_now(room_id, user_id):
+                        found = room_id
+                        break
+                if found is None:
+                    created = await self._create_direct(user_id)
+                    if created is None or not await self._private_now(created, user_id):
+                        return None
+                    found = created
                 self.state.directs[user_id] = found
                 self._store.save_sync(self.state)
-            return found
+            return self.state.directs[user_id]
 
-    def _still_shared(self, room_id: str, user_id: str) -> bool:
-        room = self.client.rooms.get(room_id)
-        if room is None:
-            # Made by this process and not synced yet: still good.
-            return room_id in self.state.directs.values()
-        return user_id in room.users or user_id in room.invited_users
+    async def _private_now(self, room_id: str, user_id: str) -> bool:
+        """Ask the homeserver for the room's state and check it is private to the two."""
+        if not room_id or room_id in self._bound_rooms:
+            return False
+        answer = await self.client.room_get_state(room_id)
+        if not isinstance(answer, RoomGetStateResponse):
+            return False
+        private = private_with(facts_from_state(answer.events), self.own_user_id, user_id)
+        if not private:
+            log.info("matrix.direct_refused room=%s", room_id)
+        return private
 
-    def _two_person_room(self, user_id: str) -> str | None:
-        for room in self.client.rooms.values():
-            members = set(room.users) | set(room.invited_users)
-            if members == {self.own_user_id, user_id}:
-                return str(room.room_id)
-        return None
-
-    async def _marked_direct(self, user_id: str) -> str | None:
+    async def _load_marked(self) -> None:
+        """Read the bot's ``m.direct`` account data (written only by the bot itself)."""
         answer = await self.client.list_direct_rooms()
-        if not isinstance(answer, DirectRoomsResponse):
-            return None
-        for room_id in answer.rooms.get(user_id, []):
-            room = self.client.rooms.get(room_id)
-            if room is not None and user_id in (set(room.users) | set(room.invited_users)):
-                return str(room_id)
-        return None
+        if isinstance(answer, DirectRoomsResponse):
+            self._marked = {user: set(rooms) for user, rooms in answer.rooms.items()}
 
     async def _create_direct(self, user_id: str) -> str | None:
         initial_state: list[dict[str, Any]] = []
@@ -894,8 +1059,12 @@ class MatrixAdapter:
     async def _mark_direct(self, user_id: str, room_id: str) -> None:
         """Add the room to the bot's ``m.direct`` account data, as clients do."""
         listed = await self.client.list_direct_rooms()
-        directs = dict(listed.rooms) if isinstance(listed, DirectRoomsResponse) else {}
+        if isinstance(listed, DirectRoomsResponse):
+            directs = dict(listed.rooms)
+        else:  # none yet, or not readable now: keep what is known rather than lose it
+            directs = {user: sorted(rooms) for user, rooms in self._marked.items()}
         directs[user_id] = [*directs.get(user_id, []), room_id]
+        self._marked.setdefault(user_id, set()).add(room_id)
         path = Api._build_path(["user", self.own_user_id, "account_data", "m.direct"])
         response = await self.client.send(
             "PUT",

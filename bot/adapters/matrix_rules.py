@@ -25,6 +25,8 @@ from bot.files import make_private, open_private, private_folder
 NUMBER_KEYS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _URL = re.compile(r"(https?://[^\s<]+[^\s<.,;:!?)\]'\"])")
+_LINK_OPEN, _LINK_CLOSE = "\ue000", "\ue001"  # private-use marks around a held link
+_HELD_LINK = re.compile("\ue000([0-9]+)\ue001")
 _MEMORY = 2000  # event ids remembered for de-duplication
 _PROMPT_MEMORY = 500  # choice prompts whose reactions are still understood
 
@@ -40,6 +42,119 @@ def invite_allowed(inviter: str, own_user_id: str, allowed_servers: Iterable[str
     return bool(server) and (server == server_of(own_user_id) or server in set(allowed_servers))
 
 
+def invite_refusal(
+    *,
+    inviter: str,
+    own_user_id: str,
+    allowed_servers: Iterable[str],
+    as_direct: bool,
+    room_bound: bool,
+    inviter_role: Role,
+) -> str | None:
+    """Why an invite is declined, or None to accept it (before the limits are counted).
+
+    A direct chat may be opened by anyone on the bot's own or an allowed server;
+    the bot joins any other room only when a volunteer or organiser invites it,
+    or when the config binds that room to a feature.
+    """
+    if not invite_allowed(inviter, own_user_id, allowed_servers):
+        return "server"
+    if not as_direct and not room_bound and inviter_role < Role.VOLUNTEER:
+        return "role"
+    return None
+
+
+class InviteBudget:
+    """How many invites are joined within a day: per inviter and in all."""
+
+    def __init__(self, per_inviter: int, overall: int, window: float = 86_400.0) -> None:
+        self.per_inviter = per_inviter
+        self.overall = overall
+        self.window = window
+        self._taken: list[tuple[float, str]] = []
+
+    def take(self, inviter: str, now: float) -> bool:
+        """Count one joined invite from ``inviter`` at ``now``; False when over a limit."""
+        self._taken = [(when, who) for when, who in self._taken if now - when < self.window]
+        if len(self._taken) >= self.overall:
+            return False
+        if sum(1 for _when, who in self._taken if who == inviter) >= self.per_inviter:
+            return False
+        self._taken.append((now, inviter))
+        return True
+
+
+# ---------------------------------------------------------------- direct rooms
+
+
+@dataclass(frozen=True)
+class RoomFacts:
+    """What decides whether a room is private to two people.
+
+    ``members`` maps everyone the room has ever held (as far as known) to their
+    membership now: ``join``, ``invite``, ``leave``, ``ban`` or ``knock``.
+    """
+
+    members: Mapping[str, str]
+    creators: frozenset[str]
+    join_rule: str
+    history_visibility: str
+
+
+def facts_from_state(events: Iterable[Mapping[str, Any]]) -> RoomFacts:
+    """The facts from a room's full state as the homeserver gives it (``/rooms/{id}/state``)."""
+    members: dict[str, str] = {}
+    creators: frozenset[str] = frozenset()
+    join_rule = ""
+    history = ""
+    for event in events:
+        kind = event.get("type")
+        content = event.get("content", {})
+        if not isinstance(content, Mapping):
+            continue
+        if kind == "m.room.member":
+            members[str(event.get("state_key", ""))] = str(content.get("membership", ""))
+        elif kind == "m.room.create":
+            creators = room_creators(event)
+        elif kind == "m.room.join_rules":
+            join_rule = str(content.get("join_rule", ""))
+        elif kind == "m.room.history_visibility":
+            history = str(content.get("history_visibility", ""))
+    return RoomFacts(members, creators, join_rule, history)
+
+
+def facts_from_room(room: Any, creators: Iterable[str], ever_members: Iterable[str]) -> RoomFacts:
+    """The facts from a synced room object (nio's ``MatrixRoom``) and who was ever in it.
+
+    nio forgets people once they leave, so those the adapter saw come and go are
+    passed in as ``ever_members`` and count as having left.
+    """
+    members = dict.fromkeys(ever_members, "leave")
+    for user_id in room.users:
+        members[user_id] = "invite" if user_id in room.invited_users else "join"
+    return RoomFacts(members, frozenset(creators), room.join_rule, room.history_visibility)
+
+
+def private_with(facts: RoomFacts, own_user_id: str, user_id: str) -> bool:
+    """Whether only the bot and ``user_id`` can read the room, now and later.
+
+    Both are in it (the person may still be invited to a room the bot made),
+    nobody else ever was, it was made by one of them, nobody can join without
+    an invite, and its history is not readable from outside.
+    """
+    pair = {own_user_id, user_id}
+    if own_user_id == user_id or set(facts.members) != pair:
+        return False
+    if facts.members[own_user_id] != "join":
+        return False
+    person = facts.members[user_id]
+    if not (person == "join" or (person == "invite" and own_user_id in facts.creators)):
+        return False
+    if not facts.creators or not facts.creators <= pair:
+        return False
+    return facts.join_rule == "invite" and facts.history_visibility != "world_readable"
+
+
 #: Room creators in room version 12 and later are above every power level.
 CREATOR_LEVEL = 2**53 - 1
 
@@ -47,8 +162,13 @@ CREATOR_LEVEL = 2**53 - 1
 def room_creators(create_event: Mapping[str, Any]) -> frozenset[str]:
     """The creators named by an ``m.room.create`` event (sender plus additional creators)."""
     content = create_event.get("content", {})
-    extra = content.get("additional_creators", []) if isinstance(content, Mapping) else []
-    return frozenset([str(create_event.get("sender", "")), *map(str, extra)]) - {""}
+    if not isinstance(content, Mapping):
+        content = {}
+    extra = content.get("additional_creators", [])
+    extra = [*extra] if isinstance(extra, list) else []
+    # Room versions before 11 also name the creator in the content.
+    named = content.get("creator", "")
+    return frozenset([str(create_event.get("sender", "")), str(named), *map(str, extra)]) - {""}
 
 
 def creators_outrank_all(room_version: str) -> bool:
@@ -74,11 +194,38 @@ def role_from(
     return role
 
 
+def power_level_of(content: Mapping[str, Any], user_id: str) -> int:
+    """A level from an ``m.room.power_levels`` content: ``users``, else ``users_default``."""
+    users = content.get("users", {})
+    default = content.get("users_default", 0)
+    value = users.get(user_id, default) if isinstance(users, Mapping) else default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def to_html(text: str) -> str:
-    """Markdown-light text (``*bold*``, line breaks, bare links) as Matrix HTML."""
-    escaped = html.escape(text, quote=False)
+    """Markdown-light text (``*bold*``, line breaks, bare links) as Matrix HTML.
+
+    Everything is escaped, quotes included; a link's address is escaped on its
+    own for the ``href``, so no text can close the attribute or add another.
+    """
+    text = text.replace(_LINK_OPEN, "").replace(_LINK_CLOSE, "")
+    links: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        links.append(match.group(1))
+        return f"{_LINK_OPEN}{len(links) - 1}{_LINK_CLOSE}"
+
+    escaped = html.escape(_URL.sub(hold, text), quote=True)
     escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
-    escaped = _URL.sub(r'<a href="\1">\1</a>', escaped)
+
+    def link(match: re.Match[str]) -> str:
+        url = html.escape(links[int(match.group(1))], quote=True)
+        return f'<a href="{url}">{url}</a>'
+
+    escaped = _HELD_LINK.sub(link, escaped)
     return escaped.replace("\n", "<br>")
 
 
@@ -112,6 +259,28 @@ def typed_number(text: str, option_count: int) -> int | None:
     if stripped.isdigit() and 1 <= int(stripped) <= option_count:
         return int(stripped)
     return None
+
+
+def may_answer(prompt: PendingPrompt, user_id: str, *, typed: bool) -> bool:
+    """Whether ``user_id`` may answer the prompt, by typing its number or by a reaction.
+
+    A prompt for one person is answered only by that person. A prompt for
+    everyone (an announcement) takes reactions from anyone, each for themselves,
+    but no typed numbers: a digit in a room is not a choice.
+    """
+    if prompt.for_user:
+        return prompt.for_user == user_id
+    return not typed
+
+
+def edited_text(content: Mapping[str, Any]) -> str | None:
+    """The new text of an edit (``m.replace``), or None when the event is no edit."""
+    relates = content.get("m.relates_to", {})
+    if not isinstance(relates, Mapping) or relates.get("rel_type") != "m.replace":
+        return None
+    new = content.get("m.new_content", {})
+    body = new.get("body") if isinstance(new, Mapping) else None
+    return body if isinstance(body, str) else ""
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -161,6 +330,8 @@ class SyncState:
     directs: dict[str, str] = field(default_factory=dict)
     prompts: OrderedDict[str, PendingPrompt] = field(default_factory=OrderedDict)
     typed: dict[str, str] = field(default_factory=dict)
+    unused_rooms: dict[str, float] = field(default_factory=dict)
+    """Rooms joined on an invite and not used yet: room id -> when joined (epoch seconds)."""
 
     def mark_seen(self, event_id: str) -> bool:
         """Remember an event id; False when it was already handled."""
@@ -193,6 +364,7 @@ class SyncState:
                 for key, prompt in self.prompts.items()
             },
             "typed": self.typed,
+            "unused_rooms": self.unused_rooms,
         }
 
     @classmethod
@@ -207,6 +379,7 @@ class SyncState:
             directs={str(k): str(v) for k, v in dict(data.get("directs", {})).items()},
             prompts=prompts,
             typed={str(k): str(v) for k, v in dict(data.get("typed", {})).items()},
+            unused_rooms={str(k): float(v) for k, v in dict(data.get("unused_rooms", {})).items()},
         )
 
 

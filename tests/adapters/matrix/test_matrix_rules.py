@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nio import MatrixRoom
+
 from bot.adapters.matrix_rules import (
     NUMBER_KEYS,
+    InviteBudget,
     PendingPrompt,
     Session,
     StateStore,
     SyncState,
     creators_outrank_all,
+    edited_text,
+    facts_from_room,
+    facts_from_state,
     invite_allowed,
+    invite_refusal,
+    may_answer,
     option_number,
+    power_level_of,
+    private_with,
     prompt_text,
     role_from,
     room_creators,
@@ -126,3 +136,176 @@ def test_seen_ids_are_bounded() -> None:
         state.mark_seen(f"${number}")
     assert len(state.seen) == 2000
     assert state.mark_seen("$0")  # the oldest were forgotten
+
+
+# ---------------------------------------------------------------- direct rooms
+
+VICTIM = "@victim:example.org"
+MALLORY = "@mallory:example.org"
+
+
+def _state(creator: str, members: dict[str, str], **extra: str) -> list[dict[str, object]]:
+    events: list[dict[str, object]] = [
+        {"type": "m.room.create", "sender": creator, "state_key": "", "content": {}},
+        {
+            "type": "m.room.join_rules",
+            "state_key": "",
+            "content": {"join_rule": extra.get("join_rule", "invite")},
+        },
+        {
+            "type": "m.room.history_visibility",
+            "state_key": "",
+            "content": {"history_visibility": extra.get("history", "shared")},
+        },
+    ]
+    events += [
+        {"type": "m.room.member", "state_key": user, "content": {"membership": membership}}
+        for user, membership in members.items()
+    ]
+    return events
+
+
+def test_a_room_private_to_the_two_is_direct() -> None:
+    # The person opened it and the bot joined; or the bot made it and the person is invited.
+    facts = facts_from_state(_state(VICTIM, {VICTIM: "join", BOT: "join"}))
+    assert private_with(facts, BOT, VICTIM)
+    made = facts_from_state(_state(BOT, {BOT: "join", VICTIM: "invite"}))
+    assert private_with(made, BOT, VICTIM)
+    assert not private_with(made, BOT, MALLORY)
+
+
+def test_the_attackers_trap_is_not_direct_even_after_they_left() -> None:
+    left = {MALLORY: "leave", VICTIM: "join", BOT: "join"}
+    assert not private_with(facts_from_state(_state(MALLORY, left)), BOT, VICTIM)
+    # Made by the attacker, never joined by them (state edited away): still not theirs to give.
+    assert not private_with(
+        facts_from_state(_state(MALLORY, {VICTIM: "join", BOT: "join"})), BOT, VICTIM
+    )
+    # The victim merely invited to a room the victim did not make and the bot did not make.
+    assert not private_with(
+        facts_from_state(_state(VICTIM, {VICTIM: "invite", BOT: "join"})), BOT, VICTIM
+    )
+
+
+def test_public_or_world_readable_rooms_and_extra_members_are_not_direct() -> None:
+    pair = {VICTIM: "join", BOT: "join"}
+    assert not private_with(facts_from_state(_state(VICTIM, pair, join_rule="public")), BOT, VICTIM)
+    assert not private_with(facts_from_state(_state(VICTIM, pair, join_rule="knock")), BOT, VICTIM)
+    assert not private_with(
+        facts_from_state(_state(VICTIM, pair, history="world_readable")), BOT, VICTIM
+    )
+    for extra in ("invite", "leave", "ban", "knock", "join"):
+        members = {**pair, MALLORY: extra}
+        assert not private_with(facts_from_state(_state(VICTIM, members)), BOT, VICTIM), extra
+    assert not private_with(
+        facts_from_state(_state(VICTIM, {VICTIM: "join", BOT: "invite"})), BOT, VICTIM
+    )
+    assert not private_with(
+        facts_from_state(_state(VICTIM, {VICTIM: "leave", BOT: "join"})), BOT, VICTIM
+    )
+
+
+def test_synced_room_objects_give_the_same_answer() -> None:
+    room = MatrixRoom("!dm:example.org", BOT)
+    room.add_member(BOT, None, None)
+    room.add_member(VICTIM, None, None)
+    assert private_with(facts_from_room(room, {VICTIM}, ()), BOT, VICTIM)
+    # nio forgets those who left; the adapter remembers them.
+    assert not private_with(facts_from_room(room, {MALLORY}, {MALLORY}), BOT, VICTIM)
+    assert not private_with(facts_from_room(room, {VICTIM}, {MALLORY}), BOT, VICTIM)
+    room.history_visibility = "world_readable"
+    assert not private_with(facts_from_room(room, {VICTIM}, ()), BOT, VICTIM)
+    group = MatrixRoom("!group:example.org", BOT)
+    for user in (BOT, VICTIM):
+        group.add_member(user, None, None)
+    group.add_member(MALLORY, None, None, invited=True)
+    assert not private_with(facts_from_room(group, {VICTIM}, ()), BOT, VICTIM)
+
+
+def test_creators_include_the_creator_named_in_old_room_versions() -> None:
+    event = {"sender": "@a:x", "content": {"creator": "@a:x", "room_version": "10"}}
+    assert room_creators(event) == {"@a:x"}
+    assert room_creators({"sender": "@a:x", "content": "garbage"}) == {"@a:x"}
+
+
+def test_power_level_from_the_levels_event() -> None:
+    content = {"users": {"@a:x": 50, "@b:x": "junk"}, "users_default": 10}
+    assert power_level_of(content, "@a:x") == 50
+    assert power_level_of(content, "@c:x") == 10
+    assert power_level_of(content, "@b:x") == 0
+    assert power_level_of({}, "@a:x") == 0
+
+
+def test_room_invites_need_a_volunteer_direct_chats_an_allowed_server() -> None:
+    common = {"own_user_id": BOT, "allowed_servers": ("partner.dk",), "room_bound": False}
+    participant = {"inviter_role": Role.PARTICIPANT}
+    assert invite_refusal(inviter=MALLORY, as_direct=False, **common, **participant) == "role"
+    assert invite_refusal(inviter=MALLORY, as_direct=True, **common, **participant) is None
+    assert (
+        invite_refusal(inviter=MALLORY, as_direct=False, inviter_role=Role.VOLUNTEER, **common)
+        is None
+    )
+    assert (
+        invite_refusal(
+            inviter="@x:evil.test", as_direct=True, inviter_role=Role.ORGANISER, **common
+        )
+        == "server"
+    )
+    bound = {**common, "room_bound": True}
+    assert invite_refusal(inviter=MALLORY, as_direct=False, **bound, **participant) is None
+
+
+def test_invite_budget_per_inviter_and_overall_over_a_day() -> None:
+    budget = InviteBudget(per_inviter=2, overall=3)
+    assert budget.take("@a:x", 0)
+    assert budget.take("@a:x", 1)
+    assert not budget.take("@a:x", 2)
+    assert budget.take("@b:x", 3)
+    assert not budget.take("@c:x", 4)  # three in all today
+    assert budget.take("@c:x", 86_400.5)  # the first two are a day old
+    assert budget.take("@a:x", 86_401.5)
+
+
+def test_unused_rooms_survive_a_restart(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    state = SyncState(unused_rooms={"!r:x": 12.5})
+    store.save_sync(state)
+    assert store.load_sync().unused_rooms == {"!r:x": 12.5}
+
+
+def test_html_escapes_quotes_and_links_cannot_break_out_of_href() -> None:
+    hostile = 'Meal "x" \'y\' <b>z</b> https://a.org/?q="><script>1</script> \ue0000\ue001'
+    html = to_html(hostile)
+    assert "<script>" not in html
+    assert "<b>" not in html
+    assert "&quot;x&quot;" in html
+    assert "&#x27;y&#x27;" in html
+    assert html.count("<a ") == 1
+    href = html.split('href="', 1)[1].split('"', 1)[0]
+    assert '"' not in href
+    assert "<" not in href
+    assert ">" not in href
+    assert "\ue000" not in html  # the marks used for links cannot be smuggled in
+
+
+def test_only_the_addressee_answers_a_prompt_and_nobody_types_into_an_announcement() -> None:
+    for_alice = PendingPrompt((Option("Yes", "y"),), "@a:x")
+    everyone = PendingPrompt((Option("Yes", "y"),))
+    assert may_answer(for_alice, "@a:x", typed=True)
+    assert may_answer(for_alice, "@a:x", typed=False)
+    assert not may_answer(for_alice, "@m:x", typed=True)
+    assert not may_answer(for_alice, "@m:x", typed=False)
+    assert may_answer(everyone, "@m:x", typed=False)
+    assert not may_answer(everyone, "@m:x", typed=True)
+
+
+def test_edits_are_recognised_by_their_relation() -> None:
+    edit = {
+        "body": "* hi",
+        "m.new_content": {"body": "hello"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": "$1"},
+    }
+    assert edited_text(edit) == "hello"
+    assert edited_text({"body": "hi"}) is None
+    assert edited_text({"m.relates_to": {"m.in_reply_to": {"event_id": "$1"}}}) is None
+    assert edited_text({"m.relates_to": {"rel_type": "m.replace"}}) == ""
