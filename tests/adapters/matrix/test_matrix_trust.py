@@ -368,7 +368,10 @@ async def test_edits_run_nothing_and_crisis_words_in_them_are_answered_privately
     )
     assert crisis["content"]["m.mentions"] == {}
     await bob.sync()
-    assert not _from_bot(bob, world.bot.user_id, room)  # nothing said in the shared room
+    # The shared room sees one neutral line at most: never the lines, never the words.
+    in_room = _from_bot(bob, world.bot.user_id, room)
+    assert len(in_room) <= 1
+    assert not [t for t in in_room if "70 201 201" in t or "kill" in t]
     # The edits ran nothing: no privacy answer, no check-in saved.
     assert not [e for r, e in alice.events if PRIVATE in text_from(e)]
     assert len(_from_bot(alice, world.bot.user_id, dm)) == 1
