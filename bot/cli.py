@@ -99,6 +99,7 @@ async def _upgrade(config: Config) -> None:
 
 
 def _statistics_files(command: str, since_text: str, out: Path, config: Config) -> int:
+    from bot.bootstrap import bootstrap
     from bot.organising.offline import export_to_folder, parse_day, report_to_file
 
     try:
@@ -107,10 +108,10 @@ def _statistics_files(command: str, since_text: str, out: Path, config: Config) 
         print(f"--since: {error}", file=sys.stderr)
         return 1
     if command == "export":
-        written = asyncio.run(export_to_folder(config, since, out))
+        written = asyncio.run(export_to_folder(config, since, out, bootstrap))
         print(f"Wrote {len(written)} CSV files to {out}")
     else:
-        print(f"Wrote {asyncio.run(report_to_file(config, since, out))}")
+        print(f"Wrote {asyncio.run(report_to_file(config, since, out, bootstrap))}")
     return 0
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
@@ -26,10 +28,15 @@ def parse_day(text: str) -> date:
         raise ValueError(f'"{text}" is not a date like 2026-01-31') from None
 
 
-async def _gather(config: Config, since: datetime) -> tuple[list[StatTable], StatsView, datetime]:
-    from bot.bootstrap import bootstrap
+# What starts the application for a one-off command (``bot.bootstrap.bootstrap``): handed
+# in by the command line, so this feature never reaches up to the place that wires it.
+Start = Callable[[Config], Awaitable[Any]]
 
-    app = await bootstrap(config)
+
+async def _gather(
+    config: Config, since: datetime, start: Start
+) -> tuple[list[StatTable], StatsView, datetime]:
+    app = await start(config)
     try:
         until = app.services.clock.now()
         async with app.uow() as uow:
@@ -52,19 +59,21 @@ async def _gather(config: Config, since: datetime) -> tuple[list[StatTable], Sta
         await app.close()
 
 
-async def export_to_folder(config: Config, since_day: date, folder: Path) -> list[Path]:
+async def export_to_folder(
+    config: Config, since_day: date, folder: Path, start: Start
+) -> list[Path]:
     """Write one CSV per capability table (and summary.csv) into ``folder``."""
     since = start_of_day(since_day, config.community.timezone)
-    tables, _view, until = await _gather(config, since)
+    tables, _view, until = await _gather(config, since, start)
     return await asyncio.to_thread(
         write_folder, folder, tables, since, until, config.privacy.min_group_size
     )
 
 
-async def report_to_file(config: Config, since_day: date, out: Path) -> Path:
+async def report_to_file(config: Config, since_day: date, out: Path, start: Start) -> Path:
     """Write the one-page HTML report to ``out``."""
     since = start_of_day(since_day, config.community.timezone)
-    tables, view, until = await _gather(config, since)
+    tables, view, until = await _gather(config, since, start)
     html = view.report(tables, since, until, until)
     await asyncio.to_thread(_write_text, out, html)
     return out

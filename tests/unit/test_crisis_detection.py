@@ -22,9 +22,7 @@ from bot.safety.lines import lines_in_order
         ("domain", 1.0),
     ],
 )
-def test_recall_and_false_positives_on_the_written_corpora(
-    name: str, least_recall: float
-) -> None:
+def test_recall_and_false_positives_on_the_written_corpora(name: str, least_recall: float) -> None:
     for lang, (recall, false_positive, missed, caught) in score(
         default_detector(), load(name)
     ).items():

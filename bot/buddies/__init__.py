@@ -1,0 +1,1 @@
+"""Buddy pairing: profiles, matching, pairs, follow-ups, reports."""
