@@ -1,0 +1,29 @@
+"""``make bench``: the benchmarks that need nothing but this machine, one after another.
+
+The others need a running Synapse or PostgreSQL and are run by hand with the commands
+in bench/RESULTS.md (matrix_bench, matrix_e2ee_bench, reliability, stats_queries,
+meals_bench, buddies_matching at full size).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+QUICK = (
+    ["-m", "bench.crisis_detection"],
+    ["bench/checkins_dispatch.py", "3000"],
+    ["bench/checkins_reminders.py"],
+)
+
+
+def main() -> int:
+    failed = 0
+    for args in QUICK:
+        print(f"\n$ python {' '.join(args)}", flush=True)
+        failed += subprocess.run([sys.executable, *args], check=False).returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
