@@ -37,6 +37,15 @@ def _from_bot(user: MatrixUser, bot_id: str, room_id: str) -> list[str]:
     ]
 
 
+async def _bot_has_synced(adapter: Any, room_id: str) -> None:
+    """Wait until the bot's own sync has the room (it gives no role in a room it lacks)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE
+    while room_id not in adapter.client.rooms:
+        assert loop.time() < deadline, f"the bot never synced {room_id}"
+        await asyncio.sleep(0.05)
+
+
 async def _trap(
     attacker: MatrixUser, invite: list[str], *, direct: bool = False, public: bool = True
 ) -> str:
@@ -207,6 +216,7 @@ async def test_alert_stops_reaching_a_volunteer_whose_level_was_lowered(
     await _set_level(olga, room, vera.user_id, 50)
     app, adapter = await world.start_bot(world.config(rooms={"volunteers": [f"matrix:{room}"]}))
     await olga.wait_joined(room, world.bot.user_id)
+    await _bot_has_synced(adapter, room)
     assert await adapter.current_role(vera.user_id) == Role.VOLUNTEER
     assert await adapter.current_role(olga.user_id) == Role.ORGANISER
 
