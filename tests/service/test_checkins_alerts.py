@@ -179,6 +179,16 @@ async def test_missed_scheduled_days_alert_with_consent(chat: Chat) -> None:
     assert len(_texts(chat, "vera")) == 1, "one alert per quiet spell"
 
 
+async def test_missed_scheduled_days_alert_nobody_without_consent(chat: Chat) -> None:
+    await _volunteers(chat)
+    await chat.say("alice", "!checkin 4")
+    await chat.say("alice", "!checkin schedule daily 09:00")
+    for _ in range(5):
+        await _fire_next(chat)
+    assert _texts(chat, "vera") == []
+    assert await _alert_count(chat) == 0
+
+
 async def test_forget_removes_alerts_and_unsent_messages_about_the_person(chat: Chat) -> None:
     await _volunteers(chat)
     await chat.say("alice", "!checkin share on")

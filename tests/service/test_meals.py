@@ -172,6 +172,18 @@ async def test_reminders_with_links_exactly_once_and_start_notice(chat: Chat) ->
     assert link in text_of(starts[0])
 
 
+async def test_no_begins_now_after_downtime_past_the_grace(chat: Chat) -> None:
+    code = await _schedule(chat, '"Curry" tomorrow 18:00 minutes 240', room="meals")
+    await chat.say("anna", f"!meal join {code}")
+    chat.clear()
+    # The bot was down over the start and wakes 2.5 hours later (grace is 2 hours), while
+    # the four-hour meal is still on: "begins now" would be wrong.
+    chat.clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))
+    await chat.tick()
+    in_room = [m for m in chat.adapter.sent if m.to == Room(PLATFORM, "meals")]  # type: ignore[union-attr]
+    assert not [m for m in in_room if "begins now" in text_of(m)]
+
+
 async def test_cancel_tells_everyone_and_drops_pending_reminders(chat: Chat) -> None:
     code = await _schedule(chat, '"Stew" tomorrow 18:00')
     await chat.say("anna", f"!meal join {code}")
