@@ -30,7 +30,7 @@ from bot.core.events import (
     outgoing_platform,
 )
 from bot.core.jobs import next_job_due, release, try_acquire
-from bot.core.outbox import DeliveryReport, OutboxDeliverer, enqueue, next_due
+from bot.core.outbox import DUE_NOW, DeliveryReport, OutboxDeliverer, enqueue, next_due
 from bot.db.models import Account
 from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory
@@ -48,6 +48,16 @@ class App:
     dispatcher: Dispatcher
     deliverer: OutboxDeliverer
     adapters: dict[str, Adapter] = field(default_factory=dict)
+    # Set when a commit queued something due now: the runner delivers at once
+    # instead of waiting for the next poll, so others are told within a second.
+    due_now: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.uow.after_commit.append(self._note_due_now)
+
+    def _note_due_now(self, info: dict[str, object]) -> None:
+        if info.get(DUE_NOW):
+            self.due_now.set()
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
@@ -236,6 +246,17 @@ class App:
         await self.engine.dispose()
 
 
+async def deliver_when_due(app: App) -> None:
+    """Deliver as soon as a commit queued something due now (runs until cancelled)."""
+    while True:
+        await app.due_now.wait()
+        app.due_now.clear()
+        try:
+            await app.deliver()
+        except Exception:
+            log.exception("deliver.failed")
+
+
 async def run_forever(app: App) -> None:
     """Run the adapters; APScheduler wakes the outbox and timed work."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -258,6 +279,7 @@ async def run_forever(app: App) -> None:
                 scheduler.add_job(wake, "date", run_date=when, id="wake", replace_existing=True)
 
     scheduler.add_job(wake, "interval", seconds=poll, id="poll", max_instances=1, coalesce=True)
+
     scheduler.start()
     # Everything loaded so far (libraries, catalogs, the registry) lives as long as the
     # process: keep it out of the collector's full passes, which otherwise walk it all
@@ -270,7 +292,9 @@ async def run_forever(app: App) -> None:
             asyncio.create_task(adapter.start(app.on_event), name=f"adapter-{name}")
             for name, adapter in app.adapters.items()
         ]
+        prompt = asyncio.create_task(deliver_when_due(app), name="deliver-due-now")
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        prompt.cancel()
         for task in done:
             if task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]

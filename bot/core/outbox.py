@@ -74,6 +74,15 @@ def outbox_row(
     }
 
 
+DUE_NOW = "outbox_due_now"  # a key in ``session.info``: this unit of work queued work due now
+
+
+def _mark_due_now(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Note that something must go out now, so the commit can wake the deliverer."""
+    if any(row["due_at"] <= row["created_at"] for row in rows):
+        session.info[DUE_NOW] = True
+
+
 async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
     """Insert outbox rows as one executemany, skipping dedupe keys already there.
 
@@ -83,6 +92,7 @@ async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     """
     if not rows:
         return 0
+    _mark_due_now(session, rows)
     dialect = session.get_bind().dialect.name
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
@@ -120,6 +130,7 @@ async def enqueue(
         expires_at=expires_at,
     )
     if dedupe_key is None:
+        _mark_due_now(session, [row])
         session.add(OutboxItem(**row))
         return True
     return await insert_rows(session, [row]) == 1

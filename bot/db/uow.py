@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -10,8 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 class UnitOfWork:
     """``async with uow_factory() as uow: ...; await uow.commit()``."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        after_commit: list[Callable[[dict[str, Any]], None]] | None = None,
+    ) -> None:
         self._factory = session_factory
+        self._after_commit = after_commit or []
         self._session: AsyncSession | None = None
 
     @property
@@ -38,7 +45,13 @@ class UnitOfWork:
             self._session = None
 
     async def commit(self) -> None:
-        await self.session.commit()
+        session = self.session
+        await session.commit()
+        # What the work noted in ``session.info`` (e.g. "something is due now") is
+        # acted on once it is safely stored.
+        for hook in self._after_commit:
+            hook(session.info)
+        session.info.clear()
 
     async def rollback(self) -> None:
         await self.session.rollback()
@@ -49,6 +62,7 @@ class UnitOfWorkFactory:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
+        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, self.after_commit)

@@ -8,7 +8,7 @@ from bot.adapters.recording import RecordingAdapter
 from bot.app import App
 from bot.bootstrap import bootstrap
 from bot.core.context import JobContext
-from bot.core.events import Direct, TextMessage
+from bot.core.events import Direct, Role, TextMessage
 from bot.core.outbox import OutboxDeliverer, enqueue
 from bot.db.models import OutboxItem
 from tests.helpers import Chat
@@ -160,3 +160,13 @@ async def test_delivery_keys_are_never_reused_after_deletes(chat: Chat) -> None:
     await _enqueue(chat.app, _note("a", "second"))
     await chat.tick()
     assert [m.text for m in chat.adapter.sent] == ["first", "second"]  # type: ignore[union-attr]
+
+
+async def test_a_commit_that_queues_work_due_now_wakes_the_deliverer(chat: Chat) -> None:
+    await chat.say("vera", "!help", role=Role.VOLUNTEER)
+    await chat.say("alice", "!checkin share on")
+    chat.app.due_now.clear()
+    await chat.say("alice", "!checkin 4")
+    assert not chat.app.due_now.is_set()  # nothing for anyone else
+    await chat.say("alice", "I want to end my life")
+    assert chat.app.due_now.is_set()  # the volunteer's alert goes out now, not at the poll
