@@ -38,7 +38,12 @@ from bot.core.registry import Command
 from bot.db.models import Dialog
 from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory
-from bot.people.service import language_from_locale, language_of, person_and_dialog
+from bot.people.service import (
+    FIRST_CONTACT,
+    language_from_locale,
+    language_of,
+    person_and_dialog,
+)
 from bot.safety.detect import CrisisMatch, default_detector
 from bot.safety.models import SafetyPlan
 from bot.safety.render import crisis_text
@@ -343,7 +348,8 @@ class Dispatcher:
             elif command_line is not None:
                 await self._command(ctx, command_line)
             elif event.is_direct and found is None:
-                ctx.say("error.not_a_command")
+                first_contact = bool(session.info.get(FIRST_CONTACT))
+                await self._not_a_command(ctx, stripped, first_contact)
             elif found is None:
                 return []
             if found is not None and not ctx.discard:
@@ -353,6 +359,36 @@ class Dispatcher:
                 await self._save_dialog(ctx, dialog)
                 await uow.commit()
             return ctx.out
+
+    async def _not_a_command(self, ctx: Context, text: str, first_contact: bool) -> None:
+        """Plain words in a direct chat: a number checks in, a greeting or a first
+        message gets a warm welcome with choices, anything else what to type instead."""
+        word = text.casefold().strip(" .!?,")
+        if word.isdigit() and 1 <= int(word) <= 5:
+            await self._command(ctx, f"checkin {word}")
+            return
+        thanks = word in self._words(ctx, "words.thanks")
+        if first_contact or thanks or word in self._words(ctx, "words.greetings"):
+            key = "welcome.thanks" if thanks and not first_contact else "welcome.hello"
+            ctx.prompt(ctx.t(key, name=ctx.sender.display_name), self._first_choices(ctx))
+            return
+        ctx.prompt(ctx.t("welcome.not_understood"), self._first_choices(ctx))
+
+    def _first_choices(self, ctx: Context) -> list[tuple[str, str]]:
+        return [
+            (ctx.t("welcome.choice_checkin"), command_option("checkin")),
+            (ctx.t("welcome.choice_buddy"), command_option("buddy join")),
+            (ctx.t("welcome.choice_meals"), command_option("meal list")),
+        ]
+
+    def _words(self, ctx: Context, key: str) -> frozenset[str]:
+        """A word list from the catalogs (every language: people mix them)."""
+        translator = self.services.translator
+        return frozenset(
+            word.strip().casefold()
+            for lang in translator.catalogs
+            for word in translator.text(lang, key).split(",")
+        )
 
     def _looks_like_command(self, text: str) -> bool:
         tokens = tokenize(text)

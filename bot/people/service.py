@@ -96,7 +96,11 @@ async def _touch(session: AsyncSession, account: Account, sender: Sender, now: d
         set_committed_value(account, name, value)
 
 
+FIRST_CONTACT = "first_contact"  # in ``session.info``: the sender was met just now
+
+
 async def _first_contact(session: AsyncSession, sender: Sender, now: datetime) -> Person:
+    session.info[FIRST_CONTACT] = True
     person = Person(created_at=now, language=None)
     session.add(person)
     await session.flush()

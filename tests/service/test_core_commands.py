@@ -142,4 +142,4 @@ async def test_dialog_survives_a_restart_and_times_out(chat: Chat) -> None:
 async def test_cancel_ends_a_dialog(chat: Chat) -> None:
     await chat.say("alice", "!forget")
     assert "Cancelled" in await chat.text("alice", "afbryd")
-    assert "didn't understand" in await chat.text("alice", "yes")
+    assert "not sure what you mean" in await chat.text("alice", "yes")
