@@ -938,11 +938,12 @@ class DiscordAdapter:
     # ------------------------------------------------------------ private spaces
 
     def _default_guild(self) -> discord.Guild | None:
+        """The first served guild Discord has given us; never any other server."""
         for guild_id in self.settings.guild_ids:
             guild = self.client.get_guild(guild_id)
             if guild is not None:
                 return guild
-        return self.client.guilds[0] if self.client.guilds else None
+        return None
 
     async def _open_private_space(self, message: OpenPrivateSpace) -> SendResult:
         title = (message.title or "Samvær")[:100]
@@ -1071,7 +1072,7 @@ class DiscordAdapter:
         if found is None:
             return SendResult(ok=True, value="nothing to cancel")
         guild = self.client.get_guild(int(found["guild"]))
-        if guild is None:
+        if guild is None or not self._served(guild.id):
             return SendResult(ok=True, value="guild gone")
         channel_id = int(found["channel"])
         starts = _aware(message.starts_at_iso)

@@ -18,7 +18,7 @@ from bot.adapters.discord import CHOICE_HASHED, DiscordAdapter, RoleRules, choic
 from bot.app import App
 from bot.bootstrap import build_registry
 from bot.config import Config, parse_config
-from bot.core.events import Direct, Role, Room, Sender, TextMessage
+from bot.core.events import Direct, OpenPrivateSpace, Role, Room, Sender, TextMessage
 from bot.core.i18n import Translator
 from bot.db.models import Person
 from tests.adapters.discord.support import (
@@ -466,3 +466,20 @@ async def test_an_expired_button_cannot_confirm_forget(
     ]
     assert answers[0].json["data"]["flags"] & EPHEMERAL
     assert not recorder.followups()  # nothing else: no "erased", no label typed
+
+
+async def test_a_private_space_is_never_made_outside_the_served_guilds(
+    translator: Translator, recorder: Recorder
+) -> None:
+    # The served guild is unavailable; the bot still sits in other servers.
+    config = parse_config({"community": {"language": "en"}, "discord": {"guild_ids": [42]}})
+    made = DiscordAdapter(
+        config, registry=build_registry(strict=True), translator=translator, rate=0
+    )
+    await wire(made, recorder)
+    result = await made.send(
+        OpenPrivateSpace("discord", (str(ALICE), str(BOB)), "Alice & Bob", "Welcome, you two!")
+    )
+    assert not result.ok
+    assert not recorder.named("POST", "/guilds/")
+    assert not recorder.named("POST", "/threads")
