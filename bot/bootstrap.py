@@ -158,4 +158,7 @@ async def bootstrap(
         use_suggestions = getattr(adapter, "use_suggestions", None)
         if use_suggestions is not None:  # platforms that complete arguments while typing
             use_suggestions(suggest)
+        use_privacy_check = getattr(adapter, "use_privacy_check", None)
+        if use_privacy_check is not None:  # platforms that pick visibility before answering
+            use_privacy_check(app.dispatcher.must_be_private)
     return app

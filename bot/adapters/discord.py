@@ -31,6 +31,7 @@ from bot.adapters.discord_commands import (
     suggestion_choices,
 )
 from bot.config import Config, ConfigError, RolesConfig, secret_from_env
+from bot.core.dispatcher import COMMAND_OPTION
 from bot.core.events import (
     CancelVideoPlace,
     ChoiceIn,
@@ -68,44 +69,89 @@ VOICE_KINDS = ("discord", "voice")  # CreateVideoPlace kinds served with a voice
 EVENT_LINK = re.compile(r"/channels/(?P<guild>\d+)/(?P<channel>\d+)")
 
 Suggest = Callable[[Sender, str, str, str], Awaitable[list[tuple[str, str]]]]
+PrivacyCheck = Callable[[MessageIn | ChoiceIn], bool]
+NOT_MEMBER_MEMORY = 10_000  # people told "members only" this process, before forgetting
 
 
 # ---------------------------------------------------------------- roles
 
 
+def _is_snowflake(ref: str) -> bool:
+    return ref.isascii() and ref.isdigit()
+
+
 @dataclass(frozen=True)
 class RoleRules:
-    """Who is organiser or volunteer on Discord, parsed from ``[roles]``."""
+    """Who is organiser or volunteer on Discord, parsed from ``[roles]``.
 
-    organiser_roles: frozenset[str] = frozenset()
+    ``discord-role:<digits>`` is a role id and matches only a role with that id;
+    anything else is a role name, matched exactly (case-sensitive) as a fallback.
+    A role merely *named* like a configured id never matches.
+    """
+
+    organiser_roles: frozenset[str] = frozenset()  # role ids
     organiser_users: frozenset[str] = frozenset()
-    volunteer_roles: frozenset[str] = frozenset()
+    volunteer_roles: frozenset[str] = frozenset()  # role ids
     volunteer_users: frozenset[str] = frozenset()
+    organiser_role_names: frozenset[str] = frozenset()
+    volunteer_role_names: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, roles: RolesConfig) -> RoleRules:
-        def split(entries: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-            role_refs, user_refs = set(), set()
+        def split(
+            entries: Iterable[str],
+        ) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+            role_ids: set[str] = set()
+            role_names: set[str] = set()
+            user_ids: set[str] = set()
             for entry in entries:
                 kind, _, ref = entry.partition(":")
+                ref = ref.strip()
                 if kind == "discord-role" and ref:
-                    role_refs.add(ref.strip().casefold())
-                elif kind == "discord-user" and ref:
-                    user_refs.add(ref.strip())
-            return frozenset(role_refs), frozenset(user_refs)
+                    (role_ids if _is_snowflake(ref) else role_names).add(ref)
+                elif kind == "discord-user" and _is_snowflake(ref):
+                    user_ids.add(ref)
+            return frozenset(role_ids), frozenset(role_names), frozenset(user_ids)
 
-        organiser_roles, organiser_users = split(roles.organisers)
-        volunteer_roles, volunteer_users = split(roles.volunteers)
-        return cls(organiser_roles, organiser_users, volunteer_roles, volunteer_users)
+        organiser_ids, organiser_names, organiser_users = split(roles.organisers)
+        volunteer_ids, volunteer_names, volunteer_users = split(roles.volunteers)
+        return cls(
+            organiser_roles=organiser_ids,
+            organiser_users=organiser_users,
+            volunteer_roles=volunteer_ids,
+            volunteer_users=volunteer_users,
+            organiser_role_names=organiser_names,
+            volunteer_role_names=volunteer_names,
+        )
 
-    def resolve(self, user_id: str, roles: Iterable[tuple[str, str]], manages_server: bool) -> Role:
-        """The role of a user with these Discord roles (``(id, name)`` pairs)."""
-        refs = {ref.casefold() for pair in roles for ref in pair}
-        if user_id in self.organiser_users or refs & self.organiser_roles:
+    @property
+    def organisers_configured(self) -> bool:
+        return bool(self.organiser_roles or self.organiser_role_names or self.organiser_users)
+
+    def resolve(
+        self, user_id: str, roles: Iterable[tuple[str, str]], owns_served_guild: bool
+    ) -> Role:
+        """The role of a member of a served guild with these roles (``(id, name)`` pairs).
+
+        With no organiser configured for Discord, the owner of a served guild is organiser
+        (so a new community can set itself up); nobody else is by any permission.
+        """
+        pairs = list(roles)
+        ids = {role_id for role_id, _ in pairs}
+        names = {name for _, name in pairs}
+        if (
+            user_id in self.organiser_users
+            or ids & self.organiser_roles
+            or names & self.organiser_role_names
+        ):
             return Role.ORGANISER
-        if manages_server and not self.organiser_roles and not self.organiser_users:
+        if owns_served_guild and not self.organisers_configured:
             return Role.ORGANISER
-        if user_id in self.volunteer_users or refs & self.volunteer_roles:
+        if (
+            user_id in self.volunteer_users
+            or ids & self.volunteer_roles
+            or names & self.volunteer_role_names
+        ):
             return Role.VOLUNTEER
         return Role.PARTICIPANT
 
@@ -152,13 +198,29 @@ class ChoiceButton(
 # ---------------------------------------------------------------- the client
 
 
+class ServedTree(app_commands.CommandTree["SamvaerClient"]):
+    """The slash-command tree; every command and autocomplete passes the adapter's gate first."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        client = interaction.client
+        if not isinstance(client, SamvaerClient):
+            return False
+        return await client.samvaer.admit(interaction)
+
+
 class SamvaerClient(discord.Client):
-    """A discord.py client that hands everything to its adapter."""
+    """A discord.py client that hands everything to its adapter.
+
+    Nothing it sends pings anyone unless a message names the mentions it means:
+    ``allowed_mentions`` is none by default, so echoed text can't reach
+    ``@everyone``, a role or a person.
+    """
 
     def __init__(self, adapter: DiscordAdapter, intents: discord.Intents, **options: Any) -> None:
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(intents=intents, **options)
         self.samvaer = adapter
-        self.tree: app_commands.CommandTree[SamvaerClient] = app_commands.CommandTree(self)
+        self.tree: app_commands.CommandTree[SamvaerClient] = ServedTree(self)
 
     async def setup_hook(self) -> None:
         await self.samvaer.prepare()
@@ -171,6 +233,9 @@ class SamvaerClient(discord.Client):
 
     async def on_member_join(self, member: discord.Member) -> None:
         await self.samvaer.on_member_join(member)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.samvaer.on_guild_join(guild)
 
 
 def intents_needed() -> discord.Intents:
@@ -195,6 +260,7 @@ class _Answering:
     interaction: discord.Interaction | None = None
     message: discord.Message | None = None
     ephemeral: bool = False
+    thinking: bool = False
     answered: bool = False
     sent_privately: bool = False
     told_dm_closed: bool = False
@@ -256,6 +322,9 @@ class DiscordAdapter:
         self.client = SamvaerClient(self, intents_needed(), **(client_options or {}))
         self._on_event: EventHandler | None = None
         self._suggest: Suggest | None = None
+        self._privacy_check: PrivacyCheck | None = None
+        self._told_not_member: set[int] = set()
+        self._told_unserved = False
         self._answering: contextvars.ContextVar[_Answering | None] = contextvars.ContextVar(
             f"discord-answering-{id(self)}", default=None
         )
@@ -265,6 +334,8 @@ class DiscordAdapter:
         self._synced = False
         self._prepared = False
         self._pacer = _Pacer(rate)
+        if not self.settings.guild_ids:
+            self._log_unserved()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -275,6 +346,13 @@ class DiscordAdapter:
     def use_suggestions(self, suggest: Suggest) -> None:
         """Where autocomplete asks for values (bootstrap wires the core's suggestions)."""
         self._suggest = suggest
+
+    def use_privacy_check(self, check: PrivacyCheck) -> None:
+        """How to tell, before answering, whether an answer may be private (the dispatcher's).
+
+        Without it every interaction in a server is answered ephemerally.
+        """
+        self._privacy_check = check
 
     async def start(self, on_event: EventHandler) -> None:
         self.attach(on_event)
@@ -315,14 +393,18 @@ class DiscordAdapter:
         commands = build_commands(
             self.registry, self.translator, self.on_slash, self.on_autocomplete
         )
-        for command in commands:
-            tree.add_command(command)
-        for guild_id in self.settings.guild_ids:
-            tree.copy_global_to(guild=discord.Object(guild_id))
+        guilds = [discord.Object(guild_id) for guild_id in self.settings.guild_ids]
+        if guilds:  # guild commands only: nobody outside the served guilds sees them
+            for command in commands:
+                tree.add_command(command, guilds=guilds)
         self.client.add_dynamic_items(ChoiceButton)
 
     async def on_ready(self) -> None:
-        """Sync commands once per process; a reconnect's second on_ready changes nothing."""
+        """Leave unknown guilds; sync commands once per process (a reconnect changes nothing)."""
+        if not self.settings.guild_ids:
+            self._log_unserved()
+        for guild in list(self.client.guilds):
+            await self._leave_if_unknown(guild)
         if self._synced:
             return
         self._synced = True
@@ -340,28 +422,135 @@ class DiscordAdapter:
         ]
 
     async def sync_commands(self) -> list[str]:
-        """Sync the slash commands where they differ from Discord's; returns where it synced."""
+        """Sync the served guilds' commands where they differ from Discord's; remove global ones.
+
+        Returns where it synced ("global" when global commands were removed).
+        """
         await self.prepare()
         application_id = self.client.application_id
         if application_id is None:
             return []
         http = self.client.http
-        targets: list[discord.Object | None] = [
-            discord.Object(g) for g in self.settings.guild_ids
-        ] or [None]
         synced = []
-        for target in targets:
+        for guild_id in self.settings.guild_ids:
+            target = discord.Object(guild_id)
             wanted = fingerprint(await self._wanted_payloads(target))
-            if target is None:
-                current = await http.get_global_commands(application_id)
-            else:
-                current = await http.get_guild_commands(application_id, target.id)
+            current = await http.get_guild_commands(application_id, guild_id)
             if fingerprint([dict(c) for c in current]) == wanted:
                 continue
             await self.client.tree.sync(guild=target)
-            synced.append(str(target.id) if target else "global")
+            synced.append(str(guild_id))
             log.info("discord.commands_synced where=%s", synced[-1])
+        if await http.get_global_commands(application_id):
+            # Global commands show in every server and DM the bot can see: none of those.
+            await http.bulk_upsert_global_commands(application_id, payload=[])
+            synced.append("global")
+            log.info("discord.global_commands_removed")
         return synced
+
+    # ------------------------------------------------------------ who gets in
+
+    def _log_unserved(self) -> None:
+        if self._told_unserved:
+            return
+        self._told_unserved = True
+        log.error(
+            "discord.no_guild_ids: [discord] guild_ids is empty, so nobody is served; "
+            "add the id of your community's server"
+        )
+
+    def _served(self, guild_id: int | None) -> bool:
+        return guild_id is not None and guild_id in self.settings.guild_ids
+
+    async def _leave_if_unknown(self, guild: discord.Guild) -> None:
+        """Leave a server that is not one of the served guilds (the bot was added elsewhere)."""
+        if not self.settings.guild_ids or self._served(guild.id):
+            return  # with no guild_ids the bot serves nobody but stays where it was put
+        log.warning("discord.left_unknown_guild guild=%s", guild.id)
+        try:
+            await guild.leave()
+        except discord.HTTPException as error:
+            log.warning("discord.leave_failed guild=%s status=%s", guild.id, error.status)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._leave_if_unknown(guild)
+
+    async def served_members(
+        self, user_id: int, known: discord.abc.User | None = None, *, fetch: bool = True
+    ) -> list[discord.Member]:
+        """The person's member objects in the served guilds (none: not in the community).
+
+        ``known`` is a member object Discord just sent (an interaction's); it counts only
+        when it belongs to a served guild. A guild whose member cache is incomplete is
+        asked (``fetch``); a complete cache is trusted.
+        """
+        found: list[discord.Member] = []
+        for guild_id in self.settings.guild_ids:
+            guild = self.client.get_guild(guild_id)
+            if guild is None:
+                continue
+            if isinstance(known, discord.Member) and known.guild.id == guild_id:
+                found.append(known)
+                continue
+            member = guild.get_member(user_id)
+            if member is None and fetch and not guild.chunked:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.NotFound:
+                    member = None
+                except discord.HTTPException as error:
+                    log.warning("discord.member_lookup_failed status=%s", error.status)
+                    member = None
+            if member is not None:
+                found.append(member)
+        return found
+
+    def _role_from(self, user_id: int, members: Iterable[discord.Member]) -> Role | None:
+        best: Role | None = None
+        for member in members:
+            pairs = [(str(r.id), r.name) for r in member.roles]
+            owns = member.guild.owner_id == member.id
+            role = self.roles.resolve(str(user_id), pairs, owns)
+            best = role if best is None else max(best, role)
+        return best
+
+    async def role_of(self, user: discord.abc.User, *, fetch: bool = True) -> Role:
+        """The user's role from their member objects in the served guilds and ``[roles]``."""
+        members = await self.served_members(user.id, user, fetch=fetch)
+        return self._role_from(user.id, members) or Role.PARTICIPANT
+
+    async def current_role(self, user_id: str) -> Role | None:
+        """The role someone holds now (asked before an alert goes out); None for outsiders."""
+        if not _is_snowflake(user_id):
+            return None
+        members = await self.served_members(int(user_id))
+        return self._role_from(int(user_id), members)
+
+    async def admit(self, interaction: discord.Interaction) -> bool:
+        """Whether an interaction comes from the community; refuses it politely if not.
+
+        From a served guild: yes (Discord sends the member). From a DM: only a member of
+        a served guild. From anywhere else: no.
+        """
+        if self._served(interaction.guild_id):
+            return True
+        if interaction.guild_id is None and await self.served_members(interaction.user.id):
+            return True
+        if not self.settings.guild_ids:
+            self._log_unserved()
+        else:
+            log.info("discord.refused where=%s", "guild" if interaction.guild_id else "dm")
+        try:
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+            elif not interaction.response.is_done():
+                locale = str(interaction.locale.value) if interaction.locale else None
+                await interaction.response.send_message(
+                    self._text(locale, "discord.not_member"), ephemeral=True
+                )
+        except discord.HTTPException:
+            log.info("discord.refusal_failed")
+        return False
 
     # ------------------------------------------------------------ incoming
 
@@ -369,40 +558,41 @@ class DiscordAdapter:
         if self._on_event is not None:
             await self._on_event(event)
 
-    def role_of(self, user: discord.abc.User) -> Role:
-        """The user's role from their Discord roles (in any served guild) and ``[roles]``."""
-        members: list[discord.Member] = []
-        if isinstance(user, discord.Member):
-            members.append(user)
-        for guild_id in self.settings.guild_ids:
-            guild = self.client.get_guild(guild_id)
-            member = guild.get_member(user.id) if guild is not None else None
-            if member is not None and member not in members:
-                members.append(member)
-        best = self.roles.resolve(str(user.id), (), False)
-        for member in members:
-            pairs = [(str(r.id), r.name) for r in member.roles]
-            manages = member.guild_permissions.manage_guild
-            best = max(best, self.roles.resolve(str(user.id), pairs, manages))
-        return best
+    def _sender(
+        self, user: discord.abc.User, members: Iterable[discord.Member], locale: str | None
+    ) -> Sender:
+        role = self._role_from(user.id, members) or Role.PARTICIPANT
+        return Sender(PLATFORM, str(user.id), user.display_name, role, locale)
 
-    def sender_of(self, user: discord.abc.User, locale: str | None = None) -> Sender:
-        return Sender(PLATFORM, str(user.id), user.display_name, self.role_of(user), locale)
+    async def sender_of(self, user: discord.abc.User, locale: str | None = None) -> Sender:
+        members = await self.served_members(user.id, user)
+        return self._sender(user, members, locale)
+
+    async def _interaction_sender(self, interaction: discord.Interaction) -> Sender:
+        """The sender of an admitted interaction; a server's member object is used as sent."""
+        locale = str(interaction.locale.value) if interaction.locale else None
+        in_guild = interaction.guild_id is not None
+        members = await self.served_members(
+            interaction.user.id, interaction.user, fetch=not in_guild
+        )
+        return self._sender(interaction.user, members, locale)
 
     async def on_message(self, message: discord.Message) -> None:
-        """Prefix commands and dialog answers typed in DMs and channels."""
+        """Prefix commands and dialog answers typed in DMs and channels of the served guilds."""
         if message.author.bot or self.client.user is None or message.author == self.client.user:
             return
         is_direct = message.guild is None
-        if (
-            not is_direct
-            and self.settings.guild_ids
-            and message.guild is not None
-            and message.guild.id not in self.settings.guild_ids
-        ):
-            return
+        if not is_direct:
+            if message.guild is None or not self._served(message.guild.id):
+                return
+            members = await self.served_members(message.author.id, message.author, fetch=False)
+        else:
+            members = await self.served_members(message.author.id)
+            if not members:
+                await self._tell_not_member(message)
+                return
         event = MessageIn(
-            self.sender_of(message.author),
+            self._sender(message.author, members, None),
             Room(PLATFORM, str(message.channel.id)),
             message.content,
             is_direct,
@@ -421,27 +611,59 @@ class DiscordAdapter:
         finally:
             self._answering.reset(token)
 
+    async def _tell_not_member(self, message: discord.Message) -> None:
+        """One polite line, once per person per process, to someone outside the community."""
+        user_id = message.author.id
+        if not self.settings.guild_ids:
+            self._log_unserved()
+        if user_id in self._told_not_member:
+            return
+        if len(self._told_not_member) >= NOT_MEMBER_MEMORY:
+            self._told_not_member.clear()
+        self._told_not_member.add(user_id)
+        log.info("discord.refused where=dm")
+        try:
+            await message.channel.send(self._text(None, "discord.not_member"))
+        except discord.HTTPException:
+            log.info("discord.refusal_failed")
+
     async def on_member_join(self, member: discord.Member) -> None:
+        if not self._served(member.guild.id):
+            return
         channel = member.guild.system_channel
         room_id = str(channel.id) if channel is not None else str(member.guild.id)
-        await self._emit(MemberJoined(self.sender_of(member), Room(PLATFORM, room_id)))
+        sender = self._sender(member, [member], None)
+        await self._emit(MemberJoined(sender, Room(PLATFORM, room_id)))
+
+    def _may_be_private(self, event: MessageIn | ChoiceIn) -> bool:
+        """Whether an answer may carry something private; decided before it exists."""
+        if self._privacy_check is None:
+            return True
+        try:
+            return self._privacy_check(event)
+        except Exception:
+            log.exception("discord.privacy_check_failed")
+            return True
 
     async def on_slash(self, interaction: discord.Interaction, command: Command, line: str) -> None:
-        """A slash command: the dispatcher gets the canonical command line, as if typed."""
+        """A slash command: the dispatcher gets the canonical command line, as if typed.
+
+        In a server, an answer that may be private (a private command, crisis words in an
+        option) is deferred ephemerally: Discord gives the first follow-up the defer's
+        visibility, so this is decided here, before anything is answered.
+        """
         in_guild = interaction.guild_id is not None
-        ephemeral = command.private and in_guild
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        prefix = self.settings.prefix
         locale = str(interaction.locale.value) if interaction.locale else None
-        channel_id = str(interaction.channel_id or "")
         event = MessageIn(
-            self.sender_of(interaction.user, locale),
-            Room(PLATFORM, channel_id),
-            prefix + line,
+            await self._interaction_sender(interaction),
+            Room(PLATFORM, str(interaction.channel_id or "")),
+            self.settings.prefix + line,
             not in_guild,
             f"i{interaction.id}",
         )
-        await self._answer(interaction, event, ephemeral, locale)
+        ephemeral = in_guild and (command.private or self._may_be_private(event))
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        await self._answer(interaction, event, ephemeral, locale, thinking=True)
 
     async def on_autocomplete(
         self, interaction: discord.Interaction, command: Command, param: Param, current: str
@@ -449,8 +671,9 @@ class DiscordAdapter:
         """Values to offer while someone types an option (meal codes as titles and dates)."""
         if self._suggest is None:
             return []
-        locale = str(interaction.locale.value) if interaction.locale else None
-        sender = self.sender_of(interaction.user, locale)
+        if not self._served(interaction.guild_id) and interaction.guild_id is not None:
+            return []  # the tree's gate refuses these first; never offer the community's data
+        sender = await self._interaction_sender(interaction)
         try:
             pairs = await self._suggest(sender, command.name, param.name, current)
         except Exception:  # typing must never fail: no suggestions is a fine answer
@@ -458,29 +681,53 @@ class DiscordAdapter:
             return []
         return suggestion_choices(pairs)
 
-    async def on_choice(self, interaction: discord.Interaction, custom_id: str, label: str) -> None:
-        """A button press: the option's value goes to the core as a ChoiceIn."""
-        await interaction.response.defer()
-        locale = str(interaction.locale.value) if interaction.locale else None
-        sender = self.sender_of(interaction.user, locale)
-        room = Room(PLATFORM, str(interaction.channel_id or ""))
-        in_guild = interaction.guild_id is not None
-        event: Incoming
+    def _choice_value(self, custom_id: str) -> str | None:
+        """The option value a button carries; None when it is not known any more."""
         if custom_id.startswith(CHOICE_PREFIX):
-            event = ChoiceIn(
-                sender, room, custom_id[len(CHOICE_PREFIX) :], not in_guild, f"i{interaction.id}"
+            return custom_id[len(CHOICE_PREFIX) :]
+        return self._long_choices.get(custom_id)
+
+    async def on_choice(self, interaction: discord.Interaction, custom_id: str, label: str) -> None:
+        """A button press: the option's value goes to the core as a ChoiceIn.
+
+        A button whose value is not known any more (a long value from before a restart)
+        says it has expired; its label is never acted on, since "Yes" could confirm
+        whatever question happens to be open now.
+        """
+        if not await self.admit(interaction):
+            return
+        locale = str(interaction.locale.value) if interaction.locale else None
+        value = self._choice_value(custom_id)
+        if value is None:
+            log.info("discord.button_expired")
+            await interaction.response.send_message(
+                self._text(locale, "discord.button_expired"), ephemeral=True
             )
-        elif custom_id in self._long_choices:
-            event = ChoiceIn(
-                sender, room, self._long_choices[custom_id], not in_guild, f"i{interaction.id}"
-            )
+            return
+        in_guild = interaction.guild_id is not None
+        event = ChoiceIn(
+            await self._interaction_sender(interaction),
+            Room(PLATFORM, str(interaction.channel_id or "")),
+            value,
+            not in_guild,
+            f"i{interaction.id}",
+        )
+        # A dialog answer is private, like the dialog; so is a private command.
+        private = in_guild and (not value.startswith(COMMAND_OPTION) or self._may_be_private(event))
+        if private:
+            await interaction.response.defer(ephemeral=True, thinking=True)
         else:
-            # A long value from before a restart: the label is what the person would type.
-            event = MessageIn(sender, room, label, not in_guild, f"i{interaction.id}")
-        await self._answer(interaction, event, False, locale)
+            await interaction.response.defer()
+        await self._answer(interaction, event, private, locale, thinking=private)
 
     async def _answer(
-        self, interaction: discord.Interaction, event: Incoming, ephemeral: bool, locale: str | None
+        self,
+        interaction: discord.Interaction,
+        event: Incoming,
+        ephemeral: bool,
+        locale: str | None,
+        *,
+        thinking: bool = False,
     ) -> None:
         answering = _Answering(
             user_id=str(interaction.user.id),
@@ -489,13 +736,14 @@ class DiscordAdapter:
             locale=locale,
             interaction=interaction,
             ephemeral=ephemeral,
+            thinking=thinking,
         )
         token = self._answering.set(answering)
         try:
             await self._emit(event)
         finally:
             self._answering.reset(token)
-        if isinstance(event, MessageIn) and not answering.answered:
+        if thinking and not answering.answered:
             # Everything went elsewhere; don't leave "thinking…" hanging.
             await self._followup(answering, self._text(locale, "discord.done"))
 
@@ -524,10 +772,20 @@ class DiscordAdapter:
         if answering is None or answering.interaction is None:
             return None
         if isinstance(to, Direct) and to.user_id == answering.user_id:
-            return answering
+            # In a server only an ephemeral defer keeps it private; otherwise a real DM.
+            return answering if answering.ephemeral or not answering.in_guild else None
         if isinstance(to, Room) and to.room_id == answering.channel_id:
             return answering
         return None
+
+    def _answered_privately_line(self, text: str) -> bool:
+        """Whether ``text`` is the core's "I've answered you in a private message" line."""
+        key = "reply.answered_privately"
+        return any(
+            text == self.translator.text(lang, key)
+            for lang in self.translator.catalogs
+            if self.translator.has(key, lang)
+        )
 
     async def _followup(
         self,
@@ -589,10 +847,13 @@ class DiscordAdapter:
             and answering is not None
             and answering.interaction is not None
             and answering.ephemeral
-            and answering.answered
+            and answering.in_guild
             and to.room_id == answering.channel_id
+            and self._answered_privately_line(text)
         ):
-            return SendResult(ok=True)  # "answered privately" is moot: the answer was ephemeral
+            # The answer was ephemeral, seen by that person alone: a public line saying
+            # so would only tell the channel that someone just checked in or joined.
+            return SendResult(ok=True)
         target = self._interaction_target(to)
         if target is not None:
             await self._followup(target, text, private=isinstance(to, Direct), view=view, file=file)
@@ -677,11 +938,12 @@ class DiscordAdapter:
     # ------------------------------------------------------------ private spaces
 
     def _default_guild(self) -> discord.Guild | None:
+        """The first served guild Discord has given us; never any other server."""
         for guild_id in self.settings.guild_ids:
             guild = self.client.get_guild(guild_id)
             if guild is not None:
                 return guild
-        return self.client.guilds[0] if self.client.guilds else None
+        return None
 
     async def _open_private_space(self, message: OpenPrivateSpace) -> SendResult:
         title = (message.title or "Samvær")[:100]
@@ -810,7 +1072,7 @@ class DiscordAdapter:
         if found is None:
             return SendResult(ok=True, value="nothing to cancel")
         guild = self.client.get_guild(int(found["guild"]))
-        if guild is None:
+        if guild is None or not self._served(guild.id):
             return SendResult(ok=True, value="guild gone")
         channel_id = int(found["channel"])
         starts = _aware(message.starts_at_iso)

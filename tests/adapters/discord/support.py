@@ -28,6 +28,12 @@ BUDDY_CHANNEL_ID = 800000000000000101
 CATEGORY_ID = 800000000000000102
 ALICE = 700000000000000001
 BOB = 700000000000000002
+MALLORY = 700000000000000666  # in no served guild; owns the foreign one
+VOLUNTEER_ROLE = 800000000000000011
+MANAGER_ROLE = 800000000000000012  # has Manage Server, and nothing in [roles]
+FOREIGN_GUILD_ID = 810000000000000001
+FOREIGN_CHANNEL_ID = 810000000000000100
+DM_CHANNEL_ID = 800000000000000999
 
 _ids = itertools.count(600000000000000001)
 
@@ -78,19 +84,47 @@ def role_payload(role_id: int, name: str, permissions: int = 0) -> dict[str, Any
     }
 
 
+def _channel(
+    guild_id: int, channel_id: int, name: str, kind: int = 0, parent: int | None = None
+) -> dict[str, Any]:
+    return {
+        "id": str(channel_id),
+        "type": kind,
+        "name": name,
+        "position": 0,
+        "guild_id": str(guild_id),
+        "permission_overwrites": [],
+        "parent_id": str(parent) if parent else None,
+    }
+
+
+def foreign_guild_payload() -> dict[str, Any]:
+    """A server someone added the bot to on their own, with a role named like ours."""
+    return {
+        "id": str(FOREIGN_GUILD_ID),
+        "name": "Mallory's place",
+        "owner_id": str(MALLORY),
+        "features": [],
+        "roles": [
+            role_payload(FOREIGN_GUILD_ID, "@everyone"),
+            role_payload(810000000000000010, "Organiser", permissions=0x20),
+            role_payload(810000000000000011, str(VOLUNTEER_ROLE)),
+        ],
+        "channels": [_channel(FOREIGN_GUILD_ID, FOREIGN_CHANNEL_ID, "general")],
+        "members": [],
+        "emojis": [],
+        "stickers": [],
+        "member_count": 1,
+        "large": False,
+        "preferred_locale": "en-US",
+    }
+
+
 def guild_payload() -> dict[str, Any]:
     def text(
         channel_id: int, name: str, kind: int = 0, parent: int | None = None
     ) -> dict[str, Any]:
-        return {
-            "id": str(channel_id),
-            "type": kind,
-            "name": name,
-            "position": 0,
-            "guild_id": str(GUILD_ID),
-            "permission_overwrites": [],
-            "parent_id": str(parent) if parent else None,
-        }
+        return _channel(GUILD_ID, channel_id, name, kind, parent)
 
     return {
         "id": str(GUILD_ID),
@@ -100,6 +134,8 @@ def guild_payload() -> dict[str, Any]:
         "roles": [
             role_payload(EVERYONE_ROLE, "@everyone"),
             role_payload(ORGANISER_ROLE, "Organiser"),
+            role_payload(VOLUNTEER_ROLE, "Frivillig"),
+            role_payload(MANAGER_ROLE, "Moderators", permissions=0x20),
         ],
         "channels": [
             text(CHANNEL_ID, "lounge"),
@@ -162,8 +198,28 @@ class Recorder:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dm_channels: dict[int, int] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # Who is a member of which guild, as GET /guilds/{guild}/members/{user} answers.
+    members: dict[tuple[int, int], dict[str, Any]] = field(
+        default_factory=lambda: {
+            (GUILD_ID, ALICE): member_payload(ALICE, "alice"),
+            (GUILD_ID, BOB): member_payload(BOB, "bob"),
+        }
+    )
 
     def answer(self, method: str, path: str, params: dict[str, Any], body: Any) -> Any:
+        if path == "/guilds/{guild_id}/members/{member_id}" and method == "GET":
+            key = (int(params["guild_id"]), int(params["url"].rsplit("/", 1)[1]))
+            if key not in self.members:
+                raise discord.NotFound(
+                    _Response(404, "Not Found"), {"code": 10007, "message": "Unknown Member"}
+                )  # type: ignore[arg-type]
+            return self.members[key]
+        if path == "/users/@me/guilds/{guild_id}" and method == "DELETE":
+            return None
+        if path == "/channels/{channel_id}" and method == "GET":
+            channel_id = int(params["channel_id"])
+            owner = next((u for u, c in self.dm_channels.items() if c == channel_id), ALICE)
+            return {"id": str(channel_id), "type": 1, "recipients": [user_payload(owner, "dm")]}
         for forbidden in self.forbidden_paths:
             if path == forbidden and method != "GET":
                 raise discord.Forbidden(
@@ -267,6 +323,16 @@ class Recorder:
     def named(self, method: str, fragment: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and fragment in c.path]
 
+    def followups(self) -> list[Call]:
+        """Messages sent as answers to interactions (webhook follow-ups)."""
+        return [
+            c for c in self.calls if c.webhook and c.method == "POST" and "/webhooks/" in c.path
+        ]
+
+    def callbacks(self) -> list[Call]:
+        """Interaction responses (defers, autocomplete results, messages)."""
+        return [c for c in self.calls if c.webhook and c.path.endswith("/callback")]
+
 
 class RecordingHTTP(HTTPClient):
     """discord.py's REST client with the network replaced by the recorder."""
@@ -345,23 +411,14 @@ async def wire(adapter: DiscordAdapter, recorder: Recorder) -> None:
     state.application_id = APP_ID
     state.user = discord.ClientUser(state=state, data=user_payload(BOT_ID, "samvaer"))
     state._add_guild_from_data(guild_payload())
+    state._add_guild_from_data(foreign_guild_payload())
     async_context.set(RecordingWebhooks(recorder))
     await adapter.prepare()
 
 
 async def feed(adapter: DiscordAdapter, payload: dict[str, Any]) -> None:
     """Give discord.py a gateway INTERACTION_CREATE and wait for what it starts."""
-    before = asyncio.all_tasks()
-    adapter.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
-    for _ in range(20):
-        pending = [
-            t
-            for t in asyncio.all_tasks() - before
-            if not t.done() and t is not asyncio.current_task()
-        ]
-        if not pending:
-            break
-        await asyncio.gather(*pending, return_exceptions=True)
+    await _settle(lambda: adapter.client._connection.parse_interaction_create(payload))  # type: ignore[arg-type]
 
 
 def command_interaction(
@@ -373,6 +430,7 @@ def command_interaction(
     permissions: int = 0,
     in_guild: bool = True,
     locale: str = "en-GB",
+    guild: int = GUILD_ID,
 ) -> dict[str, Any]:
     """A type 2 APPLICATION_COMMAND interaction as Discord sends it."""
     payload: dict[str, Any] = {
@@ -388,12 +446,20 @@ def command_interaction(
         "entitlements": [],
         "attachment_size_limit": 10485760,
     }
-    _place(payload, user, roles, permissions, in_guild)
+    _place(payload, user, roles, permissions, in_guild, guild)
+    if in_guild:
+        payload["data"]["guild_id"] = str(guild)  # Discord names where a guild command lives
     return payload
 
 
 def button_interaction(
-    custom_id: str, label: str, *, user: int = ALICE, in_guild: bool = True
+    custom_id: str,
+    label: str,
+    *,
+    user: int = ALICE,
+    in_guild: bool = True,
+    guild: int = GUILD_ID,
+    roles: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     """A type 3 MESSAGE_COMPONENT interaction (a button press) as Discord sends it."""
     message = message_payload(
@@ -420,17 +486,76 @@ def button_interaction(
         "entitlements": [],
         "attachment_size_limit": 10485760,
     }
-    _place(payload, user, (), 0, in_guild)
+    _place(payload, user, roles, 0, in_guild, guild)
     return payload
 
 
 def _place(
-    payload: dict[str, Any], user: int, roles: tuple[int, ...], permissions: int, in_guild: bool
+    payload: dict[str, Any],
+    user: int,
+    roles: tuple[int, ...],
+    permissions: int,
+    in_guild: bool,
+    guild: int = GUILD_ID,
 ) -> None:
     if in_guild:
-        payload["guild_id"] = str(GUILD_ID)
+        payload["guild_id"] = str(guild)
         payload["guild_locale"] = "da"
         payload["member"] = member_payload(user, f"user{user}", roles, permissions)
+        if guild != GUILD_ID:
+            payload["channel_id"] = str(FOREIGN_CHANNEL_ID)
+            if "message" in payload:
+                payload["message"]["channel_id"] = str(FOREIGN_CHANNEL_ID)
     else:
         payload["user"] = user_payload(user, f"user{user}")
-        payload["channel_id"] = str(800000000000000999)
+        payload["channel_id"] = str(DM_CHANNEL_ID)
+        if "message" in payload:
+            payload["message"]["channel_id"] = str(DM_CHANNEL_ID)
+
+
+def gateway_message(
+    content: str,
+    *,
+    user: int = ALICE,
+    guild: int | None = GUILD_ID,
+    channel: int | None = None,
+    roles: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    """A MESSAGE_CREATE as the gateway sends it: in a guild channel, or a DM (guild None)."""
+    if channel is None:
+        channel = {GUILD_ID: CHANNEL_ID, FOREIGN_GUILD_ID: FOREIGN_CHANNEL_ID}.get(
+            guild or 0, DM_CHANNEL_ID
+        )
+    payload = message_payload(channel, content, author_id=user)
+    payload["author"] = user_payload(user, f"user{user}")
+    if guild is not None:
+        payload["guild_id"] = str(guild)
+        member = member_payload(user, f"user{user}", roles)
+        del member["user"]
+        payload["member"] = member
+    return payload
+
+
+async def feed_message(adapter: DiscordAdapter, payload: dict[str, Any]) -> None:
+    """Give discord.py a gateway MESSAGE_CREATE and wait for what it starts."""
+    await _settle(lambda: adapter.client._connection.parse_message_create(payload))  # type: ignore[arg-type]
+
+
+def _view_timer(task: asyncio.Task[Any]) -> bool:
+    """discord.py's 15-minute timer of a view sent ephemerally: nothing to wait for."""
+    return "timeout_task_impl" in getattr(task.get_coro(), "__qualname__", "")
+
+
+async def _settle(start: Any) -> None:
+    """Start something in discord.py and wait for the tasks it starts (not view timers)."""
+    before = asyncio.all_tasks()
+    start()
+    for _ in range(20):
+        pending = [
+            t
+            for t in asyncio.all_tasks() - before
+            if not t.done() and t is not asyncio.current_task() and not _view_timer(t)
+        ]
+        if not pending:
+            break
+        await asyncio.gather(*pending, return_exceptions=True)

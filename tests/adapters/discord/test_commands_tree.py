@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+import discord
 from discord import AppCommandOptionType, app_commands
 
 from bot.adapters.discord import DiscordAdapter
 from bot.adapters.discord_commands import CatalogTranslator, command_line, find_command
+from tests.adapters.discord.support import GUILD_ID
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
+SERVED = discord.Object(GUILD_ID)  # commands live in the served guild only
 
 
 def _walk(payload: dict, path: tuple[str, ...] = ()):
@@ -29,7 +32,10 @@ def _check_name(name: str) -> None:
 async def test_tree_matches_registry(adapter: DiscordAdapter) -> None:
     tree = adapter.client.tree
     translator = CatalogTranslator()
-    payloads = [await c.get_translated_payload(tree, translator) for c in tree.get_commands()]
+    payloads = [
+        await c.get_translated_payload(tree, translator) for c in tree.get_commands(guild=SERVED)
+    ]
+    assert tree.get_commands() == []  # no global commands
     found = {}
     for payload in payloads:
         for path, leaf in _walk(payload):
@@ -52,11 +58,15 @@ async def test_tree_matches_registry(adapter: DiscordAdapter) -> None:
 
 async def test_options_are_typed(adapter: DiscordAdapter) -> None:
     tree = adapter.client.tree
-    payload = await tree.get_command("consent").get_translated_payload(tree, CatalogTranslator())
+    payload = await tree.get_command("consent", guild=SERVED).get_translated_payload(
+        tree, CatalogTranslator()
+    )
     what = payload["options"][0]
     assert what["type"] == AppCommandOptionType.string.value
     assert [c["value"] for c in what["choices"]] == ["checkins", "buddies", "share"]
-    language = await tree.get_command("language").get_translated_payload(tree, CatalogTranslator())
+    language = await tree.get_command("language", guild=SERVED).get_translated_payload(
+        tree, CatalogTranslator()
+    )
     assert language["name_localizations"] == {"da": "sprog", "no": "språk"}
     assert "da" in language["description_localizations"]
 

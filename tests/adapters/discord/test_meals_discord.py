@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 from sqlalchemy import select
 
 from bot.adapters.discord import DiscordAdapter
@@ -110,7 +111,7 @@ async def test_autocomplete_without_meals_offers_nothing(
 
 
 async def test_meal_options_are_marked_for_autocomplete(adapter: DiscordAdapter) -> None:
-    meal = adapter.client.tree.get_command("meal", guild=None)
+    meal = adapter.client.tree.get_command("meal", guild=discord.Object(GUILD_ID))
     assert meal is not None
     payload = meal.to_dict(adapter.client.tree)
     subs = {option["name"]: option for option in payload["options"]}

@@ -21,12 +21,20 @@ from bot.core.i18n import Translator
 async def simulated(
     engine: AsyncEngine, clock: FakeClock, translator: Translator
 ) -> AsyncIterator[tuple[DiscordAdapter, App]]:
-    config = parse_config({"community": {"language": "en"}, "discord": {}})
     adapter = DiscordAdapter(
-        config, registry=build_registry(strict=True), translator=translator, rate=0
+        parse_config({"discord": {"guild_ids": [1]}}),
+        registry=build_registry(strict=True),
+        translator=translator,
+        rate=0,
     )
     await adapter.client._async_setup_hook()
     dpytest.configure(adapter.client, members=2)
+    # Serve the guild dpytest made (its id is known only now).
+    served = dpytest.get_config().guilds[0].id
+    config = parse_config({"community": {"language": "en"}, "discord": {"guild_ids": [served]}})
+    adapter.config = config
+    assert config.discord is not None
+    adapter.settings = config.discord
     app = await bootstrap(
         config,
         clock=clock,

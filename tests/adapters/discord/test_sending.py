@@ -101,10 +101,10 @@ def test_roles_resolve_from_config() -> None:
     )
     rules = RoleRules.from_config(config.roles)
     assert rules.resolve("42", (), False) is Role.ORGANISER
-    assert rules.resolve("1", [("9", "organiser")], False) is Role.ORGANISER
+    assert rules.resolve("1", [("9", "Organiser")], False) is Role.ORGANISER
     assert rules.resolve("1", [("555", "Frivillig")], False) is Role.VOLUNTEER
     assert rules.resolve("1", [], True) is Role.PARTICIPANT  # an organiser role is configured
-    assert RoleRules().resolve("1", [], True) is Role.ORGANISER  # Manage Server counts
+    assert RoleRules().resolve("1", [], True) is Role.ORGANISER  # a served guild's owner
 
 
 async def test_member_roles_come_from_the_interaction(
