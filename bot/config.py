@@ -17,14 +17,25 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f'"{value}" is not a time zone like "Europe/Copenhagen"') from exc
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_known_zone)]
 
 LANGUAGES = ("da", "nb", "en")
 SMALLEST_GROUP = 5  # statistics never show a count of fewer people than this
@@ -88,18 +99,9 @@ class Section(BaseModel):
 
 class CommunityConfig(Section):
     name: str = "Samvær"
-    timezone: str = "Europe/Copenhagen"
+    timezone: TimeZone = "Europe/Copenhagen"
     language: Language = "da"
     country: Literal["dk", "no", "gb", "other"] = "dk"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f'"{value}" is not a time zone like "Europe/Copenhagen"') from exc
-        return value
 
 
 def _database_url(value: Any) -> str:
@@ -236,16 +238,7 @@ class CrisisLine(Section):
     emergency: bool = False
     opens: ClockTime = ""
     closes: ClockTime = ""
-    timezone: str = "Europe/Copenhagen"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f'"{value}" is not a time zone like "Europe/Copenhagen"') from exc
-        return value
+    timezone: TimeZone = "Europe/Copenhagen"
 
 
 def _default_lines() -> dict[str, tuple[CrisisLine, ...]]:
