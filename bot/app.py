@@ -51,6 +51,7 @@ class App:
     # Set when a commit queued something due now: the runner delivers at once
     # instead of waiting for the next poll, so others are told within a second.
     due_now: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: bool = False
 
     def __post_init__(self) -> None:
         self.uow.after_commit.append(self._note_due_now)
@@ -173,29 +174,37 @@ class App:
             return SendResult(ok=True)
         if adapter is None:
             return SendResult(ok=False, retry=True, reason="no adapter for platform")
-        if not await self._recipient_still_holds_role(adapter, message):
-            return SendResult(ok=False, retry=False, reason="recipient no longer holds the role")
+        refused = await self._role_gate(adapter, message)
+        if refused is not None:
+            return refused
         return await adapter.send(message)
 
-    async def _recipient_still_holds_role(self, adapter: Adapter, message: Outgoing) -> bool:
-        """Role-gated direct messages go only to someone who holds the role right now."""
+    async def _role_gate(self, adapter: Adapter, message: Outgoing) -> SendResult | None:
+        """Role-gated direct messages go only to someone who holds the role right now.
+
+        None lets the message through. When the platform clearly says the role is gone,
+        the message is dropped for good; when it can't tell right now (a lookup failed,
+        the adapter is still starting), it is kept and tried again.
+        """
         if not isinstance(message, TextMessage | ChoicePrompt):
-            return True
+            return None
         needed = message.recipient_role
         if needed <= Role.PARTICIPANT or not isinstance(message.to, Direct):
-            return True
+            return None
         if not isinstance(adapter, KnowsRoles):
             log.warning("send.role_unknown platform=%s", message.to.platform)
-            return False
+            return SendResult(ok=False, retry=False, reason="the platform cannot tell roles")
         try:
             current = await adapter.current_role(message.to.user_id)
         except Exception:
             log.exception("send.role_lookup_failed platform=%s", message.to.platform)
-            return False
-        if current is None or current < needed:
+            current = None
+        if current is None:
+            return SendResult(ok=False, retry=True, reason="role unknown for now")
+        if current < needed:
             log.info("send.role_gone platform=%s", message.to.platform)
-            return False
-        return True
+            return SendResult(ok=False, retry=False, reason="recipient no longer holds the role")
+        return None
 
     async def run_jobs(self) -> None:
         """Run every feature's timed work that is due now, once across all processes."""
@@ -248,9 +257,11 @@ class App:
 
 async def deliver_when_due(app: App) -> None:
     """Deliver as soon as a commit queued something due now (runs until cancelled)."""
-    while True:
+    while not app.stopping:
         await app.due_now.wait()
         app.due_now.clear()
+        if app.stopping:
+            return
         try:
             await app.deliver()
         except Exception:
@@ -294,7 +305,10 @@ async def run_forever(app: App) -> None:
         ]
         prompt = asyncio.create_task(deliver_when_due(app), name="deliver-due-now")
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        prompt.cancel()
+        # Let a delivery in progress finish (and mark what it sent) before stopping.
+        app.stopping = True
+        app.due_now.set()
+        await prompt
         for task in done:
             if task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]

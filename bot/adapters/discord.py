@@ -520,11 +520,15 @@ class DiscordAdapter:
         return self._role_from(user.id, members) or Role.PARTICIPANT
 
     async def current_role(self, user_id: str) -> Role | None:
-        """The role someone holds now (asked before an alert goes out); None for outsiders."""
+        """The role someone holds now (asked before an alert goes out): participant for
+        someone in no served guild; None while the served guilds are not known yet
+        (starting up), so the message waits instead of being dropped."""
         if not _is_snowflake(user_id):
             return None
+        if any(self.client.get_guild(g) is None for g in self.settings.guild_ids):
+            return None
         members = await self.served_members(int(user_id))
-        return self._role_from(int(user_id), members)
+        return self._role_from(int(user_id), members) or Role.PARTICIPANT
 
     async def admit(self, interaction: discord.Interaction) -> bool:
         """Whether an interaction comes from the community; refuses it politely if not.

@@ -640,6 +640,8 @@ class MatrixAdapter:
         power level was lowered, or who left the bound rooms, stops getting them
         at once, without waiting for the next sync.
         """
+        if not self.synced.is_set():
+            return None  # starting up: the rooms are not known yet, so the message waits
         level = 0
         for room_id in sorted(self._bound_rooms):
             level = max(level, await self._level_now(room_id, user_id))

@@ -127,7 +127,9 @@ class Dispatcher:
         found = self._detect(text, event)
         crisis = [self._crisis_reply(event, found, None)] if found is not None else []
         if isinstance(event, MessageIn) and event.is_edit:
-            # An edit is never run as a command; crisis words in it are still answered.
+            # An edit is never run as a command; crisis words in it are still answered,
+            # and a volunteer is told as for any message (with the person's consent).
+            await self._crisis_hooks_apart(event, found)
             return self._with_room_note(event, crisis)
         if self._addressed_to_bot(event, text):
             verdict = self._limiter.check(
@@ -136,6 +138,7 @@ class Dispatcher:
             if verdict != "allow":
                 log.info("dispatch.rate_limited platform=%s", event.sender.platform)
                 limited = [self._plain(event, "error.slow_down")] if verdict == "warn" else []
+                await self._crisis_hooks_apart(event, found)
                 return self._with_room_note(event, [*crisis, *limited])
         key = (event.sender.platform, event.room.room_id, event.sender.user_id)
         try:
@@ -151,8 +154,46 @@ class Dispatcher:
         return self._with_room_note(event, [*crisis, *answers])
 
     def _detect(self, text: str, event: MessageIn | ChoiceIn) -> CrisisMatch | None:
+        # Words Danish and Norwegian share are read in the platform's language, else the
+        # community's: that decides the reply's language and lines before anything else
+        # is known about the person.
         detector = self.services.crisis or default_detector()
-        return detector.detect(text, prefer=language_from_locale(event.sender.locale))
+        prefer = (
+            language_from_locale(event.sender.locale) or self.services.config.community.language
+        )
+        return detector.detect(text, prefer=prefer)
+
+    async def _crisis_hooks_apart(
+        self, event: MessageIn | ChoiceIn, found: CrisisMatch | None
+    ) -> None:
+        """Tell a volunteer (with consent) in a unit of work of its own, for crisis words
+        that do not go through the usual path (an edit, a rate-limited message, an answer
+        whose own work was discarded). Never raises: the lines are already on their way."""
+        if found is None or not self.services.registry.crisis_hooks:
+            return
+        now = self.services.clock.now()
+        try:
+            async with self._uow() as uow:
+                person, _dialog = await person_and_dialog(
+                    uow.session, event.sender, event.room.room_id, now
+                )
+                ctx = Context(
+                    services=self.services,
+                    session=uow.session,
+                    sender=event.sender,
+                    room=event.room,
+                    is_direct=event.is_direct,
+                    person=person,
+                    lang=language_of(
+                        person, event.sender.locale, self.services.config.community.language
+                    ),
+                    event_id=event.event_id,
+                )
+                for hook in self.services.registry.crisis_hooks:
+                    await hook(ctx)
+                await uow.commit()
+        except Exception:
+            log.exception("safety.crisis_alert_failed platform=%s", event.sender.platform)
 
     def _with_room_note(
         self, event: MessageIn | ChoiceIn, answers: list[Outgoing]
@@ -318,11 +359,15 @@ class Dispatcher:
                 lang=lang,
                 event_id=event.event_id,
             )
+            # With crisis words, nothing about the message is answered in the room.
+            ctx.private = found is not None
             if dialog is not None and dialog.expires_at <= now:
                 await session.delete(dialog)
                 dialog = None
                 if command_line is None:
                     ctx.say("dialog.expired")
+                    if found is not None:
+                        await self._run_crisis_hooks(ctx)
                     await uow.commit()
                     return ctx.out
 
@@ -336,6 +381,9 @@ class Dispatcher:
                 if verdict != "allow":
                     if verdict == "warn":
                         ctx.say("error.slow_down")
+                    if found is not None:
+                        await self._run_crisis_hooks(ctx)
+                        await uow.commit()
                     return ctx.out
             if command_line is None and dialog is not None and found is not None:
                 # Crisis wins: nothing from this message is an answer, and the question
@@ -353,12 +401,20 @@ class Dispatcher:
             elif found is None:
                 return []
             if found is not None and not ctx.discard:
-                for hook in services.registry.crisis_hooks:
-                    await hook(ctx)
+                await self._run_crisis_hooks(ctx)
             if not ctx.discard:
                 await self._save_dialog(ctx, dialog)
                 await uow.commit()
-            return ctx.out
+            answers = ctx.out
+        if ctx.discard and found is not None:
+            # The command's own work was thrown away (its input was refused), but the
+            # volunteer must still be told: in a unit of work of its own, after this one.
+            await self._crisis_hooks_apart(event, found)
+        return answers
+
+    async def _run_crisis_hooks(self, ctx: Context) -> None:
+        for hook in self.services.registry.crisis_hooks:
+            await hook(ctx)
 
     async def _not_a_command(self, ctx: Context, text: str, first_contact: bool) -> None:
         """Plain words in a direct chat: a number checks in, a greeting or a first
@@ -489,7 +545,7 @@ class Dispatcher:
         except ArgumentError as error:
             self._usage_error(ctx, command, error)
             return
-        ctx.private = command.private
+        ctx.private = command.private or ctx.private
         log.info("command name=%s platform=%s", command.name, ctx.sender.platform)
         ctx.dialog_role = command.role
         try:
@@ -504,7 +560,7 @@ class Dispatcher:
             return
 
     def _usage_error(self, ctx: Context, command: Command, error: ArgumentError) -> None:
-        ctx.private = command.private
+        ctx.private = command.private or ctx.private
         usage = ctx.t("reply.usage", usage=self.usage(ctx, command))
         if error.key:
             ctx.reply(f"{ctx.t(error.key, **error.values)} {usage}")

@@ -319,7 +319,7 @@ class OutboxDeliverer:
                             .values(result=outcome.value)
                         )
                     if self._on_delivered is not None:
-                        await self._on_delivered(session, claimed.kind, claimed.message, outcome)
+                        await self._run_delivered_hook(session, claimed, outcome)
                     continue
                 give_up = not outcome.retry or claimed.attempts >= MAX_ATTEMPTS
                 backoff = timedelta(seconds=30 * 2 ** min(claimed.attempts, 6))
@@ -339,6 +339,18 @@ class OutboxDeliverer:
                     report.retried += 1
             await uow.commit()
         return report
+
+    async def _run_delivered_hook(
+        self, session: AsyncSession, claimed: Claimed, outcome: SendResult
+    ) -> None:
+        """A feature's follow-up of one delivery, in a savepoint: if it fails, only its
+        own work is undone, never the marks of the batch (which would send it again)."""
+        assert self._on_delivered is not None
+        try:
+            async with session.begin_nested():
+                await self._on_delivered(session, claimed.kind, claimed.message, outcome)
+        except Exception:
+            log.exception("outbox.delivered_hook_failed kind=%s", claimed.kind)
 
     async def deliver_due(self, send: Sender) -> DeliveryReport:
         """Send everything due now; returns what happened."""

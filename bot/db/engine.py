@@ -18,9 +18,16 @@ from bot.files import make_private, open_private
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> AsyncEngine:
     """An async engine; SQLite gets WAL and foreign keys, PostgreSQL an optional schema."""
     connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        # A server that drops packets must not hold a person's answer (or the crisis
+        # lines queued behind it) for asyncpg's default minute.
+        connect_args["timeout"] = CONNECT_TIMEOUT_SECONDS
     if url.startswith("postgresql") and schema:
         connect_args["server_settings"] = {"search_path": schema}
     # No pre-ping: with asyncpg it costs three round trips (begin, ping, rollback) on

@@ -235,3 +235,96 @@ async def test_a_nul_in_a_name_or_note_locks_nobody_out(chat: Chat) -> None:
     answers = await chat.app.handle(event)
     assert not any("memory" in text_of(m) for m in answers)
     assert await chat.text("nul", "!help")
+
+
+# ---------------------------------------------------------------- found in review
+
+
+async def _alerts(chat: Chat) -> int:
+    async with chat.app.uow() as uow:
+        return len((await uow.session.execute(select(CheckinAlert))).all())
+
+
+async def test_words_both_languages_share_are_read_in_the_communitys_language(
+    chat: Chat,
+) -> None:
+    services = chat.app.services
+    community = services.config.community.model_copy(update={"language": "nb", "country": "no"})
+    services.config = services.config.model_copy(update={"community": community})
+    answers = await chat.say("kari", "jeg tenker på selvmord")
+    reply = text_of(answers[0])
+    assert "Kirkens SOS" in reply
+    assert "Livslinien" not in reply
+
+
+async def test_crisis_words_right_after_a_dialog_expired_still_alert(chat: Chat) -> None:
+    await chat.say("vera", "!help", role=Role.VOLUNTEER)
+    await chat.say("alice", "!checkin share on")
+    await chat.say("alice", "!plan")
+    chat.clock.advance(timedelta(days=2))
+    await chat.say("alice", "I want to end my life")
+    assert await _alerts(chat) == 1
+
+
+async def test_crisis_words_in_a_refused_command_still_alert(chat: Chat) -> None:
+    await chat.say("vera", "!help", role=Role.VOLUNTEER)
+    await chat.say("alice", "!checkin share on")
+    answers = await chat.say("alice", "!checkin 1 I want to end my life " + "and more " * 80)
+    assert "70 201 201" in text_of(answers[0])
+    assert await _alerts(chat) == 1
+
+
+async def test_crisis_words_while_rate_limited_still_alert(chat: Chat) -> None:
+    await chat.say("vera", "!help", role=Role.VOLUNTEER)
+    await chat.say("alice", "!checkin share on")
+    for _ in range(15):
+        await chat.say("alice", "hello?")
+    answers = await chat.say("alice", "I want to end my life")
+    assert "70 201 201" in text_of(answers[0])
+    assert await _alerts(chat) == 1
+
+
+async def test_crisis_words_in_an_edit_alert_with_consent(chat: Chat) -> None:
+    await chat.say("vera", "!help", role=Role.VOLUNTEER)
+    await chat.say("alice", "!checkin share on")
+    event = MessageIn(
+        Sender(PLATFORM, "alice", "Alice"),
+        Room(PLATFORM, "dm:alice"),
+        "actually I want to end my life",
+        is_direct=True,
+        event_id="edit-2",
+        is_edit=True,
+    )
+    await chat.app.handle(event)
+    assert await _alerts(chat) == 1
+
+
+async def test_a_crisis_command_typed_in_a_room_echoes_nothing_there(chat: Chat) -> None:
+    answers = await chat.say("alice", "!suicide", room="lounge")
+    in_room = [m for m in answers if getattr(m, "to", None) == Room(PLATFORM, "lounge")]
+    assert len(in_room) <= 1
+    assert not any("suicide" in text_of(m) for m in in_room)
+
+
+async def test_a_role_that_cannot_be_read_now_keeps_the_alert_for_later(chat: Chat) -> None:
+    await chat.say("vera", "!help", role=Role.VOLUNTEER)
+    chat.clear()
+    calls = 0
+    lookup = chat.adapter.current_role
+
+    async def flaky(user_id: str) -> Role | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("the platform did not answer")
+        return await lookup(user_id)
+
+    chat.adapter.current_role = flaky  # type: ignore[method-assign]
+    await chat.say("alice", "!checkin share on")
+    await chat.say("alice", "I want to end my life")
+    await chat.tick()  # the lookup fails: nothing is lost
+    assert not [t for t in chat.inbox_texts("vera") if "Alert #1" in t]
+    chat.clock.advance(timedelta(minutes=2))
+    await chat.tick()
+    assert [t for t in chat.inbox_texts("vera") if "Alert #1" in t]
+    assert any("A volunteer has now been told" in t for t in chat.inbox_texts("alice"))

@@ -31,6 +31,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('delivered_at', bot.db.base.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('person_told', sa.String(length=12), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('escalated_at', bot.db.base.UtcDateTime(timezone=True), nullable=True))
+    # Alerts from before this revision were told and handled the old way: the follow-up
+    # must not escalate or re-announce them all at once after the upgrade.
+    op.execute(
+        "UPDATE checkin_alerts SET delivered_at = created_at, escalated_at = created_at, "
+        "person_told = 'delivered'"
+    )
 
 
 def downgrade() -> None:
