@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from babel.dates import get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.checkins import service
+from bot.checkins import alerts, jobs, load, privacy, render, service
 from bot.checkins.chart import mood_chart
 from bot.checkins.rules import ReminderRule, parse_schedule
 from bot.checkins.stats import checkin_aggregates
-from bot.core.context import Context, JobContext
+from bot.core.context import Context
 from bot.core.dispatcher import command_option
-from bot.core.events import Outgoing, Role, SendResult
+from bot.core.events import Role
 from bot.core.i18n import BABEL_LOCALES
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
 from bot.people.service import set_consent
-
-log = logging.getLogger("samvaer.checkins")
 
 MOOD = IntRange(1, 5, "checkin.mood_range")
 YES_NO = OneOf(
@@ -30,7 +27,6 @@ YES_NO = OneOf(
     error="checkin.yes_or_no",
 )
 HISTORY_LINES = 50
-RETENTION_EVERY = timedelta(days=1)
 
 
 def _mood_label(ctx: Context, mood: int) -> str:
@@ -48,7 +44,7 @@ async def _save(ctx: Context, mood: int, note: str) -> None:
     key = "checkin.saved_low" if mood <= ctx.config.checkins.low_mood_max else "checkin.saved"
     ctx.say(key, mood=_mood_label(ctx, mood))
     # The person hears that a volunteer was told only once one really was (follow-up job).
-    await service.check_low_mood(ctx.session, ctx.services, ctx.person, mood, ctx.now)
+    await alerts.check_low_mood(ctx.session, ctx.services, ctx.person, mood, ctx.now)
 
 
 def setup(registry: CommandRegistry) -> None:
@@ -67,7 +63,7 @@ def setup(registry: CommandRegistry) -> None:
         if len(note) > limit:
             raise ArgumentError("checkin.note_too_long", limit=limit, length=len(note))
         if mood is None:
-            ctx.prompt(ctx.t("checkin.ask"), service.mood_options(ctx.services, ctx.lang))
+            ctx.prompt(ctx.t("checkin.ask"), render.mood_options(ctx.services, ctx.lang))
             return
         if not ctx.person.consent_checkins:
             # Nothing is stored until the person says yes; the choice carries only the mood.
@@ -130,7 +126,7 @@ def setup(registry: CommandRegistry) -> None:
     async def checkin_history(ctx: Context) -> None:
         days = ctx.config.checkins.history_days
         since = ctx.now - timedelta(days=days)
-        entries = await service.history(ctx.session, ctx.person.id, since)
+        entries = await load.history(ctx.session, ctx.person.id, since)
         if not entries:
             ctx.say("checkin.history_empty", days=days)
             return
@@ -175,7 +171,7 @@ def setup(registry: CommandRegistry) -> None:
         aliases=("varsler", "alarmer", "advarsler", "alarm"),
     )
     async def checkin_alerts(ctx: Context) -> None:
-        alerts = await service.open_alerts(ctx.session)
+        alerts = await load.open_alerts(ctx.session)
         if not alerts:
             ctx.say("checkin.alerts_none")
             return
@@ -203,7 +199,7 @@ def setup(registry: CommandRegistry) -> None:
         number = alert_id.strip().lstrip("#")
         if not number.isdigit():
             raise ArgumentError("checkin.alert_number")
-        result = await service.acknowledge(
+        result = await alerts.acknowledge(
             ctx.session,
             ctx.services,
             int(number),
@@ -227,50 +223,17 @@ def setup(registry: CommandRegistry) -> None:
         # The crisis lines themselves are sent by the dispatcher; this only tells a volunteer,
         # and only with the person's consent. The words are never passed on. The person
         # hears whether a volunteer was reached once the alert was delivered (or could
-        # not be): see the follow-up below.
-        await service.crisis_alert(ctx.session, ctx.services, ctx.person, ctx.timezone, ctx.now)
+        # not be): see the follow-up in bot/checkins/jobs.py.
+        await alerts.crisis_alert(ctx.session, ctx.services, ctx.person, ctx.timezone, ctx.now)
 
-    @registry.on_delivered(service.ALERT_KIND)
-    async def alert_delivered(job: JobContext, message: Outgoing, result: SendResult) -> None:
-        # The moment an alert reaches a volunteer, the person may be told so.
-        await service.follow_up_alerts(job.session, job.services, job.now, escalate=False)
-
-    @registry.every("checkin.alert_follow_up")
-    async def alert_follow_up(job: JobContext) -> datetime | None:
-        due = await service.follow_up_alerts(job.session, job.services, job.now)
-        poll = job.now + job.config.scheduling.poll_interval
-        return min(due, poll) if due is not None else poll
+    # The person hears whether a volunteer was reached once the alert was delivered.
+    registry.on_delivered(alerts.ALERT_KIND)(jobs.alert_delivered)
+    registry.every("checkin.alert_follow_up")(jobs.alert_follow_up)
 
     # ------------------------------------------------------------ timed work
 
-    @registry.every("checkin.reminders")
-    async def reminders(job: JobContext) -> datetime | None:
-        run = await service.send_due_reminders(job.session, job.services, job.now)
-        if run.reminders or run.warm_words or run.alerts:
-            log.info(
-                "checkins.reminders sent=%d warm=%d alerts=%d",
-                run.reminders,
-                run.warm_words,
-                run.alerts,
-            )
-        poll = job.now + job.config.scheduling.poll_interval
-        upcoming = await service.next_schedule_due(job.session)
-        # Wake exactly at the next reminder, but at least every poll so new schedules are seen.
-        return min(upcoming, poll) if upcoming is not None else poll
-
-    @registry.every("checkin.retention")
-    async def retention(job: JobContext) -> datetime | None:
-        days = job.config.privacy.retention_days
-        deleted, blanked, alerts = await service.purge_expired(
-            job.session, job.now, values_days=days.checkin_values, notes_days=days.checkin_notes
-        )
-        log.info(
-            "checkins.retention deleted=%d notes_cleared=%d alerts_deleted=%d",
-            deleted,
-            blanked,
-            alerts,
-        )
-        return job.now + RETENTION_EVERY
+    registry.every("checkin.reminders")(jobs.reminders)
+    registry.every("checkin.retention")(jobs.retention)
 
     # ------------------------------------------------------------ statistics and privacy
 
@@ -281,4 +244,4 @@ def setup(registry: CommandRegistry) -> None:
     ) -> dict[str, list[dict[str, Any]]]:
         return await checkin_aggregates(session, since, until)
 
-    registry.personal_data(service.CheckinData())
+    registry.personal_data(privacy.CheckinData())
