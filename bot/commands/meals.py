@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
@@ -18,7 +17,7 @@ from bot.core.parsing import ArgumentError, IntRange, Rest, echo, tokenize
 from bot.core.registry import CommandRegistry, SuggestionQuery
 from bot.meals import jobs, load, places, planning, privacy, render, service
 from bot.meals.ics import meal_calendar
-from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealFeedback, MealOccurrence
+from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealOccurrence
 from bot.meals.rules import (
     CAPACITY_RANGE,
     FEEDBACK_WINDOW,
@@ -420,12 +419,7 @@ def setup(registry: CommandRegistry) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is None:
             return
-        rows = await ctx.session.execute(
-            select(MealOccurrence.starts_at, MealOccurrence.status)
-            .where(MealOccurrence.meal_id == meal.id)
-            .order_by(MealOccurrence.starts_at)
-        )
-        starts = list(rows.all())
+        starts = await load.dates_of(ctx.session, meal)
         cancelled = [start for start, status in starts if status == CANCELLED]
         last_start = None
         if meal.cancelled_at is not None:
@@ -503,11 +497,11 @@ def setup(registry: CommandRegistry) -> None:
         if text.casefold().strip(" .!") in SKIP_WORDS:
             ctx.say("meal.feedback_thanks_short")
             return
-        row = await ctx.session.get(MealFeedback, int(data.get("feedback", 0)))
-        if row is None or row.person_id != ctx.person.id:
+        feedback_id = int(data.get("feedback", 0))
+        comment = text.strip()[:COMMENT_MAX]
+        if not await service.add_comment(ctx.session, feedback_id, ctx.person.id, comment):
             ctx.say("meal.feedback_thanks_short")
             return
-        row.comment = text.strip()[:COMMENT_MAX]
         ctx.say("meal.feedback_comment_saved")
 
     # ------------------------------------------------------------ timed work and hooks

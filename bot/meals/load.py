@@ -92,6 +92,16 @@ def upcoming_query(meal: Meal, now: datetime) -> Select[MealOccurrence]:
     )
 
 
+async def dates_of(session: AsyncSession, meal: Meal) -> list[tuple[datetime, str]]:
+    """Every planned date of a meal with its status, soonest first (for its calendar)."""
+    rows = await session.execute(
+        select(MealOccurrence.starts_at, MealOccurrence.status)
+        .where(MealOccurrence.meal_id == meal.id)
+        .order_by(MealOccurrence.starts_at)
+    )
+    return [(starts_at, status) for starts_at, status in rows.all()]
+
+
 async def latest_occurrence(
     session: AsyncSession, meal: Meal, now: datetime, *, started: bool
 ) -> MealOccurrence | None:

@@ -230,6 +230,17 @@ async def save_feedback(
     return feedback
 
 
+async def add_comment(
+    session: AsyncSession, feedback_id: int, person_id: int, comment: str
+) -> bool:
+    """Add a comment to someone's own rating; False if the rating is gone or not theirs."""
+    feedback = await session.get(MealFeedback, feedback_id)
+    if feedback is None or feedback.person_id != person_id:
+        return False
+    feedback.comment = comment
+    return True
+
+
 # ---------------------------------------------------------------- telling people
 
 
