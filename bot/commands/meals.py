@@ -84,14 +84,8 @@ def _today(ctx: Context) -> date:
     return ctx.now.astimezone(_community_zone(ctx)).date()
 
 
-def _repeat_key(every_weeks: int) -> str:
-    if every_weeks == 0:
-        return "meal.repeat_once"
-    return "meal.repeat_weekly" if every_weeks == 1 else "meal.repeat_weeks"
-
-
 def _repeat_text(ctx: Context, every_weeks: int) -> str:
-    return ctx.t(_repeat_key(every_weeks), weeks=every_weeks)
+    return ctx.t(render.repeat_key(every_weeks), weeks=every_weeks)
 
 
 def _video_text(ctx: Context, meal: Meal) -> str:
@@ -187,20 +181,7 @@ async def create_and_announce(ctx: Context, request: MealRequest) -> None:
     lang = ctx.config.community.language
     zone = ctx.config.community.timezone
     for room in rooms:
-        text = render.text_for(
-            ctx.services,
-            lang,
-            "meal.announcement",
-            platform=room.platform,
-            title=meal.title,
-            code=meal.code,
-            when=format_local(first.starts_at, zone, lang),
-            repeat=ctx.services.translator.text(
-                lang, _repeat_key(meal.every_weeks), weeks=meal.every_weeks
-            ),
-            seats=ctx.services.translator.plural(lang, "meal.seats", meal.capacity),
-        )
-        ctx.send(render.announcement(ctx.services, lang, room, text, meal.code))
+        ctx.send(render.room_announcement(ctx.services, lang, zone, room, meal, first))
 
 
 # ---------------------------------------------------------------- setup

@@ -35,6 +35,31 @@ def announcement(services: Services, lang: str, room: Room, text: str, code: str
     return ChoicePrompt(room, text, tuple(announcement_options(services, lang, code)))
 
 
+def repeat_key(every_weeks: int) -> str:
+    """The catalog key that says how often a meal repeats."""
+    if every_weeks == 0:
+        return "meal.repeat_once"
+    return "meal.repeat_weekly" if every_weeks == 1 else "meal.repeat_weeks"
+
+
+def room_announcement(
+    services: Services, lang: str, zone: str, room: Room, meal: Meal, first: MealOccurrence
+) -> Outgoing:
+    """A new meal announced in a room, with join and leave buttons."""
+    text = text_for(
+        services,
+        lang,
+        "meal.announcement",
+        platform=room.platform,
+        title=meal.title,
+        code=meal.code,
+        when=format_local(first.starts_at, zone, lang),
+        repeat=services.translator.text(lang, repeat_key(meal.every_weeks), weeks=meal.every_weeks),
+        seats=services.translator.plural(lang, "meal.seats", meal.capacity),
+    )
+    return announcement(services, lang, room, text, meal.code)
+
+
 def notice(
     services: Services, rec: Recipient, meal: Meal, occurrence: MealOccurrence, key: str
 ) -> str:
