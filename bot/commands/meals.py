@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
@@ -16,19 +15,24 @@ from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
 from bot.core.parsing import ArgumentError, IntRange, Rest, echo, tokenize
 from bot.core.registry import CommandRegistry, SuggestionQuery
-from bot.meals import service
+from bot.meals import jobs, load, places, planning, privacy, render, service
 from bot.meals.ics import meal_calendar
-from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealFeedback, MealOccurrence
+from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealOccurrence
 from bot.meals.rules import (
     CAPACITY_RANGE,
+    FEEDBACK_WINDOW,
+    HERE_EARLY,
     MAX_DAYS_AHEAD,
     MINUTES_RANGE,
     Limits,
     MealRequest,
     check_title,
     check_when,
+    ends_at,
     is_occurrence_date,
     local_start,
+    meal_time,
+    meal_zone,
     normalise_code,
     parse_date,
     parse_number,
@@ -80,14 +84,8 @@ def _today(ctx: Context) -> date:
     return ctx.now.astimezone(_community_zone(ctx)).date()
 
 
-def _repeat_key(every_weeks: int) -> str:
-    if every_weeks == 0:
-        return "meal.repeat_once"
-    return "meal.repeat_weekly" if every_weeks == 1 else "meal.repeat_weeks"
-
-
 def _repeat_text(ctx: Context, every_weeks: int) -> str:
-    return ctx.t(_repeat_key(every_weeks), weeks=every_weeks)
+    return ctx.t(render.repeat_key(every_weeks), weeks=every_weeks)
 
 
 def _video_text(ctx: Context, meal: Meal) -> str:
@@ -97,7 +95,7 @@ def _video_text(ctx: Context, meal: Meal) -> str:
 
 
 async def _meal_or_say(ctx: Context, code: str) -> Meal | None:
-    meal = await service.find_meal(ctx.session, code)
+    meal = await load.find_meal(ctx.session, code)
     if meal is None:
         ctx.say("meal.unknown_id", code=code)
     return meal
@@ -118,10 +116,10 @@ async def _occurrence_for(
     if which:
         day = parse_date(which, _today(ctx))
         latest = ctx.now + timedelta(days=MAX_DAYS_AHEAD)
-        start = local_start(day, service.meal_time(meal), service.meal_zone(meal))
+        start = local_start(day, meal_time(meal), meal_zone(meal))
         if start > latest:
             raise ArgumentError("meal.date_far", days=MAX_DAYS_AHEAD)
-        occurrence = await service.occurrence_on(
+        occurrence = await planning.occurrence_on(
             ctx.session, meal, day, latest=latest, create=create
         )
         if occurrence is None and not create and start > ctx.now:
@@ -139,7 +137,7 @@ async def _occurrence_for(
             ctx.say("meal.is_past", title=meal.title)
             return None
         return occurrence
-    occurrence = await service.next_occurrence(ctx.session, meal, ctx.now)
+    occurrence = await load.next_occurrence(ctx.session, meal, ctx.now)
     if occurrence is None:
         ctx.say("meal.is_cancelled" if meal.cancelled_at else "meal.is_past", title=meal.title)
     return occurrence
@@ -147,7 +145,7 @@ async def _occurrence_for(
 
 async def create_and_announce(ctx: Context, request: MealRequest) -> None:
     """Store the meal, answer with its id and buttons, and announce it in the meals rooms."""
-    meal, first = await service.create_meal(
+    meal, first = await planning.create_meal(
         ctx.session,
         ctx.services,
         request,
@@ -169,13 +167,13 @@ async def create_and_announce(ctx: Context, request: MealRequest) -> None:
         ctx.t("meal.scheduled", **values),
         [
             (o.label, o.value)
-            for o in service.announcement_options(ctx.services, ctx.lang, meal.code)
+            for o in render.announcement_options(ctx.services, ctx.lang, meal.code)
         ],
     )
     log.info("meal.scheduled weekly=%d capacity=%d", meal.every_weeks, meal.capacity)
     if ctx.is_direct:
         # Scheduled in private: tell the community in the meals rooms.
-        rooms = await service.meal_rooms(ctx.session, ctx.services, meal)
+        rooms = await load.meal_rooms(ctx.session, ctx.services, meal)
     elif ctx.private:
         rooms = [ctx.room]  # the host's answer went privately; the room still sees the meal
     else:
@@ -183,20 +181,7 @@ async def create_and_announce(ctx: Context, request: MealRequest) -> None:
     lang = ctx.config.community.language
     zone = ctx.config.community.timezone
     for room in rooms:
-        text = service.text_for(
-            ctx.services,
-            lang,
-            "meal.announcement",
-            platform=room.platform,
-            title=meal.title,
-            code=meal.code,
-            when=format_local(first.starts_at, zone, lang),
-            repeat=ctx.services.translator.text(
-                lang, _repeat_key(meal.every_weeks), weeks=meal.every_weeks
-            ),
-            seats=ctx.services.translator.plural(lang, "meal.seats", meal.capacity),
-        )
-        ctx.send(service.announcement(ctx.services, lang, room, text, meal.code))
+        ctx.send(render.room_announcement(ctx.services, lang, zone, room, meal, first))
 
 
 # ---------------------------------------------------------------- setup
@@ -255,7 +240,7 @@ def setup(registry: CommandRegistry) -> None:
         ctx: Context, days: Annotated[int, IntRange(1, 90, "meal.bad_days")] | None = None
     ) -> None:
         days = days or ctx.config.meals.list_days
-        listed, total = await service.upcoming(
+        listed, total = await load.upcoming(
             ctx.session,
             ctx.person.id,
             now=ctx.now,
@@ -326,7 +311,7 @@ def setup(registry: CommandRegistry) -> None:
         )
         values = {"title": meal.title, "code": meal.code, "when": ctx.local(occurrence.starts_at)}
         if outcome == "waiting":
-            ahead = len(await service.people_at(ctx.session, occurrence.id, (WAITING,)))
+            ahead = len(await load.people_at(ctx.session, occurrence.id, (WAITING,)))
             ctx.say("meal.waiting", position=ahead, **values)
             return
         ctx.say(f"meal.{outcome}", **values)
@@ -415,12 +400,7 @@ def setup(registry: CommandRegistry) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is None:
             return
-        rows = await ctx.session.execute(
-            select(MealOccurrence.starts_at, MealOccurrence.status)
-            .where(MealOccurrence.meal_id == meal.id)
-            .order_by(MealOccurrence.starts_at)
-        )
-        starts = list(rows.all())
+        starts = await load.dates_of(ctx.session, meal)
         cancelled = [start for start, status in starts if status == CANCELLED]
         last_start = None
         if meal.cancelled_at is not None:
@@ -446,10 +426,10 @@ def setup(registry: CommandRegistry) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is None:
             return
-        occurrence = await service.latest_occurrence(ctx.session, meal, ctx.now, started=True)
-        if occurrence is None or service.ends_at(meal, occurrence) < ctx.now:
-            upcoming = await service.next_occurrence(ctx.session, meal, ctx.now)
-            if upcoming is not None and upcoming.starts_at - service.HERE_EARLY <= ctx.now:
+        occurrence = await load.latest_occurrence(ctx.session, meal, ctx.now, started=True)
+        if occurrence is None or ends_at(meal, occurrence) < ctx.now:
+            upcoming = await load.next_occurrence(ctx.session, meal, ctx.now)
+            if upcoming is not None and upcoming.starts_at - HERE_EARLY <= ctx.now:
                 occurrence = upcoming
             else:
                 ctx.say("meal.here_not_now", title=meal.title)
@@ -473,13 +453,11 @@ def setup(registry: CommandRegistry) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is None:
             return
-        occurrence = await service.latest_occurrence(ctx.session, meal, ctx.now, started=True)
-        if occurrence is None or (
-            service.ends_at(meal, occurrence) + service.FEEDBACK_WINDOW < ctx.now
-        ):
+        occurrence = await load.latest_occurrence(ctx.session, meal, ctx.now, started=True)
+        if occurrence is None or (ends_at(meal, occurrence) + FEEDBACK_WINDOW < ctx.now):
             ctx.say("meal.feedback_no_meal", title=meal.title)
             return
-        rsvp = await service.rsvp_of(ctx.session, occurrence.id, ctx.person.id)
+        rsvp = await load.rsvp_of(ctx.session, occurrence.id, ctx.person.id)
         if rsvp is None or (rsvp.status not in (JOINED, GUEST) and rsvp.attended_at is None):
             ctx.say("meal.feedback_not_there", title=meal.title)
             return
@@ -500,18 +478,18 @@ def setup(registry: CommandRegistry) -> None:
         if text.casefold().strip(" .!") in SKIP_WORDS:
             ctx.say("meal.feedback_thanks_short")
             return
-        row = await ctx.session.get(MealFeedback, int(data.get("feedback", 0)))
-        if row is None or row.person_id != ctx.person.id:
+        feedback_id = int(data.get("feedback", 0))
+        comment = text.strip()[:COMMENT_MAX]
+        if not await service.add_comment(ctx.session, feedback_id, ctx.person.id, comment):
             ctx.say("meal.feedback_thanks_short")
             return
-        row.comment = text.strip()[:COMMENT_MAX]
         ctx.say("meal.feedback_comment_saved")
 
     # ------------------------------------------------------------ timed work and hooks
 
     @registry.every("meals.due")
     async def due(job: JobContext) -> datetime | None:
-        counts = await service.run_due(job)
+        counts = await jobs.run_due(job)
         if any(counts.values()):
             log.info("meals.due %s", " ".join(f"{k}={v}" for k, v in counts.items()))
         return None  # every poll: new joins and meals must be seen soon
@@ -519,18 +497,18 @@ def setup(registry: CommandRegistry) -> None:
     @registry.every("meals.retention")
     async def retention(job: JobContext) -> datetime | None:
         days = job.config.privacy.retention_days.meals
-        counts = await service.purge(job.session, job.now - timedelta(days=days))
+        counts = await privacy.purge(job.session, job.now - timedelta(days=days))
         log.info("meals.retention occurrences=%d meals=%d", counts["occurrences"], counts["meals"])
         return job.now + timedelta(days=1)
 
-    @registry.on_delivered(service.VIDEO_KIND)
+    @registry.on_delivered(places.VIDEO_KIND)
     async def video_made(job: JobContext, message: Outgoing, result: SendResult) -> None:
         if isinstance(message, CreateVideoPlace) and result.value:
-            await service.store_video_place(job.session, message.reference, result.value)
+            await places.store_video_place(job.session, message.reference, result.value)
 
     @registry.suggest("meal", "code")
     async def meal_codes(query: SuggestionQuery) -> list[tuple[str, str]]:
-        found = await service.meals_to_suggest(query.session, query.now, query.prefix, limit=25)
+        found = await load.meals_to_suggest(query.session, query.now, query.prefix, limit=25)
         return [
             (f"{meal.title} — {format_local(occ.starts_at, query.zone, query.lang)}", meal.code)
             for meal, occ in found
@@ -540,7 +518,7 @@ def setup(registry: CommandRegistry) -> None:
     async def meal_aggregates(session: AsyncSession, since: datetime, until: datetime) -> Any:
         return await aggregates(session, since, until)
 
-    registry.personal_data(service.MealData())
+    registry.personal_data(privacy.MealData())
 
 
 # ---------------------------------------------------------------- the scheduling dialog

@@ -12,9 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.core.parsing import ArgumentError, Token, tokenize
+
+if TYPE_CHECKING:  # the rules read a meal's fields; they never query or write
+    from bot.meals.models import Meal, MealOccurrence
 
 WEEKDAYS: dict[str, int] = {}
 for _number, _words in enumerate(
@@ -405,6 +409,24 @@ def split_tables(seats: Sequence[Seat], table_size: int) -> list[Table]:
         )
         for i, members in enumerate(tables)
     ]
+
+
+# ---------------------------------------------------------------- a meal's own times
+
+HERE_EARLY = timedelta(minutes=15)  # "meal here" is accepted this long before the start
+FEEDBACK_WINDOW = timedelta(days=7)  # feedback is accepted this long after a meal ends
+
+
+def meal_zone(meal: Meal) -> ZoneInfo:
+    return ZoneInfo(meal.timezone)
+
+
+def meal_time(meal: Meal) -> time:
+    return time.fromisoformat(meal.local_time)
+
+
+def ends_at(meal: Meal, occurrence: MealOccurrence) -> datetime:
+    return occurrence.starts_at + timedelta(minutes=meal.minutes)
 
 
 # ---------------------------------------------------------------- short ids

@@ -190,7 +190,7 @@ async def test_cancel_tells_everyone_and_drops_pending_reminders(chat: Chat) -> 
     chat.clock.set(datetime(2026, 11, 23, 17, 0, tzinfo=UTC))
     async with chat.app.uow() as uow:
         from bot.core.context import JobContext
-        from bot.meals.service import run_due
+        from bot.meals.jobs import run_due
 
         await run_due(JobContext(chat.app.services, uow.session, chat.clock.now()))
         await uow.commit()

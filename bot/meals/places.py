@@ -1,0 +1,163 @@
+"""Tables and their video places: who sits at which table, and the link each table meets at.
+
+A Jitsi or Element link is made here at once; on Discord the adapter makes a
+voice channel (and event) from a queued ``CreateVideoPlace`` and its link comes
+back through ``store_video_place``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Services
+from bot.core.events import CancelVideoPlace, CreateVideoPlace
+from bot.core.outbox import enqueue
+from bot.meals.load import rowcount
+from bot.meals.models import JOINED, Meal, MealOccurrence, MealRsvp, MealTable
+from bot.meals.rules import Seat, ends_at, split_tables, video_link
+
+VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table
+CANCEL_VIDEO_KIND = "meal_video_cancel"  # outbox kind of a CancelVideoPlace for a table
+
+
+async def ensure_tables(
+    session: AsyncSession,
+    services: Services,
+    meal: Meal,
+    occurrence: MealOccurrence,
+    count: int,
+    now: datetime,
+) -> dict[int, str]:
+    """Video places for tables 1..count; returns {table: url} ("" while Discord makes one)."""
+    rows = await session.execute(
+        select(MealTable.table_no, MealTable.video_url).where(
+            MealTable.occurrence_id == occurrence.id
+        )
+    )
+    links: dict[int, str] = {number: url for number, url in rows}
+    config = services.config.meals
+    new = []
+    for number in range(1, count + 1):
+        if number in links:
+            continue
+        url = ""
+        if meal.video_kind == "url":
+            url = meal.video_url
+        elif meal.video_kind in ("jitsi", "element"):
+            # An unguessable room name per occurrence and table keeps strangers out.
+            url = video_link(
+                meal.video_kind,
+                jitsi_base=config.jitsi_base_url,
+                element_base=config.element_call_base_url,
+                room_name=f"Samvaer-{secrets.token_urlsafe(16)}",
+            )
+        links[number] = url
+        new.append({"occurrence_id": occurrence.id, "table_no": number, "video_url": url})
+        if meal.video_kind == "discord":
+            suffix = f" – {number}" if number > 1 else ""
+            await enqueue(
+                session,
+                CreateVideoPlace(
+                    platform=meal.platform,
+                    kind="voice",
+                    name=f"{meal.title}{suffix}"[:95],
+                    starts_at_iso=occurrence.starts_at.isoformat(),
+                    minutes=meal.minutes,
+                    reference=f"meal_table:{occurrence.id}:{number}",
+                ),
+                due_at=now,
+                now=now,
+                kind=VIDEO_KIND,
+                dedupe_key=f"meal:{occurrence.id}:video:{number}",
+                expires_at=ends_at(meal, occurrence),
+            )
+    if new:
+        await session.execute(insert(MealTable), new)
+    return {number: links[number] for number in range(1, count + 1)}
+
+
+async def store_video_place(session: AsyncSession, reference: str, value: str) -> bool:
+    """Keep the link of a video place an adapter made for ``meal_table:<occ>:<table>``."""
+    kind, _, rest = reference.partition(":")
+    occurrence_id, _, number = rest.partition(":")
+    if kind != "meal_table" or not occurrence_id.isdigit() or not number.isdigit():
+        return False
+    result = await session.execute(
+        update(MealTable)
+        .where(MealTable.occurrence_id == int(occurrence_id), MealTable.table_no == int(number))
+        .values(video_url=value)
+    )
+    return rowcount(result) == 1
+
+
+async def call_off_video_places(
+    session: AsyncSession, meal: Meal, occurrences: Sequence[MealOccurrence], now: datetime
+) -> int:
+    """Ask the platform to call off the places it made for these dates (Discord events)."""
+    if meal.video_kind != "discord" or not occurrences:
+        return 0
+    by_id = {occurrence.id: occurrence for occurrence in occurrences}
+    rows = await session.execute(
+        select(MealTable.occurrence_id, MealTable.table_no, MealTable.video_url).where(
+            MealTable.occurrence_id.in_(list(by_id)), MealTable.video_url != ""
+        )
+    )
+    queued = 0
+    for occurrence_id, number, place in rows.all():
+        occurrence = by_id[occurrence_id]
+        queued += await enqueue(
+            session,
+            CancelVideoPlace(
+                platform=meal.platform,
+                reference=f"meal_table:{occurrence_id}:{number}",
+                place_id=place,
+                starts_at_iso=occurrence.starts_at.isoformat(),
+            ),
+            due_at=now,
+            now=now,
+            kind=CANCEL_VIDEO_KIND,
+            # not under "meal:<id>:", which cancelling clears
+            dedupe_key=f"meal-video-cancel:{occurrence_id}:{number}",
+            expires_at=ends_at(meal, occurrence),
+        )
+    return queued
+
+
+async def assign_tables(
+    session: AsyncSession,
+    services: Services,
+    meal: Meal,
+    occurrence: MealOccurrence,
+    now: datetime,
+) -> tuple[dict[int, int], dict[int, str], dict[int, int | None]]:
+    """Split the joined people into balanced tables and store each person's table.
+
+    Returns ({person: table}, {table: video url}, {table: host person or None}).
+    """
+    rsvps = (
+        await session.execute(
+            select(MealRsvp.id, MealRsvp.person_id, MealRsvp.is_volunteer, MealRsvp.table_no)
+            .where(MealRsvp.occurrence_id == occurrence.id, MealRsvp.status == JOINED)
+            .order_by(MealRsvp.id)
+        )
+    ).all()
+    tables = split_tables(
+        [Seat(person_id, volunteer) for _, person_id, volunteer, _ in rsvps],
+        services.config.meals.table_size,
+    )
+    seat_of = {seat.person_id: table.number for table in tables for seat in table.seats}
+    changed = [
+        {"id": rsvp_id, "table_no": seat_of[person_id]}
+        for rsvp_id, person_id, _, table_no in rsvps
+        if table_no != seat_of[person_id]
+    ]
+    if changed:
+        # One bulk statement by primary key for all moved seats, not an ORM flush per row.
+        await session.execute(update(MealRsvp), changed)
+    links = await ensure_tables(session, services, meal, occurrence, len(tables), now)
+    return seat_of, links, {table.number: table.host for table in tables}
