@@ -21,7 +21,7 @@ from bot.buddies.matching import (
     pair_peers,
     why_waiting,
 )
-from bot.buddies.service import next_match_time
+from bot.buddies.rules import next_match_time
 
 LANGS = ["da", "no", "en", "ar"]
 
