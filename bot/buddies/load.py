@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.buddies.matching import Candidate
 from bot.buddies.models import (
     ACTIVE,
     OPEN_STATES,
@@ -19,6 +18,7 @@ from bot.buddies.models import (
     BuddyProfile,
     BuddyRound,
 )
+from bot.buddies.scoring import Candidate
 from bot.core.clock import as_utc
 from bot.core.context import JobContext
 from bot.db.models import Account, Person

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from bot.buddies import jobs, load, privacy, reports, rules, service
-from bot.buddies.matching import CONTACT_MODES, KINDS, TIME_SLOTS
 from bot.buddies.models import ACTIVE, PROPOSED, BuddyPair, BuddyReport
 from bot.buddies.profile import (
     COMMON_LANGUAGES,
@@ -18,6 +17,7 @@ from bot.buddies.profile import (
     parse_arguments,
 )
 from bot.buddies.render import describe
+from bot.buddies.scoring import CONTACT_MODES, KINDS, TIME_SLOTS
 from bot.buddies.stats import buddy_statistics
 from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
