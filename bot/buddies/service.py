@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,6 +99,44 @@ async def save_profile(
     row.updated_at = now
     await session.flush()
     return row
+
+
+async def set_paused(session: AsyncSession, person_id: int, paused: bool, now: datetime) -> bool:
+    """Pause or resume someone's profile; False when they have none."""
+    profile = await load.profile_of(session, person_id)
+    if profile is None:
+        return False
+    profile.paused = paused
+    profile.updated_at = now
+    return True
+
+
+@dataclass(frozen=True)
+class Left:
+    still_active: bool  # pairings that go on after leaving the pool
+
+
+async def leave_pool(job: JobContext, person_id: int) -> Left | None:
+    """Leave the pool and withdraw open proposals; None when not in the pool."""
+    profile = await load.profile_of(job.session, person_id)
+    if profile is None or not profile.seeking:
+        return None
+    profile.seeking = False
+    profile.updated_at = job.now
+    for pair in await load.open_pairs(job.session, person_id):
+        if pair.status == PROPOSED:
+            await end_pair(job, pair, person_id, "left")
+    active = any(p.status == ACTIVE for p in await load.open_pairs(job.session, person_id))
+    return Left(still_active=active)
+
+
+async def seek_again(session: AsyncSession, person_id: int, now: datetime) -> None:
+    """Back in the pool, unpaused (after asking for a new match)."""
+    profile = await load.profile_of(session, person_id)
+    if profile is not None:
+        profile.seeking = True
+        profile.paused = False
+        profile.updated_at = now
 
 
 # ---------------------------------------------------------------- rounds

@@ -273,12 +273,9 @@ def setup(registry: CommandRegistry) -> None:
         ctx.reply("\n".join(line for line in lines if line))
 
     async def _set_pause(ctx: Context, paused: bool) -> None:
-        profile = await load.profile_of(ctx.session, ctx.person.id)
-        if profile is None:
+        if not await service.set_paused(ctx.session, ctx.person.id, paused, ctx.now):
             ctx.say("buddy.status_none")
             return
-        profile.paused = paused
-        profile.updated_at = ctx.now
         ctx.say("buddy.paused" if paused else "buddy.resumed")
 
     @registry.command("buddy pause", private=True, aliases=("hvil",))
@@ -293,18 +290,11 @@ def setup(registry: CommandRegistry) -> None:
 
     @registry.command("buddy leave", private=True, aliases=("forlad", "forlat", "afmeld", "avmeld"))
     async def leave(ctx: Context) -> None:
-        profile = await load.profile_of(ctx.session, ctx.person.id)
-        if profile is None or not profile.seeking:
+        left = await service.leave_pool(_job(ctx), ctx.person.id)
+        if left is None:
             ctx.say("buddy.not_in_pool")
             return
-        profile.seeking = False
-        profile.updated_at = ctx.now
-        job = _job(ctx)
-        for pair in await load.open_pairs(ctx.session, ctx.person.id):
-            if pair.status == PROPOSED:
-                await service.end_pair(job, pair, ctx.person.id, "left")
-        active = any(p.status == ACTIVE for p in await load.open_pairs(ctx.session, ctx.person.id))
-        ctx.say("buddy.left_keep_active" if active else "buddy.left")
+        ctx.say("buddy.left_keep_active" if left.still_active else "buddy.left")
 
     @registry.command("buddy end", private=True, aliases=("afslut", "slut", "avslutt", "stop"))
     async def end(ctx: Context, reason: Annotated[str, Rest(max_length=300)] = "") -> None:
@@ -324,11 +314,7 @@ def setup(registry: CommandRegistry) -> None:
         if pair is None:
             return
         await service.end_pair(_job(ctx), pair, ctx.person.id, "not_working")
-        profile = await load.profile_of(ctx.session, ctx.person.id)
-        if profile is not None:
-            profile.seeking = True
-            profile.paused = False
-            profile.updated_at = ctx.now
+        await service.seek_again(ctx.session, ctx.person.id, ctx.now)
         ctx.say("buddy.rematch", time=ctx.config.buddies.match_at)
 
     @registry.command("buddy block", private=True, aliases=("bloker", "blokker", "blokér"))
