@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
-from bot.buddies.matching import (
+from bot.buddies.matching import match_round
+from bot.buddies.peer_matching import exact_peer_optimum, pair_peers
+from bot.buddies.scoring import (
     CONTACT_MODES,
     TIME_SLOTS,
     Candidate,
@@ -33,12 +35,8 @@ from bot.buddies.matching import (
     _fit,
     _forbid,
     _vocabularies,
-    assign_volunteers,
-    exact_peer_optimum,
-    exact_volunteer_optimum,
-    match_round,
-    pair_peers,
 )
+from bot.buddies.volunteer_matching import assign_volunteers, exact_volunteer_optimum
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from babel import Locale
 
-from bot.buddies.matching import CONTACT_MODES, TIME_SLOTS
+from bot.buddies.scoring import CONTACT_MODES, TIME_SLOTS
 
 FIELDS = ("languages", "interests", "contact", "times", "kind", "about")
 OPTIONAL_FIELDS = ("interests", "about")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buddies.models import ACTIVE, ENDED, PROPOSED, BuddyPair, BuddyProfile
-from bot.buddies.service import median_days
 from bot.core.clock import as_utc
 
 
@@ -76,3 +76,7 @@ async def buddy_statistics(
 async def _count(session: AsyncSession, *conditions: Any) -> int:
     result = await session.execute(select(func.count()).select_from(BuddyPair).where(*conditions))
     return int(result.scalar_one())
+
+
+def median_days(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None

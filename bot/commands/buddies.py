@@ -3,15 +3,11 @@ organisers' admin match/volunteers/reports/report close."""
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
-from sqlalchemy import func, select
-
-from bot.buddies import service
-from bot.buddies.matching import CONTACT_MODES, KINDS, TIME_SLOTS
-from bot.buddies.models import ACTIVE, OPEN_STATES, PROPOSED, BuddyPair, BuddyProfile, BuddyReport
+from bot.buddies import jobs, load, privacy, reports, rules, service
+from bot.buddies.models import ACTIVE, PROPOSED, BuddyPair, BuddyReport
 from bot.buddies.profile import (
     COMMON_LANGUAGES,
     PARSERS,
@@ -20,6 +16,8 @@ from bot.buddies.profile import (
     language_name,
     parse_arguments,
 )
+from bot.buddies.render import describe
+from bot.buddies.scoring import CONTACT_MODES, KINDS, TIME_SLOTS
 from bot.buddies.stats import buddy_statistics
 from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
@@ -27,8 +25,6 @@ from bot.core.events import Role
 from bot.core.parsing import ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
 from bot.people.service import display_name, set_consent
-
-log = logging.getLogger("samvaer.buddies")
 
 PROFILE_DIALOG = "buddy_profile"
 FEEDBACK = OneOf(
@@ -106,7 +102,7 @@ async def _choose_pair(
         return pairs[0]
     options = []
     for pair in pairs:
-        other = service.other_side(pair, ctx.person.id)
+        other = rules.other_side(pair, ctx.person.id)
         label = (
             await display_name(ctx.session, other)
             if pair.status == ACTIVE
@@ -142,7 +138,7 @@ async def _start_profile(ctx: Context, role: str, args: str) -> None:
             ],
         )
         return
-    existing = await service.profile_of(ctx.session, ctx.person.id)
+    existing = await load.profile_of(ctx.session, ctx.person.id)
     capacity = parsed.capacity or (existing.capacity if existing and role == "volunteer" else 1)
     data: dict[str, Any] = {
         "role": role,
@@ -212,8 +208,8 @@ def setup(registry: CommandRegistry) -> None:
     async def accept(ctx: Context, pair_id: int | None = None) -> None:
         pairs = [
             p
-            for p in await service.open_pairs(ctx.session, ctx.person.id)
-            if service.awaiting_answer(p, ctx.person.id)
+            for p in await load.open_pairs(ctx.session, ctx.person.id)
+            if rules.awaiting_answer(p, ctx.person.id)
         ]
         pair = await _choose_pair(ctx, pairs, pair_id, "accept", "buddy.no_proposal")
         if pair is None:
@@ -226,7 +222,7 @@ def setup(registry: CommandRegistry) -> None:
     @registry.command("buddy decline", private=True, aliases=("nej", "nei", "afslå", "avslå"))
     async def decline(ctx: Context, pair_id: int | None = None) -> None:
         pairs = [
-            p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == PROPOSED
+            p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == PROPOSED
         ]
         pair = await _choose_pair(ctx, pairs, pair_id, "decline", "buddy.no_proposal")
         if pair is None:
@@ -236,8 +232,8 @@ def setup(registry: CommandRegistry) -> None:
 
     @registry.command("buddy status", private=True, aliases=("stilling", "hvordan"))
     async def status(ctx: Context) -> None:
-        profile = await service.profile_of(ctx.session, ctx.person.id)
-        pairs = await service.open_pairs(ctx.session, ctx.person.id)
+        profile = await load.profile_of(ctx.session, ctx.person.id)
+        pairs = await load.open_pairs(ctx.session, ctx.person.id)
         if profile is None and not pairs:
             ctx.say("buddy.status_none")
             return
@@ -256,13 +252,13 @@ def setup(registry: CommandRegistry) -> None:
                 "contact": profile.contact,
                 "interests": profile.interests,
             }
-            lines.append(service.describe(_job(ctx), ctx.lang, shown, profile.about))
+            lines.append(describe(_job(ctx), ctx.lang, shown, profile.about))
             if profile.role == "volunteer":
                 active = sum(1 for p in pairs if p.partner_id == ctx.person.id)
                 lines.append(ctx.t("buddy.status.capacity", used=active, capacity=profile.capacity))
         for pair in pairs:
             if pair.status == ACTIVE:
-                name = await display_name(ctx.session, service.other_side(pair, ctx.person.id))
+                name = await display_name(ctx.session, rules.other_side(pair, ctx.person.id))
                 lines.append(
                     ctx.t(
                         "buddy.status.active",
@@ -277,12 +273,9 @@ def setup(registry: CommandRegistry) -> None:
         ctx.reply("\n".join(line for line in lines if line))
 
     async def _set_pause(ctx: Context, paused: bool) -> None:
-        profile = await service.profile_of(ctx.session, ctx.person.id)
-        if profile is None:
+        if not await service.set_paused(ctx.session, ctx.person.id, paused, ctx.now):
             ctx.say("buddy.status_none")
             return
-        profile.paused = paused
-        profile.updated_at = ctx.now
         ctx.say("buddy.paused" if paused else "buddy.resumed")
 
     @registry.command("buddy pause", private=True, aliases=("hvil",))
@@ -297,25 +290,16 @@ def setup(registry: CommandRegistry) -> None:
 
     @registry.command("buddy leave", private=True, aliases=("forlad", "forlat", "afmeld", "avmeld"))
     async def leave(ctx: Context) -> None:
-        profile = await service.profile_of(ctx.session, ctx.person.id)
-        if profile is None or not profile.seeking:
+        left = await service.leave_pool(_job(ctx), ctx.person.id)
+        if left is None:
             ctx.say("buddy.not_in_pool")
             return
-        profile.seeking = False
-        profile.updated_at = ctx.now
-        job = _job(ctx)
-        for pair in await service.open_pairs(ctx.session, ctx.person.id):
-            if pair.status == PROPOSED:
-                await service.end_pair(job, pair, ctx.person.id, "left")
-        active = any(
-            p.status == ACTIVE for p in await service.open_pairs(ctx.session, ctx.person.id)
-        )
-        ctx.say("buddy.left_keep_active" if active else "buddy.left")
+        ctx.say("buddy.left_keep_active" if left.still_active else "buddy.left")
 
     @registry.command("buddy end", private=True, aliases=("afslut", "slut", "avslutt", "stop"))
     async def end(ctx: Context, reason: Annotated[str, Rest(max_length=300)] = "") -> None:
         wanted, _reason = _pair_arg(reason)
-        pairs = await service.open_pairs(ctx.session, ctx.person.id)
+        pairs = await load.open_pairs(ctx.session, ctx.person.id)
         pair = await _choose_pair(ctx, pairs, wanted, "end", "buddy.no_pair")
         if pair is None:
             return
@@ -325,24 +309,18 @@ def setup(registry: CommandRegistry) -> None:
     @registry.command("buddy rematch", private=True, aliases=("ny", "new", "igen", "igjen"))
     async def rematch(ctx: Context, which: Annotated[str, Rest(max_length=20)] = "") -> None:
         wanted, _ = _pair_arg(which)
-        pairs = [
-            p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE
-        ]
+        pairs = [p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE]
         pair = await _choose_pair(ctx, pairs, wanted, "rematch", "buddy.no_pair")
         if pair is None:
             return
         await service.end_pair(_job(ctx), pair, ctx.person.id, "not_working")
-        profile = await service.profile_of(ctx.session, ctx.person.id)
-        if profile is not None:
-            profile.seeking = True
-            profile.paused = False
-            profile.updated_at = ctx.now
+        await service.seek_again(ctx.session, ctx.person.id, ctx.now)
         ctx.say("buddy.rematch", time=ctx.config.buddies.match_at)
 
     @registry.command("buddy block", private=True, aliases=("bloker", "blokker", "blokér"))
     async def block(ctx: Context, which: Annotated[str, Rest(max_length=20)] = "") -> None:
         wanted, _ = _pair_arg(which)
-        pairs = await service.open_pairs(ctx.session, ctx.person.id)
+        pairs = await load.open_pairs(ctx.session, ctx.person.id)
         pair = await _choose_pair(ctx, pairs, wanted, "block", "buddy.no_pair")
         if pair is None:
             return
@@ -356,30 +334,18 @@ def setup(registry: CommandRegistry) -> None:
     )
     async def report(ctx: Context, text: Annotated[str, Rest(max_length=2000)]) -> None:
         limit = ctx.config.buddies.reports_per_day
-        recent = await ctx.session.scalar(
-            select(func.count())
-            .select_from(BuddyReport)
-            .where(
-                BuddyReport.reporter_id == ctx.person.id,
-                BuddyReport.created_at > ctx.now - timedelta(days=1),
-            )
-        )
-        if int(recent or 0) >= limit:
+        if await reports.filed_today(ctx.session, ctx.person.id, ctx.now) >= limit:
             ctx.say("buddy.report_limit", count=limit)
             return
-        pairs = [
-            p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE
-        ]
-        filed = await service.file_report(_job(ctx), ctx.person.id, text, pairs)
+        pairs = [p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE]
+        filed = await reports.file_report(_job(ctx), ctx.person.id, text, pairs)
         ctx.say("buddy.report_receipt", ref=filed.id)
 
     @registry.command("buddy feedback", private=True, aliases=("svar",))
     async def feedback(
         ctx: Context, answer: Annotated[str, FEEDBACK], pair_id: int | None = None
     ) -> None:
-        pairs = [
-            p for p in await service.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE
-        ]
+        pairs = [p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE]
         pair = await _choose_pair(ctx, pairs, pair_id, f"feedback {answer}", "buddy.no_pair")
         if pair is None:
             return
@@ -414,27 +380,11 @@ def setup(registry: CommandRegistry) -> None:
         "admin volunteers", role=Role.ORGANISER, private=True, aliases=("frivillige",)
     )
     async def admin_volunteers(ctx: Context) -> None:
-        rows = list(
-            (
-                await ctx.session.execute(
-                    select(BuddyProfile)
-                    .where(BuddyProfile.role == "volunteer")
-                    .order_by(BuddyProfile.created_at)
-                )
-            ).scalars()
-        )
+        rows = await load.volunteer_profiles(ctx.session)
         if not rows:
             ctx.say("buddy.no_volunteers")
             return
-        used = dict(
-            (
-                await ctx.session.execute(
-                    select(BuddyPair.partner_id, func.count())
-                    .where(BuddyPair.status.in_(OPEN_STATES))
-                    .group_by(BuddyPair.partner_id)
-                )
-            ).all()
-        )
+        used = await load.open_pairs_per_partner(ctx.session)
         lines = [ctx.t("buddy.volunteers_title")]
         for row in rows:
             state = "paused" if row.paused else "offering" if row.seeking else "resting"
@@ -451,13 +401,7 @@ def setup(registry: CommandRegistry) -> None:
 
     @registry.command("admin reports", role=Role.ORGANISER, private=True, aliases=("rapporter",))
     async def admin_reports(ctx: Context) -> None:
-        rows = list(
-            (
-                await ctx.session.execute(
-                    select(BuddyReport).where(BuddyReport.status == "open").order_by(BuddyReport.id)
-                )
-            ).scalars()
-        )
+        rows = await reports.open_reports(ctx.session)
         if not rows:
             ctx.say("buddy.no_reports")
             return
@@ -487,36 +431,26 @@ def setup(registry: CommandRegistry) -> None:
         if row.status == "closed":
             ctx.say("buddy.report_already_closed", ref=report_id)
             return
-        row.status, row.closed_at, row.closed_by, row.note = "closed", ctx.now, ctx.person.id, note
-        await service.tell(
-            _job(ctx),
-            row.reporter_id,
-            "buddy.report_closed_reporter",
-            dedupe=f"{service.report_key(row.id)}closed",
-            ref=row.id,
-        )
+        await reports.close_report(_job(ctx), row, ctx.person.id, note)
         ctx.say("buddy.report_closed", ref=report_id)
 
     # ------------------------------------------------------------ timed work and hooks
 
     @registry.every("buddies.match")
     async def match_daily(job: JobContext) -> datetime | None:
-        return await service.scheduled_round(job)
+        return await jobs.scheduled_round(job)
 
     @registry.every("buddies.housekeeping")
     async def housekeeping(job: JobContext) -> datetime | None:
-        return await service.housekeeping(job)
+        return await jobs.housekeeping(job)
 
     @registry.every("buddies.retention")
     async def retention(job: JobContext) -> datetime | None:
-        days = job.config.privacy.retention_days
-        count = await service.purge(job.session, job.now, days.buddies, days.reports)
-        log.info("buddies.retention deleted=%d", count)
-        return service.next_match_time(job.now, "03:30", job.config.community.timezone)
+        return await jobs.retention(job)
 
     @registry.on_delivered("buddy_space")
     async def space_opened(job: JobContext, message: Any, result: Any) -> None:
         await service.space_delivered(job, message, result.value)
 
     registry.stats("buddies")(buddy_statistics)  # type: ignore[arg-type]
-    registry.personal_data(service.BuddyData())
+    registry.personal_data(privacy.BuddyData())

@@ -10,18 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.buddies import matching
-from bot.buddies.matching import (
-    CONTACT_MODES,
-    TIME_SLOTS,
-    Candidate,
-    assign_volunteers,
-    exact_volunteer_optimum,
-    match_round,
-    pair_peers,
-    why_waiting,
-)
-from bot.buddies.service import next_match_time
+from bot.buddies import peer_matching, volunteer_matching
+from bot.buddies.matching import match_round, why_waiting
+from bot.buddies.peer_matching import pair_peers
+from bot.buddies.rules import next_match_time
+from bot.buddies.scoring import CONTACT_MODES, TIME_SLOTS, Candidate
+from bot.buddies.volunteer_matching import assign_volunteers, exact_volunteer_optimum
 
 LANGS = ["da", "no", "en", "ar"]
 
@@ -168,7 +162,7 @@ def test_auction_is_within_one_percent_of_the_optimum(seed: int) -> None:
 def test_auction_recovers_when_its_head_start_overshoots(monkeypatch: pytest.MonkeyPatch) -> None:
     participants, volunteers, excluded = random_pool(4, 300, 60)
     optimum = exact_volunteer_optimum(participants, volunteers, excluded)
-    monkeypatch.setattr(matching, "AUCTION_START_PRICE", 3.0)
+    monkeypatch.setattr(volunteer_matching, "AUCTION_START_PRICE", 3.0)
     found = assign_volunteers(participants, volunteers, excluded, exact=False)
     assert sum(p.score for p in found) >= 0.99 * optimum
 
@@ -176,7 +170,7 @@ def test_auction_recovers_when_its_head_start_overshoots(monkeypatch: pytest.Mon
 def test_peer_groups_pair_each_person_once_with_a_shared_language(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(matching, "PEER_CHUNK", 40)
+    monkeypatch.setattr(peer_matching, "PEER_CHUNK", 40)
     peers = [
         Candidate(
             i,

@@ -1,0 +1,83 @@
+"""The buddy texts for other people: one translator (the job's), in the reader's language.
+
+Command replies are rendered by the commands with their context; everything here is
+for messages that go through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.buddies.profile import language_name
+from bot.buddies.rules import icebreaker_number
+from bot.core.context import JobContext
+from bot.core.events import ChoicePrompt, Destination, Option, TextMessage
+
+
+def text_for(job: JobContext, lang: str, to: Destination, key: str, **values: object) -> str:
+    values.setdefault("prefix", job.services.prefix(to.platform))
+    return job.t(lang, key, **values)
+
+
+def message(
+    job: JobContext,
+    lang: str,
+    to: Destination,
+    key: str,
+    options: list[tuple[str, str]] | None,
+    values: dict[str, object],
+) -> TextMessage | ChoicePrompt:
+    """A private text, with choices when there are options (label key, value)."""
+    body = text_for(job, lang, to, key, **values)
+    if options:
+        labelled = tuple(Option(text_for(job, lang, to, label), value) for label, value in options)
+        return ChoicePrompt(to, body, labelled)
+    return TextMessage(to, body)
+
+
+def describe(job: JobContext, lang: str, data: dict[str, Any], about: str = "") -> str:
+    """What two people share, one line each, in ``lang``."""
+    lines = []
+    if data.get("languages"):
+        names = ", ".join(language_name(code, lang) for code in data["languages"])
+        lines.append(job.t(lang, "buddy.share.languages", items=names))
+    if data.get("times"):
+        slots = ", ".join(job.t(lang, f"buddy.time.{slot}") for slot in data["times"])
+        lines.append(job.t(lang, "buddy.share.times", items=slots))
+    if data.get("contact"):
+        modes = ", ".join(job.t(lang, f"buddy.contact.{mode}") for mode in data["contact"])
+        lines.append(job.t(lang, "buddy.share.contact", items=modes))
+    if data.get("interests"):
+        lines.append(job.t(lang, "buddy.share.interests", items=", ".join(data["interests"])))
+    if about:
+        lines.append(job.t(lang, "buddy.share.about", about=about))
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def introduction(
+    job: JobContext,
+    langs: Iterable[str],
+    first: str,
+    second: str,
+    pair_id: int,
+    shared: dict[str, Any],
+    platform: str,
+) -> str:
+    """The first message in a new pair's private space, once in each of their languages."""
+    return "\n\n".join(
+        job.t(
+            lang,
+            "buddy.intro",
+            first=first,
+            second=second,
+            shared=describe(job, lang, shared),
+            icebreaker=job.t(lang, f"buddy.icebreaker.{icebreaker_number(pair_id)}"),
+            prefix=job.services.prefix(platform),
+        )
+        for lang in dict.fromkeys(langs)
+    )
+
+
+def space_title(job: JobContext, lang: str, first: str, second: str) -> str:
+    return job.t(lang, "buddy.space_title", first=first, second=second)

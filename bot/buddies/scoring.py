@@ -1,0 +1,199 @@
+"""Scoring a pair, one at a time (``pair_score``) or for whole groups at once.
+
+The score adds shared free times, shared contact modes and shared interests
+to a base of one, plus a fairness bonus that grows with the days someone has
+waited, so long waits win ties and nobody waits forever.
+
+Scores are computed for all pairs at once: each person's times, contact modes
+and interests are rows of 0/1 columns, so what two people share is one matrix
+product (float32 holds these half-unit sums exactly), and pairs without a
+shared language, excluded pairs and anyone with themself are set to -inf.
+The rounds that use these are in ``volunteer_matching``, ``peer_matching``
+and ``matching``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+KINDS = ("volunteer", "peer", "any")
+TIME_SLOTS = (
+    "weekday-morning",
+    "weekday-afternoon",
+    "weekday-evening",
+    "weekend-morning",
+    "weekend-afternoon",
+    "weekend-evening",
+)
+CONTACT_MODES = ("text", "voice", "video")
+
+TIME_WEIGHT = 2.0
+CONTACT_WEIGHT = 1.5
+INTEREST_WEIGHT = 1.0
+INTEREST_CAP = 5
+BASE_SCORE = 1.0
+FAIRNESS_PER_DAY = 0.25
+FAIRNESS_CAP_DAYS = 60.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone in the pool, as matching sees them (no names, no free text)."""
+
+    person_id: int
+    languages: frozenset[str]
+    times: frozenset[str] = frozenset()
+    contact: frozenset[str] = frozenset()
+    interests: frozenset[str] = frozenset()
+    kind: str = "any"  # what a participant asked for; ignored for volunteers
+    waited_days: float = 0.0
+    capacity: int = 1  # free slots, for volunteers
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A pair to propose: the participant and the volunteer or peer."""
+
+    participant: int
+    partner: int
+    kind: str  # "volunteer" or "peer"
+    score: float
+
+
+def fairness(candidate: Candidate) -> float:
+    return FAIRNESS_PER_DAY * min(max(candidate.waited_days, 0.0), FAIRNESS_CAP_DAYS)
+
+
+def pair_score(participant: Candidate, partner: Candidate, partner_is_peer: bool) -> float | None:
+    """The score of one pair, or None when the rules forbid it (exclusions aside)."""
+    if participant.person_id == partner.person_id:
+        return None
+    if not participant.languages & partner.languages:
+        return None
+    if partner_is_peer:
+        if participant.kind == "volunteer" or partner.kind == "volunteer":
+            return None
+    elif participant.kind == "peer":
+        return None
+    score = (
+        BASE_SCORE
+        + TIME_WEIGHT * len(participant.times & partner.times)
+        + CONTACT_WEIGHT * len(participant.contact & partner.contact)
+        + INTEREST_WEIGHT * min(len(participant.interests & partner.interests), INTEREST_CAP)
+        + fairness(participant)
+    )
+    if partner_is_peer:
+        score += fairness(partner)
+    return score
+
+
+# ---------------------------------------------------------------- vectorised scores
+
+
+@dataclass
+class _Features:
+    languages: NDArray[np.float32]
+    times: NDArray[np.float32]
+    contact: NDArray[np.float32]
+    interests: NDArray[np.float32]
+    fairness: NDArray[np.float64]
+
+
+def _one_hot(sets: Sequence[frozenset[str]], vocabulary: dict[str, int]) -> NDArray[np.float32]:
+    rows: list[int] = []
+    columns: list[int] = []
+    for row, values in enumerate(sets):
+        for value in values:
+            column = vocabulary.get(value)
+            if column is not None:
+                rows.append(row)
+                columns.append(column)
+    matrix = np.zeros((len(sets), max(len(vocabulary), 1)), dtype=np.float32)
+    matrix[rows, columns] = 1.0
+    return matrix
+
+
+def _vocabulary(groups: Iterable[Sequence[Candidate]], attribute: str) -> dict[str, int]:
+    words: set[str] = set()
+    for group in groups:
+        for candidate in group:
+            words.update(getattr(candidate, attribute))
+    return {word: index for index, word in enumerate(sorted(words))}
+
+
+def _features(people: Sequence[Candidate], vocabularies: dict[str, dict[str, int]]) -> _Features:
+    return _Features(
+        languages=_one_hot([p.languages for p in people], vocabularies["languages"]),
+        times=_one_hot([p.times for p in people], vocabularies["times"]),
+        contact=_one_hot([p.contact for p in people], vocabularies["contact"]),
+        interests=_one_hot([p.interests for p in people], vocabularies["interests"]),
+        fairness=np.array([fairness(p) for p in people], dtype=np.float64),
+    )
+
+
+def _fit(left: _Features, rows: slice, right: _Features) -> NDArray[np.float32]:
+    """What each pair of left[rows] × right shares (no waiting bonus); -inf without a language.
+
+    All weights are halves, so float32 holds these sums exactly. The interest
+    cap only matters when both sides list more interests than the cap; if no
+    one does, interests join the single product of the other features.
+    """
+    cap_matters = (
+        left.interests[rows].sum(axis=1).max(initial=0) > INTEREST_CAP
+        and right.interests.sum(axis=1).max(initial=0) > INTEREST_CAP
+    )
+    left_parts = [TIME_WEIGHT * left.times[rows], CONTACT_WEIGHT * left.contact[rows]]
+    right_parts = [right.times, right.contact]
+    if not cap_matters:
+        left_parts.append(INTEREST_WEIGHT * left.interests[rows])
+        right_parts.append(right.interests)
+    fit: NDArray[np.float32] = np.hstack(left_parts) @ np.hstack(right_parts).T
+    fit += np.float32(BASE_SCORE)
+    if cap_matters:
+        shared = left.interests[rows] @ right.interests.T
+        fit += np.float32(INTEREST_WEIGHT) * np.minimum(shared, np.float32(INTEREST_CAP))
+    fit[(left.languages[rows] @ right.languages.T) < 0.5] = -np.inf
+    return fit
+
+
+def _forbid(
+    fit: NDArray[np.float32],
+    row_ids: Sequence[int],
+    column_ids: Sequence[int],
+    excluded: set[frozenset[int]],
+    row_offset: int = 0,
+) -> None:
+    """Mark excluded pairs (and anyone with themself) as impossible in a block of rows."""
+    row_index: dict[int, list[int]] = {}
+    for i in range(row_offset, row_offset + fit.shape[0]):
+        row_index.setdefault(row_ids[i], []).append(i - row_offset)
+    column_index: dict[int, list[int]] = {}
+    for j, pid in enumerate(column_ids):
+        column_index.setdefault(pid, []).append(j)
+    forbidden_rows: list[int] = []
+    forbidden_columns: list[int] = []
+    for pid, local_rows in row_index.items():
+        for j in column_index.get(pid, ()):
+            forbidden_rows.extend(local_rows)
+            forbidden_columns.extend([j] * len(local_rows))
+    for pair in excluded:
+        if len(pair) != 2:
+            continue
+        first, second = tuple(pair)
+        for a, b in ((first, second), (second, first)):
+            for i in row_index.get(a, ()):
+                for j in column_index.get(b, ()):
+                    forbidden_rows.append(i)
+                    forbidden_columns.append(j)
+    if forbidden_rows:
+        fit[np.array(forbidden_rows), np.array(forbidden_columns)] = -np.inf
+
+
+def _vocabularies(*groups: Sequence[Candidate]) -> dict[str, dict[str, int]]:
+    return {
+        name: _vocabulary(groups, name) for name in ("languages", "times", "contact", "interests")
+    }
