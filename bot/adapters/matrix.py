@@ -431,8 +431,8 @@ class MatrixAdapter:
                     ever = self._ever_members.setdefault(room_id, set())
                     if len(ever) < 3:
                         ever.add(event.state_key)
-        for room_id, info in response.rooms.invite.items():
-            await self._on_invite(room_id, info.invite_state)
+        for room_id, invite in response.rooms.invite.items():
+            await self._on_invite(room_id, invite.invite_state)
         if not fresh:
             for room_id, info in response.rooms.join.items():
                 room = self.client.rooms.get(room_id)
@@ -485,7 +485,8 @@ class MatrixAdapter:
             self.client.encrypted_rooms.add(room_id)
         for member in members:
             room.add_member(member, None, None, invited=True)
-        self.client.olm.update_tracked_users(room)
+        # nio leaves this one unannotated; it takes the MatrixRoom and returns nothing.
+        self.client.olm.update_tracked_users(room)  # type: ignore[no-untyped-call]
         if self.client.should_query_keys:
             self._log_key_failure("query", await self.client.keys_query())
 
@@ -1087,7 +1088,8 @@ class MatrixAdapter:
             await asyncio.wait_for(self._sync_idle.wait(), timeout=10)
         if self.state.next_batch:
             self._store.save_sync(self.state)
-        await self.client.close()
+        # nio leaves AsyncClient.close unannotated; it closes the HTTP session.
+        await self.client.close()  # type: ignore[no-untyped-call]
 
 
 def _slug(text: str) -> str:
