@@ -970,7 +970,9 @@ class DiscordAdapter:
         guild = parent.guild if isinstance(parent, discord.TextChannel) else self._default_guild()
         if guild is None:
             return SendResult(ok=False, retry=False, reason="no guild for a private space")
-        overwrites: dict[Any, discord.PermissionOverwrite] = {
+        overwrites: dict[
+            discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite
+        ] = {
             guild.default_role: discord.PermissionOverwrite(view_channel=False),
         }
         if guild.me is not None:

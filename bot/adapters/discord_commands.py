@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,11 @@ Invoke = Callable[[discord.Interaction, Command, str], Awaitable[None]]
 Complete = Callable[
     [discord.Interaction, Command, Param, str], Awaitable[list[app_commands.Choice[str]]]
 ]
+# What discord.py calls: an option's autocomplete, and a slash command with its options.
+Completer = Callable[
+    [discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
+SlashCallback = Callable[..., Coroutine[Any, Any, None]]
 
 
 def valid_name(name: str) -> bool:
@@ -149,7 +154,7 @@ class CatalogTranslator(app_commands.Translator):
 # ---------------------------------------------------------------- options
 
 
-def _annotation(param: Param) -> Any:
+def _annotation(param: Param) -> object:
     converter = param.converter
     if isinstance(converter, IntRange):
         return app_commands.Range[int, converter.low, converter.high]
@@ -172,7 +177,7 @@ def option_name(param: Param) -> str:
     return name if valid_name(name) else "value"
 
 
-def command_line(command: Command, values: dict[str, Any]) -> str:
+def command_line(command: Command, values: Mapping[str, object]) -> str:
     """The canonical command line (without prefix) for a slash invocation's option values."""
     parts = [command.name]
     for param in command.params:
@@ -189,7 +194,7 @@ def command_line(command: Command, values: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _completer(command: Command, param: Param, complete: Complete) -> Any:
+def _completer(command: Command, param: Param, complete: Complete) -> Completer:
     """An autocomplete callback for one option, handing the typed text to ``complete``."""
 
     async def completer(
@@ -205,7 +210,7 @@ def _callback(
     invoke: Invoke,
     registry: CommandRegistry | None = None,
     complete: Complete | None = None,
-) -> Any:
+) -> SlashCallback:
     """A callback whose signature tells discord.py the options of ``command``."""
 
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
@@ -219,7 +224,7 @@ def _callback(
     optional_seen = False
     describe: dict[str, str] = {}
     choices: dict[str, list[app_commands.Choice[str]]] = {}
-    completers: dict[str, Any] = {}
+    completers: dict[str, Completer] = {}
     for param in command.params:
         name = option_name(param)
         # Discord wants required options first; after an optional one, all are optional.

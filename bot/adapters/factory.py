@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any
+from collections.abc import Callable
 
 from bot.adapters.base import Adapter
 from bot.config import Config, ConfigError
@@ -31,7 +31,7 @@ def make_adapters(
     get the same ones the core uses.
     """
     names = config.adapters() if choice == "all" else [choice]
-    adapters = []
+    adapters: list[Adapter] = []
     for name in names:
         if name == "matrix" and config.matrix is None:
             raise ConfigError(["matrix: add a [matrix] section to use the Matrix adapter"])
@@ -44,9 +44,9 @@ def make_adapters(
             if exc.name != module_name:
                 raise
             raise ConfigError([f"{name}: this adapter is not available yet"]) from None
-        factory: Any = getattr(module, class_name)
+        factory: Callable[..., Adapter] = getattr(module, class_name)
         accepted = inspect.signature(factory).parameters
-        shared: dict[str, Any] = {}
+        shared: dict[str, CommandRegistry | Translator] = {}
         if registry is not None and "registry" in accepted:
             shared["registry"] = registry
         if translator is not None and "translator" in accepted:

@@ -19,31 +19,48 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from functools import singledispatchmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
-from aiohttp import ClientConnectionError, ClientError
+from aiohttp import ClientConnectionError, ClientError, ClientResponse
 from nio import (
     Api,
     AsyncClient,
     AsyncClientConfig,
+    BadEventType,
+    DirectRoomsErrorResponse,
     DirectRoomsResponse,
     ErrorResponse,
+    Event,
+    InviteEvent,
     InviteMemberEvent,
+    JoinError,
     JoinResponse,
+    LoginError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
+    Response,
+    RoomCreateError,
     RoomCreateEvent,
     RoomCreateResponse,
+    RoomGetStateError,
+    RoomGetStateEventError,
     RoomGetStateEventResponse,
     RoomGetStateResponse,
     RoomMemberEvent,
     RoomMessageText,
     RoomPreset,
+    RoomPutStateError,
+    RoomPutStateResponse,
+    RoomSendError,
     RoomSendResponse,
+    SyncError,
     SyncResponse,
+    UnknownBadEvent,
+    UploadError,
     UploadResponse,
+    WhoamiError,
     WhoamiResponse,
 )
 
@@ -105,6 +122,13 @@ SYNC_TIMEOUT_MS = 30_000
 NETWORK_ERRORS = (ClientConnectionError, ClientError, TimeoutError, OSError)
 _SEND_ATTEMPTS = 6
 _SLUG = re.compile(r"[^a-z0-9]+")
+
+# nio declares a sync's timeline and invite state as bare lists; these are what it puts in them.
+RoomEvent = Event | BadEventType
+InviteStateEvent = InviteEvent | BadEventType
+# nio's request methods lose their declared answers to an unannotated decorator.
+StateEventAnswer = RoomGetStateEventResponse | RoomGetStateEventError
+DirectRoomsAnswer = DirectRoomsResponse | DirectRoomsErrorResponse
 
 
 class MatrixStartError(ConfigError):
@@ -242,8 +266,8 @@ class MatrixAdapter:
             homeserver,
         ):
             self._restore(saved.user_id, saved.device_id, saved.access_token)
-            who = await self._whoami("matrix.homeserver", tolerate_unknown_token=True)
-            if isinstance(who, WhoamiResponse):
+            still = await self._whoami("matrix.homeserver", tolerate_unknown_token=True)
+            if isinstance(still, WhoamiResponse):
                 log.info("matrix.login method=saved device=%s", saved.device_id)
                 return
             log.warning("matrix.saved_login_rejected device=%s", saved.device_id)
@@ -274,11 +298,19 @@ class MatrixAdapter:
         add_secret(token)  # a password login's session token is in no env var
         self.client.restore_login(user_id, device_id, token)
 
+    @overload
+    async def _whoami(self, key: str) -> WhoamiResponse: ...
+
+    @overload
+    async def _whoami(
+        self, key: str, *, tolerate_unknown_token: bool
+    ) -> WhoamiResponse | WhoamiError: ...
+
     async def _whoami(
         self, key: str, *, tolerate_unknown_token: bool = False
-    ) -> WhoamiResponse | Any:
+    ) -> WhoamiResponse | WhoamiError:
         try:
-            who = await self.client.whoami()
+            who: WhoamiResponse | WhoamiError = await self.client.whoami()
         except NETWORK_ERRORS as exc:
             raise self._unreachable(exc) from None
         if isinstance(who, WhoamiResponse):
@@ -301,7 +333,9 @@ class MatrixAdapter:
                 [f"matrix.password_env: the variable {settings.password_env} is empty"]
             )
         try:
-            answer = await self.client.login(password, device_name=settings.device_name)
+            answer: LoginResponse | LoginError = await self.client.login(
+                password, device_name=settings.device_name
+            )
         except NETWORK_ERRORS as exc:
             raise self._unreachable(exc) from None
         if not isinstance(answer, LoginResponse):
@@ -394,7 +428,7 @@ class MatrixAdapter:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), timeout=seconds)
 
-    async def _sync_once(self) -> Any:
+    async def _sync_once(self) -> SyncResponse | SyncError | None:
         first = not self.state.next_batch
         # The first sync of each run asks for the full state: nio keeps rooms, members
         # and power levels in memory only, and the saved token alone would not bring them.
@@ -404,7 +438,7 @@ class MatrixAdapter:
             "room": {"timeline": {"limit": timeline_limit}},
             "presence": {"not_types": ["*"]},
         }
-        sync = asyncio.create_task(
+        sync: asyncio.Task[SyncResponse | SyncError] = asyncio.create_task(
             self.client.sync(
                 timeout=0 if first else self._sync_timeout_ms,
                 since=self.state.next_batch or None,
@@ -431,8 +465,8 @@ class MatrixAdapter:
                     ever = self._ever_members.setdefault(room_id, set())
                     if len(ever) < 3:
                         ever.add(event.state_key)
-        for room_id, info in response.rooms.invite.items():
-            await self._on_invite(room_id, info.invite_state)
+        for room_id, invite in response.rooms.invite.items():
+            await self._on_invite(room_id, invite.invite_state)
         if not fresh:
             for room_id, info in response.rooms.join.items():
                 room = self.client.rooms.get(room_id)
@@ -485,15 +519,16 @@ class MatrixAdapter:
             self.client.encrypted_rooms.add(room_id)
         for member in members:
             room.add_member(member, None, None, invited=True)
-        self.client.olm.update_tracked_users(room)
+        # nio leaves this one unannotated; it takes the MatrixRoom and returns nothing.
+        self.client.olm.update_tracked_users(room)  # type: ignore[no-untyped-call]
         if self.client.should_query_keys:
             self._log_key_failure("query", await self.client.keys_query())
 
-    def _log_key_failure(self, step: str, answer: Any) -> None:
+    def _log_key_failure(self, step: str, answer: Response) -> None:
         if isinstance(answer, ErrorResponse):
             log.warning("matrix.keys_%s_failed error=%s", step, answer.message)
 
-    def _new_events(self, events: list[Any]) -> list[Any]:
+    def _new_events(self, events: list[RoomEvent]) -> list[RoomEvent]:
         """The events after the bot's own join: history before it is not new."""
         start = 0
         for index, event in enumerate(events):
@@ -506,7 +541,7 @@ class MatrixAdapter:
                 start = index + 1
         return events[start:]
 
-    async def _on_invite(self, room_id: str, state: list[Any]) -> None:
+    async def _on_invite(self, room_id: str, state: list[InviteStateEvent]) -> None:
         invite = next(
             (
                 e
@@ -540,7 +575,7 @@ class MatrixAdapter:
             )
             await self.client.room_leave(room_id)
             return
-        answer = await self.client.join(room_id)
+        answer: JoinResponse | JoinError = await self.client.join(room_id)
         if not isinstance(answer, JoinResponse):
             log.warning("matrix.join_failed room=%s error=%s", room_id, answer.status_code)
             return
@@ -652,8 +687,12 @@ class MatrixAdapter:
         if bound is None:  # the bot is not in that room: it gives nobody a role
             return 0
         try:
-            member = await self.client.room_get_state_event(room_id, "m.room.member", user_id)
-            levels = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+            member: StateEventAnswer = await self.client.room_get_state_event(
+                room_id, "m.room.member", user_id
+            )
+            levels: StateEventAnswer = await self.client.room_get_state_event(
+                room_id, "m.room.power_levels"
+            )
         except NETWORK_ERRORS:
             return self._synced_level(room_id, user_id)
         if isinstance(member, RoomGetStateEventResponse):
@@ -669,7 +708,7 @@ class MatrixAdapter:
             return self._synced_level(room_id, user_id)
         return power_level_of(levels.content, user_id)
 
-    def _translate(self, event: Any, room: MatrixRoom) -> Incoming | None:
+    def _translate(self, event: RoomEvent, room: MatrixRoom) -> Incoming | None:
         """The core event for a Matrix event, or None when it means nothing to the bot."""
         is_direct = self._is_direct(room, getattr(event, "sender", ""))
         core_room = Room(PLATFORM, room.room_id)
@@ -719,8 +758,12 @@ class MatrixAdapter:
             return None
         return prompt.options[number - 1].value
 
-    async def _on_room_event(self, room: MatrixRoom, event: Any, on_event: EventHandler) -> None:
-        sender = getattr(event, "sender", "")
+    async def _on_room_event(
+        self, room: MatrixRoom, event: RoomEvent, on_event: EventHandler
+    ) -> None:
+        if isinstance(event, UnknownBadEvent):
+            return  # nio found no sender or id in it
+        sender = event.sender
         if not sender or sender == self.own_user_id:
             return
         if not self.state.mark_seen(event.event_id):
@@ -820,13 +863,15 @@ class MatrixAdapter:
             if not caption.ok:
                 return caption
         encrypt = bool(self.client.olm) and self._room_encrypted(room_id)
-        upload, keys = await self.client.upload(
+        uploaded: tuple[UploadResponse | UploadError, dict[str, Any] | None]
+        uploaded = await self.client.upload(
             io.BytesIO(message.content),
             content_type=message.mime_type,
             filename=message.filename,
             encrypt=encrypt,
             filesize=len(message.content),
         )
+        upload, keys = uploaded
         if not isinstance(upload, UploadResponse):
             return SendResult(ok=False, retry=True, reason=f"upload failed: {upload}")
         content: dict[str, Any] = {
@@ -866,7 +911,7 @@ class MatrixAdapter:
                 }
             )
         invite = [m for m in message.members if m != self.own_user_id]
-        created = await self.client.room_create(
+        created: RoomCreateResponse | RoomCreateError = await self.client.room_create(
             name=message.title,
             preset=RoomPreset.private_chat,
             invite=invite,
@@ -893,7 +938,7 @@ class MatrixAdapter:
                 "name": message.name,
                 "data": {},
             }
-            answer = await self.client.room_put_state(
+            answer: RoomPutStateResponse | RoomPutStateError = await self.client.room_put_state(
                 message.reference, "im.vector.modular.widgets", widget, state_key=widget_id
             )
             if isinstance(answer, ErrorResponse):
@@ -962,7 +1007,7 @@ class MatrixAdapter:
         tx_id = f"{delivery_key}{key_suffix}" if delivery_key else None
         for _attempt in range(_SEND_ATTEMPTS):
             await self._pacer.wait_turn()
-            answer = await self.client.room_send(
+            answer: RoomSendResponse | RoomSendError = await self.client.room_send(
                 room_id, event_type, content, tx_id=tx_id, ignore_unverified_devices=True
             )
             if isinstance(answer, RoomSendResponse):
@@ -1019,7 +1064,7 @@ class MatrixAdapter:
         """Ask the homeserver for the room's state and check it is private to the two."""
         if not room_id or room_id in self._bound_rooms:
             return False
-        answer = await self.client.room_get_state(room_id)
+        answer: RoomGetStateResponse | RoomGetStateError = await self.client.room_get_state(room_id)
         if not isinstance(answer, RoomGetStateResponse):
             return False
         private = private_with(facts_from_state(answer.events), self.own_user_id, user_id)
@@ -1029,7 +1074,7 @@ class MatrixAdapter:
 
     async def _load_marked(self) -> None:
         """Read the bot's ``m.direct`` account data (written only by the bot itself)."""
-        answer = await self.client.list_direct_rooms()
+        answer: DirectRoomsAnswer = await self.client.list_direct_rooms()
         if isinstance(answer, DirectRoomsResponse):
             self._marked = {user: set(rooms) for user, rooms in answer.rooms.items()}
 
@@ -1043,7 +1088,7 @@ class MatrixAdapter:
                     "content": {"algorithm": "m.megolm.v1.aes-sha2"},
                 }
             )
-        created = await self.client.room_create(
+        created: RoomCreateResponse | RoomCreateError = await self.client.room_create(
             is_direct=True,
             preset=RoomPreset.trusted_private_chat,
             invite=[user_id],
@@ -1060,7 +1105,7 @@ class MatrixAdapter:
 
     async def _mark_direct(self, user_id: str, room_id: str) -> None:
         """Add the room to the bot's ``m.direct`` account data, as clients do."""
-        listed = await self.client.list_direct_rooms()
+        listed: DirectRoomsAnswer = await self.client.list_direct_rooms()
         if isinstance(listed, DirectRoomsResponse):
             directs = dict(listed.rooms)
         else:  # none yet, or not readable now: keep what is known rather than lose it
@@ -1068,7 +1113,7 @@ class MatrixAdapter:
         directs[user_id] = [*directs.get(user_id, []), room_id]
         self._marked.setdefault(user_id, set()).add(room_id)
         path = Api._build_path(["user", self.own_user_id, "account_data", "m.direct"])
-        response = await self.client.send(
+        response: ClientResponse = await self.client.send(
             "PUT",
             path,
             Api.to_json(directs),
@@ -1089,7 +1134,8 @@ class MatrixAdapter:
             await asyncio.wait_for(self._sync_idle.wait(), timeout=10)
         if self.state.next_batch:
             self._store.save_sync(self.state)
-        await self.client.close()
+        # nio leaves AsyncClient.close unannotated; it closes the HTTP session.
+        await self.client.close()  # type: ignore[no-untyped-call]
 
 
 def _slug(text: str) -> str:

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.events import Option, Role
 from bot.files import make_private, open_private, private_folder
@@ -123,7 +123,25 @@ def facts_from_state(events: Iterable[Mapping[str, Any]]) -> RoomFacts:
     return RoomFacts(members, creators, join_rule, history)
 
 
-def facts_from_room(room: Any, creators: Iterable[str], ever_members: Iterable[str]) -> RoomFacts:
+class SyncedRoom(Protocol):
+    """What :func:`facts_from_room` reads of a synced room (nio's ``MatrixRoom``)."""
+
+    @property
+    def users(self) -> Mapping[str, object]: ...
+
+    @property
+    def invited_users(self) -> Mapping[str, object]: ...
+
+    @property
+    def join_rule(self) -> str: ...
+
+    @property
+    def history_visibility(self) -> str: ...
+
+
+def facts_from_room(
+    room: SyncedRoom, creators: Iterable[str], ever_members: Iterable[str]
+) -> RoomFacts:
     """The facts from a synced room object (nio's ``MatrixRoom``) and who was ever in it.
 
     nio forgets people once they leave, so those the adapter saw come and go are
