@@ -222,8 +222,15 @@ async def _tell_person(
     text = services.translator.text(lang, key)
     if key == "safety.no_volunteer_reachable":
         text = "\n".join([text, *crisis_rows(services.translator, services.config, lang, now)])
+    # Where they wrote from last (linked accounts: the platform they are on now).
+    latest = await session.execute(
+        select(Account.platform)
+        .where(Account.person_id == alert.person_id)
+        .order_by(Account.last_seen_at.desc().nulls_last(), Account.id)
+        .limit(1)
+    )
     try:
-        to = await direct_to(session, alert.person_id)
+        to = await direct_to(session, alert.person_id, latest.scalar_one_or_none())
     except LookupError:
         return
     await enqueue(

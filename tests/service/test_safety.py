@@ -11,7 +11,7 @@ from bot.core.events import Direct, MessageIn, Role, Room, Sender
 from bot.db.models import Dialog
 from bot.safety.models import SafetyPlan
 from tests.helpers import PLATFORM, Chat, text_of
-from tests.service.test_linking import OTHER, code_in, people, say_on
+from tests.service.test_linking import OTHER, code_in, linked, people, say_on
 
 CRISIS_DA = "jeg orker ikke at leve sådan her"
 
@@ -328,3 +328,17 @@ async def test_a_role_that_cannot_be_read_now_keeps_the_alert_for_later(chat: Ch
     await chat.tick()
     assert [t for t in chat.inbox_texts("vera") if "Alert #1" in t]
     assert any("A volunteer has now been told" in t for t in chat.inbox_texts("alice"))
+
+
+async def test_a_linked_person_hears_about_their_alert_where_they_wrote(chat: Chat) -> None:
+    await linked(chat)  # alice (test) and ally (console) are one person
+    await chat.say("vera", "!help", role=Role.VOLUNTEER)
+    await say_on(chat, "ally", "!checkin share on")
+    chat.clock.advance(timedelta(days=2))  # ally's account is the one seen last
+    await say_on(chat, "ally", "I want to end my life")
+    await chat.tick()
+    other = chat.app.adapters[OTHER]
+    assert isinstance(other, RecordingAdapter)
+    told = [m for m in other.sent if "now been told" in text_of(m)]
+    assert told
+    assert not any("now been told" in t for t in chat.inbox_texts("alice"))
