@@ -13,8 +13,8 @@ from bot.checkins import alerts, jobs, load, privacy, render, service
 from bot.checkins.chart import mood_chart
 from bot.checkins.rules import ReminderRule, parse_schedule
 from bot.checkins.stats import checkin_aggregates
+from bot.commands.privacy import YES_WORDS
 from bot.core.context import Context
-from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.i18n import BABEL_LOCALES
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
@@ -47,6 +47,17 @@ async def _save(ctx: Context, mood: int, note: str) -> None:
     await alerts.check_low_mood(ctx.session, ctx.services, ctx.person, mood, ctx.now)
 
 
+CONSENT_DIALOG = "checkin_consent"
+NO_WORDS = frozenset({"no", "nej", "nei", "n", "nope", "ikke", "nej tak", "nei takk", "no thanks"})
+
+
+def _ask_consent(ctx: Context, with_note: bool) -> None:
+    text = ctx.t("checkin.ask_consent")
+    if with_note:
+        text += "\n" + ctx.t("checkin.ask_consent_note")
+    ctx.prompt(text, [(ctx.t("checkin.consent_yes"), "yes"), (ctx.t("checkin.consent_no"), "no")])
+
+
 def setup(registry: CommandRegistry) -> None:
     """Register the check-in commands, timed work, statistics and personal data."""
     registry.group(
@@ -66,19 +77,29 @@ def setup(registry: CommandRegistry) -> None:
             ctx.prompt(ctx.t("checkin.ask"), render.mood_options(ctx.services, ctx.lang))
             return
         if not ctx.person.consent_checkins:
-            # Nothing is stored until the person says yes; the choice carries only the mood.
-            text = ctx.t("checkin.ask_consent")
-            if note:
-                text += "\n" + ctx.t("checkin.ask_consent_note")
-            ctx.prompt(
-                text,
-                [
-                    (ctx.t("checkin.consent_yes"), command_option(f"checkin consent yes {mood}")),
-                    (ctx.t("checkin.consent_no"), command_option("checkin consent no")),
-                ],
-            )
+            # Nothing is kept until the person says yes: the mood and the note wait with
+            # the question (and go if the answer is no, or the question times out).
+            _ask_consent(ctx, bool(note))
+            ctx.continue_dialog(CONSENT_DIALOG, "consent", {"mood": mood, "note": note})
             return
         await _save(ctx, mood, note)
+
+    @registry.dialog(
+        CONSENT_DIALOG, ask=lambda ctx, step, data: _ask_consent(ctx, bool(data.get("note")))
+    )
+    async def consent_answer(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
+        answer = text.casefold().strip(" .!")
+        if answer in NO_WORDS:
+            ctx.end_dialog()
+            ctx.say("checkin.not_kept")
+            return
+        if answer not in YES_WORDS:
+            ctx.say("checkin.consent_yes_or_no")
+            _ask_consent(ctx, bool(data.get("note")))
+            return
+        ctx.end_dialog()
+        await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
+        await _save(ctx, int(data["mood"]), str(data.get("note", "")))
 
     @registry.command("checkin consent", private=True, aliases=("samtykke", "lov"))
     async def checkin_consent(

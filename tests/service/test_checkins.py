@@ -33,22 +33,22 @@ async def test_checkin_without_consent_asks_and_keeps_nothing(chat: Chat) -> Non
     prompt = answers[0]
     assert isinstance(prompt, ChoicePrompt)
     assert "may I keep your check-ins" in prompt.text
-    assert "haven't kept your note" in prompt.text
-    assert [o.value for o in prompt.options] == [
-        command_option("checkin consent yes 4"),
-        command_option("checkin consent no"),
-    ]
+    assert "keep your note with it if you say yes" in prompt.text
+    assert [o.value for o in prompt.options] == ["yes", "no"]
     assert await _entries(chat) == []
     # No thanks: still nothing, and no consent recorded.
     assert "haven't saved anything" in text_of(
         (await chat.press("alice", prompt.options[1].value))[0]
     )
     assert await _entries(chat) == []
-    # Yes: the consent is logged and the mood kept (the note was never held).
-    answers = await chat.press("alice", prompt.options[0].value)
+    # Asked again and answered by typing "ja": the consent is logged, and the mood and
+    # the note that waited with the question are kept.
+    await chat.say("alice", "!checkin 4 a good walk today")
+    assert "Please answer yes or no" in await chat.text("alice", "maybe")
+    answers = await chat.say("alice", "ja")
     assert "I've noted: 4 · good" in text_of(answers[0])
     entries = await _entries(chat)
-    assert [(e.mood, e.note) for e in entries] == [(4, None)]
+    assert [(e.mood, e.note) for e in entries] == [(4, "a good walk today")]
     async with chat.app.uow() as uow:
         log = (await uow.session.execute(select(ConsentEvent))).scalars().all()
         assert [(c.consent, c.given) for c in log] == [("checkins", True)]
