@@ -101,7 +101,9 @@ FIRST_CONTACT = "first_contact"  # in ``session.info``: the sender was met just 
 
 async def _first_contact(session: AsyncSession, sender: Sender, now: datetime) -> Person:
     session.info[FIRST_CONTACT] = True
-    person = Person(created_at=now, language=None)
+    # The platform's language (Discord tells it) is remembered, so later messages that are
+    # not answers (reminders, proposals) come in it too; `language` changes it.
+    person = Person(created_at=now, language=language_from_locale(sender.locale))
     session.add(person)
     await session.flush()
     session.add(

@@ -143,3 +143,15 @@ async def test_cancel_ends_a_dialog(chat: Chat) -> None:
     await chat.say("alice", "!forget")
     assert "Cancelled" in await chat.text("alice", "afbryd")
     assert "not sure what you mean" in await chat.text("alice", "yes")
+
+
+async def test_the_platforms_language_is_remembered_at_first_contact(chat: Chat) -> None:
+    from bot.db.models import Person
+
+    await chat.say("emma", "!help", locale="en-GB")
+    async with chat.app.uow() as uow:
+        person = (await uow.session.execute(select(Person))).scalar_one()
+        assert person.language == "en"  # later reminders come in English, not Danish
+    await chat.say("emma", "!language da")
+    async with chat.app.uow() as uow:
+        assert (await uow.session.execute(select(Person.language))).scalar_one() == "da"
