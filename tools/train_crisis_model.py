@@ -24,7 +24,7 @@ from bot.safety.detect import CrisisDetector, message_features
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "unit" / "crisis_corpus"
 OUT = ROOT / "bot" / "safety" / "model.toml"
-TRAINING = ("dev", "holdout", "train2", "train3", "train4", "train5", "domain")
+TRAINING = ("dev", "holdout", "train2", "train3", "train4", "train5", "train6", "train7", "domain")
 MIN_COUNT = 2
 L2 = 1e-3
 STEPS = 800

@@ -11,35 +11,39 @@ from bot.safety.lines import lines_in_order
 
 
 @pytest.mark.parametrize(
-    ("name", "least_recall"),
+    ("name", "least_recall", "most_false_positives"),
     [
-        ("dev", 0.97),
-        ("holdout", 0.97),
-        ("train2", 0.97),
-        ("train3", 0.97),
-        ("train4", 0.90),  # young people's slang and hidden distress: the hardest
-        ("train5", 0.97),
-        ("domain", 1.0),
+        ("dev", 0.97, 0.05),
+        ("holdout", 0.97, 0.05),
+        ("train2", 0.97, 0.05),
+        ("train3", 0.97, 0.05),
+        ("train4", 0.85, 0.05),  # young people's slang and hidden distress
+        ("train5", 0.94, 0.05),
+        ("train6", 0.72, 0.05),  # varied on purpose; the net's threshold keeps it honest
+        ("train7", 0.94, 0.07),  # minimal pairs: the boundary itself
+        ("domain", 1.0, 0.0),
     ],
 )
-def test_recall_and_false_positives_on_the_written_corpora(name: str, least_recall: float) -> None:
+def test_recall_and_false_positives_on_the_written_corpora(
+    name: str, least_recall: float, most_false_positives: float
+) -> None:
     for lang, (recall, false_positive, missed, caught) in score(
         default_detector(), load(name)
     ).items():
         assert recall >= least_recall, (lang, missed)
-        assert false_positive <= 0.05, (lang, caught)
+        assert false_positive <= most_false_positives, (lang, caught)
 
 
 def test_the_unseen_corpus_is_scored_but_not_tuned_to() -> None:
     # Written by other hands and never read while writing the phrases or training the
     # net: the honest figure for new phrasings (bench/RESULTS.md). Phrases alone catch
-    # 56-73 %; with the learned net 79-91 %. Guard against losing that.
+    # 56-73 %; with the learned net 81-90 %. Guard against losing that.
     for name in ("unseen", "unseen2"):
         for lang, (recall, false_positive, _missed, _caught) in score(
             default_detector(), load(name)
         ).items():
-            assert recall >= 0.78, (name, lang)
-            assert false_positive <= 0.12, (name, lang)
+            assert recall >= 0.8, (name, lang)
+            assert false_positive <= 0.1, (name, lang)
     phrases_only = CrisisDetector.from_files(model=None)
     for lang, (recall, _fp, _missed, _caught) in score(phrases_only, load("unseen")).items():
         assert recall < 0.75, lang  # the net is doing real work
