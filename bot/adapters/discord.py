@@ -782,15 +782,6 @@ class DiscordAdapter:
             return answering
         return None
 
-    def _answered_privately_line(self, text: str) -> bool:
-        """Whether ``text`` is the core's "I've answered you in a private message" line."""
-        key = "reply.answered_privately"
-        return any(
-            text == self.translator.text(lang, key)
-            for lang in self.translator.catalogs
-            if self.translator.has(key, lang)
-        )
-
     async def _followup(
         self,
         answering: _Answering,
@@ -836,6 +827,18 @@ class DiscordAdapter:
         self._dm_channels[to.user_id] = dm
         return dm
 
+    def _answered_ephemerally(self, to: Destination) -> bool:
+        """Whether the interaction being answered in the room ``to`` was answered ephemerally."""
+        answering = self._answering.get()
+        return (
+            isinstance(to, Room)
+            and answering is not None
+            and answering.interaction is not None
+            and answering.ephemeral
+            and answering.in_guild
+            and to.room_id == answering.channel_id
+        )
+
     async def _post(
         self,
         to: Destination,
@@ -845,19 +848,6 @@ class DiscordAdapter:
         file: discord.File | None = None,
     ) -> SendResult:
         """Send to a channel or a DM; closed DMs are reported so the core keeps the message."""
-        answering = self._answering.get()
-        if (
-            isinstance(to, Room)
-            and answering is not None
-            and answering.interaction is not None
-            and answering.ephemeral
-            and answering.in_guild
-            and to.room_id == answering.channel_id
-            and self._answered_privately_line(text)
-        ):
-            # The answer was ephemeral, seen by that person alone: a public line saying
-            # so would only tell the channel that someone just checked in or joined.
-            return SendResult(ok=True)
         target = self._interaction_target(to)
         if target is not None:
             await self._followup(target, text, private=isinstance(to, Direct), view=view, file=file)
@@ -904,6 +894,10 @@ class DiscordAdapter:
 
     @_send.register
     async def _(self, message: TextMessage) -> SendResult:
+        if message.private_answer_note and self._answered_ephemerally(message.to):
+            # The answer was ephemeral, seen by that person alone: a public line saying
+            # so would only tell the channel that someone just checked in or joined.
+            return SendResult(ok=True)
         return await self._post(message.to, message.text)
 
     @_send.register

@@ -198,35 +198,18 @@ class Dispatcher:
     def _with_room_note(
         self, event: MessageIn | ChoiceIn, answers: list[Outgoing]
     ) -> list[Outgoing]:
-        """Private answers to something said in a room leave one neutral line there, at most."""
-        note_key = "reply.answered_privately"
-        notes = [
-            m
-            for m in answers
-            if isinstance(m, TextMessage)
-            and m.to == event.room
-            and m.text in self._note_texts(note_key)
-        ]
+        """Private answers to something said in a room leave one neutral line there."""
         own = Direct(event.sender.platform, event.sender.user_id)
         private = any(
             isinstance(m, TextMessage | ChoicePrompt | FileMessage) and m.to == own for m in answers
         )
-        kept = [m for m in answers if m not in notes]
         if event.is_direct or not private:
-            return kept
-        lang = self._fallback_language(event)
-        note = (
-            notes[0]
-            if notes
-            else TextMessage(
-                event.room, self.services.translator.text(lang, note_key), reply_to=event.event_id
-            )
+            return answers
+        text = self.services.translator.text(
+            self._fallback_language(event), "reply.answered_privately"
         )
-        return [*kept, note]
-
-    def _note_texts(self, key: str) -> set[str]:
-        translator = self.services.translator
-        return {translator.text(lang, key) for lang in translator.catalogs}
+        note = TextMessage(event.room, text, reply_to=event.event_id, private_answer_note=True)
+        return [*answers, note]
 
     def must_be_private(self, event: MessageIn | ChoiceIn) -> bool:
         """Whether the answer to ``event`` may carry private content.

@@ -111,6 +111,9 @@ class TextMessage:
     recipient_role: Role = Role.PARTICIPANT
     """Sent to a :class:`Direct` only if that person holds this role on the platform
     at the moment of sending (alerts, confidential reports); otherwise refused."""
+    private_answer_note: bool = False
+    """The room's one neutral line saying a private answer was given. An adapter that
+    answered ephemerally (seen by that person alone) leaves it out."""
 
 
 @dataclass(frozen=True)
