@@ -381,9 +381,11 @@ class CrisisDetector:
         # Nobody wrote this wording down: the learned net looks at the whole message
         # (figurative spans taken out, as for the phrases).
         if self.model is not None:
-            lang = prefer if prefer in self.model.thresholds else guess_language(text)
+            lang = guess_language(text)
+            if prefer is not None and prefer in self.model.thresholds:
+                lang = prefer
             if self.model.chance(" ".join(words)) >= self.model.threshold(lang):
-                return CrisisMatch(prefer or lang, "learned", "")
+                return CrisisMatch(lang if prefer is None else prefer, "learned", "")
         return None
 
 
