@@ -46,6 +46,7 @@ TRAINING = (
     "train6",
     "train7",
     "train8",
+    "train9",
     "domain",
 )
 LANGUAGES = ("da", "nb", "en")

@@ -10,7 +10,8 @@ pattern are normalised the same way:
 - each word stemmed with that language's Snowball stemmer, so "pillerne",
   "piller" and "pille" meet;
 - æ/ae, ø/oe/ö, å/aa folded to plain a/o, so "doe", "do" and "dø" meet;
-- runs of three or more of one letter squeezed ("dööö", "pleeease").
+- runs of three or more of one letter squeezed ("dööö", "pleeease");
+- a few emoji read as words of their own (``EMOJI_WORDS``: 🩸 is "emojiblood").
 
 Pattern syntax, one pattern per string::
 
@@ -49,6 +50,22 @@ _DIGRAPHS = re.compile(r"ae|oe|aa")
 _REPEATS = re.compile(r"(.)\1{2,}")
 _WORD = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"^~(\d+)$")
+# Emoji that people write instead of words become words of their own, so phrases and
+# the net can see them ("🔪🩸 igen", "💊💊💊💊 all gone").
+EMOJI_WORDS = {
+    "🩸": "emojiblood",
+    "🔪": "emojiknife",
+    "💊": "emojipill",
+    "⚰": "emojicoffin",
+    "🪦": "emojigrave",
+    "🪢": "emojirope",
+    "🔫": "emojigun",
+    "💀": "emojiskull",
+    "🖤": "emojiblackheart",
+    "👋": "emojiwave",
+    "🕊": "emojidove",
+}
+_EMOJI = str.maketrans({emoji: f" {word} " for emoji, word in EMOJI_WORDS.items()})
 
 
 def fold(word: str) -> str:
@@ -60,7 +77,7 @@ def fold(word: str) -> str:
 
 def words_of(text: str) -> list[str]:
     """The lower-case words of ``text``, apostrophes dropped, punctuation and emoji gone."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_EMOJI)
     text = text.replace("’", "").replace("'", "").replace("`", "")
     return _WORD.findall(text)
 
