@@ -128,6 +128,11 @@ def test_the_shipped_net_has_a_threshold_for_each_language() -> None:
         "my feet are killing me",
         "farvel og tak for i dag, vi ses",
         "I took my meds this morning",
+        # Volunteers talking about the subject, holidays, cooking:
+        "efter kurset om selvskade føler jeg mig bedre klædt på som frivillig",
+        "leste en artikkel om at flere unge tenker på selvmord, så trist",
+        "off to portugal for two weeks, bye everyone take care",
+        "har lige skåret løg med den nye kniv, den er mega skarp",
     ],
 )
 def test_figurative_everyday_phrases_do_not_trigger(text: str) -> None:
