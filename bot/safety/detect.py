@@ -76,7 +76,8 @@ def fold(word: str) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    """The lower-case words of ``text``, apostrophes dropped, punctuation and emoji gone."""
+    """The lower-case words of ``text``: apostrophes dropped, punctuation and emoji gone
+    except the few in ``EMOJI_WORDS``, which become words."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_EMOJI)
     text = text.replace("’", "").replace("'", "").replace("`", "")
     return _WORD.findall(text)
