@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.buddies",
     "bot.commands.meals",
     "bot.commands.admin",
+    "bot.commands.impact",
 )
 
 

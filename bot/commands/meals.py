@@ -15,6 +15,7 @@ from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
 from bot.core.parsing import ArgumentError, IntRange, Rest, echo, tokenize
 from bot.core.registry import CommandRegistry, SuggestionQuery
+from bot.core.signals import ProgrammeJoined, announce
 from bot.meals import jobs, load, places, planning, privacy, render, service
 from bot.meals.ics import meal_calendar
 from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealOccurrence
@@ -154,6 +155,7 @@ async def create_and_announce(ctx: Context, request: MealRequest) -> None:
         room_id="" if ctx.is_direct else ctx.room.room_id,
         now=ctx.now,
     )
+    await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", volunteer=True))
     values = {
         "title": meal.title,
         "code": meal.code,
@@ -309,6 +311,7 @@ def setup(registry: CommandRegistry) -> None:
         outcome = await service.join(
             ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
         )
+        await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
         values = {"title": meal.title, "code": meal.code, "when": ctx.local(occurrence.starts_at)}
         if outcome == "waiting":
             ahead = len(await load.people_at(ctx.session, occurrence.id, (WAITING,)))
@@ -326,6 +329,7 @@ def setup(registry: CommandRegistry) -> None:
             outcome = await service.join(
                 ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
             )
+            await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
             ctx.say(
                 "meal.waiting_short" if outcome == "waiting" else "meal.joined",
                 title=meal.title,
@@ -339,6 +343,7 @@ def setup(registry: CommandRegistry) -> None:
         results = await service.subscribe(
             ctx.session, meal, ctx.person.id, _is_volunteer(ctx), ctx.now
         )
+        await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
         waiting = [occ for occ, outcome in results if outcome in ("waiting", "already_waiting")]
         ctx.say("meal.joined_all", title=meal.title, code=meal.code)
         for occ in waiting:

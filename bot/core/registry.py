@@ -133,6 +133,7 @@ class CommandRegistry:
     statistics: dict[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
     crisis_hooks: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
     suggesters: dict[tuple[str, str], Suggester] = field(default_factory=dict)
+    signal_listeners: dict[str, list[Handler]] = field(default_factory=dict)
 
     def group(self, name: str, aliases: Iterable[str] = ()) -> None:
         """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
@@ -230,6 +231,16 @@ class CommandRegistry:
         self.crisis_hooks.append(hook)
         return hook
 
+    def on_signal(self, kind: type) -> Callable[[Handler], Handler]:
+        """Decorator: ``listener(writer, signal)`` runs in the announcer's unit of work
+        whenever a feature announces a signal of ``kind`` (see ``bot.core.signals``)."""
+
+        def decorate(listener: Handler) -> Handler:
+            self.signal_listeners.setdefault(kind.__name__, []).append(listener)
+            return listener
+
+        return decorate
+
     def personal_data(self, provider: Any) -> None:
         """Register an object with ``export(session, person_id)`` and ``erase(...)``."""
         self.data_providers.append(provider)
@@ -248,6 +259,8 @@ class CommandRegistry:
         self.crisis_hooks.extend(other.crisis_hooks)
         self.suggesters.update(other.suggesters)
         self.data_providers.extend(other.data_providers)
+        for kind, listeners in other.signal_listeners.items():
+            self.signal_listeners.setdefault(kind, []).extend(listeners)
 
     # ---------------------------------------------------------------- lookup
 
