@@ -115,6 +115,27 @@ def _statistics_files(command: str, since_text: str, out: Path, config: Config) 
     return 0
 
 
+def _impact_report(since_text: str | None, months: int, out: str | None, config: Config) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.impact.offline import report_to_folder
+    from bot.organising.offline import parse_day, start_of_day
+
+    since = None
+    if since_text:
+        try:
+            since = start_of_day(parse_day(since_text), config.community.timezone)
+        except ValueError as error:
+            print(f"--since: {error}", file=sys.stderr)
+            return 1
+    if not 1 <= months <= 120:
+        print("--months: give a number of months from 1 to 120", file=sys.stderr)
+        return 1
+    folder = Path(out or "impact-report")
+    written = asyncio.run(report_to_folder(config, folder, bootstrap, months=months, since=since))
+    print(f"Wrote {len(written)} files to {folder}: " + ", ".join(p.name for p in written))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``samvaer`` command."""
     # Everything the bot writes (database, Matrix store, exports, reports) is for its own
@@ -137,9 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", required=True, help="folder for the CSV files")
     export.add_argument("--config")
     report = sub.add_parser("report", help="write a one-page HTML report with charts")
-    report.add_argument("--since", required=True, help="first day, like 2026-01-01")
-    report.add_argument("--out", default="report.html", help="the HTML file to write")
+    report.add_argument("--since", help="first day, like 2026-01-01")
+    report.add_argument("--out", help="the HTML file (with --impact: the folder) to write")
     report.add_argument("--config")
+    report.add_argument(
+        "--impact",
+        action="store_true",
+        help="the impact report (HTML and PDF in da, nb and en, CSV with a data dictionary)",
+    )
+    report.add_argument("--months", type=int, default=12, help="with --impact: whole months")
     args = parser.parse_args(argv)
 
     from bot.logs import configure_logging
@@ -177,8 +204,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {warning}")
         print(f"{path}: OK (adapters: {', '.join(config.adapters())})")
         return 0
+    if args.command == "report" and args.impact:
+        return _impact_report(args.since, args.months, args.out, _load(args.config))
+    if args.command == "report" and not args.since:
+        parser.error("report: --since is required (or use --impact)")
     if args.command in ("export", "report"):
-        return _statistics_files(args.command, args.since, Path(args.out), _load(args.config))
+        out = args.out or "report.html"
+        return _statistics_files(args.command, args.since, Path(out), _load(args.config))
     if args.command == "db":
         config = _load(args.config)
         configure_logging("INFO", _secrets(config))

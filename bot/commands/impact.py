@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Annotated, Any
 
 from sqlalchemy import func, select
 
 from bot.core.context import Context, OutboxWriter
+from bot.core.events import Role
 from bot.core.parsing import IntRange, OneOf
 from bot.core.registry import CommandRegistry
 from bot.core.signals import ProgrammeJoined
-from bot.impact import jobs, privacy, render, service
+from bot.impact import jobs, load, privacy, render, service
 from bot.impact.models import ANSWERED, ASKED, SKIPPED, YES, ImpactPerson, ImpactPulse, ImpactRound
+from bot.impact.offline import period_start
+from bot.impact.report import Words, files, summary
 from bot.impact.rules import (
     ITEMS,
     SKIP,
@@ -21,15 +26,14 @@ from bot.impact.rules import (
     read_answer,
     read_hours,
 )
+from bot.people.service import display_name
 
 ROUND_DIALOG = "impact_round"
 PULSE_DIALOG = "impact_pulse"
 ID = IntRange(1, 2_000_000_000, "impact.not_found")
 ITEM = OneOf({item: () for item in ITEMS}, error="impact.not_found")
-ON_OFF_WORDS = OneOf(
-    {"on": ("ja", "yes", "til", "på"), "off": ("nej", "nei", "no", "fra", "av")},
-    error="impact.on_or_off",
-)
+MONTHS = IntRange(1, 120, "impact.months_range")
+DEFAULT_MONTHS = 12
 
 
 def _skip_words(ctx: Context) -> frozenset[str]:
@@ -242,6 +246,58 @@ def setup(registry: CommandRegistry) -> None:
         ctx.end_dialog()
         key = {"anon": "impact.pulse_done_anon", "named": "impact.pulse_done_named"}
         ctx.say(key.get(row.support or "", "impact.pulse_done"))
+
+    # ------------------------------------------------------------ the report
+
+    @registry.command(
+        "admin impact",
+        role=Role.ORGANISER,
+        private=True,
+        aliases=("effekt", "virkning"),
+        long_running=True,
+    )
+    async def admin_impact(ctx: Context, months: Annotated[int, MONTHS] = DEFAULT_MONTHS) -> None:
+        config = ctx.config
+        since = period_start(ctx.now, months, config.community.timezone)
+        until = ctx.now + timedelta(seconds=1)
+        figures = await load.gather(
+            ctx.session,
+            since,
+            until,
+            follow_up_months=tuple(config.impact.follow_up_months),
+            timezone=config.community.timezone,
+            min_size=config.privacy.min_group_size,
+            answer_window_days=config.impact.answer_window_days,
+        )
+        words = Words(
+            ctx.services.translator,
+            ctx.lang,
+            ctx.timezone,
+            config.community.name,
+            config.privacy.min_group_size,
+        )
+        lines = summary(figures, words)
+        if not config.impact.enabled:
+            lines.insert(0, ctx.t("impact.admin_disabled"))
+        ctx.reply("\n\n".join(lines))
+        named = await load.named_support(ctx.session, since, until)
+        if named:
+            names = [await display_name(ctx.session, person_id) for person_id in named]
+            ctx.say("impact.admin_named_support", names=", ".join(sorted(names)))
+        made = await asyncio.to_thread(files, figures, words, ctx.now)
+        stem = f"samvaer-impact-{ctx.now:%Y%m%d}-{months}m"
+        ctx.send_file(
+            f"{stem}.html",
+            made["html"],
+            "text/html",
+            ctx.t("impact.admin_caption_html", months=months),
+        )
+        ctx.send_file(
+            f"{stem}.pdf", made["pdf"], "application/pdf", ctx.t("impact.admin_caption_pdf")
+        )
+        ctx.send_file(
+            f"{stem}-csv.zip", made["zip"], "application/zip", ctx.t("impact.admin_caption_csv")
+        )
 
     # ------------------------------------------------------------ joining and crisis
 
