@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.lists import format_list
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.core.dispatcher import command_option
 from bot.core.events import ChoicePrompt, Destination, Option
-from bot.core.i18n import format_local
+from bot.core.i18n import BABEL_LOCALES, format_local
 from bot.impact import load
 from bot.impact.models import ImpactPulse, ImpactRound
 from bot.impact.rules import (
@@ -55,10 +56,22 @@ def item_options(
     return options
 
 
+def month_list(services: Services, lang: str) -> str:
+    """The follow-up months as a list in the language: "1, 3 og 6"."""
+    months = [str(m) for m in services.config.impact.follow_up_months]
+    return format_list(months, locale=BABEL_LOCALES.get(lang, "en_GB")) if months else "-"
+
+
 def invitation(services: Services, to: Destination, lang: str, volunteer: bool) -> ChoicePrompt:
-    months = ", ".join(str(m) for m in services.config.impact.follow_up_months)
     key = "impact.invite_volunteer" if volunteer else "impact.invite"
-    text = _t(services, lang, key, months=months or "-")
+    platform = to.platform
+    text = _t(
+        services,
+        lang,
+        key,
+        months=month_list(services, lang),
+        prefix=services.prefix(platform),
+    )
     return ChoicePrompt(
         to,
         text,

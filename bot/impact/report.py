@@ -13,6 +13,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
 from bot.core.i18n import BABEL_LOCALES, Translator, format_local
@@ -289,7 +290,7 @@ def tables(figures: Figures, w: Words) -> list[Table]:
 
 def methods(figures: Figures, w: Words) -> list[tuple[str, str]]:
     """The methods section: (heading, paragraph)."""
-    months = ", ".join(str(m) for m in figures.follow_up_months)
+    months = format_list([str(m) for m in figures.follow_up_months] or ["-"], locale=w.locale)
     return [
         (w.t("methods_instrument_title"), w.t("methods_instrument")),
         (

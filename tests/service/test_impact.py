@@ -30,6 +30,24 @@ def config() -> Config:
     )
 
 
+@pytest.fixture
+async def app_off(engine: object, clock: object, translator: object) -> Chat:
+    from bot.adapters.recording import RecordingAdapter
+    from bot.bootstrap import bootstrap
+
+    made = await bootstrap(
+        parse_config({"community": {"language": "en"}, "safety": UNLIMITED}),
+        clock=clock,  # type: ignore[arg-type]
+        engine=engine,  # type: ignore[arg-type]
+        adapters=[RecordingAdapter("test")],
+        migrate=False,
+        translator=translator,  # type: ignore[arg-type]
+    )
+    adapter = made.adapters["test"]
+    assert isinstance(adapter, RecordingAdapter)
+    return Chat(made, adapter, clock)  # type: ignore[arg-type]
+
+
 def _prompts(chat: Chat, user: str) -> list[ChoicePrompt]:
     return [m for m in chat.inbox(user) if isinstance(m, ChoicePrompt)]
 
@@ -237,3 +255,65 @@ async def test_a_volunteer_host_gets_a_pulse_after_the_meal(chat: Chat) -> None:
         row = (await uow.session.execute(select(ImpactPulse))).scalar_one()
         uow.session.expunge_all()
     assert (row.how, row.support, row.hours) == (4, "named", 2.5)
+
+
+async def test_someone_elses_round_cannot_be_answered(chat: Chat) -> None:
+    await _join_and_say_yes(chat, "ida")
+    first = _last_prompt(chat, "ida")
+    tap = first.options[2].value  # "impact answer <round> companionship 3"
+    # Another person taps (or types) the same command: nothing is stored for Ida.
+    await chat.say("jon", JOIN)
+    answers = await chat.press("jon", tap)
+    assert "no longer open" in text_of(answers[0])
+    assert "no longer open" in await chat.text("jon", "!impact answer 1 left_out 3")
+    assert (await _rounds(chat))[0].companionship is None
+
+
+async def test_a_volunteer_buddy_gets_a_pulse_after_a_month(chat: Chat) -> None:
+    from bot.buddies.models import BuddyPair
+    from bot.db.models import Account
+
+    await chat.say("vic", "!help", role=Role.VOLUNTEER)
+    await chat.say("kim", "!help")
+    async with chat.app.uow() as uow:
+        ids = dict(
+            (await uow.session.execute(select(Account.external_id, Account.person_id))).all()
+        )
+        uow.session.add(
+            BuddyPair(
+                participant_id=ids["kim"],
+                partner_id=ids["vic"],
+                kind="volunteer",
+                status="active",
+                proposed_at=chat.clock.now(),
+                expires_at=chat.clock.now(),
+                matched_at=chat.clock.now(),
+            )
+        )
+        await uow.commit()
+    await chat.press("vic", command_option("impact on"))
+    chat.clear()
+    chat.clock.advance(timedelta(days=29))
+    await chat.tick()
+    assert _prompts(chat, "vic") == []
+    chat.clock.advance(timedelta(days=2))
+    await chat.tick()
+    await chat.tick()
+    assert "You have been a buddy for 1 month" in _last_prompt(chat, "vic").text
+    # Kim, who never said yes, is never asked anything.
+    assert _prompts(chat, "kim") == []
+
+
+async def test_answers_go_after_the_retention_period(chat: Chat) -> None:
+    await _join_and_say_yes(chat, "lea")
+    await _answer_round(chat, "lea", ("3", "2", "2", "4"))
+    chat.clock.advance(timedelta(days=1096))
+    await chat.tick()
+    assert all(r.month != 0 for r in await _rounds(chat))
+
+
+async def test_with_the_measure_off_nobody_is_asked(app_off: Chat) -> None:
+    await app_off.say("max", JOIN)
+    await app_off.tick()
+    assert not any("four short questions" in t for t in app_off.inbox_texts("max"))
+    assert "not taking part" in await app_off.text("max", "!impact")
