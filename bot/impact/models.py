@@ -34,7 +34,7 @@ class ImpactPerson(Base):
     consent: Mapped[str] = mapped_column(String(8), default=INVITED)
     invited_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]  # when they said yes or no
-    first_joined_at: Mapped[datetime]  # the first programme joined: follow-ups count from here
+    first_joined_at: Mapped[datetime]  # the first programme joined
     last_asked_at: Mapped[datetime | None]  # the weekly limit
     paused_until: Mapped[datetime | None]  # after crisis words
 

@@ -32,13 +32,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def round_due(first_joined_at: datetime, month: int, timezone: str) -> datetime:
+def round_due(start: datetime, month: int, timezone: str) -> datetime:
     """When the round ``month`` months after joining is due: the same local time of day,
     ``month`` calendar months later in the person's zone (right across daylight saving)."""
     if month == 0:
-        return first_joined_at
+        return start
     zone = ZoneInfo(timezone)
-    local = first_joined_at.astimezone(zone)
+    local = start.astimezone(zone)
     later = datetime.combine(add_months(local.date(), month), local.time(), tzinfo=zone)
     return later.astimezone(UTC)
 

@@ -119,8 +119,9 @@ async def plan_rounds(
 ) -> int:
     """Make the rounds still ahead for someone who said yes; returns how many are new.
 
-    The first round is due now (at joining, or at the yes); follow-ups count from the
-    first programme joined. Rounds whose time has already passed are not made.
+    The first round is due now (at joining, or at a later yes); follow-ups count from
+    that first round, so a change is always measured over the months it claims.
+    Rounds whose time has already passed are not made.
     """
     impact = config.impact
     community = config.community
@@ -129,14 +130,17 @@ async def plan_rounds(
     person = await session.get(Person, state.person_id)
     zone = (person.timezone if person else None) or community.timezone
     existing = await session.execute(
-        select(ImpactRound.month).where(ImpactRound.person_id == state.person_id)
+        select(ImpactRound.month, ImpactRound.due_at).where(
+            ImpactRound.person_id == state.person_id
+        )
     )
-    have = set(existing.scalars())
+    have = dict(existing.all())
+    anchor = have.get(0, now)
     made = 0
     for month in months_of(tuple(impact.follow_up_months)):
         if month in have:
             continue
-        due = now if month == 0 else round_due(state.first_joined_at, month, zone)
+        due = anchor if month == 0 else round_due(anchor, month, zone)
         if month and window_closed(due, now, impact.answer_window_days):
             continue
         session.add(ImpactRound(person_id=state.person_id, month=month, due_at=due, status=DUE))

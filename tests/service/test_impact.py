@@ -110,7 +110,7 @@ async def test_the_whole_round_trip_across_six_months(chat: Chat) -> None:
     await chat.tick()
     follow_up = _prompts(chat, "alice")
     assert len(follow_up) == 1
-    assert "It has been 1 month since you joined" in follow_up[0].text
+    assert "It has been 1 month since the first questions" in follow_up[0].text
     await _answer_round(chat, "alice", ("2", "2", "1", "3"))
     # Three and six months: the last round says so.
     chat.clock.advance(timedelta(days=62))
@@ -170,22 +170,43 @@ async def test_not_this_time_and_the_window_closes_without_chasing(chat: Chat) -
     assert [r.status for r in await _rounds(chat)][:2] == ["skipped", "missed"]
 
 
-async def test_never_more_than_once_a_week(chat: Chat) -> None:
+async def test_a_late_yes_starts_the_months_from_the_first_round(chat: Chat) -> None:
     await chat.say("eve", JOIN)
     await chat.tick()
     invite = _last_prompt(chat, "eve")
-    # She says yes only weeks later, when the one-month round is nearly due.
+    # She says yes only weeks later: the month-one round counts from her first answers.
     chat.clock.advance(timedelta(days=29))
     await chat.press("eve", invite.options[0].value)
+    rounds = await _rounds(chat)
+    assert rounds[1].month == 1
+    assert rounds[1].due_at - rounds[0].due_at >= timedelta(days=28)
+
+
+async def test_never_more_than_once_a_week(chat: Chat) -> None:
+    await _join_and_say_yes(chat, "una")
+    await _answer_round(chat, "una", ("3", "2", "2", "4"))
+    # A pulse (she also hosts meals) falls due two days later: it waits for the week.
+    async with chat.app.uow() as uow:
+        state = await uow.session.get(ImpactPerson, 1)
+        assert state is not None
+        uow.session.add(
+            ImpactPulse(
+                person_id=state.person_id,
+                programme="meals",
+                ref="meal:1",
+                due_at=chat.clock.now() + timedelta(days=2),
+            )
+        )
+        await uow.commit()
     chat.clear()
-    await chat.say("eve", "!impact")
     chat.clock.advance(timedelta(days=2))
     await chat.tick()
-    # The first round was just asked; the month-one round waits a week.
-    assert _prompts(chat, "eve") == []
-    chat.clock.advance(timedelta(days=5))
+    chat.clock.advance(timedelta(days=4))
     await chat.tick()
-    assert "It has been 1 month" in _last_prompt(chat, "eve").text
+    assert _prompts(chat, "una") == []
+    chat.clock.advance(timedelta(days=1, minutes=1))
+    await chat.tick()
+    assert len(_prompts(chat, "una")) == 1
 
 
 async def test_crisis_words_set_the_round_aside_and_pause_the_questions(chat: Chat) -> None:

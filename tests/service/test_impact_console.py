@@ -106,9 +106,9 @@ async def test_the_impact_flow_in_the_console(
     assert "1) Yes, I'll help" in out
     assert "1/4 How often do you feel that you lack companionship?" in out
     assert "4/4 How often do you feel lonely?" in out
-    assert "It has been 1 month since you joined" in out
-    assert "It has been 3 months since you joined" in out
-    assert "It has been 6 months since you joined" in out
+    assert "It has been 1 month since the first questions" in out
+    assert "It has been 3 months since the first questions" in out
+    assert "It has been 6 months since the first questions" in out
     assert "that was the last round" in out
     assert "[to vera] Thank you for hosting Supper" in out
     assert "Thank you for what you give." in out
