@@ -14,7 +14,16 @@ from bot.core.parsing import IntRange, OneOf
 from bot.core.registry import CommandRegistry
 from bot.core.signals import ProgrammeJoined
 from bot.impact import jobs, load, privacy, render, service
-from bot.impact.models import ANSWERED, ASKED, SKIPPED, YES, ImpactPerson, ImpactPulse, ImpactRound
+from bot.impact.models import (
+    ANSWERED,
+    ASKED,
+    DUE,
+    SKIPPED,
+    YES,
+    ImpactPerson,
+    ImpactPulse,
+    ImpactRound,
+)
 from bot.impact.offline import period_start
 from bot.impact.report import Words, files, summary
 from bot.impact.rules import (
@@ -99,7 +108,7 @@ async def _start_now(ctx: Context) -> bool:
         select(ImpactRound).where(
             ImpactRound.person_id == ctx.person.id,
             ImpactRound.month == 0,
-            ImpactRound.status == "due",
+            ImpactRound.status == DUE,
         )
     )
     row = found.scalars().first()
@@ -113,13 +122,13 @@ async def _start_now(ctx: Context) -> bool:
 
 def setup(registry: CommandRegistry) -> None:
     """Register the impact commands, dialogs, timed work, listeners and personal data."""
-    registry.group("impact", aliases=("effekt", "virkning", "trivsel"))
+    registry.group("impact", aliases=("effekt", "virkning"))
 
     @registry.command("impact", private=True)
     async def impact(ctx: Context) -> None:
         state = await ctx.session.get(ImpactPerson, ctx.person.id)
         if state is None or state.consent != YES:
-            ctx.say("impact.status_off")
+            ctx.say("impact.status_off" if ctx.config.impact.enabled else "impact.not_used")
             return
         answered = await ctx.session.execute(
             select(func.count())
@@ -138,6 +147,9 @@ def setup(registry: CommandRegistry) -> None:
 
     @registry.command("impact on", private=True, aliases=("til", "på", "ja", "yes"))
     async def impact_on(ctx: Context) -> None:
+        if not ctx.config.impact.enabled:
+            ctx.say("impact.not_used")
+            return
         changed = await service.set_consent(ctx.session, ctx.config, ctx.person.id, True, ctx.now)
         if not changed:
             ctx.say("impact.consent_already_on")

@@ -337,4 +337,5 @@ async def test_with_the_measure_off_nobody_is_asked(app_off: Chat) -> None:
     await app_off.say("max", JOIN)
     await app_off.tick()
     assert not any("four short questions" in t for t in app_off.inbox_texts("max"))
-    assert "not taking part" in await app_off.text("max", "!impact")
+    assert "does not use the loneliness questions" in await app_off.text("max", "!impact")
+    assert "does not use" in await app_off.text("max", "!impact on")
