@@ -6,7 +6,7 @@ who came; this feature never writes to them.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -328,7 +328,7 @@ async def _volunteer_figures(
             MealRsvp.status == JOINED,
         )
     )
-    active = {p for p in [*pairs.scalars(), *hosts.scalars(), *tables.scalars()] if p}
+    load = Counter(p for p in [*pairs.scalars(), *hosts.scalars(), *tables.scalars()] if p)
     pulses = await session.execute(
         select(ImpactPulse.how, ImpactPulse.support, ImpactPulse.hours).where(
             ImpactPulse.status == ANSWERED,
@@ -336,7 +336,7 @@ async def _volunteer_figures(
             ImpactPulse.answered_at < until,
         )
     )
-    return stats.volunteer_figures(len(active), list(pulses.all()), min_size)
+    return stats.volunteer_figures(list(load.values()), list(pulses.all()), min_size)
 
 
 async def named_support(session: AsyncSession, since: datetime, until: datetime) -> list[int]:

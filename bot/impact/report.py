@@ -264,6 +264,7 @@ def tables(figures: Figures, w: Words) -> list[Table]:
             [w.t("col_measure"), w.t("col_value")],
             [
                 [w.t("row_active_volunteers"), w.count(v.active)],
+                [w.t("row_load"), w.number(v.median_load)],
                 [w.t("row_pulses"), w.count(v.pulses)],
                 [w.t("row_hours"), w.number(v.hours)],
                 [w.t("row_how"), w.number(v.how.mean)],
@@ -491,6 +492,7 @@ def _widths(table: Table, mm: float) -> list[float]:
 def pdf(figures: Figures, w: Words, png: bytes, generated: datetime) -> bytes:
     """The same report as an A4 PDF."""
     from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -508,6 +510,7 @@ def pdf(figures: Figures, w: Words, png: bytes, generated: datetime) -> bytes:
     body = ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13, spaceAfter=3)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor="#555555")
     cell = ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5, spaceAfter=0)
+    number = ParagraphStyle("number", parent=cell, alignment=TA_RIGHT)
     h1 = ParagraphStyle("h1", parent=body, fontName=bold, fontSize=16, leading=20)
     h2 = ParagraphStyle(
         "h2", parent=body, fontName=bold, fontSize=12, leading=16, spaceBefore=10, spaceAfter=4
@@ -530,7 +533,10 @@ def pdf(figures: Figures, w: Words, png: bytes, generated: datetime) -> bytes:
     ]
     for table in tables(figures, w):
         data = [[para(c, cell) for c in table.columns]]
-        data += [[para(c, cell) for c in row] for row in table.rows]
+        data += [
+            [para(c, number if i and _is_number(c) else cell) for i, c in enumerate(row)]
+            for row in table.rows
+        ]
         grid = PdfTable(data, repeatRows=1, hAlign="LEFT", colWidths=_widths(table, mm))
         grid.setStyle(
             TableStyle(
@@ -545,9 +551,10 @@ def pdf(figures: Figures, w: Words, png: bytes, generated: datetime) -> bytes:
         if table.note:
             parts.append(para(table.note, small))
         story.append(KeepTogether(parts))
-    story.append(para(w.t("methods_title"), h2))
-    for heading, text in methods(figures, w):
-        story.append(KeepTogether([para(heading, h3), para(text)]))
+    for index, (heading, text) in enumerate(methods(figures, w)):
+        # The section's title stays with its first part.
+        first = [para(w.t("methods_title"), h2)] if index == 0 else []
+        story.append(KeepTogether([*first, para(heading, h3), para(text)]))
     story += [Spacer(1, 6), para(w.t("footer", min=figures.min_size), small)]
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -655,6 +662,7 @@ def csv_files(figures: Figures, w: Words) -> dict[str, str]:
     files["volunteers.csv"] = [
         ["measure", "value"],
         ["active_volunteers", _plain(v.active)],
+        ["median_load", _plain(v.median_load)],
         ["pulses_answered", _plain(v.pulses)],
         ["hours_given", _plain(v.hours)],
         ["how_it_went_mean", _plain(v.how.mean)],

@@ -334,6 +334,7 @@ def meal_figures(
 @dataclass(frozen=True)
 class VolunteerFigures:
     active: int | None
+    median_load: float | None  # buddies plus meals hosted, per active volunteer
     pulses: int | None
     hours: float | None
     how: MeanCI
@@ -341,11 +342,13 @@ class VolunteerFigures:
 
 
 def volunteer_figures(
-    active: int,
+    load: Sequence[int],
     pulses: Sequence[tuple[int | None, str | None, float | None]],
     min_size: int,
 ) -> VolunteerFigures:
-    """``pulses``: (how, support, hours) of each pulse answered in the period."""
+    """``load``: buddies plus meals hosted in the period, per active volunteer;
+    ``pulses``: (how, support, hours) of each pulse answered in the period."""
+    active = len(load)
     hows = [float(h) for h, _s, _h in pulses if h is not None]
     support = sum(1 for _h, s, _x in pulses if s in ("anon", "named"))
     hours = sum(h for _x, _s, h in pulses if h is not None)
@@ -353,6 +356,7 @@ def volunteer_figures(
     how = mean_ci(hows)
     return VolunteerFigures(
         active=shown_count(active, min_size),
+        median_load=_median([float(n) for n in load]) if active >= min_size else None,
         pulses=shown_count(len(pulses), min_size),
         hours=round(hours, 1) if enough else None,
         how=how if len(hows) >= min_size else MeanCI(len(hows), None, None, None),

@@ -173,3 +173,16 @@ def test_suppression_never_leaves_one_hidden_cell(size: int) -> None:
     for counts in combinations([1, 2, 3, 4, 6, 8, 12], 3):
         shown = stats.suppress(list(counts), size)
         assert [c for c in shown if c is None].__len__() != 1
+
+
+def test_volunteer_load_hours_and_support_only_for_groups_of_five() -> None:
+    pulses = [(4, "no", 2.0), (5, "anon", 3.0), (3, "named", 1.5), (4, "no", None), (2, None, 1)]
+    figures = stats.volunteer_figures([1, 2, 2, 3, 1, 4], pulses, 5)
+    assert figures.active == 6
+    assert figures.median_load == 2.0
+    assert figures.hours == 7.5
+    assert figures.how.mean == pytest.approx(3.6)
+    # Two asked for support: fewer than five, so hidden.
+    assert figures.support is None
+    few = stats.volunteer_figures([1, 2, 3], pulses[:3], 5)
+    assert (few.active, few.median_load, few.hours, few.how.mean) == (None, None, None, None)
