@@ -417,13 +417,14 @@ def _is_number(cell: str) -> bool:
 def html(figures: Figures, w: Words, png: bytes, generated: datetime) -> str:
     """The report as one printable HTML file, chart embedded."""
     title = w.t("title", community=w.community)
+    made = w.t("generated", when=w.day(generated), min=figures.min_size)
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{escape(w.lang)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f'<p class="meta">{escape(w.t("generated", when=w.day(generated)))}</p>',
+        f'<p class="meta">{escape(made)}</p>',
         f'<section><h2>{escape(w.t("summary_title"))}</h2><div class="summary">',
         *(f"<p>{escape(line)}</p>" for line in summary(figures, w)),
         "</div></section>",
@@ -524,7 +525,7 @@ def pdf(figures: Figures, w: Words, png: bytes, generated: datetime) -> bytes:
 
     story: list[object] = [
         para(w.t("title", community=w.community), h1),
-        para(w.t("generated", when=w.day(generated)), small),
+        para(w.t("generated", when=w.day(generated), min=figures.min_size), small),
         para(w.t("summary_title"), h2),
         *(para(line) for line in summary(figures, w)),
         para(w.t("charts_title"), h2),
