@@ -87,8 +87,10 @@ class Translator:
         return string.Formatter().vformat(template, (), _SafeDict(values))
 
     def plural(self, lang: str, key: str, n: int, /, **values: object) -> str:
-        """The form of the counted phrase ``key`` for ``n`` in ``lang``; ``{n}`` is filled in."""
-        return self.text(lang, plural_key(key, _plural_rule(lang)(n)), n=n, **values)
+        """The form of the counted phrase ``key`` for ``n`` in ``lang``; ``{n}`` is filled in
+        (with ``n`` as given in ``values`` when it is written otherwise, e.g. ``1,5``)."""
+        values.setdefault("n", n)
+        return self.text(lang, plural_key(key, _plural_rule(lang)(n)), **values)
 
     def keys(self, lang: str) -> set[str]:
         return set(self.catalogs.get(lang, {}))

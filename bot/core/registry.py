@@ -199,8 +199,9 @@ class CommandRegistry:
         return decorate
 
     def stats(self, capability: str) -> Callable[[Handler], Handler]:
-        """Decorator: ``async def aggregates(session, since, until) -> dict[str, list[dict]]``
-        gives a capability's anonymised tables (counts only) for statistics and exports."""
+        """Decorator: ``async def aggregates(session, since, until) -> list[StatTable]``
+        gives a capability's anonymised tables (``bot.core.tables``: counts, means with
+        their number of answers, durations — never names) for statistics and exports."""
 
         def decorate(provider: Handler) -> Handler:
             self.statistics[capability] = provider

@@ -158,7 +158,8 @@ async def test_stats_give_a_summary_and_a_chart_without_names(chat: Chat, provid
     assert "Statistics for Samvær" in text
     assert "(30 days)" in text
     assert "*Shared meals*" in text
-    assert "• Feedback on meals (1–5): 2026-W47: <5 · 2026-W48: 9, avg rating 4.25" in text
+    assert "• Feedback on meals (1–5): 2026-W47: number <5, avg rating no answers yet · " in text
+    assert "2026-W48: number 9, avg rating 4.25" in text
     assert "• Meals held: nothing in this period" in text
     assert "*Consents*" in text
     assert "• Consent changes: buddies: <5 · checkins: 6" in text
@@ -193,22 +194,23 @@ async def test_export_is_a_zip_of_csv_files(chat: Chat, providers: None) -> None
     answers = await chat.say("org", "!admin export 30", role=Role.ORGANISER)
     [archive_file] = files_of(answers)
     assert archive_file.filename.endswith("-30d.zip")
-    assert "4 CSV files" in archive_file.caption
+    assert "5 CSV files" in archive_file.caption
     archive = zipfile.ZipFile(io.BytesIO(archive_file.content))
     assert sorted(archive.namelist()) == [
         "consents-consent_changes.csv",
+        "dictionary.csv",
         "meals-meal_feedback.csv",
         "meals-meals_held.csv",
         "summary.csv",
     ]
     feedback = list(csv.reader(io.StringIO(archive.read("meals-meal_feedback.csv").decode())))
     assert feedback == [
-        ["week", "count", "avg_rating"],
+        ["Week", "Number", "Avg rating"],
         ["2026-W47", "<5", ""],
         ["2026-W48", "9", "4.25"],
     ]
     consents = list(csv.reader(io.StringIO(archive.read("consents-consent_changes.csv").decode())))
-    assert consents == [["consent", "count"], ["checkins", "5"]]
+    assert consents == [["Consent", "Number"], ["checkins", "5"]]
     assert "empty" not in texts_of(answers)
 
 
