@@ -56,6 +56,8 @@ def build_registry(
             if strict:
                 raise
             log.exception("commands.setup_failed module=%s", name)
+    # Each command's name in each language (``command.<key>`` in the catalogs).
+    registry.learn_names(load_catalogs())
     return registry
 
 

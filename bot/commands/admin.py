@@ -263,7 +263,12 @@ def setup(registry: CommandRegistry) -> None:
         participants = await ctx.session.execute(
             select(func.count()).select_from(Account).where(Account.role < int(Role.VOLUNTEER))
         )
-        lines.append(ctx.t("admin.roles_participants", count=int(participants.scalar_one())))
+        lines.append(
+            ctx.t(
+                "admin.roles_participants",
+                accounts=ctx.tn("count.accounts", int(participants.scalar_one())),
+            )
+        )
         lines.append(ctx.t("admin.roles_note"))
         ctx.reply("\n".join(lines))
 

@@ -39,7 +39,7 @@ def setup(registry: CommandRegistry) -> None:
             if head is None:
                 ctx.say("help.unknown_topic", topic=echo(topic))
                 return
-            lines = [ctx.t("help.topic_title", command=head)]
+            lines = [ctx.t("help.topic_title", command=reg.name_in(ctx.lang, head))]
             for command in reg.subcommands(head):
                 if ctx.role >= command.role:
                     usage = ctx.prefix + ctx.t("usage." + command.key)

@@ -1,9 +1,9 @@
 """Statistics as CSV files: one per capability table, in a zip or a folder.
 
-Column headers and words are in the reader's language; numbers keep the plain
-machine form. ``summary.csv`` says which files there are and for which period,
-and ``dictionary.csv`` explains every column of every file. File names are
-stable machine names, so scripts that read exports keep working in any language.
+File names, column headers and words are in the reader's language; numbers keep
+the plain machine form. A summary file (``oversigt.csv`` in Danish) says which
+files there are and for which period, and a data dictionary (``forklaring.csv``)
+explains every column of every file.
 """
 
 from __future__ import annotations
@@ -18,18 +18,36 @@ from pathlib import Path
 from bot.core.tables import StatTable
 from bot.organising.tables import TableWriter
 
-SUMMARY_FILE = "summary.csv"
-DICTIONARY_FILE = "dictionary.csv"
 SUMMARY_COLUMNS = ("capability", "table", "file", "rows", "since", "until", "min_group_size")
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^a-z0-9_-]+", "_", name.casefold()).strip("_") or "table"
+    return re.sub(r"[^a-z0-9æøåäöü_]+", "_", name.casefold()).strip("_") or "tabel"
 
 
-def file_name(table: StatTable) -> str:
-    """``checkins-checkin_moods.csv``: the capability, then the table."""
-    return f"{_safe(table.capability)}-{_safe(table.name)}.csv"
+def file_name(writer: TableWriter, table: StatTable) -> str:
+    """``tjek_ind-humør_1_5.csv``: the capability, then the table, as the reader calls them."""
+    return f"{_safe(writer.capability(table.capability))}-{_safe(writer.title(table))}.csv"
+
+
+def file_names(writer: TableWriter, tables: list[StatTable]) -> list[str]:
+    """Each table's file name, made unique (``…-2.csv``) if two tables share a title."""
+    names: list[str] = []
+    for table in tables:
+        name = file_name(writer, table)
+        stem, number = name.removesuffix(".csv"), 2
+        while name in names:
+            name, number = f"{stem}-{number}.csv", number + 1
+        names.append(name)
+    return names
+
+
+def summary_file(writer: TableWriter) -> str:
+    return writer.t("stats.file.summary")
+
+
+def dictionary_file(writer: TableWriter) -> str:
+    return writer.t("stats.file.dictionary")
 
 
 def summary_csv(
@@ -39,12 +57,12 @@ def summary_csv(
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator="\n")
     out.writerow([writer.t(f"stats.summary.{key}") for key in SUMMARY_COLUMNS])
-    for table in tables:
+    for table, name in zip(tables, file_names(writer, tables), strict=True):
         out.writerow(
             (
                 writer.capability(table.capability),
                 writer.title(table),
-                file_name(table),
+                name,
                 len(table.rows),
                 since.isoformat(),
                 until.isoformat(),
@@ -58,10 +76,10 @@ def files(
     writer: TableWriter, tables: list[StatTable], since: datetime, until: datetime
 ) -> dict[str, bytes]:
     """Every file of an export by name: the summary and the dictionary first."""
-    named = [(file_name(table), table) for table in tables]
+    named = list(zip(file_names(writer, tables), tables, strict=True))
     result = {
-        SUMMARY_FILE: summary_csv(writer, tables, since, until),
-        DICTIONARY_FILE: writer.dictionary(named),
+        summary_file(writer): summary_csv(writer, tables, since, until),
+        dictionary_file(writer): writer.dictionary(named),
     }
     for name, table in named:
         result[name] = writer.csv(table)

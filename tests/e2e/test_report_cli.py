@@ -54,17 +54,17 @@ def test_organiser_console_session_then_export_and_report(tmp_path: Path) -> Non
     assert chart.read_bytes().startswith(PNG)
     [archive] = list(exports.glob("samvaer-export-*.zip"))
     with zipfile.ZipFile(archive) as opened:
-        assert "summary.csv" in opened.namelist()
+        assert "summary.csv" in opened.namelist()  # the organiser reads English
         assert opened.testzip() is None
 
     since = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     result = _samvaer("export", "--since", since, "--out", "csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "CSV-filer til csv" in result.stdout  # the community's language, Danish by default
-    with (tmp_path / "csv" / "summary.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "csv" / "oversigt.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert all(row["Fra"].startswith(since) for row in rows)
-    with (tmp_path / "csv" / "dictionary.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "csv" / "forklaring.csv").open(encoding="utf-8") as handle:
         explained = list(csv.DictReader(handle))
     assert {"Fil", "Tabel", "Kolonne", "Betydning"} == set(explained[0])
     assert all(row["Betydning"] for row in explained)

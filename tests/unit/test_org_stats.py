@@ -173,7 +173,8 @@ def test_chart_labels_are_in_the_readers_language() -> None:
 
 def test_csv_export_has_a_header_in_the_readers_language_and_hidden_counts() -> None:
     table = legacy("meals", "Meals held!", [{"week": "W1", "count": 2}], 5)
-    assert file_name(table) == "meals-meals_held.csv"
+    assert file_name(writer("da"), table) == "fællesspisning-meals_held.csv"
+    assert file_name(writer("en"), table) == "shared_meals-meals_held.csv"
     rows = list(csv.reader(io.StringIO(writer("da").csv(table).decode())))
     assert rows == [["Uge", "Antal"], ["W1", "<5"]]
     rows = list(csv.reader(io.StringIO(writer("nb").csv(table).decode())))
@@ -183,8 +184,12 @@ def test_csv_export_has_a_header_in_the_readers_language_and_hidden_counts() -> 
 def test_empty_export_is_a_valid_zip_with_a_summary_and_a_dictionary() -> None:
     empty = legacy("meals", "meals_held", [], 5)
     archive = zipfile.ZipFile(io.BytesIO(build_zip(writer("en"), [empty], SINCE, UNTIL)))
-    assert sorted(archive.namelist()) == ["dictionary.csv", "meals-meals_held.csv", "summary.csv"]
-    assert archive.read("meals-meals_held.csv") == b""
+    assert sorted(archive.namelist()) == [
+        "dictionary.csv",
+        "shared_meals-meals_held.csv",
+        "summary.csv",
+    ]
+    assert archive.read("shared_meals-meals_held.csv") == b""
     summary = list(csv.DictReader(io.StringIO(archive.read("summary.csv").decode())))
     assert summary[0]["Rows"] == "0"
     assert summary[0]["Smallest number shown"] == "5"
@@ -196,10 +201,15 @@ def test_the_dictionary_explains_every_column_in_the_readers_language() -> None:
         "checkins", "checkins_per_week", (text("week"), count("checkins"), count("people"))
     )
     archive = zipfile.ZipFile(io.BytesIO(build_zip(writer("da"), [table], SINCE, UNTIL)))
-    rows = list(csv.reader(io.StringIO(archive.read("dictionary.csv").decode())))
+    assert sorted(archive.namelist()) == [
+        "forklaring.csv",
+        "oversigt.csv",
+        "tjek_ind-tjek_ind_pr_uge.csv",
+    ]
+    rows = list(csv.reader(io.StringIO(archive.read("forklaring.csv").decode())))
     assert rows[0] == ["Fil", "Tabel", "Kolonne", "Betydning"]
     assert [row[2] for row in rows[1:]] == ["Uge", "Tjek ind", "Personer"]
-    assert all(row[0] == "checkins-checkins_per_week.csv" for row in rows[1:])
+    assert all(row[0] == "tjek_ind-tjek_ind_pr_uge.csv" for row in rows[1:])
     assert "forskellige personer" in rows[3][3]
     assert "under 5" in rows[3][3]
 
