@@ -47,7 +47,8 @@ def setup(registry: CommandRegistry) -> None:
             ctx.reply("\n".join(lines))
             return
         lines = [ctx.t("help.intro")]
-        for head in reg.heads():
+        # In the order of the reader's names for them.
+        for head in sorted(reg.heads(), key=lambda h: reg.name_in(ctx.lang, h)):
             commands = [c for c in reg.subcommands(head) if ctx.role >= c.role]
             if not commands:
                 continue

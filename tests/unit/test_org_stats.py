@@ -17,6 +17,7 @@ from bot.core.tables import (
     count,
     duration,
     mean,
+    share,
     text,
 )
 from bot.organising.export import build_zip, file_name
@@ -257,3 +258,10 @@ def test_counts_under_any_name_are_hidden_but_dimensions_are_not() -> None:
     line = writer("en").line(table)
     assert "2026-W47: check-ins <5, people <5, came —" in line
     assert "rating 4: check-ins —, people —, came 12" in line
+
+
+def test_a_share_is_a_percentage_in_text_and_a_fraction_in_csv() -> None:
+    table = StatTable("x", "t", (text("status"), share("came")), (("a", 0.42),))
+    assert writer("da").line(table).replace("\xa0", " ") == "• T: a: 42 %"
+    rows = list(csv.reader(io.StringIO(writer("da").csv(table).decode())))
+    assert rows[1] == ["a", "0.42"]
