@@ -132,3 +132,25 @@ async def test_danish_names_of_a_group_its_subcommands_and_options(adapter: Disc
         "dårligt",
     ]
     assert answer["description_localizations"]["da"].startswith("hvordan det går")
+
+
+async def test_localised_names_are_unique_among_siblings(adapter: DiscordAdapter) -> None:
+    """Discord refuses a tree where two siblings share a name in some language."""
+    tree = adapter.client.tree
+    translator = CatalogTranslator()
+    payloads = [
+        await c.get_translated_payload(tree, translator) for c in tree.get_commands(guild=SERVED)
+    ]
+
+    def names(nodes: list[dict], locale: str) -> list[str]:
+        return [(n.get("name_localizations") or {}).get(locale, n["name"]) for n in nodes]
+
+    def check(siblings: list[dict]) -> None:
+        for locale in ("da", "no"):
+            shown = names(siblings, locale)
+            assert len(shown) == len(set(shown)), (locale, sorted(shown))
+        for node in siblings:
+            if node.get("options"):
+                check(node["options"])
+
+    check(payloads)
