@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.checkins.models import CheckinEntry
 from bot.checkins.rules import MOOD_HIGH, MOOD_LOW, week_label
-from bot.core.tables import StatTable, Term, count, text
+from bot.core.tables import StatTable, Term, Week, count, text
 
 # A Monday: ISO weeks start on Mondays, so whole weeks counted from here are ISO weeks.
 WEEK_ZERO = date(1970, 1, 5)
@@ -63,7 +63,7 @@ async def checkin_aggregates(
     per_week = []
     by_mood = dict.fromkeys(moods, 0)
     for number, checkins, people, *mood_counts in rows.all():
-        per_week.append((label_of_week(number), int(checkins), int(people)))
+        per_week.append((Week.parse(label_of_week(number)), int(checkins), int(people)))
         for mood, mood_count in zip(moods, mood_counts, strict=True):
             by_mood[mood] += int(mood_count or 0)
     return [

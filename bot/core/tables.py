@@ -39,6 +39,24 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Week:
+    """An ISO week: written ``uge 47, 2026`` for people and ``2026-W47`` in CSV."""
+
+    year: int
+    week: int
+
+    @classmethod
+    def parse(cls, label: str) -> Week:
+        """``2026-W47`` → Week(2026, 47)."""
+        year, _, week = label.partition("-W")
+        return cls(int(year), int(week))
+
+    @property
+    def iso(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+
+@dataclass(frozen=True)
 class Mean:
     """An average of ``n`` answers; ``value`` is None when there are none.
 
@@ -56,7 +74,7 @@ class Hidden:
     below: int
 
 
-Cell = str | int | float | Term | Mean | Hidden | None
+Cell = str | int | float | Term | Week | Mean | Hidden | None
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,8 @@ def plain(cell: Cell) -> object:
         return cell.value
     if isinstance(cell, Hidden):
         return f"<{cell.below}"
+    if isinstance(cell, Week):
+        return cell.iso
     return cell
 
 

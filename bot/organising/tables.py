@@ -21,7 +21,7 @@ from html import escape
 from babel.numbers import format_decimal, format_percent
 
 from bot.core.i18n import BABEL_LOCALES, Translator
-from bot.core.tables import Cell, Column, Hidden, Kind, Mean, StatTable, Term
+from bot.core.tables import Cell, Column, Hidden, Kind, Mean, StatTable, Term, Week
 
 MAX_TEXT_ROWS = 12
 MAX_CHART_PANELS = 12
@@ -102,6 +102,8 @@ class TableWriter:
             return f"<{value.below}"
         if isinstance(value, Term):
             return self.term(value)
+        if isinstance(value, Week):
+            return self.t("stats.week", week=value.week, year=value.year)
         if isinstance(value, Mean):
             if value.value is None:
                 return self.t("stats.no_answers") if sentence else NONE
@@ -130,6 +132,8 @@ class TableWriter:
             return f"<{value.below}"
         if isinstance(value, Term):
             return self.term(value)
+        if isinstance(value, Week):
+            return value.iso
         if isinstance(value, Mean):
             return "" if value.value is None else _machine(value.value)
         if value is None or isinstance(value, bool):

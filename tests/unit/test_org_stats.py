@@ -13,6 +13,7 @@ from bot.core.tables import (
     Mean,
     StatTable,
     Term,
+    Week,
     by_name,
     count,
     duration,
@@ -265,3 +266,17 @@ def test_a_share_is_a_percentage_in_text_and_a_fraction_in_csv() -> None:
     assert writer("da").line(table).replace("\xa0", " ") == "• T: a: 42 %"
     rows = list(csv.reader(io.StringIO(writer("da").csv(table).decode())))
     assert rows[1] == ["a", "0.42"]
+
+
+def test_weeks_read_naturally_and_stay_iso_in_csv() -> None:
+    table = StatTable(
+        "checkins",
+        "checkins_per_week",
+        (text("week"), count("checkins"), count("people")),
+        ((Week.parse("2026-W47"), 12, 9),),
+    )
+    assert "uge 47, 2026: tjek ind 12, personer 9" in writer("da").line(table)
+    assert "uke 47, 2026: innsjekker 12, personer 9" in writer("nb").line(table)
+    rows = list(csv.reader(io.StringIO(writer("da").csv(table).decode())))
+    assert rows[1] == ["2026-W47", "12", "9"]
+    assert by_name([table])["checkins_per_week"][0]["week"] == "2026-W47"
