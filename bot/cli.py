@@ -109,8 +109,8 @@ async def _run(config: Config, adapter_choice: str) -> int:
     from bot.single_process import AlreadyRunning, lock_sqlite
 
     # One registry and one translator, shared by the core and the adapters.
-    registry = build_registry()
     translator = Translator(load_catalogs(), config.community.language)
+    registry = build_registry(catalogs=translator.catalogs)
     try:
         adapters = make_adapters(config, adapter_choice, registry=registry, translator=translator)
     except ConfigError as error:
