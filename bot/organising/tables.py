@@ -169,7 +169,7 @@ class TableWriter:
                 shown.append(f"{_lower_first(self.column(column))} {text}" if named else text)
             label = self.row_label(table, row)
             text = ", ".join(shown)
-            parts.append(f"{label}: {text}" if label else text)
+            parts.append(f"{label}: {text}" if label and text else label or text)
         if len(table.rows) > MAX_TEXT_ROWS:
             parts.append(self.t("admin.stats_more_rows", count=len(table.rows) - MAX_TEXT_ROWS))
         return f"• {title}: " + " · ".join(parts)

@@ -280,3 +280,8 @@ def test_weeks_read_naturally_and_stay_iso_in_csv() -> None:
     rows = list(csv.reader(io.StringIO(writer("da").csv(table).decode())))
     assert rows[1] == ["2026-W47", "12", "9"]
     assert by_name([table])["checkins_per_week"][0]["week"] == "2026-W47"
+
+
+def test_a_table_of_words_only_lists_them() -> None:
+    table = StatTable("x", "t", (text("status"),), ((Term("stats.term.held"),), ("x",)))
+    assert writer("da").line(table) == "• T: holdt · x"
