@@ -20,6 +20,7 @@ from bot.core.events import (
     Room,
     Sender,
 )
+from bot.core.tables import Mean, by_name
 from bot.db.models import OutboxItem
 from bot.meals.models import Meal, MealFeedback, MealOccurrence, MealRsvp
 from tests.helpers import PLATFORM, Chat, text_of
@@ -271,10 +272,11 @@ async def test_join_all_here_feedback_and_stats(chat: Chat) -> None:
         feedback = (await uow.session.execute(select(MealFeedback))).scalar_one()
         assert (feedback.rating, feedback.comment) == (5, "even better")
         provider = chat.app.services.registry.statistics["meals"]
-        stats = await provider(uow.session, chat.clock.now() - timedelta(days=7), chat.clock.now())
+        tables = await provider(uow.session, chat.clock.now() - timedelta(days=7), chat.clock.now())
+    stats = by_name(tables)
     assert stats["meal_occurrences"][0] == {"status": "held", "count": 1}
     assert stats["meal_attendance"][0]["came"] == 1
-    assert stats["meal_feedback_average"] == [{"average": 5.0, "count": 1}]
+    assert tables[-1].rows == ((Mean(5.0, 1),),)
     assert "anna" not in json.dumps(stats)
     # The series goes on: the next occurrence, two weeks later, already has anna's seat.
     async with chat.app.uow() as uow:
