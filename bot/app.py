@@ -62,6 +62,8 @@ class App:
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
+        # What each platform can do, for features that choose by capability.
+        self.services.extras.setdefault("capabilities", {})[adapter.platform] = adapter.capabilities
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
         """Dispatch one event and send its answers right away.
