@@ -59,16 +59,26 @@ def pick(text: str, labels: Sequence[str]) -> int | None:
     return None
 
 
+NUMBER_WORDS = frozenset(
+    {
+        "seat", "seats", "plads", "pladser", "plass", "plasser", "people", "persons",
+        "personer", "mennesker", "min", "mins", "minute", "minutes", "minut", "minutter",
+        "ca", "cirka", "about", "around", "omkring", "rundt", "~",
+    }
+)  # fmt: skip
+
+
 def read_number(text: str, low: int, high: int, error: str) -> int:
     """A whole number as typed ("3", "3 seats", "90 min", "ca. 12"); its own value, never a
-    position in a list."""
-    words = [w for w in text.replace(",", " ").split() if any(ch.isdigit() for ch in w)]
-    if len(words) != 1:
+    position in a list. Anything else around it ("every 2 weeks") is refused, so an
+    answer meant for another question is never read as a number."""
+    numbers: list[int] = []
+    for word in text.replace(",", " ").split():
+        folded = word.casefold().strip(".:!")
+        if folded.isdigit():
+            numbers.append(int(folded))
+        elif folded and folded not in NUMBER_WORDS:
+            raise ArgumentError(error, low=low, high=high)
+    if len(numbers) != 1 or not low <= numbers[0] <= high:
         raise ArgumentError(error, low=low, high=high)
-    digits = words[0].strip(".:")
-    if not digits.isdigit():
-        raise ArgumentError(error, low=low, high=high)
-    value = int(digits)
-    if not low <= value <= high:
-        raise ArgumentError(error, low=low, high=high)
-    return value
+    return numbers[0]

@@ -132,7 +132,8 @@ def ask(ctx: Context, step: str, data: dict[str, Any]) -> None:
             [
                 (ctx.t("meal.repeat_once"), "once"),
                 (ctx.t("meal.repeat_weekly"), "every week"),
-                (ctx.t("meal.repeat_weeks", weeks=2), "every 2 weeks"),
+                # No digit in a value: it can never be read as a number elsewhere.
+                (ctx.t("meal.repeat_weeks", weeks=2), "fortnightly"),
             ],
         )
     elif step == "capacity":

@@ -201,7 +201,7 @@ def test_a_number_is_a_number(text: str, value: int) -> None:
     assert read_number(text, 1, 1000, "meal.bad_capacity") == value
 
 
-@pytest.mark.parametrize("text", ["three", "3-4", "2 or 3", "0", ""])
+@pytest.mark.parametrize("text", ["three", "3-4", "2 or 3", "0", "", "every 2 weeks", "3 dage"])
 def test_what_is_not_a_number_is_refused(text: str) -> None:
     with pytest.raises(ArgumentError) as error:
         read_number(text, 1, 1000, "meal.bad_capacity")
