@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.meals.load import upcoming_query
 from bot.meals.models import JOINED, WAITING, Meal, MealOccurrence, MealRsvp, MealTable
+from bot.meals.places import call_off_video_places
 from bot.meals.rules import local_start, meal_zone
 from bot.meals.service import promote_waiting, tell_people
 
@@ -177,6 +178,8 @@ async def change_link(
 ) -> int:
     """A new video link for these dates (every table meets there); returns how many
     people were told."""
+    # Voice channels and events the platform made for these dates are called off first.
+    await call_off_video_places(session, meal, occurrences, now)
     if every_date:
         meal.video_kind, meal.video_url = "url", link
     ids = [o.id for o in occurrences]

@@ -219,3 +219,20 @@ async def test_the_fallback_link_cannot_be_worked_out_from_the_title(
     assert links[0] != links[1]
     assert not any("soup" in link.casefold() for link in links)
     assert all(len(link.removeprefix("https://meet.jit.si/Samvaer-")) >= 20 for link in links)
+
+
+async def test_a_new_link_calls_off_the_voice_channel_event(
+    discord_app: App, adapter: DiscordAdapter, recorder: Recorder
+) -> None:
+    await _type(discord_app, '!meal schedule "Soup evening" 2026-11-26 18:00 video discord')
+    await discord_app.tick()
+    assert len(recorder.named("POST", "/scheduled-events")) == 1
+    code = (await _codes(discord_app))["Soup evening"]
+    await _type(discord_app, f"!meal edit {code} link https://meet.example/soup")
+    await discord_app.tick()
+    patched = recorder.named("PATCH", "/scheduled-events/")
+    assert len(patched) == 1
+    assert patched[0].json["status"] == CANCELLED_STATUS
+    async with discord_app.uow() as uow:
+        links = list((await uow.session.execute(select(MealTable.video_url))).scalars())
+    assert links == ["https://meet.example/soup"]
