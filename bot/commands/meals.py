@@ -17,7 +17,18 @@ from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
 from bot.core.parsing import ArgumentError, IntRange, Rest, echo
 from bot.core.registry import CommandRegistry, SuggestionQuery
-from bot.meals import answers, attendance, hosting, jobs, load, places, privacy, scheduling, service
+from bot.meals import (
+    answers,
+    attendance,
+    hosting,
+    jobs,
+    load,
+    places,
+    privacy,
+    render,
+    scheduling,
+    service,
+)
 from bot.meals.ics import meal_calendar
 from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal
 from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, ends_at, normalise_code
@@ -105,6 +116,29 @@ def setup(registry: CommandRegistry) -> None:
         gets the list of what can be typed."""
         if not rest:
             await list_meals(ctx)
+            return
+        meal = await load.find_meal(ctx.session, normalise_code(rest))
+        occurrence = await load.next_occurrence(ctx.session, meal, ctx.now) if meal else None
+        if meal is not None and occurrence is not None:
+            # A meal's id alone: that meal, with buttons to join or leave.
+            free = occurrence.capacity - occurrence.taken
+            state = (
+                ctx.t("meal.list_free", free=free, capacity=occurrence.capacity)
+                if free > 0
+                else ctx.t(
+                    "meal.list_full",
+                    waiting=len(await load.people_at(ctx.session, occurrence.id, (WAITING,))),
+                )
+            )
+            line = ctx.t(
+                "meal.list_line",
+                title=meal.title,
+                code=meal.code,
+                when=_when(ctx, occurrence.starts_at),
+                state=state,
+            )
+            options = render.announcement_options(ctx.services, ctx.lang, meal.code)
+            ctx.prompt(line, [(o.label, o.value) for o in options])
             return
         commands = [
             c for c in registry.subcommands("meal") if ctx.role >= c.role and c.name != "meal"

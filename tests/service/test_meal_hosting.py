@@ -156,6 +156,11 @@ async def test_the_meal_word_alone_lists_the_meals(chat: Chat) -> None:
     assert "Hvad vil du gøre" not in listing
     assert "Curry" in await chat.text("pia", "!meal")
     assert "meal join <id>" in await chat.text("per", "!meal dinner")
+    # A meal's id alone shows that meal, with buttons to join or leave.
+    code = await _last_code(chat)
+    shown = _prompt(await chat.say("per", f"!meal {code.upper()}"))
+    assert "Curry" in shown.text
+    assert [o.label for o in shown.options] == ["Join", "Leave"]
 
 
 # ---------------------------------------------------------------- cancelling
