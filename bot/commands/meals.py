@@ -7,12 +7,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import command_option
 from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
 from bot.core.parsing import ArgumentError, IntRange, Rest, echo
@@ -25,22 +23,19 @@ from bot.meals import (
     load,
     places,
     privacy,
-    render,
     scheduling,
     service,
+    taking_part,
 )
 from bot.meals.ics import meal_calendar
-from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal
+from bot.meals.models import CANCELLED, GUEST, JOINED, Meal
 from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, ends_at, normalise_code
 from bot.meals.stats import aggregates
 
 log = logging.getLogger("samvaer.meals")
 
 FEEDBACK_DIALOG = "meal_feedback"
-ALL_WORDS = answers.ALL_WORDS
 SKIP_WORDS = answers.SKIP_WORDS
-LIST_LIMIT = 15
-PROMPT_BUTTONS = 5
 COMMENT_MAX = 500
 
 
@@ -58,10 +53,6 @@ MEAL_CODE = MealCode()
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _when(ctx: Context, moment: datetime, pattern: str = "full") -> str:
-    return scheduling.when(ctx, moment, pattern)
 
 
 async def _meal_or_say(ctx: Context, code: str) -> Meal | None:
@@ -115,31 +106,11 @@ def setup(registry: CommandRegistry) -> None:
         """The meal word alone lists the meals coming up; an unknown word after it
         gets the list of what can be typed."""
         if not rest:
-            await list_meals(ctx)
+            await taking_part.list_meals(ctx, None)
             return
         meal = await load.find_meal(ctx.session, normalise_code(rest))
-        occurrence = await load.next_occurrence(ctx.session, meal, ctx.now) if meal else None
-        if meal is not None and occurrence is not None:
-            # A meal's id alone: that meal, with buttons to join or leave.
-            free = occurrence.capacity - occurrence.taken
-            state = (
-                ctx.t("meal.list_free", free=free, capacity=occurrence.capacity)
-                if free > 0
-                else ctx.t(
-                    "meal.list_full",
-                    waiting=len(await load.people_at(ctx.session, occurrence.id, (WAITING,))),
-                )
-            )
-            line = ctx.t(
-                "meal.list_line",
-                title=meal.title,
-                code=meal.code,
-                when=_when(ctx, occurrence.starts_at),
-                state=state,
-            )
-            options = render.announcement_options(ctx.services, ctx.lang, meal.code)
-            ctx.prompt(line, [(o.label, o.value) for o in options])
-            return
+        if meal is not None and await taking_part.show_meal(ctx, meal):
+            return  # a meal's id alone: that meal, with buttons to join or leave
         commands = [
             c for c in registry.subcommands("meal") if ctx.role >= c.role and c.name != "meal"
         ]
@@ -152,55 +123,7 @@ def setup(registry: CommandRegistry) -> None:
     async def list_meals(
         ctx: Context, days: Annotated[int, IntRange(1, 90, "meal.bad_days")] | None = None
     ) -> None:
-        days = days or ctx.config.meals.list_days
-        listed, total = await load.upcoming(
-            ctx.session,
-            ctx.person.id,
-            now=ctx.now,
-            until=ctx.now + timedelta(days=days),
-            limit=LIST_LIMIT,
-        )
-        if not listed:
-            ctx.say("meal.list_empty", days=days)
-            return
-        lines = [ctx.t("meal.list_title", days=days)]
-        buttons: list[tuple[str, str]] = []
-        for item in listed:
-            free = item.occurrence.capacity - item.occurrence.taken
-            if item.mine == JOINED:
-                state = ctx.t("meal.list_you_joined")
-            elif item.mine == WAITING:
-                state = ctx.t("meal.list_you_wait")
-            elif free > 0:
-                state = ctx.t("meal.list_free", free=free, capacity=item.occurrence.capacity)
-            else:
-                state = ctx.t("meal.list_full", waiting=item.waiting)
-            lines.append(
-                ctx.t(
-                    "meal.list_line",
-                    title=item.meal.title,
-                    code=item.meal.code,
-                    when=_when(ctx, item.occurrence.starts_at),
-                    state=state,
-                )
-            )
-            if item.mine not in (JOINED, WAITING) and len(buttons) < PROMPT_BUTTONS:
-                # The date in the value makes each button join its own occurrence.
-                day = item.occurrence.starts_at.astimezone(ZoneInfo(item.meal.timezone)).date()
-                label = f"{item.meal.title[:24]}, {_when(ctx, item.occurrence.starts_at, 'date')}"
-                buttons.append(
-                    (
-                        ctx.t("meal.button_join_code", title=label),
-                        command_option(f"meal join {item.meal.code} {day.isoformat()}"),
-                    )
-                )
-        if total > len(listed):
-            lines.append(ctx.t("meal.list_more", more=total - len(listed)))
-        lines.append(ctx.t("meal.list_hint"))
-        if buttons:
-            ctx.prompt("\n".join(lines), buttons)
-        else:
-            ctx.reply("\n".join(lines))
+        await taking_part.list_meals(ctx, days)
 
     @registry.command(
         "meal join",
@@ -211,51 +134,8 @@ def setup(registry: CommandRegistry) -> None:
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
         meal = await _meal_or_say(ctx, code)
-        if meal is None:
-            return
-        if which.casefold() in ALL_WORDS:
-            await _join_all(ctx, meal)
-            return
-        occurrence = await hosting.occurrence_for(ctx, meal, which)
-        if occurrence is None:
-            return
-        outcome = await service.join(
-            ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
-        )
-        values = {"title": meal.title, "code": meal.code, "when": _when(ctx, occurrence.starts_at)}
-        if outcome == "waiting":
-            ahead = len(await load.people_at(ctx.session, occurrence.id, (WAITING,)))
-            ctx.say("meal.waiting", position=ahead, **values)
-            return
-        ctx.say(f"meal.{outcome}", **values)
-        if outcome == "joined" and meal.every_weeks > 0:
-            ctx.say("meal.join_all_hint", code=meal.code)
-
-    async def _join_all(ctx: Context, meal: Meal) -> None:
-        if meal.every_weeks == 0:
-            occurrence = await hosting.occurrence_for(ctx, meal, "")
-            if occurrence is None:
-                return
-            outcome = await service.join(
-                ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
-            )
-            ctx.say(
-                "meal.waiting_short" if outcome == "waiting" else "meal.joined",
-                title=meal.title,
-                code=meal.code,
-                when=_when(ctx, occurrence.starts_at),
-            )
-            return
-        if meal.cancelled_at is not None:
-            ctx.say("meal.is_cancelled", title=meal.title)
-            return
-        results = await service.subscribe(
-            ctx.session, meal, ctx.person.id, _is_volunteer(ctx), ctx.now
-        )
-        waiting = [occ for occ, outcome in results if outcome in ("waiting", "already_waiting")]
-        ctx.say("meal.joined_all", title=meal.title, code=meal.code)
-        for occ in waiting:
-            ctx.say("meal.waiting_on", when=_when(ctx, occ.starts_at))
+        if meal is not None:
+            await taking_part.join(ctx, meal, which)
 
     @registry.command(
         "meal leave",
@@ -266,22 +146,8 @@ def setup(registry: CommandRegistry) -> None:
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
         meal = await _meal_or_say(ctx, code)
-        if meal is None:
-            return
-        if which.casefold() in ALL_WORDS:
-            count = await service.unsubscribe(ctx.session, meal, ctx.person.id, ctx.now)
-            ctx.say("meal.left_all", title=meal.title, count=count)
-            return
-        occurrence = await hosting.occurrence_for(ctx, meal, which, create=False)
-        if occurrence is None:
-            return
-        outcome = await service.leave(ctx.session, occurrence, ctx.person.id)
-        ctx.say(
-            f"meal.{outcome}",
-            title=meal.title,
-            code=meal.code,
-            when=_when(ctx, occurrence.starts_at),
-        )
+        if meal is not None:
+            await taking_part.leave(ctx, meal, which)
 
     @registry.command("meal cancel", aliases=("aflys", "avlys", "annuller", "aflyse", "avlyse"))
     async def cancel(
