@@ -12,7 +12,7 @@ from bot.core.context import Context
 from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.parsing import ArgumentError, tokenize
-from bot.meals import answers, editing, load, planning, service
+from bot.meals import answers, editing, load, planning, render, service
 from bot.meals.models import CANCELLED, Meal, MealOccurrence
 from bot.meals.rules import (
     CAPACITY_RANGE,
@@ -23,8 +23,8 @@ from bot.meals.rules import (
     local_start,
     meal_time,
     meal_zone,
-    parse_date,
     parse_time,
+    read_date,
 )
 from bot.meals.scheduling import limits, today, when
 
@@ -58,7 +58,15 @@ async def occurrence_for(
         if occurrence is None:
             ctx.say("meal.is_cancelled" if meal.cancelled_at else "meal.is_past", title=meal.title)
         return occurrence
-    day = parse_date(which, today(ctx))
+    day, guessed = read_date(which, today(ctx))
+    if guessed:
+        # A day and month that have passed this year: never a date a year away unasked.
+        ctx.say(
+            "meal.date_guess_typed",
+            guess=render.day_text(day, ctx.timezone, ctx.lang),
+            example=f"{day.day}/{day.month}/{day.year}",
+        )
+        return None
     latest = ctx.now + timedelta(days=MAX_DAYS_AHEAD)
     start = local_start(day, meal_time(meal), meal_zone(meal))
     if start > latest:

@@ -261,6 +261,7 @@ async def test_fewer_seats_move_the_last_to_join_to_the_waiting_list_kindly(chat
     assert "2 of 2 seats taken" in who
     assert "1. Anna\n2. Bo\nWaiting list:\n1. Carl" in who
     assert "Only the host or an organiser" in await chat.text("anna", f"!meal who {code}")
+    assert "1. Anna\n2. Bo" in await chat.text("olga", f"!meal who {code}", role=Role.ORGANISER)
 
     # More seats again: the waiting list moves up and is told.
     await chat.say("vera", f"!meal edit {code} seats 3")
