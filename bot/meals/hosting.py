@@ -196,7 +196,12 @@ async def choose_step(ctx: Context, name: str, data: dict[str, Any], text: str) 
     if choice is None and answers.is_yes(text) and len(acting) == 1:
         choice = acting[0]
     elif choice is None and (answers.is_no(text) or word in KEEP_WORDS):
-        choice = len(lines) - 1
+        keep = [i for i, line in enumerate(lines) if line.endswith(" keep")]
+        if not keep:  # a question about what to change: no means nothing changes
+            ctx.end_dialog()
+            ctx.say("meal.nothing_changed")
+            return
+        choice = keep[0]
     elif choice is None and word in {answers.plain(w) for w in answers.ALL_WORDS}:
         choice = next((i for i, line in enumerate(lines) if " all " in f"{line} "), None)
     if choice is None:

@@ -240,6 +240,8 @@ async def test_edit_asks_what_and_then_the_value_keeping_wrong_answers_kind(chat
         "https://meet.example/pasta",
     )
     assert "not “colour”" in await chat.text("vera", f"!meal edit {code} colour red")
+    await chat.say("vera", f"!meal edit {code}")
+    assert "nothing is changed" in await chat.text("vera", "no")
 
 
 async def test_fewer_seats_move_the_last_to_join_to_the_waiting_list_kindly(chat: Chat) -> None:
@@ -262,6 +264,11 @@ async def test_fewer_seats_move_the_last_to_join_to_the_waiting_list_kindly(chat
     assert "1. Anna\n2. Bo\nWaiting list:\n1. Carl" in who
     assert "Only the host or an organiser" in await chat.text("anna", f"!meal who {code}")
     assert "1. Anna\n2. Bo" in await chat.text("olga", f"!meal who {code}", role=Role.ORGANISER)
+
+    # "No" to "this date or every date?" changes nothing at all.
+    await chat.say("vera", f"!meal edit {code} seats 1")
+    assert "nothing is changed" in await chat.text("vera", "nej")
+    assert (await _occurrences(chat))[0].capacity == 2
 
     # More seats again: the waiting list moves up and is told.
     await chat.say("vera", f"!meal edit {code} seats 3")
