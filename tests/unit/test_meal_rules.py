@@ -13,6 +13,7 @@ from bot.meals.answers import is_no, is_yes, pick, read_number
 from bot.meals.rules import (
     Limits,
     Seat,
+    is_link,
     local_start,
     occurrence_starts,
     parse_date,
@@ -241,3 +242,11 @@ def test_volunteers_are_spread_as_hosts() -> None:
     tables = split_tables(seats, 6)
     assert [t.host for t in tables] == [1, 2, None]
     assert sorted(s.person_id for t in tables for s in t.seats) == list(range(1, 14))
+
+
+def test_a_link_is_a_web_address() -> None:
+    assert is_link("https://meet.example/soup")
+    assert is_link("HTTP://meet.example")
+    assert not is_link("zoom please")
+    assert not is_link("ftp://meet.example")
+    assert not is_link("https://meet example")
