@@ -14,6 +14,7 @@ import hashlib
 import io
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -298,6 +299,9 @@ class DiscordAdapter:
     """Serves the core on Discord through discord.py."""
 
     platform = PLATFORM
+    capabilities = frozenset(
+        {"ephemeral", "buttons", "private_spaces", "native_events", "voice_channels"}
+    )
 
     def __init__(
         self,
@@ -1151,7 +1155,6 @@ def _channel_name(title: str) -> str:
 
 
 def jitsi_link(name: str) -> str:
-    """A Jitsi room for when the bot may not make a voice channel."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "", name.title()) or "Meal"
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"https://meet.jit.si/Samvaer{slug[:40]}{digest}"
+    """A Jitsi room for when the bot may not make a voice channel: a random name, so
+    nobody can work it out from the meal's title (``name`` is not used in it)."""
+    return f"https://meet.jit.si/Samvaer-{secrets.token_urlsafe(16)}"
