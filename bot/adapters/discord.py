@@ -357,7 +357,7 @@ class _LimitWatch:
         if self.warned or self.limited < self.warn_at or self.limited * 100 < self.requests:
             return
         self.warned = True
-        scope = (headers or {}).get("X-RateLimit-Scope", "") if headers is not None else ""
+        scope = headers.get("X-RateLimit-Scope", "") if headers is not None else ""
         pace = (
             f"lower [discord] requests_per_second (now {self.rate:g})"
             if self.rate > 0
