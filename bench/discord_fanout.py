@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import discord
 from discord.http import Route
 
-from bench.discord_server import BOT_ID, FakeDiscord, user_payload
+from bench.discord_server import BOT_ID, FakeDiscord
 from bench.fanout import send_concurrently
 from bot.adapters.discord import DiscordAdapter
 from bot.bootstrap import build_registry
@@ -89,7 +89,7 @@ async def fan_out(
     http = adapter.client.http
     state = adapter.client._connection
     state.user = discord.ClientUser(state=state, data=await http.static_login("bench-token"))
-    assert state.user.id == BOT_ID, user_payload(BOT_ID)
+    assert state.user.id == BOT_ID
     users = [str(FIRST_USER + n) for n in range(messages)]
     started = time.monotonic()
     try:
