@@ -166,6 +166,8 @@ class DiscordConfig(Section):
     prefix: str = "!"
     buddy_channel_id: int = 0
     meal_voice_category_id: int = 0
+    # REST requests a second; Discord allows a bot 50 (answers to interactions aside).
+    requests_per_second: float = Field(default=48.0, gt=0, le=50)
 
 
 class RolesConfig(Section):
