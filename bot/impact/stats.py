@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from scipy import stats as scipy_stats  # type: ignore[import-untyped]
-
 from bot.impact.rules import ucla_score
 
 PROGRAMMES = ("all", "buddies", "meals")
@@ -43,6 +41,9 @@ def mean_ci(values: Sequence[float], level: float = LEVEL) -> MeanCI:
     if n < 2:
         return MeanCI(n, mean, None, None)
     spread = statistics.stdev(values) / math.sqrt(n)
+    # Imported here: scipy/networkx cost seconds at start-up, and this runs once a day.
+    from scipy import stats as scipy_stats  # type: ignore[import-untyped]
+
     t = float(scipy_stats.t.ppf((1 + level) / 2, n - 1))
     return MeanCI(n, mean, mean - t * spread, mean + t * spread)
 
