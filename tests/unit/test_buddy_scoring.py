@@ -245,9 +245,11 @@ def test_more_than_five_shared_interests_count_as_five_in_a_group_too() -> None:
     assert fit.tolist() == [[1.0 + 5.0, 1.0], [1.0 + 1.0, 1.0]]
 
 
+@pytest.mark.parametrize("interests", [1, 8])
 @pytest.mark.parametrize(("rows", "columns"), [(0, 2), (2, 0), (0, 0)])
-def test_an_empty_side_gives_an_empty_table(rows: int, columns: int) -> None:
-    people = [Candidate(n, DA, interests=frozenset({"tea"})) for n in range(2)]
+def test_an_empty_side_gives_an_empty_table(rows: int, columns: int, interests: int) -> None:
+    listed = frozenset(f"i{n}" for n in range(interests))
+    people = [Candidate(n, DA, interests=listed) for n in range(2)]
     left, right = people[:rows] or people[:1], people[:columns]
     vocabularies = _vocabularies(left, right)
     fit = _fit(_features(left, vocabularies), slice(0, rows), _features(right, vocabularies))

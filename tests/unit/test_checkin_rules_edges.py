@@ -125,6 +125,12 @@ def test_next_due_skips_no_earlier_reminder(
         day += timedelta(days=1)
 
 
+def test_a_weekly_reminder_just_missed_today_comes_next_week() -> None:
+    monday_nine = ReminderRule(frozenset({0}), 9, 0)
+    after = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Copenhagen
+    assert next_due(monday_nine, CPH, after) == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
 @pytest.mark.usefixtures("host_in_kiritimati")
 def test_the_servers_own_zone_changes_nothing() -> None:
     # 23:00 on Monday 5 January in Pago Pago is already Wednesday 00:00 in Kiritimati.
