@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date
 
 from bot.buddies import load, render, service, terms
-from bot.buddies.models import ACTIVE, BuddyPair
+from bot.buddies.models import ACTIVE, BuddyPair, BuddyProfile
 from bot.buddies.profile import language_name
 from bot.buddies.rules import other_side
 from bot.core.clock import as_utc
@@ -137,4 +137,36 @@ async def longest_waiting_lines(ctx: Context) -> list[str]:
                 reason=reason,
             )
         )
+    return lines
+
+
+async def status_lines(
+    ctx: Context, profile: BuddyProfile | None, pairs: list[BuddyPair]
+) -> list[str]:
+    """What ``buddy status`` adds: the break's end, the rhythm, why they still wait and
+    how long each pairing's agreed time runs."""
+    lines = []
+    if profile is not None:
+        if profile.paused and profile.paused_until is not None:
+            until = render.long_date(as_utc(profile.paused_until), ctx.timezone, ctx.lang)
+            lines.append(ctx.t("buddy.status.paused_until", until=until))
+        if profile.frequency:
+            lines.append(
+                ctx.t("buddy.status.frequency", how=ctx.t(f"buddy.frequency.{profile.frequency}"))
+            )
+        waiting = profile.seeking and not profile.paused and not pairs
+        if waiting and profile.role == "participant" and profile.waiting_reason:
+            code, _, language = profile.waiting_reason.partition(":")
+            lines.append(
+                ctx.t(f"buddy.waiting_reason.{code}", language=language_name(language, ctx.lang))
+            )
+    for pair in pairs:
+        if pair.status == ACTIVE and pair.term_ends_at is not None:
+            lines.append(
+                ctx.t(
+                    "buddy.status.term",
+                    name=await display_name(ctx.session, other_side(pair, ctx.person.id)),
+                    until=render.long_date(as_utc(pair.term_ends_at), ctx.timezone, ctx.lang),
+                )
+            )
     return lines

@@ -272,6 +272,7 @@ def setup(registry: CommandRegistry) -> None:
                 lines.append(
                     ctx.t("buddy.status.proposed", id=pair.id, until=ctx.local(pair.expires_at))
                 )
+        lines.extend(await steady.status_lines(ctx, profile, pairs))
         ctx.reply("\n".join(line for line in lines if line))
 
     async def _set_pause(ctx: Context, paused: bool) -> None:

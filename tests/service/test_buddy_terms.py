@@ -133,6 +133,13 @@ async def test_a_pair_goes_on_only_when_both_say_yes_and_ends_kindly(chat: Chat)
     assert "for 4 months, until 23 March 2027" in agreed[0]
     assert (await _pair(chat)).term_ends_at == datetime(2027, 3, 23, 9, 0, tzinfo=UTC)
 
+    status = await chat.text("alice", "!buddy status")
+    assert "You and Vera have agreed to be buddies until 23 March 2027." in status
+    assert "You'd like to meet weekly." in status
+    # Someone outside the pair cannot answer for it, even with its number.
+    chat.roles["mallory"] = Role.VOLUNTEER
+    assert "no question about going on" in await chat.text("mallory", "!buddy extend yes 1")
+
     # Nothing is asked until two weeks before the end.
     chat.clear()
     chat.clock.set(datetime(2027, 3, 8, 9, 0, tzinfo=UTC))
@@ -206,6 +213,10 @@ async def test_pause_until_a_date_and_did_you_mean(chat: Chat) -> None:
     assert "not understand" in await chat.text("alice", "!buddy pause until soon") or (
         "didn't understand the date" in await chat.text("alice", "!buddy pause until soon")
     )
+    # Tapping "yes" on the correction pauses until the date that was meant.
+    answer = await chat.press("alice", answers[0].options[0].value)
+    assert "until 1 November 2027" in text_of(answer[0])
+    assert "break lasts until 1 November 2027" in await chat.text("alice", "!buddy status")
     answer = await chat.text("alice", "!buddy pause until 1/12")
     assert "until 1 December 2026" in answer
     assert "0 proposed" in await _round(chat)
@@ -217,6 +228,13 @@ async def test_pause_until_a_date_and_did_you_mean(chat: Chat) -> None:
     await chat.tick()
     assert _count(chat, "alice", "break is over") == 1
     assert "1 proposed" in await _round(chat)
+
+
+async def test_status_tells_a_waiting_person_why(chat: Chat) -> None:
+    chat.roles["olga"] = Role.ORGANISER
+    await chat.text("sami", "!" + SAMI)
+    await _round(chat)
+    assert "No volunteer who speaks Arabic is free yet." in await chat.text("sami", "!buddy status")
 
 
 async def test_pause_until_in_danish_and_norwegian(chat: Chat) -> None:
