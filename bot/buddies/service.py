@@ -309,7 +309,10 @@ async def activate(job: JobContext, pair: BuddyPair) -> None:
     pair.matched_at = job.now
     pair.next_followup_at = job.now + timedelta(days=job.config.buddies.followup_days)
     term_ends = terms.term_end(
-        job.now, job.config.buddies.term_months, job.config.community.timezone
+        job.now,
+        job.config.buddies.term_months,
+        job.config.community.timezone,
+        job.config.buddies.match_at,
     )
     pair.term_ends_at = term_ends
     for person_id in (pair.participant_id, pair.partner_id):
@@ -384,7 +387,10 @@ async def answer_extension(job: JobContext, pair: BuddyPair, person_id: int, ans
     if outcome == "extend" and pair.term_ends_at is not None:
         start = as_utc(pair.term_ends_at)
         term_ends = terms.term_end(
-            start, job.config.buddies.term_months, job.config.community.timezone
+            start,
+            job.config.buddies.term_months,
+            job.config.community.timezone,
+            job.config.buddies.match_at,
         )
         pair.term_ends_at = term_ends
         pair.extension_asked_at = None

@@ -76,12 +76,16 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def term_end(start: datetime, months: int, zone: str) -> datetime:
-    """The end of a term of ``months`` from ``start``: the same local wall time, DST-correct."""
+def term_end(start: datetime, months: int, zone: str, at: str) -> datetime:
+    """The end of a term of ``months`` from ``start``: that local date at ``at`` ("HH:MM",
+    the daily round's time, so the question and the goodbye come in the day), DST-correct.
+
+    A wall time inside the spring-forward gap moves forward by the gap.
+    """
     tz = ZoneInfo(zone)
-    local = start.astimezone(tz)
-    end = datetime.combine(add_months(local.date(), months), local.timetz().replace(tzinfo=tz))
-    return end.astimezone(start.tzinfo)
+    hour, minute = (int(x) for x in at.split(":"))
+    day = add_months(start.astimezone(tz).date(), months)
+    return datetime.combine(day, time(hour, minute), tzinfo=tz).astimezone(start.tzinfo)
 
 
 def extension_due(

@@ -3,6 +3,7 @@ of a pair and the pause date: pure rules, checked on random input (hypothesis)."
 
 from __future__ import annotations
 
+import calendar
 import itertools
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -157,22 +158,33 @@ def test_waiting_again_after_a_pairing_starts_over() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(AT, st.integers(1, 24), st.sampled_from(["Europe/Copenhagen", "Europe/Oslo", "UTC"]))
-def test_a_term_keeps_the_local_wall_time_and_the_day_when_it_exists(
-    start: datetime, months: int, zone: str
+@given(
+    AT,
+    st.integers(1, 24),
+    st.sampled_from(["Europe/Copenhagen", "Europe/Oslo", "UTC"]),
+    st.sampled_from(["10:00", "02:30", "00:00", "23:59"]),
+)
+def test_a_term_ends_on_the_same_day_months_later_at_the_round_time(
+    start: datetime, months: int, zone: str, at: str
 ) -> None:
-    end = terms.term_end(start, months, zone)
+    end = terms.term_end(start, months, zone, at)
     here, there = start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))
     assert (there.year * 12 + there.month) - (here.year * 12 + here.month) == months
-    assert there.day == here.day or there.day < here.day  # a shorter month ends earlier
+    assert there.day <= here.day  # the same day, or a shorter month's last day
+    assert there.day == here.day or there.day == calendar.monthrange(there.year, there.month)[1]
+    hour, minute = (int(x) for x in at.split(":"))
+    # The round's wall time, or an hour later inside the spring-forward gap.
+    shifted = there.hour * 60 + there.minute - (hour * 60 + minute)
+    assert shifted == 0 or (shifted == 60 and hour == 2 and zone != "UTC")
     assert end > start
-    assert timedelta(days=28 * months) <= end - start + timedelta(hours=1)
 
 
 def test_a_term_across_the_spring_change_keeps_ten_oclock() -> None:
-    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen, winter
-    end = terms.term_end(start, 6, "Europe/Copenhagen")
+    start = datetime(2026, 11, 23, 21, 40, tzinfo=UTC)  # accepted late in the evening
+    end = terms.term_end(start, 6, "Europe/Copenhagen", "10:00")
     assert end == datetime(2027, 5, 23, 8, 0, tzinfo=UTC)  # 10:00 in summer time
+    oslo = terms.term_end(datetime(2026, 11, 28, 9, 0, tzinfo=UTC), 4, "Europe/Oslo", "02:30")
+    assert oslo == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # 02:30 does not exist: 03:30
     assert terms.add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
 
 
