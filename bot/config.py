@@ -190,6 +190,9 @@ class BuddiesConfig(Section):
     proposal_timeout: Duration = timedelta(days=3)
     followup_days: int = Field(default=7, ge=1, le=60)
     reports_per_day: int = Field(default=3, ge=1, le=100)
+    waiting_reminder_days: int = Field(default=14, ge=7, le=90)
+    term_months: int = Field(default=4, ge=1, le=24)
+    extension_notice_days: int = Field(default=14, ge=1, le=60)
 
 
 class MealsConfig(Section):
