@@ -30,7 +30,9 @@ CANCEL = "cancel"
 SKIP = "skip"
 YES = "yes"
 NO = "no"
-_LONGEST_PHRASE = 6  # words; longer answers are read by their first or last words only
+NEGATION = "not"  # "ikke", "not": turns what follows around
+_LONGEST_PHRASE = 6  # words in a known phrase
+_LONGEST_ANSWER = 12  # words of an answer that are read
 _LEADING_NUMBER = re.compile(r"^\d+\s*[·.):\-–]*\s*")
 _PUNCTUATION = re.compile(r"[^\w\s'-]+")
 _FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ß": "ss", "’": "'"})
@@ -66,18 +68,23 @@ class Vocabulary:
         return found
 
     def of_answer(self, text: str) -> frozenset[str]:
-        """What a folded answer means: the whole of it, else its longest known ending
-        ("jeg har det ikke så godt" → "ikke så godt"), else its first word ("nej,
-        ikke nu" → "nej")."""
+        """What a folded answer means: the whole of it, else its longest known part,
+        rightmost first ("jeg har det ikke så godt" → "ikke så godt", "I'm feeling fine
+        today" → "fine"). A part after a negation ("not feeling good") means nothing:
+        better to ask again than to get it backwards."""
         whole = self.of(text)
         if whole:
-            return whole
-        words = text.split()
-        for start in range(max(1, len(words) - _LONGEST_PHRASE), len(words)):
-            found = self.of(" ".join(words[start:]))
-            if found:
+            return whole - {NEGATION}
+        words = text.split()[:_LONGEST_ANSWER]
+        for length in range(min(_LONGEST_PHRASE, len(words)), 0, -1):
+            for start in range(len(words) - length, -1, -1):
+                found = self.of(" ".join(words[start : start + length])) - {NEGATION}
+                if not found:
+                    continue
+                if any(NEGATION in self.of(word) for word in words[:start]):
+                    return frozenset()
                 return found
-        return self.of(words[0]) if len(words) > 1 else frozenset()
+        return frozenset()
 
     def of_label(self, label: str) -> frozenset[str]:
         """What an option means, from its label: "4 · godt" → mood 4, "Ja, slet alt" → yes."""
@@ -180,6 +187,11 @@ def match_answer(text: str, labels: Sequence[str], words: Vocabulary | None = No
     words = words or vocabulary()
     number = _number(text)
     if number is not None:
+        if labels and all(_number(label) is not None for label in labels):
+            # The choices are numbers themselves (seats, minutes): a number is a number,
+            # never the position of an option ("3" is three seats, not the third choice).
+            same = [i for i, label in enumerate(labels) if _number(label) == number]
+            return Answer(index=same[0]) if same else Answer()
         if 1 <= number <= len(labels):
             return Answer(index=number - 1)
         return Answer(out_of_range=True)

@@ -45,19 +45,36 @@ async def test_wrong_arguments_give_usage(chat: Chat) -> None:
     assert "Type: !consent checkins|buddies|share on|off" in answer
 
 
-async def test_start_offers_consents_as_choices(chat: Chat) -> None:
+async def test_start_asks_one_consent_at_a_time(chat: Chat) -> None:
     answers = await chat.say("alice", "!start")
     prompts = [m for m in answers if isinstance(m, ChoicePrompt)]
-    assert len(prompts) == 2
+    assert len(prompts) == 1
+    assert "check-ins" in prompts[0].text
     assert [o.label for o in prompts[0].options] == ["Yes", "No"]
     answers = await chat.press("alice", prompts[0].options[0].value)
     assert "I'll keep your check-ins" in answers[0].text  # type: ignore[union-attr]
+    prompts = [m for m in answers if isinstance(m, ChoicePrompt)]
+    assert len(prompts) == 1
+    assert "buddy" in prompts[0].text
     async with chat.app.uow() as uow:
         person = (await uow.session.execute(select(Person))).scalar_one()
         assert person.consent_checkins
         assert person.started_at is not None
         log = (await uow.session.execute(select(ConsentEvent))).scalars().all()
         assert [(c.consent, c.given) for c in log] == [("checkins", True)]
+
+
+async def test_start_answered_by_typing_words_in_any_language(chat: Chat) -> None:
+    await chat.say("bo", "!start", locale="da")
+    # "1" used to answer only the second of two questions shown together.
+    assert "Jeg gemmer dine tjek ind" in await chat.text("bo", "1", locale="da")
+    answer = await chat.text("bo", "nej tak", locale="da")
+    assert "Jeg gemmer ikke en makkerprofil" in answer
+    assert "samtykke" in answer
+    async with chat.app.uow() as uow:
+        log = (await uow.session.execute(select(ConsentEvent))).scalars().all()
+        assert [(c.consent, c.given) for c in log] == [("checkins", True)]
+        assert not (await uow.session.execute(select(Dialog))).scalars().all()
 
 
 async def test_private_commands_answer_in_a_dm_from_a_room(chat: Chat) -> None:

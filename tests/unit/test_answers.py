@@ -107,7 +107,9 @@ def test_every_language_has_the_same_meanings() -> None:
     """Each answers.toml lists words for every meaning, so no language is left out."""
     words = vocabulary()
     kinds = {m for found in words.meanings.values() for m in found}
-    assert kinds == {"yes", "no", "help", "cancel", "skip"} | {f"mood_{n}" for n in range(1, 6)}
+    assert kinds == {"yes", "no", "help", "cancel", "skip", "not"} | {
+        f"mood_{n}" for n in range(1, 6)
+    }
     for lang in load_catalogs():
         assert set(_read(LOCALES_DIR / lang / "answers.toml")) == kinds, lang
 
@@ -118,3 +120,20 @@ def test_every_mood_label_in_every_catalog_means_its_own_mood() -> None:
         for n, label in enumerate(labels, 1):
             moods = {m for m in vocabulary().of_label(label) if m.startswith("mood_")}
             assert moods == {f"mood_{n}"}, (lang, label)
+
+
+def test_when_the_choices_are_numbers_a_number_is_a_number() -> None:
+    seats = ["6", "12", "24"]
+    assert picked("12", seats) == 2
+    # "3" is three seats, not the third choice (24); the dialog reads it itself.
+    answer = match_answer("3", seats)
+    assert answer.index is None
+    assert not answer.out_of_range
+
+
+def test_a_mood_in_a_sentence_and_a_negation_before_it() -> None:
+    assert picked("I'm feeling fine today", EN_MOODS) == 4
+    assert picked("jeg har det ikke så godt", DA_MOODS) == 2
+    # Not guessed backwards: "not feeling good" is asked again rather than taken as good.
+    assert picked("I'm not feeling good", EN_MOODS) is None
+    assert picked("jeg har det ikke specielt godt", DA_MOODS) is None
