@@ -172,3 +172,38 @@ async def test_the_platforms_language_is_remembered_at_first_contact(chat: Chat)
     await chat.say("emma", "!language da")
     async with chat.app.uow() as uow:
         assert (await uow.session.execute(select(Person.language))).scalar_one() == "da"
+
+
+async def test_mydata_is_a_readable_summary_and_a_file_with_every_field_explained(
+    chat: Chat,
+) -> None:
+    await chat.say("bo", "!tjekind samtykke ja", locale="da")
+    await chat.say("bo", "!tjekind 4 Søndag på stranden, dejligt", locale="da")
+    await chat.say("bo", "!tjekind påmind dagligt 18:00", locale="da")
+    await chat.say("bo", "!samtykke makker til", locale="da")
+    await chat.say(
+        "bo",
+        "!makker tilmeld languages=da interests=strikning contact=text times=weekends kind=any",
+        locale="da",
+    )
+    answers = await chat.say("bo", "!mydata", locale="da")
+    summary = next(m.text for m in answers if isinstance(m, TextMessage))
+    assert summary.startswith("Det her har jeg gemt om dig, og hvem der kan se det:")
+    assert "• Dine tjek ind: humør og noter (1), siden 23. november 2026 — kun du" in summary
+    assert "• Din makkerprofil, siden 23. november 2026 — kun du; et makkerforslag" in summary
+    assert "Hver gang du har sagt ja eller nej til noget (2)" in summary
+    assert "{" not in summary and "_at" not in summary
+    file = next(m for m in answers if isinstance(m, FileMessage))
+    raw = file.content.decode("utf-8")
+    assert "\\u" not in raw
+    assert "Søndag på stranden" in raw
+    data = json.loads(raw)
+    explained = data["forklaring af felterne"]
+    assert explained["mood"] == "Dit humør fra 1 (meget dårligt) til 5 (rigtig godt)"
+    # Every field in the file is explained, in the person's language.
+    from bot.privacy.summary import field_names
+
+    export = {k: v for k, v in data.items() if k != "forklaring af felterne"}
+    missing = [name for name in field_names(export) if name not in explained]
+    assert missing == []
+    assert data["checkins"]["checkins"][0]["mood"] == 4
