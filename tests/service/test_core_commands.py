@@ -192,7 +192,8 @@ async def test_mydata_is_a_readable_summary_and_a_file_with_every_field_explaine
     assert "• Dine tjek ind: humør og noter (1), siden 23. november 2026 — kun du" in summary
     assert "• Din makkerprofil, siden 23. november 2026 — kun du; et makkerforslag" in summary
     assert "Hver gang du har sagt ja eller nej til noget (2)" in summary
-    assert "{" not in summary and "_at" not in summary
+    assert "{" not in summary
+    assert "_at" not in summary
     file = next(m for m in answers if isinstance(m, FileMessage))
     raw = file.content.decode("utf-8")
     assert "\\u" not in raw
