@@ -16,14 +16,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.answers import CANCEL, HELP, match_answer, vocabulary
+from bot.core.codec import decode
 from bot.core.context import Context, Services
-from bot.core.events import ChoicePrompt, Direct, Option, Role
-from bot.db.models import Dialog
+from bot.core.events import ChoicePrompt, Direct, Option, Role, Sender
+from bot.core.outbox import SENT
+from bot.db.models import Dialog, OutboxItem
 
 log = logging.getLogger("samvaer.dialogs")
 
@@ -346,6 +350,35 @@ class Dialogs:
 
 
 _HANDLED = object()
+# A question sent later (a buddy proposal, a reminder) is answered by typing for this long.
+DIRECT_QUESTION_FOR = timedelta(days=3)
+
+
+async def sent_question(
+    session: AsyncSession, person_id: int, sender: Sender, now: datetime
+) -> ChoicePrompt | None:
+    """The last choice prompt the outbox delivered to this account, if it was the last
+    thing sent to them there and is recent: a typed word may answer it."""
+    rows = await session.execute(
+        select(OutboxItem.payload)
+        .where(
+            OutboxItem.person_id == person_id,
+            OutboxItem.status == SENT,
+            OutboxItem.sent_at >= now - DIRECT_QUESTION_FOR,
+        )
+        .order_by(OutboxItem.sent_at.desc(), OutboxItem.id.desc())
+        .limit(5)
+    )
+    own = Direct(sender.platform, sender.user_id)
+    for (payload,) in rows:
+        try:
+            message = decode(payload)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if getattr(message, "to", None) != own:
+            continue  # sent to someone else about them, or to a room
+        return message if isinstance(message, ChoicePrompt) else None
+    return None
 
 
 def warm_vocabulary() -> None:

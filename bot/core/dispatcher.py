@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.core.answers import CANCEL, vocabulary
+from bot.core.answers import CANCEL, match_answer, vocabulary
 from bot.core.context import Context, Services
 from bot.core.dialogs import (
     COMMAND_OPTION,
@@ -30,6 +30,7 @@ from bot.core.dialogs import (
     ROLE_PLURAL_KEYS,
     Dialogs,
     Pending,
+    sent_question,
 )
 from bot.core.events import (
     ChoiceIn,
@@ -397,7 +398,8 @@ class Dispatcher:
                 await self._command(ctx, command_line)
             elif event.is_direct and found is None:
                 first_contact = bool(session.info.get(FIRST_CONTACT))
-                await self._not_a_command(ctx, stripped, first_contact)
+                if first_contact or not await self._answers_a_sent_question(ctx, stripped):
+                    await self._not_a_command(ctx, stripped, first_contact)
             elif found is None:
                 return []
             if found is not None and not ctx.discard:
@@ -417,11 +419,30 @@ class Dispatcher:
         for hook in self.services.registry.crisis_hooks:
             await hook(ctx)
 
+    async def _answers_a_sent_question(self, ctx: Context, text: str) -> bool:
+        """A typed answer to a question sent later (a buddy proposal, a reminder): the
+        option it picks runs. False when there was none, or the text picks no option."""
+        if not ctx.person.id or not text.strip():
+            return False
+        prompt = await sent_question(ctx.session, ctx.person.id, ctx.sender, ctx.now)
+        if prompt is None:
+            return False
+        answer = match_answer(text, [option.label for option in prompt.options])
+        if answer.index is None:
+            return False
+        value = prompt.options[answer.index].value
+        if not value.startswith(COMMAND_OPTION):
+            return False
+        await self._command(ctx, value[len(COMMAND_OPTION) :])
+        return True
+
     async def _plain_words(self, ctx: Context, text: str) -> bool:
         """Text that answers no question, taken as it is when it means something without
         one (a command, a greeting, thanks). False: it does not."""
         if ctx.is_direct and self._looks_like_command(text):
             await self._command(ctx, text)
+            return True
+        if ctx.is_direct and await self._answers_a_sent_question(ctx, text):
             return True
         word = text.casefold().strip(" .!?,")
         if word in self._words(ctx, "words.thanks") or word in self._words(ctx, "words.greetings"):
