@@ -257,27 +257,32 @@ class App:
         await self.engine.dispose()
 
 
-MOVE_STEPS = 48  # a jump in time is walked in at most this many steps
-SMALLEST_STEP = timedelta(minutes=15)
+MOVE_STEPS = 48  # a jump in time is walked in about this many steps, at most
+STEP_SIZES = tuple(
+    timedelta(minutes=m) for m in (15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)
+)
 
 
 async def move_time(app: App, clock: MovableClock, target: datetime) -> int:
     """Walk the clock to ``target``, running the timed work and deliveries it passes, in
     order (a reminder at 17:00 comes before a meal at 18:00). Returns the steps taken.
 
-    Steps are a 48th of the jump (at least 15 minutes), and land exactly on anything
-    the outbox has due in between. Moving back only sets the clock.
+    Steps are round (a quarter of an hour, an hour, a day…: the smallest that walks the
+    jump in at most 48 of them), fall on the hour where they can, and land exactly on
+    anything the outbox has due in between. Moving back only sets the clock.
     """
     start = clock.now()
     if target <= start:
         clock.set(target)
         await app.tick()
         return 1
-    step = max((target - start) / MOVE_STEPS, SMALLEST_STEP)
+    span = target - start
+    step = next((size for size in STEP_SIZES if size * MOVE_STEPS >= span), STEP_SIZES[-1])
+    epoch = datetime(2000, 1, 3, tzinfo=start.tzinfo)  # a Monday, midnight UTC
     steps = 0
     now = start
     while now < target:
-        following = min(now + step, target)
+        following = min(epoch + ((now - epoch) // step + 1) * step, target)
         async with app.uow() as uow:
             due = await next_due(uow.session)
         if due is not None and now < due < following:

@@ -148,6 +148,8 @@ class ConsoleAdapter:
         self.clock: MovableClock = clock or ShiftedClock(offset)
         # Set by the running application: walks the clock, doing what falls due.
         self.time_moved: Callable[[datetime], Awaitable[None]] | None = None
+        self._walking = False  # a ``:time`` walk is under way: messages show their time
+        self._shown_at: datetime | None = None
         self._prompts: dict[str, tuple[Option, ...]] = {}
         self._spaces = itertools.count(1)
         self._events = itertools.count(1)
@@ -256,6 +258,16 @@ class ConsoleAdapter:
             self._say("console.help")
         return True
 
+    def _show(self, text: str) -> None:
+        """A message from the bot; while the clock is being moved, under the time it came."""
+        if self._walking:
+            now = self.clock.now().replace(second=0, microsecond=0)
+            if now != self._shown_at:
+                self._shown_at = now
+                zone = self._config.community.timezone
+                self._say("console.time_passing", time=format_local(now, zone, self._lang))
+        self._print(text)
+
     async def _time(self, text: str) -> None:
         """``:time``: show the clock, or move it (running what falls due on the way)."""
         zone_name = self._config.community.timezone
@@ -271,10 +283,14 @@ class ConsoleAdapter:
             if target is None:
                 self._say("console.time_bad")
                 return
-            if self.time_moved is not None:
-                await self.time_moved(target)
-            else:
-                self.clock.set(target)
+            self._walking, self._shown_at = True, None
+            try:
+                if self.time_moved is not None:
+                    await self.time_moved(target)
+                else:
+                    self.clock.set(target)
+            finally:
+                self._walking = False
             self._save_state()
             key = "console.time_moved"
         else:
@@ -334,14 +350,14 @@ class ConsoleAdapter:
 
     @_send.register
     def _(self, message: TextMessage) -> SendResult:
-        self._print(f"{self._label(message.to)} {message.text}")
+        self._show(f"{self._label(message.to)} {message.text}")
         return SendResult(ok=True)
 
     @_send.register
     def _(self, message: ChoicePrompt) -> SendResult:
         lines = [f"{self._label(message.to)} {message.text}"]
         lines += [f"    {n}) {option.label}" for n, option in enumerate(message.options, 1)]
-        self._print("\n".join(lines))
+        self._show("\n".join(lines))
         user = message.to.user_id if isinstance(message.to, Direct) else self.user
         self._prompts[user] = message.options
         return SendResult(ok=True)
@@ -364,14 +380,14 @@ class ConsoleAdapter:
         private_folder(folder)
         path = folder / Path(message.filename).name
         write_private(path, message.content)
-        self._print(f"{self._label(message.to)} {message.caption} → {path}")
+        self._show(f"{self._label(message.to)} {message.caption} → {path}")
         return SendResult(ok=True, value=str(path))
 
     @_send.register
     def _(self, message: OpenPrivateSpace) -> SendResult:
         space = f"space-{next(self._spaces)}"
         members = ", ".join(message.members)
-        self._print(f"[#{space}] ({message.title}; members: {members})\n{message.intro}")
+        self._show(f"[#{space}] ({message.title}; members: {members})\n{message.intro}")
         return SendResult(ok=True, value=space)
 
     @_send.register

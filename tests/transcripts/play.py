@@ -22,16 +22,23 @@ from bot.core.clock import FakeClock
 from bot.db.engine import make_engine
 
 INPUT = "> "
-COMMENT = "#"
+COMMENT = "# "
+ESCAPE = "\\"  # put before a printed line that would read as typed or as a comment
+
+
+def _is_script(line: str) -> bool:
+    return line.startswith((INPUT, COMMENT)) or line in (">", "#")
 
 
 def script_of(transcript: str) -> list[str]:
     """The typed lines and comments of a transcript, in order (outputs dropped)."""
-    return [
-        line
-        for line in transcript.splitlines()
-        if line.startswith(INPUT) or line.startswith(COMMENT) or line == INPUT.strip()
-    ]
+    return [line for line in transcript.splitlines() if _is_script(line)]
+
+
+def _printed(text: str) -> list[str]:
+    """What the console printed, line by line; a line that looks like a typed line or a
+    comment is escaped so that the transcript reads back the same."""
+    return [ESCAPE + line if _is_script(line) else line for line in text.split("\n")]
 
 
 async def play(
@@ -62,7 +69,7 @@ async def play(
 
     async def lines() -> AsyncIterator[str]:
         for line in script:
-            if line.startswith(COMMENT):
+            if line.startswith(COMMENT) or line == "#":
                 printed.append(line)
                 continue
             typed = line[len(INPUT) :] if line.startswith(INPUT) else ""
@@ -72,7 +79,11 @@ async def play(
             await app.deliver()
 
     console = ConsoleAdapter(
-        config, lines=lines, output=printed.append, clock=clock, state_file=folder / "state.json"
+        config,
+        lines=lines,
+        output=lambda text: printed.extend(_printed(text)),
+        clock=clock,
+        state_file=folder / "state.json",
     )
     app = await bootstrap(config, clock=clock, engine=engine, adapters=[console], migrate=False)
     app_box.append(app)

@@ -31,10 +31,14 @@ async def test_time_moves_the_clock_and_reminders_arrive(
     assert "konsol: uret viser mandag 23. november kl. 10:00 (Europe/Copenhagen)" in out
     assert "konsol: uret er flyttet til mandag 23. november kl. 13:00" in out
     # The reminder at 18:00 came on the way to 18:05, before the clock line.
-    before, after = out.split("kl. 18:05", 1)
-    assert "Hvordan har du det i dag" in before.split("kl. 13:00", 1)[1]
+    walk = out.split("> :time 2026-11-23 18:05", 1)[1].split("\n> ", 1)[0]
+    # The reminder at 18:00 came on the way to 18:05, under the time it came.
+    came = "konsol: ⏱ mandag 23. november kl. 18:00\n[to alice] Hej! Hvordan har du det i dag"
+    assert came in walk
     # Two more days: two more reminders.
-    assert after.split("onsdag 25. november", 1)[0].count("Hvordan har du det i dag") == 2
+    two_days = out.split("> :time +2d", 1)[1].split("\n> ", 1)[0]
+    assert two_days.count("Hvordan har du det i dag") == 2
+    assert "konsol: ⏱ onsdag 25. november kl. 18:00" in two_days
     assert "torsdag 24. december kl. 17:45" in out
     assert "skriv fx :time +2d" in out
 
