@@ -48,7 +48,7 @@ async def play(
     start: datetime,
     folder: Path,
     database_template: Path,
-    config_extra: dict[str, object] | None = None,
+    community: dict[str, object] | None = None,
 ) -> str:
     """Type ``script`` into a console session; the transcript of what was printed."""
     printed: list[str] = []
@@ -57,10 +57,9 @@ async def play(
     exports = folder / "exports"
     config = parse_config(
         {
-            "community": {"language": language, "name": "Samvær"},
+            "community": {"language": language, "name": "Samvær", **(community or {})},
             "console": {"enabled": True, "export_dir": str(exports)},
             "safety": {"commands_per_minute": 10_000, "command_burst": 10_000},
-            **(config_extra or {}),
         }
     )
     clock = FakeClock(start)

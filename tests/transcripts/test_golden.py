@@ -26,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 TRANSCRIPTS = sorted(HERE.glob("*.txt"))
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 23 November 2026, 10:00 in Copenhagen
 UPDATE = os.environ.get("SAMVAER_UPDATE_TRANSCRIPTS") == "1"
+# Where each language's community is (a Norwegian one keeps Oslo time and Norwegian lines).
+COMMUNITY: dict[str, dict[str, object]] = {"nb": {"timezone": "Europe/Oslo", "country": "no"}}
 
 
 class SeededSecrets:
@@ -54,6 +56,7 @@ async def test_transcript(
     actual = await play(
         script_of(expected),
         language=language,
+        community=COMMUNITY.get(language),
         start=START,
         folder=tmp_path,
         database_template=sqlite_template,
