@@ -35,9 +35,10 @@ QUESTION = "_question"  # the dialog of a question asked outside any dialog
 ASKED = "_asked"  # in a dialog's data: the question shown last, {"text", "options"}
 WAITING = "_waiting"  # questions waiting for the one shown to be answered
 SUSPENDED = "_suspended"  # a dialog set aside by a question asked in its middle
+DIRECT = "_direct"  # the question went to a direct message: it is answered there too
 PAUSED = "_paused_for_crisis"
 ROLE_NEEDED = "_role_needed"
-RESERVED = (ASKED, WAITING, SUSPENDED)
+RESERVED = (ASKED, WAITING, SUSPENDED, DIRECT)
 DIALOG_ANSWER_LIMIT = 2000  # characters; no question here needs more
 DIALOGS_PER_PERSON = 3  # open at once across rooms; the oldest is dropped
 COMMAND_OPTION = "cmd:"
@@ -262,6 +263,8 @@ class Dialogs:
             )
             if shown is not None:
                 data[ASKED] = _stored(shown)
+                if self._went_direct(ctx, shown):
+                    data[DIRECT] = True
             elif pending.asked and (name, step, data) == (pending.name, pending.step, before):
                 # Not answered yet (a wrong answer, help): the question still stands.
                 data[ASKED] = pending.asked
@@ -273,6 +276,8 @@ class Dialogs:
             return
         if shown is not None:
             data = {ASKED: _stored(shown)}
+            if self._went_direct(ctx, shown):
+                data[DIRECT] = True
             if waiting:
                 data[WAITING] = waiting
             if dialog is not None and dialog.name != QUESTION and not ctx.dialog_done:
@@ -302,6 +307,30 @@ class Dialogs:
         ctx.continue_dialog(name, step, data)
 
     @staticmethod
+    def _went_direct(ctx: Context, prompt: ChoicePrompt) -> bool:
+        """Asked in a shared room, shown in a direct message (a private command)."""
+        return not ctx.is_direct and isinstance(prompt.to, Direct)
+
+    async def asked_elsewhere(
+        self, session: AsyncSession, sender: Sender, room_id: str, now: datetime
+    ) -> Dialog | None:
+        """A dialog begun in a shared room whose question went to this person's direct
+        messages: an answer typed there belongs to it."""
+        rows = await session.execute(
+            select(Dialog)
+            .where(
+                Dialog.platform == sender.platform,
+                Dialog.user_id == sender.user_id,
+                Dialog.room_id != room_id,
+                Dialog.expires_at > now,
+            )
+            .order_by(Dialog.expires_at.desc())
+            .limit(1)
+        )
+        found = rows.scalars().first()
+        return found if found is not None and (found.data or {}).get(DIRECT) else None
+
+    @staticmethod
     def _for_asker(ctx: Context, prompt: ChoicePrompt) -> bool:
         own = Direct(ctx.sender.platform, ctx.sender.user_id)
         return prompt.to in (ctx.here, ctx.room, own)
@@ -325,9 +354,11 @@ class Dialogs:
             row.name, row.step, row.data = name, step, data
             row.expires_at = ctx.dialog_expiry()
         elif ctx.dialog_done:
+            # The dialog's own row (it may have begun in another room than this answer).
+            room_id = existing.room_id if existing is not None else key[1]
             await ctx.session.execute(
                 delete(Dialog).where(
-                    Dialog.platform == key[0], Dialog.room_id == key[1], Dialog.user_id == key[2]
+                    Dialog.platform == key[0], Dialog.room_id == room_id, Dialog.user_id == key[2]
                 )
             )
 

@@ -383,6 +383,11 @@ class Dispatcher:
                         await self._run_crisis_hooks(ctx)
                         await uow.commit()
                     return ctx.out
+            if dialog is None and event.is_direct and command_line is None and found is None:
+                # A question a private command asked from a shared room, answered here.
+                dialog = await self.dialogs.asked_elsewhere(
+                    session, event.sender, event.room.room_id, now
+                )
             pending = Pending.of(dialog)
             if command_line is None and dialog is not None and found is not None:
                 # Crisis wins: nothing from this message is an answer, and the question

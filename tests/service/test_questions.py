@@ -157,3 +157,18 @@ async def test_a_question_in_the_middle_of_a_dialog_comes_first_then_the_dialog(
     finally:
         del registry.commands["drink"]
         del registry.dialogs["drink"]
+
+
+async def test_a_question_from_a_room_command_is_answered_in_the_direct_chat(
+    chat: Chat,
+) -> None:
+    """A private command typed in a room asks its question in a direct message; the
+    answer typed there goes to it."""
+    await chat.say("alice", "!checkin consent yes")
+    answers = await chat.say("alice", "!checkin", room="lounge")
+    assert "How are you" in texts(prompts(answers))
+    assert "good" in await chat.text("alice", "good")
+    async with chat.app.uow() as uow:
+        entries = (await uow.session.execute(select(CheckinEntry))).scalars().all()
+        assert [e.mood for e in entries] == [4]
+    assert await open_dialogs(chat) == []
