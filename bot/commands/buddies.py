@@ -12,17 +12,16 @@ from bot.buddies.profile import (
     COMMON_LANGUAGES,
     FIELDS,
     PARSERS,
-    SKIP_WORDS,
     Profile,
     ProfileError,
     canonical_key,
     language_name,
     parse_arguments,
+    skipped,
 )
 from bot.buddies.render import describe
 from bot.buddies.scoring import CONTACT_MODES, KINDS, TIME_SLOTS
 from bot.buddies.stats import buddy_statistics
-from bot.core.answers import SKIP, means
 from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
 from bot.core.events import Role
@@ -290,8 +289,7 @@ def setup(registry: CommandRegistry) -> None:
     )
     async def profile_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         current = (data.get("current") or {}).get(step)
-        skipped = text.strip() in (KEEP, "-") or text.strip().casefold() in SKIP_WORDS
-        if current and (skipped or means(text, SKIP)):
+        if current and (text.strip() == KEEP or skipped(text)):
             # Skipping keeps the earlier answer.
             profile = Profile.from_data(data["profile"]).with_answer(
                 step, tuple(current) if isinstance(current, list) else current
@@ -299,8 +297,6 @@ def setup(registry: CommandRegistry) -> None:
             data["profile"] = profile.to_data()
             await _next_question(ctx, data)
             return
-        if means(text, SKIP) and step in ("interests", "about"):
-            text = "-"
         try:
             value = PARSERS[step](text)
         except ProfileError as error:
