@@ -190,6 +190,7 @@ class Dialogs:
     async def _question(self, ctx: Context, pending: Pending, text: str, *, tapped: bool) -> None:
         """An answer to a question asked outside any dialog."""
         ctx.end_dialog()
+        ctx.private = True  # like any dialog answer: help and the question stay private
         asked = pending.asked
         if asked is None or tapped:
             pending.answered = True
@@ -265,9 +266,16 @@ class Dialogs:
                 data[ASKED] = _stored(shown)
                 if self._went_direct(ctx, shown):
                     data[DIRECT] = True
-            elif pending.asked and (name, step, data) == (pending.name, pending.step, before):
-                # Not answered yet (a wrong answer, help): the question still stands.
+            elif (
+                pending.asked
+                and (name, step) == (pending.name, pending.step)
+                and before == {k: v for k, v in data.items() if k != PAUSED}
+            ):
+                # Not answered yet (a wrong answer, help, the crisis lines first): the
+                # question still stands, where it was shown.
                 data[ASKED] = pending.asked
+                if dialog is not None and (dialog.data or {}).get(DIRECT):
+                    data[DIRECT] = True
             if waiting:
                 data[WAITING] = waiting
             if pending.suspended and name in (pending.name, QUESTION):

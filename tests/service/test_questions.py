@@ -172,3 +172,17 @@ async def test_a_question_from_a_room_command_is_answered_in_the_direct_chat(
         entries = (await uow.session.execute(select(CheckinEntry))).scalars().all()
         assert [e.mood for e in entries] == [4]
     assert await open_dialogs(chat) == []
+
+
+async def test_crisis_words_at_a_question_then_it_is_asked_again(chat: Chat) -> None:
+    await chat.say("alice", "!checkin consent yes")
+    await chat.say("alice", "!checkin")
+    assert "112" in await chat.text("alice", "I want to end my life")
+    # The next message is not taken as the answer: the question comes again, gently.
+    answers = await chat.say("alice", "good")
+    assert "no hurry" in texts(answers)
+    assert len(prompts(answers)) == 1
+    assert "good" in await chat.text("alice", "good")
+    async with chat.app.uow() as uow:
+        entries = (await uow.session.execute(select(CheckinEntry))).scalars().all()
+        assert [e.mood for e in entries] == [4]
