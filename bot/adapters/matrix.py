@@ -176,6 +176,7 @@ class MatrixAdapter:
     """Serves a community on a Matrix homeserver."""
 
     platform = PLATFORM
+    capabilities = frozenset({"reactions", "private_spaces"})
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.parsing import ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
+from bot.core.signals import ProgrammeJoined, announce
 from bot.people.service import display_name, set_consent
 
 PROFILE_DIALOG = "buddy_profile"
@@ -248,6 +249,7 @@ async def _next_question(ctx: Context, data: dict[str, Any]) -> None:
     await service.save_profile(
         ctx.session, ctx.person.id, data["role"], profile, int(data["capacity"]), ctx.now
     )
+    await announce(ctx, ProgrammeJoined(ctx.person.id, "buddies", data["role"] == "volunteer"))
     if data["role"] == "volunteer":
         ctx.say(
             "buddy.volunteer_saved", capacity=data["capacity"], time=ctx.config.buddies.match_at
