@@ -52,16 +52,6 @@ from bot.files import private_folder, write_private
 log = logging.getLogger("samvaer.console")
 
 PLATFORM = "console"
-ROLE_WORDS = {
-    "participant": Role.PARTICIPANT,
-    "deltager": Role.PARTICIPANT,
-    "deltaker": Role.PARTICIPANT,
-    "volunteer": Role.VOLUNTEER,
-    "frivillig": Role.VOLUNTEER,
-    "organiser": Role.ORGANISER,
-    "organizer": Role.ORGANISER,
-    "arrangør": Role.ORGANISER,
-}
 ROLE_KEYS = {
     Role.PARTICIPANT: "role.participant",
     Role.VOLUNTEER: "role.volunteer",
@@ -215,6 +205,22 @@ class ConsoleAdapter:
     def _role_name(self, user: str) -> str:
         return self._translator.text(self._lang, ROLE_KEYS[self.role_of(user)])
 
+    def _role_words(self) -> dict[str, Role]:
+        """Role names in every language (the catalogs' own words for them)."""
+        words = {role.name.casefold(): role for role in ROLE_KEYS}
+        for lang in self._translator.catalogs:
+            for role, key in ROLE_KEYS.items():
+                words.setdefault(self._translator.text(lang, key).casefold(), role)
+        return words
+
+    def _verb(self, word: str) -> str:
+        """A control word in any language (":rum", ":rom", ":room") as its own name."""
+        word = word.casefold()
+        for verb in ("as", "room", "dm", "who", "time", "quit"):
+            if word in self._words(f"console.words_{verb}"):
+                return verb
+        return word
+
     def _words(self, key: str) -> frozenset[str]:
         return frozenset(
             word.strip().casefold()
@@ -228,14 +234,15 @@ class ConsoleAdapter:
         if not words:
             self._say("console.help")
             return True
-        verb, args = words[0].casefold(), words[1:]
-        if verb in {"quit", "q", "exit"}:
+        verb, args = self._verb(words[0]), words[1:]
+        if verb == "quit":
             return False
         if verb == "as" and args:
             if len(args) > 1:
-                role = ROLE_WORDS.get(args[1].casefold())
+                known = self._role_words()
+                role = known.get(args[1].casefold())
                 if role is None:
-                    self._say("console.unknown_role", role=args[1], roles=", ".join(ROLE_WORDS))
+                    self._say("console.unknown_role", role=args[1], roles=", ".join(known))
                     return True
                 self._roles[args[0]] = role
                 self._save_state()
