@@ -44,3 +44,9 @@ mutation: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants
+
+# Rewrite the golden conversation transcripts (tests/transcripts/*.txt) after a deliberate
+# change of wording; review the diff before committing.
+.PHONY: transcripts
+transcripts: $(VENV)/.installed-dev
+	SAMVAER_UPDATE_TRANSCRIPTS=1 $(BIN)/pytest -q -p no:randomly tests/transcripts/test_golden.py

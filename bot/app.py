@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.adapters.base import Adapter, KeepsFiles, KnowsRoles
+from bot.adapters.base import Adapter, KeepsFiles, KnowsRoles, MovesTime
 from bot.core.claims import claim_event
+from bot.core.clock import MovableClock
 from bot.core.context import JobContext, Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import (
@@ -259,6 +261,43 @@ class App:
         await self.engine.dispose()
 
 
+MOVE_STEPS = 48  # a jump in time is walked in about this many steps, at most
+STEP_SIZES = tuple(
+    timedelta(minutes=m) for m in (15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)
+)
+
+
+async def move_time(app: App, clock: MovableClock, target: datetime) -> int:
+    """Walk the clock to ``target``, running the timed work and deliveries it passes, in
+    order (a reminder at 17:00 comes before a meal at 18:00). Returns the steps taken.
+
+    Steps are round (a quarter of an hour, an hour, a day…: the smallest that walks the
+    jump in at most 48 of them), fall on the hour where they can, and land exactly on
+    anything the outbox has due in between. Moving back only sets the clock.
+    """
+    start = clock.now()
+    if target <= start:
+        clock.set(target)
+        await app.tick()
+        return 1
+    span = target - start
+    step = next((size for size in STEP_SIZES if size * MOVE_STEPS >= span), STEP_SIZES[-1])
+    epoch = datetime(2000, 1, 3, tzinfo=start.tzinfo)  # a Monday, midnight UTC
+    steps = 0
+    now = start
+    while now < target:
+        following = min(epoch + ((now - epoch) // step + 1) * step, target)
+        async with app.uow() as uow:
+            due = await next_due(uow.session)
+        if due is not None and now < due < following:
+            following = due
+        clock.set(following)
+        await app.tick()
+        now = following
+        steps += 1
+    return steps
+
+
 async def deliver_when_due(app: App) -> None:
     """Deliver as soon as a commit queued something due now (runs until cancelled)."""
     while not app.stopping:
@@ -294,6 +333,18 @@ async def run_forever(app: App) -> None:
                 scheduler.add_job(wake, "date", run_date=when, id="wake", replace_existing=True)
 
     scheduler.add_job(wake, "interval", seconds=poll, id="poll", max_instances=1, coalesce=True)
+
+    for adapter in app.adapters.values():
+        if isinstance(adapter, MovesTime):
+            # ``:time`` in the console: what falls due on the way is done, in order.
+            def moved(target: datetime, clock: MovableClock = adapter.clock) -> Awaitable[None]:
+                async def walk() -> None:
+                    async with lock:
+                        await move_time(app, clock, target)
+
+                return walk()
+
+            adapter.time_moved = moved
 
     scheduler.start()
     # Everything loaded so far (libraries, catalogs, the registry) lives as long as the

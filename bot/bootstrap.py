@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.adapters.base import Adapter
+from bot.adapters.base import Adapter, MovesTime
 from bot.app import App
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
@@ -76,7 +76,9 @@ async def bootstrap(
     translator: Translator | None = None,
 ) -> App:
     """Make the application from a config; tests pass a fake clock and recording adapters."""
-    clock = clock or SystemClock()
+    # An adapter that lets its person move time (the console) brings the clock to use.
+    movable = next((a.clock for a in adapters if isinstance(a, MovesTime)), None)
+    clock = clock or movable or SystemClock()
     engine = engine or make_engine(config.database.resolved_url(), echo=config.database.echo)
     if migrate:
         await upgrade(engine)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from bot.core.clock import MovableClock
 from bot.core.events import Incoming, Outgoing, Role, SendResult
 
 EventHandler = Callable[[Incoming], Awaitable[None]]
@@ -57,3 +59,15 @@ class KeepsFiles(Protocol):
 
     async def forget_files(self, user_id: str) -> None:
         """Delete every file written for ``user_id``."""
+
+
+@runtime_checkable
+class MovesTime(Protocol):
+    """An adapter whose person can move the application's clock (the console's ``:time``).
+
+    The application uses its ``clock``, and sets ``time_moved`` to what runs the timed
+    work and deliveries the clock passes on its way to the new time.
+    """
+
+    clock: MovableClock
+    time_moved: Callable[[datetime], Awaitable[None]] | None

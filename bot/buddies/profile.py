@@ -18,15 +18,24 @@ from typing import Any
 from babel import Locale
 
 from bot.buddies.scoring import CONTACT_MODES, TIME_SLOTS
+from bot.core.answers import NO, SKIP, fold, vocabulary
 
 FIELDS = ("languages", "interests", "contact", "times", "kind", "about")
 OPTIONAL_FIELDS = ("interests", "about")
 ABOUT_MAX = 140
 INTEREST_MAX = 10
 INTEREST_LENGTH = 30
-SKIP_WORDS = frozenset(
-    {"-", "skip", "spring over", "hopp over", "none", "ingen", "nej", "nei", "no"}
-)
+SKIP_WORDS = frozenset({"-", "none", "ingen"})
+
+
+def skipped(text: str) -> bool:
+    """A question passed over: "-", or any way of saying skip or no (the answer words in
+    ``bot/locales/<lang>/answers.toml``: "spring over", "hopp over", "nej tak"…)."""
+    word = text.strip().casefold()
+    # The whole answer must say it: "nej, jeg elsker hunde" is an answer, not a skip.
+    return word in SKIP_WORDS or bool(vocabulary().of(fold(word)) & {SKIP, NO})
+
+
 ALL_WORDS = frozenset({"all", "alle", "alt", "any", "anytime", "everything", "uanset", "uansett"})
 
 KEY_ALIASES = MappingProxyType(
@@ -238,7 +247,7 @@ def parse_languages(text: str) -> tuple[str, ...]:
 
 def parse_interests(text: str) -> tuple[str, ...]:
     """Free tags, lower case, hyphens for spaces inside a tag; at most ``INTEREST_MAX``."""
-    if text.strip().casefold() in SKIP_WORDS:
+    if skipped(text):
         return ()
     tags: list[str] = []
     for part in re.split(r"[,;/]", text):
@@ -308,7 +317,7 @@ def parse_kind(text: str) -> str:
 
 def parse_about(text: str) -> str:
     line = " ".join(text.split())
-    if line.casefold() in SKIP_WORDS:
+    if skipped(line):
         return ""
     if len(line) > ABOUT_MAX:
         raise ProfileError("buddy.error.about_long", limit=ABOUT_MAX)

@@ -480,3 +480,26 @@ async def record_feedback(job: JobContext, pair: BuddyPair, person_id: int, answ
         job.session.add(latest)
     latest.answer = answer
     latest.answered_at = job.now
+
+
+async def change_profile(
+    session: AsyncSession,
+    person_id: int,
+    changes: Profile,
+    capacity: int | None,
+    now: datetime,
+) -> BuddyProfile | None:
+    """Change only the answered fields of a stored profile (and the capacity); every other
+    answer, the place in the pool and a pause stay as they were. None: no profile."""
+    row = await load.profile_of(session, person_id)
+    if row is None:
+        return None
+    for name in sorted(changes.answered):
+        if name == "kind" and row.role == "volunteer":
+            continue  # a volunteer's kind is always "any"
+        value = getattr(changes, name)
+        setattr(row, name, list(value) if isinstance(value, tuple) else value)
+    if capacity is not None:
+        row.capacity = capacity
+    row.updated_at = now
+    return row

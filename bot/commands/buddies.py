@@ -7,14 +7,17 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from bot.buddies import jobs, load, privacy, reports, rules, service, steady
-from bot.buddies.models import ACTIVE, PROPOSED, BuddyPair, BuddyReport
+from bot.buddies.models import ACTIVE, PROPOSED, BuddyPair, BuddyProfile, BuddyReport
 from bot.buddies.profile import (
     COMMON_LANGUAGES,
+    FIELDS,
     PARSERS,
     Profile,
     ProfileError,
+    canonical_key,
     language_name,
     parse_arguments,
+    skipped,
 )
 from bot.buddies.render import describe
 from bot.buddies.scoring import CONTACT_MODES, KINDS, TIME_SLOTS
@@ -58,8 +61,42 @@ def _accepted(ctx: Context) -> dict[str, str]:
     }
 
 
-def _ask(ctx: Context, step: str) -> None:
-    """One question of the profile dialog, with choices where there are few answers."""
+KEEP = "="  # the value of "keep what you answered before"
+CHANGEABLE = (*FIELDS, "capacity")
+
+
+def _stored(row: BuddyProfile) -> dict[str, Any]:
+    """A stored profile as dialog data (the answers as they are now)."""
+    return {
+        "languages": list(row.languages or []),
+        "interests": list(row.interests or []),
+        "contact": list(row.contact or []),
+        "times": list(row.times or []),
+        "kind": row.kind or "",
+        "about": row.about or "",
+    }
+
+
+def _current_text(ctx: Context, step: str, current: dict[str, Any]) -> str:
+    """An earlier answer as words, for the "keep" choice."""
+    value = current.get(step)
+    if not value:
+        return ""
+    if step == "languages":
+        return ", ".join(language_name(code, ctx.lang) for code in value)
+    if step == "contact":
+        return ", ".join(ctx.t(f"buddy.contact.{mode}") for mode in value)
+    if step == "times":
+        return ", ".join(ctx.t(f"buddy.time.{slot}") for slot in value)
+    if step == "kind":
+        return ctx.t(f"buddy.kind.{value}")
+    text = ", ".join(value) if isinstance(value, list) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _ask(ctx: Context, step: str, current: dict[str, Any] | None = None) -> None:
+    """One question of the profile dialog, with choices where there are few answers; an
+    earlier answer is offered first, to keep as it is."""
     skip = (ctx.t("buddy.choice.skip"), "-")
     options: dict[str, list[tuple[str, str]]] = {
         "languages": [(language_name(c, ctx.lang), c) for c in ("da", "no", "en", "ar", "uk")],
@@ -75,7 +112,12 @@ def _ask(ctx: Context, step: str) -> None:
         "kind": [(ctx.t(f"buddy.kind.{k}"), k) for k in KINDS],
         "about": [skip],
     }
-    ctx.prompt(ctx.t(f"buddy.ask.{step}", **_accepted(ctx)), options[step])
+    choices = options[step]
+    earlier = _current_text(ctx, step, current or {})
+    if earlier:
+        keep = (ctx.t("buddy.choice.keep_answer", answer=earlier), KEEP)
+        choices = [keep, *[c for c in choices if c != skip]]
+    ctx.prompt(ctx.t(f"buddy.ask.{step}", **_accepted(ctx)), choices)
 
 
 def _pair_arg(text: str) -> tuple[int | None, str]:
@@ -140,6 +182,22 @@ async def _start_profile(ctx: Context, role: str, args: str) -> None:
         )
         return
     existing = await load.profile_of(ctx.session, ctx.person.id)
+    if existing is not None and existing.role == role:
+        given = bool(parsed.profile.answered) or parsed.capacity is not None
+        if given and existing.seeking and not existing.paused:
+            # One thing changed: the rest of the profile stays, no questions asked.
+            await _change(ctx, parsed.profile, parsed.capacity)
+            return
+        if given:
+            # Back into the pool with what was given, the rest as it was.
+            merged = Profile.from_data({**_stored(existing), "answered": list(FIELDS)})
+            for name in parsed.profile.answered:
+                merged = merged.with_answer(name, getattr(parsed.profile, name))
+            capacity = parsed.capacity or existing.capacity
+            await _next_question(
+                ctx, {"role": role, "capacity": capacity, "profile": merged.to_data()}
+            )
+            return
     capacity = parsed.capacity or (existing.capacity if existing and role == "volunteer" else 1)
     data: dict[str, Any] = {
         "role": role,
@@ -148,7 +206,25 @@ async def _start_profile(ctx: Context, role: str, args: str) -> None:
         # Answers given at once: ask only what is still needed.
         "optional": not parsed.profile.answered,
     }
+    if existing is not None and existing.role == role:
+        # Asked again: every question offers the earlier answer to keep.
+        data["current"] = _stored(existing)
     await _next_question(ctx, data)
+
+
+async def _change(ctx: Context, changes: Profile, capacity: int | None) -> None:
+    row = await service.change_profile(ctx.session, ctx.person.id, changes, capacity, ctx.now)
+    if row is None:
+        ctx.say("buddy.profile_none")
+        return
+    ctx.say("buddy.profile_updated", profile=_describe(ctx, row))
+
+
+def _describe(ctx: Context, row: BuddyProfile) -> str:
+    text = describe(_job(ctx), ctx.lang, _stored(row), row.about or "")
+    if row.role == "volunteer":
+        text += "\n• " + ctx.t("buddy.profile.capacity", capacity=row.capacity)
+    return text
 
 
 async def _next_question(ctx: Context, data: dict[str, Any]) -> None:
@@ -161,9 +237,15 @@ async def _next_question(ctx: Context, data: dict[str, Any]) -> None:
             data["intro_shown"] = True
             ctx.say("buddy.dialog_intro")
         ctx.continue_dialog(PROFILE_DIALOG, missing[0], data)
-        _ask(ctx, missing[0])
+        _ask(ctx, missing[0], data.get("current"))
         return
     ctx.end_dialog()
+    single = data.get("single")
+    if single:
+        # `buddy profile <field>`: only that answer changes.
+        changed = Profile().with_answer(single, getattr(profile, single))
+        await _change(ctx, changed, None)
+        return
     await service.save_profile(
         ctx.session, ctx.person.id, data["role"], profile, int(data["capacity"]), ctx.now
     )
@@ -174,6 +256,15 @@ async def _next_question(ctx: Context, data: dict[str, Any]) -> None:
         )
     else:
         ctx.say("buddy.joined", time=ctx.config.buddies.match_at)
+
+
+def _changeable(row: BuddyProfile, field: str) -> bool:
+    """A volunteer has a capacity and no kind; a participant the other way round."""
+    if field == "capacity":
+        return row.role == "volunteer"
+    if field == "kind":
+        return row.role != "volunteer"
+    return True
 
 
 def setup(registry: CommandRegistry) -> None:
@@ -195,16 +286,87 @@ def setup(registry: CommandRegistry) -> None:
             return
         await _start_profile(ctx, "volunteer", args)
 
-    @registry.dialog(PROFILE_DIALOG, ask=lambda ctx, step, data: _ask(ctx, step))
+    @registry.dialog(
+        PROFILE_DIALOG, ask=lambda ctx, step, data: _ask(ctx, step, data.get("current"))
+    )
     async def profile_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
+        current = (data.get("current") or {}).get(step)
+        if current and (text.strip() == KEEP or skipped(text)):
+            # Skipping keeps the earlier answer.
+            profile = Profile.from_data(data["profile"]).with_answer(
+                step, tuple(current) if isinstance(current, list) else current
+            )
+            data["profile"] = profile.to_data()
+            await _next_question(ctx, data)
+            return
         try:
             value = PARSERS[step](text)
         except ProfileError as error:
             ctx.reply(_error(error, ctx))
-            _ask(ctx, step)
+            _ask(ctx, step, data.get("current"))
             return
         data["profile"] = Profile.from_data(data["profile"]).with_answer(step, value).to_data()
         await _next_question(ctx, data)
+
+    @registry.command(
+        "buddy profile",
+        private=True,
+        aliases=("profil", "ændr", "aendr", "endre", "ret", "rett", "change", "edit"),
+    )
+    async def profile(ctx: Context, args: Annotated[str, Rest(max_length=600)] = "") -> None:
+        row = await load.profile_of(ctx.session, ctx.person.id)
+        if row is None:
+            ctx.say("buddy.profile_none")
+            return
+        words = args.split(maxsplit=1)
+        if not words:
+            # What it says now, and which part to change.
+            ctx.say("buddy.profile_shown", profile=_describe(ctx, row))
+            fields = [f for f in CHANGEABLE if _changeable(row, f)]
+            ctx.prompt(
+                ctx.t("buddy.ask_field"),
+                [(ctx.t(f"buddy.field.{f}"), command_option(f"buddy profile {f}")) for f in fields],
+            )
+            return
+        if "=" in args:
+            try:
+                parsed = parse_arguments(args, ctx.config.buddies.max_capacity)
+            except ProfileError as error:
+                raise ArgumentError("buddy.error.wrapped", message=_error(error, ctx)) from None
+            if parsed.capacity is not None and row.role != "volunteer":
+                raise ArgumentError("buddy.error.capacity_participant")
+            await _change(ctx, parsed.profile, parsed.capacity)
+            return
+        field = canonical_key(words[0])
+        if field not in CHANGEABLE or not _changeable(row, field):
+            names = ", ".join(ctx.t(f"buddy.field.{f}") for f in CHANGEABLE if _changeable(row, f))
+            raise ArgumentError("buddy.error.field", fields=names)
+        value = words[1] if len(words) > 1 else ""
+        if field == "capacity":
+            try:
+                parsed = parse_arguments(f"capacity {value}", ctx.config.buddies.max_capacity)
+            except ProfileError as error:
+                raise ArgumentError("buddy.error.wrapped", message=_error(error, ctx)) from None
+            await _change(ctx, Profile(), parsed.capacity)
+            return
+        if not value:
+            # Ask just this one question, with the answer it has now to keep.
+            stored = _stored(row)
+            data: dict[str, Any] = {
+                "role": row.role,
+                "capacity": row.capacity,
+                "profile": {**stored, "answered": [f for f in FIELDS if f != field]},
+                "current": stored,
+                "single": field,
+            }
+            ctx.continue_dialog(PROFILE_DIALOG, field, data)
+            _ask(ctx, field, data["current"])
+            return
+        try:
+            answer = PARSERS[field](value)
+        except ProfileError as error:
+            raise ArgumentError("buddy.error.wrapped", message=_error(error, ctx)) from None
+        await _change(ctx, Profile().with_answer(field, answer), None)
 
     @registry.command("buddy accept", private=True, aliases=("ja", "accepter", "godta", "yes"))
     async def accept(ctx: Context, pair_id: int | None = None) -> None:

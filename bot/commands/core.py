@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from bot.core.context import Context
-from bot.core.dispatcher import ROLE_KEYS, command_option
+from bot.core.dispatcher import ROLE_KEYS
 from bot.core.parsing import ON_OFF, OneOf, Rest, echo
 from bot.core.registry import CommandRegistry
 from bot.people.service import set_consent
@@ -26,6 +26,19 @@ CONSENT = OneOf(
     },
     error="consent.unknown",
 )
+
+
+START_DIALOG = "start"
+
+
+async def _set_consent(ctx: Context, what: str, given: bool) -> bool:
+    """Give or withdraw a consent (sharing needs check-ins; no check-ins, no sharing)."""
+    if what == "share" and given and not ctx.person.consent_checkins:
+        await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
+    changed = await set_consent(ctx.session, ctx.person, what, given, ctx.now)
+    if what == "checkins" and not given and ctx.person.consent_share:
+        await set_consent(ctx.session, ctx.person, "share", False, ctx.now)
+    return changed
 
 
 def setup(registry: CommandRegistry) -> None:
@@ -58,25 +71,35 @@ def setup(registry: CommandRegistry) -> None:
         lines.append(ctx.t("help.outro"))
         ctx.reply("\n".join(lines))
 
+    def ask_start(ctx: Context, step: str, data: dict[str, Any] | None = None) -> None:
+        # One question at a time: check-ins first, then the buddy profile.
+        ctx.prompt(
+            ctx.t(f"start.ask_{step}"),
+            [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
+        )
+
     @registry.command("start", aliases=("begynd", "kom i gang"), private=True)
     async def start(ctx: Context) -> None:
         if ctx.person.started_at is None:
             ctx.person.started_at = ctx.now
         ctx.say("start.welcome")
-        ctx.prompt(
-            ctx.t("start.ask_checkins"),
-            [
-                (ctx.t("choice.yes"), command_option("consent checkins on")),
-                (ctx.t("choice.no"), command_option("consent checkins off")),
-            ],
-        )
-        ctx.prompt(
-            ctx.t("start.ask_buddies"),
-            [
-                (ctx.t("choice.yes"), command_option("consent buddies on")),
-                (ctx.t("choice.no"), command_option("consent buddies off")),
-            ],
-        )
+        ask_start(ctx, "checkins")
+        ctx.continue_dialog(START_DIALOG, "checkins", {})
+
+    @registry.dialog(START_DIALOG, ask=ask_start)
+    async def start_answer(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
+        if text not in ("yes", "no") or step not in ("checkins", "buddies"):
+            ctx.say("question.not_an_option", count=2)
+            ask_start(ctx, step)
+            return
+        await _set_consent(ctx, step, text == "yes")
+        # The answer to a question is confirmed as such, changed or not.
+        ctx.say(f"consent.{step}_{'on' if text == 'yes' else 'off'}")
+        if step == "checkins":
+            ask_start(ctx, "buddies")
+            ctx.continue_dialog(START_DIALOG, "buddies", {})
+            return
+        ctx.end_dialog()
         ctx.say("start.more")
 
     @registry.command("language", aliases=("sprog", "språk", "lang"))
@@ -89,12 +112,7 @@ def setup(registry: CommandRegistry) -> None:
     async def consent(
         ctx: Context, what: Annotated[str, CONSENT], state: Annotated[str, ON_OFF]
     ) -> None:
-        given = state == "on"
-        if what == "share" and given and not ctx.person.consent_checkins:
-            await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
-        changed = await set_consent(ctx.session, ctx.person, what, given, ctx.now)
-        if what == "checkins" and not given and ctx.person.consent_share:
-            await set_consent(ctx.session, ctx.person, "share", False, ctx.now)
+        changed = await _set_consent(ctx, what, state == "on")
         key = f"consent.{what}_{state}"
         ctx.say(key if changed else "consent.unchanged")
 

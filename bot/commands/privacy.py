@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Any
 
+from bot.core.answers import YES, vocabulary
 from bot.core.context import Context
 from bot.core.events import ForgetFiles
 from bot.core.registry import CommandRegistry
 from bot.people.service import accounts_of
 from bot.privacy.data import erase_person, export_person
+from bot.privacy.summary import explained_json, summary
 
-YES_WORDS = frozenset({"yes", "ja", "y", "j", "jo", "ok", "okay"})
+# Every way of saying yes (bot/locales/<lang>/answers.toml), and the value of a "yes" option.
+YES_WORDS = frozenset(
+    {"yes", *(phrase for phrase, meanings in vocabulary().meanings.items() if YES in meanings)}
+)
 FORGET_DIALOG = "forget_confirm"
 
 
@@ -38,7 +43,16 @@ def setup(registry: CommandRegistry) -> None:
     async def mydata(ctx: Context) -> None:
         data = await export_person(ctx.session, ctx.person.id, ctx.services.registry.data_providers)
         data["exported_at"] = ctx.now.isoformat()
-        content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+        def has(key: str) -> bool:
+            return ctx.services.translator.has(key, ctx.lang)
+
+        def day(when: datetime) -> str:
+            return ctx.local(when, "d MMMM y" if ctx.lang == "en" else "d. MMMM y")
+
+        # What is kept, since when and who sees it, in words; then all of it as a file.
+        ctx.reply(summary(data, ctx.t, has, day, shared=ctx.person.consent_share))
+        content = explained_json(data, ctx.t, has)
         filename = f"samvaer-mydata-{ctx.now:%Y%m%d}.json"
         ctx.send_file(filename, content, "application/json", ctx.t("mydata.caption"))
 

@@ -45,3 +45,32 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+class ShiftedClock:
+    """The wall clock moved by an offset (the console's ``:time``), so someone trying
+    the bot can watch what happens tomorrow without waiting for it."""
+
+    def __init__(self, offset: timedelta = timedelta(0), base: Clock | None = None) -> None:
+        self.offset = offset
+        self._base = base or SystemClock()
+
+    def now(self) -> datetime:
+        return self._base.now() + self.offset
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("ShiftedClock needs an aware datetime")
+        self.offset = when.astimezone(UTC) - self._base.now()
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.offset += delta
+        return self.now()
+
+
+class MovableClock(Protocol):
+    """A clock that can be set (FakeClock, ShiftedClock)."""
+
+    def now(self) -> datetime: ...
+
+    def set(self, when: datetime) -> None: ...

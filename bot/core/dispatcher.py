@@ -15,11 +15,23 @@ from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.core.answers import CANCEL, match_answer, vocabulary
 from bot.core.context import Context, Services
+from bot.core.dialogs import (
+    COMMAND_OPTION,
+    DIALOG_ANSWER_LIMIT,
+    DIALOGS_PER_PERSON,
+    PAUSED,
+    QUESTION,
+    ROLE_NEEDED,
+    ROLE_PLURAL_KEYS,
+    Dialogs,
+    Pending,
+    sent_question,
+)
 from bot.core.events import (
     ChoiceIn,
     ChoicePrompt,
@@ -35,7 +47,6 @@ from bot.core.events import (
 from bot.core.parsing import ArgumentError, echo, tokenize
 from bot.core.ratelimit import RateLimiter
 from bot.core.registry import Command
-from bot.db.models import Dialog
 from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory
 from bot.people.service import (
@@ -50,21 +61,23 @@ from bot.safety.render import crisis_text
 
 log = logging.getLogger("samvaer.dispatch")
 
-PAUSED = "_paused_for_crisis"
-ROLE_NEEDED = "_role_needed"
-DIALOG_ANSWER_LIMIT = 2000  # characters; no question here needs more
-DIALOGS_PER_PERSON = 3  # open at once across rooms; the oldest is dropped
-CANCEL_WORDS = frozenset({"cancel", "afbryd", "avbryt", "stop", "stopp", "annuller", "fortryd"})
-COMMAND_OPTION = "cmd:"
+# Words that leave a question, from the answer vocabulary (bot/locales/<lang>/answers.toml).
+CANCEL_WORDS = frozenset(
+    phrase for phrase, meanings in vocabulary().meanings.items() if CANCEL in meanings
+)
+__all__ = [
+    "COMMAND_OPTION",
+    "DIALOGS_PER_PERSON",
+    "DIALOG_ANSWER_LIMIT",
+    "PAUSED",
+    "ROLE_NEEDED",
+    "Dispatcher",
+    "command_option",
+]
 ROLE_KEYS = {
     Role.PARTICIPANT: "role.participant",
     Role.VOLUNTEER: "role.volunteer",
     Role.ORGANISER: "role.organiser",
-}
-ROLE_PLURAL_KEYS = {
-    Role.PARTICIPANT: "role.participants",
-    Role.VOLUNTEER: "role.volunteers",
-    Role.ORGANISER: "role.organisers",
 }
 DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, OSError, ConnectionError)
 
@@ -108,6 +121,7 @@ class Dispatcher:
         bind = uow_factory.session_factory.kw.get("bind")
         dialect = getattr(getattr(bind, "dialect", None), "name", None)
         self._turns: asyncio.Lock | None = asyncio.Lock() if dialect == "sqlite" else None
+        self.dialogs = Dialogs(services, self._command, self._plain_words)
 
     def _lock(self, key: tuple[str, str, str]) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -346,8 +360,9 @@ class Dispatcher:
             ctx.private = found is not None
             if dialog is not None and dialog.expires_at <= now:
                 await session.delete(dialog)
+                quiet = dialog.name == QUESTION  # an old question just goes
                 dialog = None
-                if command_line is None:
+                if command_line is None and not quiet:
                     ctx.say("dialog.expired")
                     if found is not None:
                         await self._run_crisis_hooks(ctx)
@@ -368,25 +383,35 @@ class Dispatcher:
                         await self._run_crisis_hooks(ctx)
                         await uow.commit()
                     return ctx.out
+            if dialog is None and event.is_direct and command_line is None and found is None:
+                # A question a private command asked from a shared room, answered here.
+                dialog = await self.dialogs.asked_elsewhere(
+                    session, event.sender, event.room.room_id, now
+                )
+            pending = Pending.of(dialog)
             if command_line is None and dialog is not None and found is not None:
                 # Crisis wins: nothing from this message is an answer, and the question
                 # waits until the person writes again.
                 ctx.dialog_next = (dialog.name, dialog.step, {**dialog.data, PAUSED: True})
             elif command_line is None and dialog is not None:
-                await self._dialog_step(ctx, dialog, stripped)
+                pending = await self.dialogs.step(
+                    ctx, dialog, stripped, tapped=isinstance(event, ChoiceIn)
+                )
             elif command_line is None and event.is_direct and self._looks_like_command(stripped):
                 await self._command(ctx, stripped)
             elif command_line is not None:
                 await self._command(ctx, command_line)
             elif event.is_direct and found is None:
                 first_contact = bool(session.info.get(FIRST_CONTACT))
-                await self._not_a_command(ctx, stripped, first_contact)
+                if first_contact or not await self._answers_a_sent_question(ctx, stripped):
+                    await self._not_a_command(ctx, stripped, first_contact)
             elif found is None:
                 return []
             if found is not None and not ctx.discard:
                 await self._run_crisis_hooks(ctx)
             if not ctx.discard:
-                await self._save_dialog(ctx, dialog)
+                self.dialogs.settle(ctx, dialog, pending, command=command_line is not None)
+                await self.dialogs.save(ctx, dialog)
                 await uow.commit()
             answers = ctx.out
         if ctx.discard and found is not None:
@@ -398,6 +423,37 @@ class Dispatcher:
     async def _run_crisis_hooks(self, ctx: Context) -> None:
         for hook in self.services.registry.crisis_hooks:
             await hook(ctx)
+
+    async def _answers_a_sent_question(self, ctx: Context, text: str) -> bool:
+        """A typed answer to a question sent later (a buddy proposal, a reminder): the
+        option it picks runs. False when there was none, or the text picks no option."""
+        if not ctx.person.id or not text.strip():
+            return False
+        prompt = await sent_question(ctx.session, ctx.person.id, ctx.sender, ctx.now)
+        if prompt is None:
+            return False
+        answer = match_answer(text, [option.label for option in prompt.options])
+        if answer.index is None:
+            return False
+        value = prompt.options[answer.index].value
+        if not value.startswith(COMMAND_OPTION):
+            return False
+        await self._command(ctx, value[len(COMMAND_OPTION) :])
+        return True
+
+    async def _plain_words(self, ctx: Context, text: str) -> bool:
+        """Text that answers no question, taken as it is when it means something without
+        one (a command, a greeting, thanks). False: it does not."""
+        if ctx.is_direct and self._looks_like_command(text):
+            await self._command(ctx, text)
+            return True
+        if ctx.is_direct and await self._answers_a_sent_question(ctx, text):
+            return True
+        word = text.casefold().strip(" .!?,")
+        if word in self._words(ctx, "words.thanks") or word in self._words(ctx, "words.greetings"):
+            await self._not_a_command(ctx, text, first_contact=False)
+            return True
+        return False
 
     async def _not_a_command(self, ctx: Context, text: str, first_contact: bool) -> None:
         """Plain words in a direct chat: a number checks in, a greeting or a first
@@ -432,83 +488,6 @@ class Dispatcher:
     def _looks_like_command(self, text: str) -> bool:
         tokens = tokenize(text)
         return bool(tokens) and self.services.registry.canonical(tokens[0].text) is not None
-
-    async def _save_dialog(self, ctx: Context, existing: Dialog | None) -> None:
-        key = (ctx.sender.platform, ctx.room.room_id, ctx.sender.user_id)
-        if ctx.dialog_next is not None:
-            name, step, data = ctx.dialog_next
-            data = dict(data)
-            if ctx.dialog_role > Role.PARTICIPANT:
-                data[ROLE_NEEDED] = int(ctx.dialog_role)
-            row = existing or await ctx.session.get(Dialog, key)
-            if row is None:
-                await self._make_room_for_a_dialog(ctx)
-                row = Dialog(
-                    platform=key[0], room_id=key[1], user_id=key[2], person_id=ctx.person.id
-                )
-                ctx.session.add(row)
-            row.name, row.step, row.data = name, step, data
-            row.expires_at = ctx.dialog_expiry()
-        elif ctx.dialog_done:
-            await ctx.session.execute(
-                delete(Dialog).where(
-                    Dialog.platform == key[0], Dialog.room_id == key[1], Dialog.user_id == key[2]
-                )
-            )
-
-    async def _make_room_for_a_dialog(self, ctx: Context) -> None:
-        """At most DIALOGS_PER_PERSON open dialogs per account: drop the oldest."""
-        open_ones = await ctx.session.execute(
-            select(Dialog.room_id)
-            .where(Dialog.platform == ctx.sender.platform, Dialog.user_id == ctx.sender.user_id)
-            .order_by(Dialog.expires_at.desc())
-        )
-        surplus = list(open_ones.scalars())[DIALOGS_PER_PERSON - 1 :]
-        if surplus:
-            await ctx.session.execute(
-                delete(Dialog).where(
-                    Dialog.platform == ctx.sender.platform,
-                    Dialog.user_id == ctx.sender.user_id,
-                    Dialog.room_id.in_(surplus),
-                )
-            )
-
-    async def _dialog_step(self, ctx: Context, dialog: Dialog, text: str) -> None:
-        if text.casefold().strip(" .!") in CANCEL_WORDS:
-            ctx.end_dialog()
-            ctx.say("dialog.cancelled")
-            return
-        spec = self.services.registry.dialogs.get(dialog.name)
-        if spec is None:
-            ctx.end_dialog()
-            ctx.say("error.not_a_command")
-            return
-        ctx.private = True
-        data = dict(dialog.data)
-        needed = Role(int(data.get(ROLE_NEEDED, Role.PARTICIPANT)))
-        if ctx.role < needed:
-            # The role was taken away in the middle of the dialog: it ends here.
-            ctx.end_dialog()
-            ctx.say("error.role_needed", role=ctx.t(ROLE_PLURAL_KEYS[needed]))
-            return
-        ctx.dialog_role = needed  # kept with the dialog whatever its step saves
-        if len(text) > DIALOG_ANSWER_LIMIT:
-            ctx.say("dialog.answer_too_long", limit=DIALOG_ANSWER_LIMIT, length=len(text))
-            return
-        if data.pop(PAUSED, False):
-            # Back after the crisis lines: this message is not taken as the answer. The
-            # question is asked again, gently, or (when it can't be) put aside.
-            if spec.ask is None:
-                ctx.end_dialog()
-                ctx.say("safety.dialog_set_aside")
-                return
-            ctx.dialog_next = (dialog.name, dialog.step, data)
-            ctx.say("safety.dialog_resume")
-            spec.ask(ctx, dialog.step, data)
-            return
-        # Keep the dialog unless the step ends or replaces it.
-        ctx.dialog_next = (dialog.name, dialog.step, dict(data))
-        await spec.handler(ctx, dialog.step, data, text)
 
     async def _command(self, ctx: Context, line: str) -> None:
         registry = self.services.registry

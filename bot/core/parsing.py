@@ -86,7 +86,25 @@ class OneOf:
         raise ArgumentError(self.error, choices=Words(tuple(self.choices)))
 
 
-ON_OFF = OneOf(
+@dataclass(frozen=True)
+class OnOff(OneOf):
+    """On or off: the listed words, and any way of saying yes or no (the answer words in
+    ``bot/locales/<lang>/answers.toml``: "jep", "okay", "nope"…)."""
+
+    def convert(self, token: str) -> str:
+        from bot.core.answers import NO, YES, means
+
+        try:
+            return super().convert(token)
+        except ArgumentError:
+            if means(token, YES):
+                return "on"
+            if means(token, NO):
+                return "off"
+            raise
+
+
+ON_OFF = OnOff(
     {
         "on": ("til", "på", "ja", "yes", "tænd", "slå til"),
         "off": ("fra", "av", "nej", "nei", "no", "sluk"),

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.dialogs import own_data
 from bot.core.outbox import Identity, forget_person, waiting_for
 from bot.db.models import Account, ConsentEvent, Dialog, Person
 
@@ -55,12 +56,20 @@ async def export_person(
         "accounts": [row_to_dict(a) for a in account_rows],
         "consent_log": [row_to_dict(c, skip=("person_id",)) for c in consents.scalars()],
         # A conversation in progress (e.g. profile answers given so far).
-        "dialogs_in_progress": [row_to_dict(d, skip=("person_id",)) for d in dialogs.scalars()],
+        "dialogs_in_progress": [_dialog(d) for d in dialogs.scalars()],
         # Messages to them that could not be delivered yet, or wait for their time.
         "messages_waiting": await waiting_for(session, person_id, identities_of(account_rows)),
     }
     for provider in providers:
         data[provider.name] = await provider.export(session, person_id)
+    return data
+
+
+def _dialog(row: Dialog) -> dict[str, Any]:
+    """A conversation in progress, without what the bot keeps for itself in it (the
+    question last shown, which is only a copy of a message already sent)."""
+    data = row_to_dict(row, skip=("person_id",))
+    data["data"] = own_data(dict(row.data or {}))
     return data
 
 

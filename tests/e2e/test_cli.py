@@ -39,7 +39,7 @@ def test_console_session_in_danish_then_english(tmp_path: Path) -> None:
     out = result.stdout
     assert "Det her kan jeg" in out
     assert "I'll write to you in English" in out
-    assert "you are vol (volunteer)" in out
+    assert "du er vol (frivillig)" in out
     assert "samvaer-mydata-" in out
     assert "Alt om dig er slettet" in out
     # The export was written, and forget deleted it with everything else.

@@ -264,3 +264,19 @@ async def test_statistics_are_counts_only(chat: Chat) -> None:
     assert statuses["proposed"] == 2
     assert statuses["waiting"] == 0
     assert "alice" not in str(tables).casefold()
+
+
+async def test_a_proposal_sent_later_is_answered_by_typing_yes(chat: Chat) -> None:
+    """The proposal arrives from the outbox, not as an answer; "ja" typed back accepts
+    it, and a sentence that picks no choice is not taken for one."""
+    await _setup_pool(chat)
+    await chat.text("olga", "!admin match now")
+    await chat.tick()
+    assert _prompts(chat, "alice")
+    # Not an answer to it: what to type instead.
+    assert "not sure what you mean" in await chat.text("alice", "what is this?")
+    answer = await chat.text("alice", "ja")
+    assert "as soon as the other person answers" in answer
+    async with chat.app.uow() as uow:
+        pairs = (await uow.session.execute(select(BuddyPair))).scalars().all()
+        assert any(p.participant_answer == "yes" or p.partner_answer == "yes" for p in pairs)

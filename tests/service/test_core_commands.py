@@ -45,19 +45,36 @@ async def test_wrong_arguments_give_usage(chat: Chat) -> None:
     assert "Type: !consent checkins|buddies|share on|off" in answer
 
 
-async def test_start_offers_consents_as_choices(chat: Chat) -> None:
+async def test_start_asks_one_consent_at_a_time(chat: Chat) -> None:
     answers = await chat.say("alice", "!start")
     prompts = [m for m in answers if isinstance(m, ChoicePrompt)]
-    assert len(prompts) == 2
+    assert len(prompts) == 1
+    assert "check-ins" in prompts[0].text
     assert [o.label for o in prompts[0].options] == ["Yes", "No"]
     answers = await chat.press("alice", prompts[0].options[0].value)
     assert "I'll keep your check-ins" in answers[0].text  # type: ignore[union-attr]
+    prompts = [m for m in answers if isinstance(m, ChoicePrompt)]
+    assert len(prompts) == 1
+    assert "buddy" in prompts[0].text
     async with chat.app.uow() as uow:
         person = (await uow.session.execute(select(Person))).scalar_one()
         assert person.consent_checkins
         assert person.started_at is not None
         log = (await uow.session.execute(select(ConsentEvent))).scalars().all()
         assert [(c.consent, c.given) for c in log] == [("checkins", True)]
+
+
+async def test_start_answered_by_typing_words_in_any_language(chat: Chat) -> None:
+    await chat.say("bo", "!start", locale="da")
+    # "1" used to answer only the second of two questions shown together.
+    assert "Jeg gemmer dine tjek ind" in await chat.text("bo", "1", locale="da")
+    answer = await chat.text("bo", "nej tak", locale="da")
+    assert "Jeg gemmer ikke en makkerprofil" in answer
+    assert "samtykke" in answer
+    async with chat.app.uow() as uow:
+        log = (await uow.session.execute(select(ConsentEvent))).scalars().all()
+        assert [(c.consent, c.given) for c in log] == [("checkins", True)]
+        assert not (await uow.session.execute(select(Dialog))).scalars().all()
 
 
 async def test_private_commands_answer_in_a_dm_from_a_room(chat: Chat) -> None:
@@ -155,3 +172,39 @@ async def test_the_platforms_language_is_remembered_at_first_contact(chat: Chat)
     await chat.say("emma", "!language da")
     async with chat.app.uow() as uow:
         assert (await uow.session.execute(select(Person.language))).scalar_one() == "da"
+
+
+async def test_mydata_is_a_readable_summary_and_a_file_with_every_field_explained(
+    chat: Chat,
+) -> None:
+    await chat.say("bo", "!tjekind samtykke ja", locale="da")
+    await chat.say("bo", "!tjekind 4 Søndag på stranden, dejligt", locale="da")
+    await chat.say("bo", "!tjekind påmind dagligt 18:00", locale="da")
+    await chat.say("bo", "!samtykke makker til", locale="da")
+    await chat.say(
+        "bo",
+        "!makker tilmeld languages=da interests=strikning contact=text times=weekends kind=any",
+        locale="da",
+    )
+    answers = await chat.say("bo", "!mydata", locale="da")
+    summary = next(m.text for m in answers if isinstance(m, TextMessage))
+    assert summary.startswith("Det her har jeg gemt om dig, og hvem der kan se det:")
+    assert "• Dine tjek ind: humør og noter (1), siden 23. november 2026 — kun du" in summary
+    assert "• Din makkerprofil, siden 23. november 2026 — kun du; et makkerforslag" in summary
+    assert "Hver gang du har sagt ja eller nej til noget (2)" in summary
+    assert "{" not in summary
+    assert "_at" not in summary
+    file = next(m for m in answers if isinstance(m, FileMessage))
+    raw = file.content.decode("utf-8")
+    assert "\\u" not in raw
+    assert "Søndag på stranden" in raw
+    data = json.loads(raw)
+    explained = data["forklaring af felterne"]
+    assert explained["mood"] == "Dit humør fra 1 (meget dårligt) til 5 (rigtig godt)"
+    # Every field in the file is explained, in the person's language.
+    from bot.privacy.summary import field_names
+
+    export = {k: v for k, v in data.items() if k != "forklaring af felterne"}
+    missing = [name for name in field_names(export) if name not in explained]
+    assert missing == []
+    assert data["checkins"]["checkins"][0]["mood"] == 4

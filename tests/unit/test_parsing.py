@@ -75,3 +75,12 @@ def test_a_failing_setup_registers_nothing(monkeypatch: pytest.MonkeyPatch) -> N
     assert "broken" not in registry.commands
     with pytest.raises(RuntimeError):
         build_registry(["tests_broken_commands"], strict=True)
+
+
+def test_on_off_takes_any_way_of_saying_yes_or_no() -> None:
+    assert ON_OFF.convert("jep") == "on"
+    assert ON_OFF.convert("okay") == "on"
+    assert ON_OFF.convert("nope") == "off"
+    assert ON_OFF.convert("til") == "on"
+    with pytest.raises(ArgumentError):
+        ON_OFF.convert("måske")
