@@ -40,7 +40,14 @@ from bot.people.service import display_name
 ROUND_DIALOG = "impact_round"
 PULSE_DIALOG = "impact_pulse"
 ID = IntRange(1, 2_000_000_000, "impact.not_found")
-ITEM = OneOf({item: () for item in ITEMS}, error="impact.not_found")
+# Each question's short name as the slash command shows it (``word.<item>``) is accepted too.
+ITEM_WORDS = {
+    "companionship": ("selskab", "selskap"),
+    "left_out": ("udenfor", "utenfor"),
+    "isolated": ("isoleret", "isolert"),
+    "lonely": ("ensom",),
+}
+ITEM = OneOf({item: ITEM_WORDS.get(item, ()) for item in ITEMS}, error="impact.not_found")
 MONTHS = IntRange(1, 120, "impact.months_range")
 DEFAULT_MONTHS = 12
 

@@ -143,17 +143,20 @@ async def test_a_synthetic_cohort_is_recovered_by_the_report(chat: Chat) -> None
     files = _files(answers)
     assert set(files) == {"html", "pdf", "zip"}
     rows = _csv(files["zip"].content, "outcomes.csv")
-    row = next(r for r in rows if r["programme"] == "all" and r["follow_up_month"] == "3")
-    paired = int(row["paired"])
+    row = next(
+        r for r in rows if r["Programme"] == "All programmes" and r["Months after joining"] == "3"
+    )
+    paired = int(row["Both rounds"])
     assert 650 <= paired <= 750  # about 30 % dropped out
-    assert int(row["due"]) == PEOPLE
-    assert float(row["response_rate"]) == pytest.approx(paired / PEOPLE)
-    low, high = float(row["change_ci_low"]), float(row["change_ci_high"])
+    assert int(row["Asked"]) == PEOPLE
+    assert float(row["Response rate"]) == pytest.approx(paired / PEOPLE)
+    low = float(row["Change, lower 95 % limit"])
+    high = float(row["Change, upper 95 % limit"])
     assert low <= EFFECT <= high
     assert high - low < 0.2
-    assert float(row["lonely_change_mean"]) == pytest.approx(-1.0)
+    assert float(row["Direct question, mean change"]) == pytest.approx(-1.0)
     # The chat summary and both documents say the same, in plain words first.
-    change = f"{float(row['change_mean']):.2f}"
+    change = f"{float(row['Mean change']):.2f}"
     interval = f"95 % confidence interval {low:.2f} to {high:.2f}"
     assert f"Among the {paired} people who answered both" in text
     assert interval in text
@@ -170,10 +173,11 @@ async def test_a_synthetic_cohort_is_recovered_by_the_report(chat: Chat) -> None
     assert "Hughes" in pdf
     # The data dictionary explains every column of every file.
     dictionary = _csv(files["zip"].content, "data_dictionary.csv")
-    explained = {(d["file"], d["column"]) for d in dictionary}
+    explained = {(d["File"], d["Column"]) for d in dictionary}
     for column in rows[0]:
         assert ("outcomes.csv", column) in explained
-    assert all(d["meaning"] and not d["meaning"].startswith("impact.") for d in dictionary)
+    assert all(d["Meaning"] and not d["Meaning"].startswith("impact.") for d in dictionary)
+    assert ("buddies.csv", "Pairs matched") in explained
 
 
 async def test_small_groups_are_hidden_in_every_file(chat: Chat) -> None:
@@ -227,17 +231,20 @@ async def test_small_groups_are_hidden_in_every_file(chat: Chat) -> None:
     answers = await chat.say("olga", "!admin impact 12", role=Role.ORGANISER)
     files = _files(answers)
     rows = _csv(files["zip"].content, "outcomes.csv")
-    meals = next(r for r in rows if r["programme"] == "meals" and r["follow_up_month"] == "3")
-    assert meals["suppressed"] == "yes"
-    assert meals["paired"] == meals["change_mean"] == meals["improved"] == ""
-    assert meals["due"] == "4"  # how many were asked is not about how anyone feels
+    meals = next(
+        r for r in rows if r["Programme"] == "Shared meals" and r["Months after joining"] == "3"
+    )
+    assert meals["Hidden"] == "yes"
+    assert meals["Both rounds"] == meals["Mean change"] == meals["Less lonely"] == ""
+    assert meals["Asked"] == "4"  # how many were asked is not about how anyone feels
     # Nowhere does a −6 (their change) appear.
     html = files["html"].content.decode("utf-8")
     assert "-6.00" not in html
     assert "−6.00" not in html
     assert "fewer than 5" in html
     reach = _csv(files["zip"].content, "reach.csv")
-    meal_reach = [r["new_participants"] for r in reach if r["programme"] == "meals"]
+    meal_reach = [r["New participants"] for r in reach if r["Programme"] == "Shared meals"]
+    assert meal_reach
     # Four new meal participants in one month: that month and the total are hidden.
     assert "4" not in meal_reach
 
@@ -250,6 +257,26 @@ async def test_the_report_in_danish_and_norwegian(chat: Chat) -> None:
     assert "Kort fortalt" in pdf
     assert "ensomhedsscoren" in pdf
     assert "95 %-konfidensinterval" in pdf
+    # The CSV pack speaks Danish too: file names, headers, programmes and yes/no;
+    # the numbers keep their plain form (a point for decimals).
+    pack = _files(answers)["zip"].content
+    with zipfile.ZipFile(io.BytesIO(pack)) as archive:
+        names = set(archive.namelist())
+    assert {"ensomhed.csv", "nye_deltagere.csv", "forklaring.csv", "læs_mig.txt"} <= names
+    assert "outcomes.csv" not in names
+    rows = _csv(pack, "ensomhed.csv")
+    row = next(r for r in rows if r["Tilbud"] == "Alle tilbud" and r["Måneder efter start"] == "3")
+    assert row["Skjult"] == "nej"
+    assert "." in row["Gennemsnitlig ændring"]
+    assert "," not in row["Gennemsnitlig ændring"]
+    measures = {r["Mål"] for r in _csv(pack, "måltider.csv")}
+    assert "Måltider holdt" in measures
+    dictionary = _csv(pack, "forklaring.csv")
+    meaning = next(
+        d["Betydning"] for d in dictionary if (d["Fil"], d["Kolonne"]) == ("ensomhed.csv", "Tilbud")
+    )
+    assert "Makkerordning" in meaning
+    assert "buddies" not in meaning
     await chat.say("olga", "!language nb", role=Role.ORGANISER)
     answers = await chat.say("olga", "!admin effekt", role=Role.ORGANISER)
     html = _files(answers)["html"].content.decode("utf-8")
