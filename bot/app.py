@@ -75,14 +75,37 @@ class App:
         An answer the platform could not take now (closed DMs, a network
         hiccup) goes into the outbox to be retried: nothing is lost silently.
         """
+        crisis = self.dispatcher.crisis_now(event)
+        if not crisis:
+            answers = await self._claimed_answers(event)
+            await self._send_answers(event, answers)
+            return answers
+        # Crisis words: the lines never wait on a slow or unreachable database. If the
+        # full answer (in the person's own language, with their safety plan) is not
+        # ready in time, the lines go now and the rest follows without repeating them.
+        full = asyncio.ensure_future(self._claimed_answers(event))
+        wait = self.services.config.safety.crisis_reply_wait.total_seconds()
+        done, _ = await asyncio.wait({full}, timeout=wait)
+        if full in done:
+            answers = full.result()
+            await self._send_answers(event, answers)
+            return answers
+        log.warning("safety.crisis_reply_sent_before_database platform=%s", event.sender.platform)
+        await self._send_answers(event, crisis)
+        rest = [m for m in await full if not _crisis_or_room_note(m)]
+        await self._send_answers(event, rest)
+        return [*crisis, *rest]
+
+    async def _claimed_answers(self, event: Incoming) -> list[Outgoing]:
         if not await self._first_to_claim(event):
             return []
-        answers = await self.dispatcher.handle(event)
+        return await self.dispatcher.handle(event)
+
+    async def _send_answers(self, event: Incoming, answers: list[Outgoing]) -> None:
         for message in answers:
             result = await self.send(message)
             if not result.ok and result.retry and not isinstance(event, MemberJoined):
                 await self._keep_for_later(event.sender, message, result)
-        return answers
 
     async def _first_to_claim(self, event: Incoming) -> bool:
         """Claim the event in the database so that only one process handles it.
@@ -373,3 +396,10 @@ async def run_forever(app: App) -> None:
     finally:
         scheduler.shutdown(wait=False)
         await app.close()
+
+
+def _crisis_or_room_note(message: Outgoing) -> bool:
+    """Already sent ahead of a slow database: the crisis lines and the room's line."""
+    return isinstance(message, TextMessage) and (
+        message.crisis_lines or message.private_answer_note
+    )

@@ -320,6 +320,9 @@ class SafetyConfig(Section):
     # An alert not delivered to any volunteer by then: the person is told nobody can be
     # reached right now, and the organisers are warned (at most once a day).
     alert_delivery_wait: Duration = timedelta(minutes=5)
+    # Crisis words: when the database takes longer than this to answer, the crisis
+    # lines go out at once and the rest of the answer follows when it can.
+    crisis_reply_wait: Duration = timedelta(seconds=1)
     commands_per_minute: int = Field(default=30, ge=1, le=10_000)
     command_burst: int = Field(default=10, ge=1, le=10_000)
 

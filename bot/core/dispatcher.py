@@ -283,7 +283,24 @@ class Dispatcher:
             self.services.clock.now(),
             plan.parts() if plan is not None else (),
         )
-        return TextMessage(Direct(event.sender.platform, event.sender.user_id), body)
+        return TextMessage(
+            Direct(event.sender.platform, event.sender.user_id), body, crisis_lines=True
+        )
+
+    def crisis_now(self, event: Incoming) -> list[Outgoing]:
+        """The crisis reply to ``event`` (with the room's neutral line), or nothing.
+
+        Needs no database, so it can go out while the database is slow or down; the
+        full answer later carries the same lines in the person's own language.
+        """
+        if isinstance(event, MemberJoined):
+            return []
+        event = without_nul(event)
+        text = event.text if isinstance(event, MessageIn) else event.value
+        found = self._detect(text, event)
+        if found is None:
+            return []
+        return self._with_room_note(event, [self._crisis_reply(event, found, None)])
 
     # ------------------------------------------------------------ routing
 

@@ -114,6 +114,8 @@ class TextMessage:
     private_answer_note: bool = False
     """The room's one neutral line saying a private answer was given. An adapter that
     answered ephemerally (seen by that person alone) leaves it out."""
+    crisis_lines: bool = False
+    """The crisis reply: sent at once, before anything that waits on the database."""
 
 
 @dataclass(frozen=True)

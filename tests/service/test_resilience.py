@@ -13,6 +13,7 @@ from bot.adapters.recording import RecordingAdapter
 from bot.bootstrap import bootstrap
 from bot.config import parse_config
 from bot.core.clock import FakeClock
+from bot.core.events import Outgoing, SendResult
 from bot.db.engine import make_engine
 from tests.conftest import POSTGRES_URL, START, UNLIMITED
 from tests.helpers import Chat, text_of
@@ -81,6 +82,46 @@ async def test_database_down_gets_try_again_and_crisis_lines_still_work() -> Non
         assert "70 201 201" in texts[0]
         assert "try again in a moment" in texts[1]
     finally:
+        await chat.app.close()
+
+
+async def test_crisis_lines_do_not_wait_for_a_database_that_hangs() -> None:
+    # A server that takes connections and never answers: the driver waits for its
+    # connect timeout, seconds in which a person in crisis would hear nothing.
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    chat = await _chat(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/none", migrate=False)
+    try:
+        first_send = asyncio.Event()
+        record = chat.adapter.send
+
+        async def send(message: Outgoing) -> SendResult:
+            first_send.set()
+            return await record(message)
+
+        chat.adapter.send = send  # type: ignore[method-assign]
+        answering = asyncio.ensure_future(chat.say("alice", "I want to kill myself", room="lounge"))
+        await first_send.wait()  # the lines go out while the database still hangs
+        assert not answering.done()
+        lines, note = chat.adapter.sent[:2]
+        assert "70 201 201" in text_of(lines)
+        assert "I want" not in text_of(note)
+        assert "70 201 201" not in text_of(note)
+        for writer in held:  # the database gives up; the rest of the answer follows
+            writer.close()
+        server.close()
+        answers = await answering
+        texts = [text_of(a) for a in chat.adapter.sent]
+        assert sum("70 201 201" in t for t in texts) == 1  # the lines are not repeated
+        assert sum(bool(getattr(a, "private_answer_note", False)) for a in answers) == 1
+        assert any("try again in a moment" in t for t in texts)
+    finally:
+        server.close()
         await chat.app.close()
 
 
