@@ -10,12 +10,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from bot.core.answers import match_answer, means
 from bot.core.parsing import ArgumentError
 
-YES_WORDS = frozenset(
-    {"yes", "y", "ok", "okay", "sure", "ja", "jo", "jep", "jepp", "yep", "javel", "gerne", "gjerne"}
-)
-NO_WORDS = frozenset({"no", "n", "nej", "nei", "nope", "nix", "næ", "ikke"})
 ALL_WORDS = frozenset(
     {"all", "alle", "every", "hver", "always", "altid", "alltid", "series", "every date"}
 )
@@ -32,31 +29,27 @@ def plain(text: str) -> str:
 
 
 def is_yes(text: str) -> bool:
-    return plain(text) in {plain(word) for word in YES_WORDS}
+    """A yes in any of the languages (the shared answer words)."""
+    return means(text, "yes")
 
 
 def is_no(text: str) -> bool:
-    return plain(text) in {plain(word) for word in NO_WORDS}
+    """A no in any of the languages (the shared answer words)."""
+    return means(text, "no")
 
 
 def pick(text: str, labels: Sequence[str]) -> int | None:
-    """The index of the option ``text`` names: its number, its label, or a unique beginning."""
+    """The index of the option ``text`` names (the shared answer matching: its number,
+    its label, a word meaning the same, or a unique beginning), else the one label
+    that contains it ("pladser" for "Ret antal pladser")."""
+    index = match_answer(text, labels).index
+    if index is not None:
+        return index
     answer = plain(text)
-    if not answer:
+    if len(answer) < 3:
         return None
-    if answer.isdigit():
-        number = int(answer)
-        return number - 1 if 1 <= number <= len(labels) else None
-    names = [plain(label) for label in labels]
-    if answer in names:
-        return names.index(answer)
-    starting = [i for i, name in enumerate(names) if name.startswith(answer)]
-    if len(starting) == 1:
-        return starting[0]
-    containing = [i for i, name in enumerate(names) if len(answer) >= 3 and answer in name]
-    if len(containing) == 1:
-        return containing[0]
-    return None
+    containing = [i for i, label in enumerate(labels) if answer in plain(label)]
+    return containing[0] if len(containing) == 1 else None
 
 
 NUMBER_WORDS = frozenset(
