@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.core.answers import CANCEL, match_answer, vocabulary
+from bot.core.answers import CANCEL, HELP, match_answer, vocabulary
 from bot.core.context import Context, Services
 from bot.core.dialogs import (
     COMMAND_OPTION,
@@ -414,6 +414,14 @@ class Dispatcher:
                 pending = await self.dialogs.step(
                     ctx, dialog, stripped, tapped=isinstance(event, ChoiceIn)
                 )
+            elif (
+                command_line is None
+                and event.is_direct
+                and found is None
+                and match_answer(stripped, []).special in (HELP, CANCEL)
+                and await self._answers_a_sent_question(ctx, stripped)
+            ):
+                pass  # "help" or "cancel" at a question sent later: about that question
             elif command_line is None and event.is_direct and self._looks_like_command(stripped):
                 await self._command(ctx, stripped)
             elif command_line is not None:
@@ -450,6 +458,17 @@ class Dispatcher:
         if prompt is None:
             return False
         answer = match_answer(text, [option.label for option in prompt.options])
+        if answer.special == HELP or answer.out_of_range:
+            # Help, or a number with no option: explain, and ask the same question again.
+            if answer.special == HELP:
+                ctx.say("question.help")
+            else:
+                ctx.say("question.not_an_option", count=len(prompt.options))
+            ctx.send(prompt)
+            return True
+        if answer.special == CANCEL:
+            ctx.say("dialog.cancelled")
+            return True
         if answer.index is None:
             return False
         value = prompt.options[answer.index].value

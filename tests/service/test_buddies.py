@@ -266,6 +266,24 @@ async def test_statistics_are_counts_only(chat: Chat) -> None:
     assert "alice" not in str(tables).casefold()
 
 
+async def test_help_and_cancel_work_at_a_proposal_sent_later(chat: Chat) -> None:
+    """Help at a question the outbox delivered explains it and asks it again; cancel
+    leaves it with nothing answered."""
+    await _setup_pool(chat)
+    await chat.text("olga", "!admin match now")
+    await chat.tick()
+    proposal = _prompts(chat, "alice")[-1]
+    helped = await chat.say("alice", "help")
+    again = [m for m in helped if isinstance(m, ChoicePrompt)]
+    assert again, [text_of(m) for m in helped]
+    assert again[0].options == proposal.options
+    assert "not sure what you mean" not in text_of(helped[0])
+    assert "nothing was saved" in (await chat.text("alice", "cancel")).casefold()
+    async with chat.app.uow() as uow:
+        pairs = (await uow.session.execute(select(BuddyPair))).scalars().all()
+        assert all(p.participant_answer is None and p.partner_answer is None for p in pairs)
+
+
 async def test_a_proposal_sent_later_is_answered_by_typing_yes(chat: Chat) -> None:
     """The proposal arrives from the outbox, not as an answer; "ja" typed back accepts
     it, and a sentence that picks no choice is not taken for one."""
