@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from bot.buddies import jobs, load, privacy, reports, rules, service, steady
-from bot.buddies.models import ACTIVE, PROPOSED, BuddyPair, BuddyProfile, BuddyReport
+from bot.buddies import jobs, load, privacy, questionnaire, reports, rules, service, steady
+from bot.buddies.models import ACTIVE, PROPOSED, BuddyReport
 from bot.buddies.profile import (
-    COMMON_LANGUAGES,
     FIELDS,
     PARSERS,
     Profile,
@@ -20,17 +19,14 @@ from bot.buddies.profile import (
     skipped,
 )
 from bot.buddies.render import describe
-from bot.buddies.scoring import CONTACT_MODES, KINDS, TIME_SLOTS
 from bot.buddies.stats import buddy_statistics
 from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.parsing import ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
-from bot.core.signals import ProgrammeJoined, announce
-from bot.people.service import display_name, set_consent
+from bot.people.service import display_name
 
-PROFILE_DIALOG = "buddy_profile"
 FEEDBACK = OneOf(
     {
         "good": ("godt", "god", "fint", "bra", "great"),
@@ -43,230 +39,6 @@ NOW = OneOf({"now": ("nu", "nå", "no")}, error="buddy.error.now")
 CLOSE = OneOf({"close": ("luk", "lukk", "closed")}, error="buddy.error.close")
 
 
-def _job(ctx: Context) -> JobContext:
-    return JobContext(ctx.services, ctx.session, ctx.now)
-
-
-def _error(error: ProfileError, ctx: Context) -> str:
-    values = dict(error.values)
-    return ctx.t(error.key, **values, **_accepted(ctx))
-
-
-def _accepted(ctx: Context) -> dict[str, str]:
-    return {
-        "languages": ", ".join(language_name(c, ctx.lang) for c in COMMON_LANGUAGES),
-        "times": ", ".join(TIME_SLOTS),
-        "contacts": ", ".join(CONTACT_MODES),
-        "kinds": " | ".join(KINDS),
-    }
-
-
-KEEP = "="  # the value of "keep what you answered before"
-CHANGEABLE = (*FIELDS, "capacity")
-
-
-def _stored(row: BuddyProfile) -> dict[str, Any]:
-    """A stored profile as dialog data (the answers as they are now)."""
-    return {
-        "languages": list(row.languages or []),
-        "interests": list(row.interests or []),
-        "contact": list(row.contact or []),
-        "times": list(row.times or []),
-        "kind": row.kind or "",
-        "about": row.about or "",
-    }
-
-
-def _current_text(ctx: Context, step: str, current: dict[str, Any]) -> str:
-    """An earlier answer as words, for the "keep" choice."""
-    value = current.get(step)
-    if not value:
-        return ""
-    if step == "languages":
-        return ", ".join(language_name(code, ctx.lang) for code in value)
-    if step == "contact":
-        return ", ".join(ctx.t(f"buddy.contact.{mode}") for mode in value)
-    if step == "times":
-        return ", ".join(ctx.t(f"buddy.time.{slot}") for slot in value)
-    if step == "kind":
-        return ctx.t(f"buddy.kind.{value}")
-    text = ", ".join(value) if isinstance(value, list) else str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _ask(ctx: Context, step: str, current: dict[str, Any] | None = None) -> None:
-    """One question of the profile dialog, with choices where there are few answers; an
-    earlier answer is offered first, to keep as it is."""
-    skip = (ctx.t("buddy.choice.skip"), "-")
-    options: dict[str, list[tuple[str, str]]] = {
-        "languages": [(language_name(c, ctx.lang), c) for c in ("da", "no", "en", "ar", "uk")],
-        "interests": [skip],
-        "contact": [(ctx.t(f"buddy.contact.{m}"), m) for m in CONTACT_MODES]
-        + [(ctx.t("buddy.choice.all"), "all")],
-        "times": [
-            (ctx.t("buddy.choice.weekday_evenings"), "weekday-evening"),
-            (ctx.t("buddy.choice.weekday_days"), "weekday-morning,weekday-afternoon"),
-            (ctx.t("buddy.choice.weekends"), "weekend"),
-            (ctx.t("buddy.choice.anytime"), "all"),
-        ],
-        "kind": [(ctx.t(f"buddy.kind.{k}"), k) for k in KINDS],
-        "about": [skip],
-    }
-    choices = options[step]
-    earlier = _current_text(ctx, step, current or {})
-    if earlier:
-        keep = (ctx.t("buddy.choice.keep_answer", answer=earlier), KEEP)
-        choices = [keep, *[c for c in choices if c != skip]]
-    ctx.prompt(ctx.t(f"buddy.ask.{step}", **_accepted(ctx)), choices)
-
-
-def _pair_arg(text: str) -> tuple[int | None, str]:
-    """``"#12 reason"`` → (12, "reason")."""
-    words = text.split(maxsplit=1)
-    if words and words[0].startswith("#") and words[0][1:].isdigit():
-        return int(words[0][1:]), words[1] if len(words) > 1 else ""
-    return None, text
-
-
-async def _choose_pair(
-    ctx: Context, pairs: list[BuddyPair], wanted: int | None, verb: str, none_key: str
-) -> BuddyPair | None:
-    """The one pair a command is about; asks with choices when there are several."""
-    if wanted is not None:
-        for pair in pairs:
-            if pair.id == wanted:
-                return pair
-        ctx.say("buddy.no_such_pair", id=wanted)
-        return None
-    if not pairs:
-        ctx.say(none_key)
-        return None
-    if len(pairs) == 1:
-        return pairs[0]
-    options = []
-    for pair in pairs:
-        other = rules.other_side(pair, ctx.person.id)
-        label = (
-            await display_name(ctx.session, other)
-            if pair.status == ACTIVE
-            else ctx.t("buddy.proposal_label", id=pair.id)
-        )
-        options.append((label, command_option(f"buddy {verb} #{pair.id}")))
-    ctx.prompt(ctx.t("buddy.which"), options)
-    return None
-
-
-async def _start_profile(ctx: Context, role: str, args: str) -> None:
-    """Shared by join and volunteer: consent, answers given at once, then the dialog."""
-    max_capacity = ctx.config.buddies.max_capacity
-    try:
-        parsed = parse_arguments(args, max_capacity)
-    except ProfileError as error:
-        raise ArgumentError("buddy.error.wrapped", message=_error(error, ctx)) from None
-    if parsed.capacity is not None and role != "volunteer":
-        raise ArgumentError("buddy.error.capacity_participant")
-    command = "join" if role == "participant" else "volunteer"
-    if parsed.consent is False:
-        ctx.say("buddy.consent_declined")
-        return
-    if parsed.consent:
-        await set_consent(ctx.session, ctx.person, "buddies", True, ctx.now)
-    if not ctx.person.consent_buddies:
-        rest = f"{args} consent=yes".strip()
-        ctx.prompt(
-            ctx.t("buddy.ask_consent"),
-            [
-                (ctx.t("choice.yes"), command_option(f"buddy {command} {rest}")),
-                (ctx.t("choice.no"), command_option(f"buddy {command} consent=no")),
-            ],
-        )
-        return
-    existing = await load.profile_of(ctx.session, ctx.person.id)
-    if existing is not None and existing.role == role:
-        given = bool(parsed.profile.answered) or parsed.capacity is not None
-        if given and existing.seeking and not existing.paused:
-            # One thing changed: the rest of the profile stays, no questions asked.
-            await _change(ctx, parsed.profile, parsed.capacity)
-            return
-        if given:
-            # Back into the pool with what was given, the rest as it was.
-            merged = Profile.from_data({**_stored(existing), "answered": list(FIELDS)})
-            for name in parsed.profile.answered:
-                merged = merged.with_answer(name, getattr(parsed.profile, name))
-            capacity = parsed.capacity or existing.capacity
-            await _next_question(
-                ctx, {"role": role, "capacity": capacity, "profile": merged.to_data()}
-            )
-            return
-    capacity = parsed.capacity or (existing.capacity if existing and role == "volunteer" else 1)
-    data: dict[str, Any] = {
-        "role": role,
-        "capacity": capacity,
-        "profile": parsed.profile.to_data(),
-        # Answers given at once: ask only what is still needed.
-        "optional": not parsed.profile.answered,
-    }
-    if existing is not None and existing.role == role:
-        # Asked again: every question offers the earlier answer to keep.
-        data["current"] = _stored(existing)
-    await _next_question(ctx, data)
-
-
-async def _change(ctx: Context, changes: Profile, capacity: int | None) -> None:
-    row = await service.change_profile(ctx.session, ctx.person.id, changes, capacity, ctx.now)
-    if row is None:
-        ctx.say("buddy.profile_none")
-        return
-    ctx.say("buddy.profile_updated", profile=_describe(ctx, row))
-
-
-def _describe(ctx: Context, row: BuddyProfile) -> str:
-    text = describe(_job(ctx), ctx.lang, _stored(row), row.about or "")
-    if row.role == "volunteer":
-        text += "\n• " + ctx.t("buddy.profile.capacity", capacity=row.capacity)
-    return text
-
-
-async def _next_question(ctx: Context, data: dict[str, Any]) -> None:
-    profile = Profile.from_data(data["profile"])
-    missing = profile.missing(
-        volunteer=data["role"] == "volunteer", optional=bool(data.get("optional", True))
-    )
-    if missing:
-        if not profile.answered and "intro_shown" not in data:
-            data["intro_shown"] = True
-            ctx.say("buddy.dialog_intro")
-        ctx.continue_dialog(PROFILE_DIALOG, missing[0], data)
-        _ask(ctx, missing[0], data.get("current"))
-        return
-    ctx.end_dialog()
-    single = data.get("single")
-    if single:
-        # `buddy profile <field>`: only that answer changes.
-        changed = Profile().with_answer(single, getattr(profile, single))
-        await _change(ctx, changed, None)
-        return
-    await service.save_profile(
-        ctx.session, ctx.person.id, data["role"], profile, int(data["capacity"]), ctx.now
-    )
-    await announce(ctx, ProgrammeJoined(ctx.person.id, "buddies", data["role"] == "volunteer"))
-    if data["role"] == "volunteer":
-        ctx.say(
-            "buddy.volunteer_saved", capacity=data["capacity"], time=ctx.config.buddies.match_at
-        )
-    else:
-        ctx.say("buddy.joined", time=ctx.config.buddies.match_at)
-
-
-def _changeable(row: BuddyProfile, field: str) -> bool:
-    """A volunteer has a capacity and no kind; a participant the other way round."""
-    if field == "capacity":
-        return row.role == "volunteer"
-    if field == "kind":
-        return row.role != "volunteer"
-    return True
-
-
 def setup(registry: CommandRegistry) -> None:
     """Register the buddy commands, dialog, timed work, hooks and providers."""
     registry.group("buddy", aliases=("makker", "venn", "ven", "buddies"))
@@ -277,36 +49,37 @@ def setup(registry: CommandRegistry) -> None:
         if ctx.role >= Role.VOLUNTEER:
             ctx.say("buddy.join_is_for_participants")
             return
-        await _start_profile(ctx, "participant", args)
+        await questionnaire.start_profile(ctx, "participant", args)
 
     @registry.command("buddy volunteer", private=True, aliases=("frivillig", "hjælp", "hjelp"))
     async def volunteer(ctx: Context, args: Annotated[str, Rest(max_length=600)] = "") -> None:
         if ctx.role < Role.VOLUNTEER:
             ctx.say("buddy.volunteer_is_for_volunteers")
             return
-        await _start_profile(ctx, "volunteer", args)
+        await questionnaire.start_profile(ctx, "volunteer", args)
 
     @registry.dialog(
-        PROFILE_DIALOG, ask=lambda ctx, step, data: _ask(ctx, step, data.get("current"))
+        questionnaire.PROFILE_DIALOG,
+        ask=lambda ctx, step, data: questionnaire.ask(ctx, step, data.get("current")),
     )
     async def profile_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
         current = (data.get("current") or {}).get(step)
-        if current and (text.strip() == KEEP or skipped(text)):
+        if current and (text.strip() == questionnaire.KEEP or skipped(text)):
             # Skipping keeps the earlier answer.
             profile = Profile.from_data(data["profile"]).with_answer(
                 step, tuple(current) if isinstance(current, list) else current
             )
             data["profile"] = profile.to_data()
-            await _next_question(ctx, data)
+            await questionnaire.next_question(ctx, data)
             return
         try:
             value = PARSERS[step](text)
         except ProfileError as error:
-            ctx.reply(_error(error, ctx))
-            _ask(ctx, step, data.get("current"))
+            ctx.reply(questionnaire.error_text(error, ctx))
+            questionnaire.ask(ctx, step, data.get("current"))
             return
         data["profile"] = Profile.from_data(data["profile"]).with_answer(step, value).to_data()
-        await _next_question(ctx, data)
+        await questionnaire.next_question(ctx, data)
 
     @registry.command(
         "buddy profile",
@@ -321,8 +94,8 @@ def setup(registry: CommandRegistry) -> None:
         words = args.split(maxsplit=1)
         if not words:
             # What it says now, and which part to change.
-            ctx.say("buddy.profile_shown", profile=_describe(ctx, row))
-            fields = [f for f in CHANGEABLE if _changeable(row, f)]
+            ctx.say("buddy.profile_shown", profile=questionnaire.describe_profile(ctx, row))
+            fields = [f for f in questionnaire.CHANGEABLE if questionnaire.changeable(row, f)]
             ctx.prompt(
                 ctx.t("buddy.ask_field"),
                 [(ctx.t(f"buddy.field.{f}"), command_option(f"buddy profile {f}")) for f in fields],
@@ -332,26 +105,34 @@ def setup(registry: CommandRegistry) -> None:
             try:
                 parsed = parse_arguments(args, ctx.config.buddies.max_capacity)
             except ProfileError as error:
-                raise ArgumentError("buddy.error.wrapped", message=_error(error, ctx)) from None
+                raise ArgumentError(
+                    "buddy.error.wrapped", message=questionnaire.error_text(error, ctx)
+                ) from None
             if parsed.capacity is not None and row.role != "volunteer":
                 raise ArgumentError("buddy.error.capacity_participant")
-            await _change(ctx, parsed.profile, parsed.capacity)
+            await questionnaire.change(ctx, parsed.profile, parsed.capacity)
             return
         field = canonical_key(words[0])
-        if field not in CHANGEABLE or not _changeable(row, field):
-            names = ", ".join(ctx.t(f"buddy.field.{f}") for f in CHANGEABLE if _changeable(row, f))
+        if field not in questionnaire.CHANGEABLE or not questionnaire.changeable(row, field):
+            names = ", ".join(
+                ctx.t(f"buddy.field.{f}")
+                for f in questionnaire.CHANGEABLE
+                if questionnaire.changeable(row, f)
+            )
             raise ArgumentError("buddy.error.field", fields=names)
         value = words[1] if len(words) > 1 else ""
         if field == "capacity":
             try:
                 parsed = parse_arguments(f"capacity {value}", ctx.config.buddies.max_capacity)
             except ProfileError as error:
-                raise ArgumentError("buddy.error.wrapped", message=_error(error, ctx)) from None
-            await _change(ctx, Profile(), parsed.capacity)
+                raise ArgumentError(
+                    "buddy.error.wrapped", message=questionnaire.error_text(error, ctx)
+                ) from None
+            await questionnaire.change(ctx, Profile(), parsed.capacity)
             return
         if not value:
             # Ask just this one question, with the answer it has now to keep.
-            stored = _stored(row)
+            stored = questionnaire.stored(row)
             data: dict[str, Any] = {
                 "role": row.role,
                 "capacity": row.capacity,
@@ -359,14 +140,16 @@ def setup(registry: CommandRegistry) -> None:
                 "current": stored,
                 "single": field,
             }
-            ctx.continue_dialog(PROFILE_DIALOG, field, data)
-            _ask(ctx, field, data["current"])
+            ctx.continue_dialog(questionnaire.PROFILE_DIALOG, field, data)
+            questionnaire.ask(ctx, field, data["current"])
             return
         try:
             answer = PARSERS[field](value)
         except ProfileError as error:
-            raise ArgumentError("buddy.error.wrapped", message=_error(error, ctx)) from None
-        await _change(ctx, Profile().with_answer(field, answer), None)
+            raise ArgumentError(
+                "buddy.error.wrapped", message=questionnaire.error_text(error, ctx)
+            ) from None
+        await questionnaire.change(ctx, Profile().with_answer(field, answer), None)
 
     @registry.command("buddy accept", private=True, aliases=("ja", "accepter", "godta", "yes"))
     async def accept(ctx: Context, pair_id: int | None = None) -> None:
@@ -375,10 +158,10 @@ def setup(registry: CommandRegistry) -> None:
             for p in await load.open_pairs(ctx.session, ctx.person.id)
             if rules.awaiting_answer(p, ctx.person.id)
         ]
-        pair = await _choose_pair(ctx, pairs, pair_id, "accept", "buddy.no_proposal")
+        pair = await questionnaire.choose_pair(ctx, pairs, pair_id, "accept", "buddy.no_proposal")
         if pair is None:
             return
-        if await service.accept(_job(ctx), pair, ctx.person.id):
+        if await service.accept(questionnaire.job_of(ctx), pair, ctx.person.id):
             ctx.say("buddy.accepted_both")
         else:
             ctx.say("buddy.accepted_waiting")
@@ -388,10 +171,10 @@ def setup(registry: CommandRegistry) -> None:
         pairs = [
             p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == PROPOSED
         ]
-        pair = await _choose_pair(ctx, pairs, pair_id, "decline", "buddy.no_proposal")
+        pair = await questionnaire.choose_pair(ctx, pairs, pair_id, "decline", "buddy.no_proposal")
         if pair is None:
             return
-        await service.decline(_job(ctx), pair, ctx.person.id)
+        await service.decline(questionnaire.job_of(ctx), pair, ctx.person.id)
         ctx.say("buddy.declined")
 
     @registry.command("buddy status", private=True, aliases=("stilling", "hvordan"))
@@ -416,7 +199,7 @@ def setup(registry: CommandRegistry) -> None:
                 "contact": profile.contact,
                 "interests": profile.interests,
             }
-            lines.append(describe(_job(ctx), ctx.lang, shown, profile.about))
+            lines.append(describe(questionnaire.job_of(ctx), ctx.lang, shown, profile.about))
             if profile.role == "volunteer":
                 active = sum(1 for p in pairs if p.partner_id == ctx.person.id)
                 lines.append(ctx.t("buddy.status.capacity", used=active, capacity=profile.capacity))
@@ -458,7 +241,7 @@ def setup(registry: CommandRegistry) -> None:
 
     @registry.command("buddy leave", private=True, aliases=("forlad", "forlat", "afmeld", "avmeld"))
     async def leave(ctx: Context) -> None:
-        left = await service.leave_pool(_job(ctx), ctx.person.id)
+        left = await service.leave_pool(questionnaire.job_of(ctx), ctx.person.id)
         if left is None:
             ctx.say("buddy.not_in_pool")
             return
@@ -466,33 +249,33 @@ def setup(registry: CommandRegistry) -> None:
 
     @registry.command("buddy end", private=True, aliases=("afslut", "slut", "avslutt", "stop"))
     async def end(ctx: Context, reason: Annotated[str, Rest(max_length=300)] = "") -> None:
-        wanted, _reason = _pair_arg(reason)
+        wanted, _reason = questionnaire.pair_arg(reason)
         pairs = await load.open_pairs(ctx.session, ctx.person.id)
-        pair = await _choose_pair(ctx, pairs, wanted, "end", "buddy.no_pair")
+        pair = await questionnaire.choose_pair(ctx, pairs, wanted, "end", "buddy.no_pair")
         if pair is None:
             return
-        await service.end_pair(_job(ctx), pair, ctx.person.id, "ended")
+        await service.end_pair(questionnaire.job_of(ctx), pair, ctx.person.id, "ended")
         ctx.say("buddy.ended")
 
     @registry.command("buddy rematch", private=True, aliases=("ny", "new", "igen", "igjen"))
     async def rematch(ctx: Context, which: Annotated[str, Rest(max_length=20)] = "") -> None:
-        wanted, _ = _pair_arg(which)
+        wanted, _ = questionnaire.pair_arg(which)
         pairs = [p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE]
-        pair = await _choose_pair(ctx, pairs, wanted, "rematch", "buddy.no_pair")
+        pair = await questionnaire.choose_pair(ctx, pairs, wanted, "rematch", "buddy.no_pair")
         if pair is None:
             return
-        await service.end_pair(_job(ctx), pair, ctx.person.id, "not_working")
+        await service.end_pair(questionnaire.job_of(ctx), pair, ctx.person.id, "not_working")
         await service.seek_again(ctx.session, ctx.person.id, ctx.now)
         ctx.say("buddy.rematch", time=ctx.config.buddies.match_at)
 
     @registry.command("buddy block", private=True, aliases=("bloker", "blokker", "blokér"))
     async def block(ctx: Context, which: Annotated[str, Rest(max_length=20)] = "") -> None:
-        wanted, _ = _pair_arg(which)
+        wanted, _ = questionnaire.pair_arg(which)
         pairs = await load.open_pairs(ctx.session, ctx.person.id)
-        pair = await _choose_pair(ctx, pairs, wanted, "block", "buddy.no_pair")
+        pair = await questionnaire.choose_pair(ctx, pairs, wanted, "block", "buddy.no_pair")
         if pair is None:
             return
-        await service.block(_job(ctx), pair, ctx.person.id)
+        await service.block(questionnaire.job_of(ctx), pair, ctx.person.id)
         ctx.say("buddy.blocked")
 
     @registry.command(
@@ -506,7 +289,7 @@ def setup(registry: CommandRegistry) -> None:
             ctx.say("buddy.report_limit", count=limit)
             return
         pairs = [p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE]
-        filed = await reports.file_report(_job(ctx), ctx.person.id, text, pairs)
+        filed = await reports.file_report(questionnaire.job_of(ctx), ctx.person.id, text, pairs)
         ctx.say("buddy.report_receipt", ref=filed.id)
 
     @registry.command("buddy feedback", private=True, aliases=("svar",))
@@ -514,10 +297,12 @@ def setup(registry: CommandRegistry) -> None:
         ctx: Context, answer: Annotated[str, FEEDBACK], pair_id: int | None = None
     ) -> None:
         pairs = [p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE]
-        pair = await _choose_pair(ctx, pairs, pair_id, f"feedback {answer}", "buddy.no_pair")
+        pair = await questionnaire.choose_pair(
+            ctx, pairs, pair_id, f"feedback {answer}", "buddy.no_pair"
+        )
         if pair is None:
             return
-        await service.record_feedback(_job(ctx), pair, ctx.person.id, answer)
+        await service.record_feedback(questionnaire.job_of(ctx), pair, ctx.person.id, answer)
         if answer == "not_working":
             ctx.prompt(
                 ctx.t("buddy.feedback_not_working"),
@@ -545,7 +330,7 @@ def setup(registry: CommandRegistry) -> None:
 
     @registry.command("admin match", role=Role.ORGANISER, aliases=("match", "par"))
     async def admin_match(ctx: Context, when: Annotated[str, NOW]) -> None:
-        summary = await service.run_round(_job(ctx))
+        summary = await service.run_round(questionnaire.job_of(ctx))
         lines = [ctx.t("buddy.round_result", proposed=summary.proposed, waiting=summary.waiting)]
         for (reason, language), count in sorted(summary.reasons.items(), key=lambda i: -i[1]):
             lines.append(
@@ -614,7 +399,7 @@ def setup(registry: CommandRegistry) -> None:
         if row.status == "closed":
             ctx.say("buddy.report_already_closed", ref=report_id)
             return
-        await reports.close_report(_job(ctx), row, ctx.person.id, note)
+        await reports.close_report(questionnaire.job_of(ctx), row, ctx.person.id, note)
         ctx.say("buddy.report_closed", ref=report_id)
 
     # ------------------------------------------------------------ timed work and hooks
