@@ -418,9 +418,13 @@ class StateStore:
         private_folder(self.directory)
         target = self.directory / name
         temporary = target.with_suffix(".tmp")
-        # Written aside then renamed, so a crash mid-write never leaves half a file.
+        text = json.dumps(data, separators=(",", ":"))
+        # Written aside, flushed to disk, then renamed: a crash leaves the old file or
+        # the new one, never half of one.
         with os.fdopen(open_private(temporary), "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(temporary, target)
 
     def _read(self, name: str) -> dict[str, Any] | None:
@@ -458,3 +462,7 @@ class StateStore:
 
     def save_sync(self, state: SyncState) -> None:
         self._write("sync.json", state.to_json())
+
+    def save_sync_data(self, data: Mapping[str, Any]) -> None:
+        """Write a snapshot made by :meth:`SyncState.to_json` (from a worker thread)."""
+        self._write("sync.json", data)
