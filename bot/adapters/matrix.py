@@ -236,6 +236,7 @@ class MatrixAdapter:
         self._sync_idle = asyncio.Event()
         self._sync_idle.set()
         self._direct_locks: dict[str, asyncio.Lock] = {}
+        self._marking = asyncio.Lock()
         self._event_senders: dict[str, str] = {}
         self._undecryptable_noticed: set[tuple[str, str]] = set()
         self._creators: dict[str, frozenset[str]] = {}
@@ -1184,7 +1185,15 @@ class MatrixAdapter:
         return str(created.room_id)
 
     async def _mark_direct(self, user_id: str, room_id: str) -> None:
-        """Add the room to the bot's ``m.direct`` account data, as clients do."""
+        """Add the room to the bot's ``m.direct`` account data, as clients do.
+
+        One at a time: two direct chats opened at once (a concurrent fan-out) would
+        otherwise each read the list, add their own room and overwrite the other's.
+        """
+        async with self._marking:
+            await self._mark_direct_now(user_id, room_id)
+
+    async def _mark_direct_now(self, user_id: str, room_id: str) -> None:
         listed: DirectRoomsAnswer = await self.client.list_direct_rooms()
         if isinstance(listed, DirectRoomsResponse):
             directs = dict(listed.rooms)

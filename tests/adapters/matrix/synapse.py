@@ -88,6 +88,7 @@ use_presence: false
 include_profile_data_on_invite: true
 require_auth_for_profile_requests: false
 max_upload_size: 20M
+bcrypt_rounds: 4
 rc_message: {_RATE}
 rc_registration: {_RATE}
 rc_login:
