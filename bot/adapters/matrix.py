@@ -134,7 +134,7 @@ _SEND_ATTEMPTS = 6
 _LONGEST_WAIT = 30.0
 RATE_LIMIT_FIX = (
     "lift the homeserver's limits for the bot: on Synapse, as a server admin, "
-    "PUT /_synapse/admin/v1/users/{user}/override_ratelimit with "
+    "POST /_synapse/admin/v1/users/{user}/override_ratelimit with "
     '{{"messages_per_second": 0, "burst_count": 0}} (see docs/matrix.md)'
 )
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -217,6 +217,24 @@ class Synapse:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    def limit_messages(
+        self, admin: Account, user_id: str, per_second: int, burst_count: int
+    ) -> None:
+        """Give one account its own message rate limit (Synapse's per-user override)."""
+        request = urllib.request.Request(
+            f"{self.url}/_synapse/admin/v1/users/{user_id}/override_ratelimit",
+            data=json.dumps(
+                {"messages_per_second": per_second, "burst_count": burst_count}
+            ).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {admin.access_token}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
     def register(self, localpart: str, password: str = "", *, admin: bool = False) -> Account:
         """Register a user through the shared-secret admin API."""
         password = password or f"pw-{localpart}-secret"

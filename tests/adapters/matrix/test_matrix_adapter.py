@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import uuid
 
 import pytest
 from nio import AsyncClient, DirectRoomsResponse, DownloadResponse, RoomGetStateEventResponse
 
 from bot.adapters.matrix import MatrixAdapter, MatrixStartError, MatrixTokenRevoked
-from bot.core.events import Direct, OpenPrivateSpace, Role, TextMessage
+from bot.core.events import Direct, OpenPrivateSpace, Role, Room, TextMessage
+from bot.core.outbox import enqueue_many
 from tests.adapters.matrix.conftest import (
     POLL_START,
     MatrixWorld,
@@ -278,3 +281,42 @@ async def test_writing_first_opens_a_direct_room_and_remembers_it(world: MatrixW
     marked = await adapter.client.list_direct_rooms()
     assert isinstance(marked, DirectRoomsResponse)
     assert dm in marked.rooms[bob.user_id]
+
+
+async def test_a_rate_limited_fan_out_arrives_in_order_with_one_warning_naming_the_fix(
+    world: MatrixWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = await world.person("alice")
+    app, _adapter = await world.start_bot(world.config(roles={"volunteers": [alice.user_id]}))
+    room = await alice.create_room([world.bot.user_id])
+    await alice.wait_joined(room, world.bot.user_id)
+    admin = world.synapse.register(f"admin-{uuid.uuid4().hex[:6]}", admin=True)
+    # The bot account gets a strict limit of its own: two messages, then five a second.
+    world.synapse.limit_messages(admin, world.bot.user_id, per_second=5, burst_count=2)
+
+    now = app.services.clock.now()
+    rows: list[dict[str, object]] = [
+        {"message": TextMessage(Room("matrix", room), f"Notice {n}"), "due_at": now, "kind": "t"}
+        for n in range(8)
+    ]
+    async with app.uow() as uow:
+        await enqueue_many(uow.session, rows, now=now)
+        await uow.commit()
+    with caplog.at_level(logging.INFO, logger="samvaer.matrix"):
+        report = await app.deliver()
+    assert report.sent == 8
+    await alice.wait_for(bot_message(world.bot.user_id, room, "Notice 7"), "the last notice")
+    notices = [
+        text_from(e)
+        for r, e in alice.events
+        if r == room and e.get("sender") == world.bot.user_id and "Notice" in text_from(e)
+    ]
+    assert notices == [f"Notice {n}" for n in range(8)]  # each once, in order
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and "matrix.rate_limited" in r.getMessage()
+    ]
+    assert len(warnings) == 1, warnings
+    assert f"/_synapse/admin/v1/users/{world.bot.user_id}/override_ratelimit" in warnings[0]
+    assert "docs/matrix.md" in warnings[0]
