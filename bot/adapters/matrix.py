@@ -180,9 +180,12 @@ class SendPacer:
             self._next_at = now + self._gap
 
     def slow_down(self, retry_after: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._gap = min(max(self._gap * 2, 0.05), 5.0)
-        self._next_at = max(self._next_at, loop.time() + retry_after)
+        now = asyncio.get_running_loop().time()
+        # Several sends in flight are refused together: that is one signal, not many,
+        # so the gap doubles only for a refusal that comes after the last wait ended.
+        if now >= self._next_at:
+            self._gap = min(max(self._gap * 2, 0.05), 5.0)
+        self._next_at = max(self._next_at, now + retry_after)
 
     def went_well(self) -> None:
         self._gap = 0.0 if self._gap < 0.01 else self._gap * 0.9

@@ -417,3 +417,19 @@ async def test_a_failed_write_is_tried_again(tmp_path: Path) -> None:
     (tmp_path / "store" / "sync.tmp").rmdir()
     await saver.close()
     assert store.load_sync().next_batch == "s1"
+
+
+async def test_refusals_of_sends_in_flight_together_slow_the_pace_once() -> None:
+    from bot.adapters.matrix import SendPacer
+
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    pacer = SendPacer(sleep)
+    for _ in range(10):  # ten sends in flight, all refused with the same answer
+        pacer.slow_down(0.5)
+    assert pacer._gap == 0.05
+    await pacer.wait_turn()
+    assert 0.4 < waited[0] <= 0.5  # the homeserver's delay, once
