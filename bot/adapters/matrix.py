@@ -413,7 +413,19 @@ class MatrixAdapter:
                 if failures:
                     log.info("matrix.sync_recovered after=%d", failures)
                 failures = 0
-                await self._handle_sync(response, on_event)
+                try:
+                    await self._handle_sync(response, on_event)
+                except NETWORK_ERRORS as exc:
+                    # The homeserver went away while an invite was being joined: the
+                    # sync token was not advanced, so the same sync comes again.
+                    failures += 1
+                    delay = self._delay(failures)
+                    log.warning(
+                        "matrix.sync_handling_failed error=%s retry_in=%.0fs",
+                        type(exc).__name__,
+                        delay,
+                    )
+                    await self._pause(delay)
                 continue
             failures += 1
             code = getattr(response, "status_code", "")
