@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,5 +35,12 @@ test: lint typecheck unit
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
 
+# Mutation testing of the pure rules and the matching (the set is in pyproject.toml,
+# [tool.mutmut]); `mutmut browse` or `mutmut show <name>` explains a survivor.
+mutation: $(VENV)/.installed-dev
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants

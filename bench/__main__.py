@@ -16,6 +16,13 @@ QUICK = (
     ["-m", "bench.crisis_detection"],
     ["bench/checkins_dispatch.py", "3000"],
     ["bench/checkins_reminders.py"],
+    # Discord: 500 check-in prompts as DMs against the loopback server with Discord's limits
+    # (the 10,000-DM figure in RESULTS.md is `--messages 10000 --modes adapter`).
+    ["bench/discord_fanout.py", "--messages", "500"],
+    ["bench/startup.py", "--rounds", "5"],
+    ["bench/outbox_memory.py", "--rounds", "1"],
+    ["bench/buddies_matching.py", "--quick"],
+    # Matrix: the sync state's loop cost, then reminders to 1,000 people on the tests' Synapse.
     ["bench/matrix_sync_state.py"],
     ["bench/matrix_fanout.py", "--people", "1000", "--rounds", "2"],
 )

@@ -1,277 +1,167 @@
-"""Fan-out of reminder DMs through the outbox and the Discord adapter, against a local server.
+"""A fan-out of check-in prompts as Discord DMs, against a local server with Discord's limits.
 
-A loopback aiohttp server plays Discord's REST API: it opens DM channels,
-takes messages, and enforces a global bucket (50 requests/s by default)
-with Discord-style 429 answers (``retry_after`` in the body,
-``X-RateLimit-Global``, ``Retry-After`` and ``Via`` headers). discord.py
-is pointed at it, so its own rate-limit handling runs as in production.
+Each person gets a check-in prompt (a question with five buttons) as a DM; the
+adapter opens the DM (one request) and sends the prompt with its buttons (one
+request). The sends are driven like the outbox deliverer drives them: up to
+``--concurrency`` in flight, in order per person (``bench/fanout.py``). The
+server (``bench/discord_server.py``) enforces a global bucket of 50 requests/s
+and Discord's per-route buckets, answers 429 as Discord does, and delays each
+answer by ``--latency`` seconds like the trip to Discord.
 
-    .venv/bin/python bench/discord_fanout.py [--messages 2000] [--rates 48,40] [--bucket 50]
+Modes, run in rotated order:
+  adapter     the adapter as configured (paced at [discord] requests_per_second), N at once
+  sequential  the same adapter, one send at a time (how the deliverer sent before)
+  unpaced     the adapter with pacing off, N at once: discord.py's own handling alone
 
-Prints, per adapter pace: requests/s achieved (and as a share of the
-bucket), messages lost and duplicated, and how many requests got a 429.
+    .venv/bin/python bench/discord_fanout.py [--messages 10000] [--modes adapter,unpaced]
+        [--concurrency 10] [--latency 0.05] [--repeat 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
-import json
 import logging
+import platform
 import sys
-import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import discord
-from aiohttp import web
-from discord.http import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import discord
+from discord.http import Route
+
+from bench.discord_server import BOT_ID, FakeDiscord
+from bench.fanout import send_concurrently
 from bot.adapters.discord import DiscordAdapter
-from bot.bootstrap import bootstrap, build_registry
+from bot.bootstrap import build_registry
 from bot.config import parse_config
-from bot.core.clock import SystemClock
-from bot.core.events import Direct, TextMessage
+from bot.core.events import ChoicePrompt, Direct, Option
 from bot.core.i18n import Translator, load_catalogs
-from bot.core.outbox import enqueue_many
 
-BOT_ID = 900000000000000002
 FIRST_USER = 700000000000000001
-
-
-def _user(user_id: int) -> dict[str, Any]:
-    return {
-        "id": str(user_id),
-        "username": f"user{user_id}",
-        "global_name": None,
-        "discriminator": "0",
-        "avatar": None,
-    }
-
-
-def _json(
-    payload: Any, *, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    """JSON with the bare content type Discord sends (discord.py compares it exactly)."""
-    return web.Response(
-        body=json.dumps(payload).encode(),
-        status=status,
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-
-
-@dataclass
-class FakeDiscord:
-    """Discord's REST API as far as a DM fan-out needs it, with a global bucket."""
-
-    rate: float
-    tokens: float = 0.0
-    last: float = field(default_factory=time.monotonic)
-    ok_requests: int = 0
-    limited: int = 0
-    first_ok: float = 0.0
-    last_ok: float = 0.0
-    received: Counter[str] = field(default_factory=Counter)
-    dm_owner: dict[str, str] = field(default_factory=dict)
-    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10**17))
-
-    def __post_init__(self) -> None:
-        self.tokens = self.rate  # a full bucket: one second's worth
-
-    def _take(self) -> float:
-        """0 when a request may pass now, else the seconds until it may."""
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-    @web.middleware
-    async def bucket(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        wait = self._take()
-        if wait > 0:
-            self.limited += 1
-            return _json(
-                {"message": "You are being rate limited.", "retry_after": wait, "global": True},
-                status=429,
-                headers={
-                    "Retry-After": f"{wait:.3f}",
-                    "X-RateLimit-Global": "true",
-                    "X-RateLimit-Scope": "global",
-                    "Via": "1.1 google",
-                },
-            )
-        response: web.StreamResponse = await handler(request)
-        now = time.monotonic()
-        self.ok_requests += 1
-        self.first_ok = self.first_ok or now
-        self.last_ok = now
-        return response
-
-    async def me(self, request: web.Request) -> web.Response:
-        return _json(_user(BOT_ID))
-
-    async def open_dm(self, request: web.Request) -> web.Response:
-        recipient = str((await request.json())["recipient_id"])
-        channel_id = str(next(self.ids))
-        self.dm_owner[channel_id] = recipient
-        payload = {"id": channel_id, "type": 1, "recipients": [_user(int(recipient))]}
-        return _json(payload)
-
-    async def post_message(self, request: web.Request) -> web.Response:
-        channel_id = request.match_info["channel_id"]
-        body = await request.json()
-        self.received[self.dm_owner.get(channel_id, channel_id)] += 1
-        return _json(
-            {
-                "id": str(next(self.ids)),
-                "channel_id": channel_id,
-                "type": 0,
-                "content": body.get("content", ""),
-                "author": _user(BOT_ID),
-                "timestamp": "2026-11-23T09:00:00+00:00",
-                "edited_timestamp": None,
-                "tts": False,
-                "mention_everyone": False,
-                "mentions": [],
-                "mention_roles": [],
-                "attachments": [],
-                "embeds": [],
-                "pinned": False,
-            },
-            # Discord's per-channel bucket: 5 messages per 5 s, one used.
-            headers={
-                "X-RateLimit-Limit": "5",
-                "X-RateLimit-Remaining": "4",
-                "X-RateLimit-Reset-After": "5",
-                "X-RateLimit-Bucket": f"messages-{channel_id}",
-            },
-        )
-
-    def app(self) -> web.Application:
-        app = web.Application(middlewares=[self.bucket])
-        app.router.add_get("/api/v10/users/@me", self.me)
-        app.router.add_post("/api/v10/users/@me/channels", self.open_dm)
-        app.router.add_post("/api/v10/channels/{channel_id}/messages", self.post_message)
-        return app
+MOODS = tuple(Option(label, f"checkin {n}") for n, label in enumerate("12345", 1))
 
 
 @dataclass
 class Outcome:
-    pace: float
+    mode: str
     messages: int
     seconds: float
-    requests_per_second: float
-    share_of_bucket: float
+    accepted: int
+    per_second: float
+    limited_global: int
+    limited_route: int
     lost: int
     duplicated: int
-    limited: int
-    limited_share: float
+    opened_twice: int
+    without_buttons: int
+    failed_sends: int
+    warned: bool
+
+    @property
+    def limited_share(self) -> float:
+        total = self.accepted + self.limited_global + self.limited_route
+        return (self.limited_global + self.limited_route) / total if total else 0.0
 
 
-async def fan_out(messages: int, pace: float, bucket: float, folder: Path) -> Outcome:
-    server = FakeDiscord(bucket)
-    runner = web.AppRunner(server.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    Route.BASE = f"http://127.0.0.1:{port}/api/v10"
+def prompt(user: str) -> ChoicePrompt:
+    return ChoicePrompt(Direct("discord", user), "Time for a check-in: how are you?", MOODS)
 
+
+async def fan_out(
+    mode: str, messages: int, *, concurrency: int, latency: float, limit: float
+) -> Outcome:
+    server = FakeDiscord(rate=limit, latency=latency)
+    Route.BASE = await server.start()
     config = parse_config(
-        {
-            "community": {"language": "en"},
-            "discord": {"guild_ids": []},
-            "database": {"url": f"sqlite+aiosqlite:///{folder}/fanout-{pace:g}.db"},
-            "scheduling": {"batch_size": 200},
-        }
+        {"community": {"language": "en"}, "discord": {"guild_ids": [800000000000000001]}}
     )
-    registry = build_registry(strict=True)
     translator = Translator(load_catalogs(), "en")
-    adapter = DiscordAdapter(config, registry=registry, translator=translator, rate=pace)
+    adapter = DiscordAdapter(
+        config,
+        registry=build_registry(strict=True),
+        translator=translator,
+        rate=0 if mode == "unpaced" else None,
+    )
+    http = adapter.client.http
     state = adapter.client._connection
-    state.user = discord.ClientUser(
-        state=state, data=await adapter.client.http.static_login("bench-token")
-    )
-    clock = SystemClock()
-    app = await bootstrap(
-        config, clock=clock, adapters=[adapter], registry=registry, translator=translator
-    )
-    now = clock.now()
+    state.user = discord.ClientUser(state=state, data=await http.static_login("bench-token"))
+    assert state.user.id == BOT_ID
     users = [str(FIRST_USER + n) for n in range(messages)]
-    async with app.uow() as uow:
-        await enqueue_many(
-            uow.session,
-            [
-                {
-                    "message": TextMessage(
-                        Direct("discord", user), "Time for a check-in: how are you?"
-                    ),
-                    "due_at": now,
-                    "kind": "checkin_reminder",
-                    "dedupe_key": f"bench:{user}",
-                }
-                for user in users
-            ],
-            now=now,
-        )
-        await uow.commit()
-
     started = time.monotonic()
-    for _ in range(50):  # retried rows come due again; a clean run needs one pass
-        report = await app.deliver()
-        if report.sent == 0 and report.retried == 0 and sum(server.received.values()) >= len(users):
-            break
-    seconds = server.last_ok - server.first_ok or (time.monotonic() - started)
-    await app.close()
-    await adapter.client.http.close()
-    await runner.cleanup()
-
-    lost = sum(1 for user in users if server.received[user] == 0)
-    duplicated = sum(count - 1 for count in server.received.values() if count > 1)
-    total = server.ok_requests + server.limited
-    rate = server.ok_requests / seconds
+    try:
+        results = await send_concurrently(
+            adapter.send,
+            [prompt(user) for user in users],
+            limit=1 if mode == "sequential" else concurrency,
+        )
+    finally:
+        seconds = time.monotonic() - started
+        await http.close()
+        await server.stop()
     return Outcome(
-        pace=pace,
+        mode=mode,
         messages=messages,
         seconds=seconds,
-        requests_per_second=rate,
-        share_of_bucket=rate / bucket,
-        lost=lost,
-        duplicated=duplicated,
-        limited=server.limited,
-        limited_share=server.limited / total if total else 0.0,
+        accepted=server.accepted,
+        per_second=server.accepted_per_second(),
+        limited_global=server.limited_global,
+        limited_route=server.limited_route,
+        lost=sum(1 for user in users if not server.received.get(user)),
+        duplicated=sum(len(texts) - 1 for texts in server.received.values() if len(texts) > 1),
+        opened_twice=sum(1 for count in server.dms_opened.values() if count > 1),
+        without_buttons=server.messages() - server.with_buttons,
+        failed_sends=sum(1 for result in results if not result.ok),
+        warned=adapter.limits.warned,
     )
+
+
+def rotated(modes: list[str], round_: int) -> list[str]:
+    shift = round_ % len(modes)
+    return modes[shift:] + modes[:shift]
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--rates", default="48,40", help="adapter paces to try (0: unpaced)")
-    parser.add_argument("--bucket", type=float, default=50.0, help="requests/s the server allows")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000, help="DMs (one person each)")
+    parser.add_argument("--modes", default="adapter,sequential,unpaced")
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per answer")
+    parser.add_argument("--limit", type=float, default=50.0, help="global requests/s allowed")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds, each in rotated order")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
-    with tempfile.TemporaryDirectory() as folder:
-        for pace in (float(r) for r in args.rates.split(",")):
-            outcome = await fan_out(args.messages, pace, args.bucket, Path(folder))
-            label = f"{pace:g}/s" if pace > 0 else "unpaced"
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    print(
+        f"{platform.node()}: Python {platform.python_version()}, discord.py "
+        f"{discord.__version__}; {args.messages} DMs, {args.concurrency} at once, "
+        f"{args.latency * 1000:.0f} ms per answer, global limit {args.limit:g}/s",
+        flush=True,
+    )
+    for round_ in range(args.repeat):
+        for mode in rotated(modes, round_):
+            o = await fan_out(
+                mode,
+                args.messages,
+                concurrency=args.concurrency,
+                latency=args.latency,
+                limit=args.limit,
+            )
             print(
-                f"pace {label}: {outcome.messages} DMs ({2 * outcome.messages} requests) in "
-                f"{outcome.seconds:.1f} s; {outcome.requests_per_second:.1f} requests/s = "
-                f"{outcome.share_of_bucket:.1%} of the {args.bucket:g}/s bucket; "
-                f"lost {outcome.lost}, duplicated {outcome.duplicated}; "
-                f"429 answers {outcome.limited} ({outcome.limited_share:.2%} of requests)"
+                f"round {round_ + 1} {o.mode:>10}: {o.accepted} requests in {o.seconds:.1f} s; "
+                f"{o.per_second:.1f} accepted/s = {o.per_second / args.limit:.1%} of the limit; "
+                f"429s {o.limited_global} global + {o.limited_route} route "
+                f"({o.limited_share:.2%} of requests); lost {o.lost}, duplicated "
+                f"{o.duplicated}, DMs opened twice {o.opened_twice}, prompts without buttons "
+                f"{o.without_buttons}, failed sends {o.failed_sends}; "
+                f"rate warning {'logged' if o.warned else 'not logged'}",
+                flush=True,
             )
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.ERROR)
     discord.utils.setup_logging(level=logging.ERROR)
     asyncio.run(main())

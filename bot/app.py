@@ -62,6 +62,10 @@ class App:
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
+        # What each platform can do, for features that choose by capability (an adapter
+        # that declares nothing can do nothing special).
+        capabilities: frozenset[str] = getattr(adapter, "capabilities", frozenset())
+        self.services.extras.setdefault("capabilities", {})[adapter.platform] = capabilities
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
         """Dispatch one event and send its answers right away.

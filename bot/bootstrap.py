@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -33,11 +33,15 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.buddies",
     "bot.commands.meals",
     "bot.commands.admin",
+    "bot.commands.impact",
 )
 
 
 def build_registry(
-    modules: Iterable[str] = COMMAND_MODULES, *, strict: bool = False
+    modules: Iterable[str] = COMMAND_MODULES,
+    *,
+    strict: bool = False,
+    catalogs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> CommandRegistry:
     """Import each command module and run its ``setup(registry)``.
 
@@ -56,6 +60,8 @@ def build_registry(
             if strict:
                 raise
             log.exception("commands.setup_failed module=%s", name)
+    # Each command's name in each language (``command.<key>`` in the catalogs).
+    registry.learn_names(load_catalogs() if catalogs is None else catalogs)
     return registry
 
 
@@ -76,8 +82,8 @@ async def bootstrap(
         await upgrade(engine)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     uow = UnitOfWorkFactory(session_factory)
-    registry = registry or build_registry()
     translator = translator or Translator(load_catalogs(), config.community.language)
+    registry = registry or build_registry(catalogs=translator.catalogs)
     prefixes = {"console": config.console.prefix, "test": "!"}
     if config.matrix is not None:
         prefixes["matrix"] = config.matrix.prefix

@@ -1,4 +1,9 @@
-"""The ``samvaer`` command line: run, init, check-config, db upgrade, export, report."""
+"""The ``samvaer`` command line: run, init, check-config, db upgrade, export, report.
+
+What it prints to the operator is in the community's language (``[community]
+language`` of the configuration it finds; before one is read, the language of the
+environment, ``LANG``), from the catalogs like everything else.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bot.config import Config, ConfigError, config_warnings, load_config
+from bot.core.i18n import Translator, load_catalogs
 from bot.files import private_umask
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -27,15 +34,56 @@ def _config_path(given: str | None) -> Path | None:
     return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
 
 
+LANGUAGES = ("da", "nb", "en")
+# The environment's language codes that mean one of ours.
+ENVIRONMENT_LANGUAGES = {"da": "da", "nb": "nb", "no": "nb", "nn": "nb", "en": "en"}
+
+
+def environment_language(default: str = "da") -> str:
+    """The operator's language from ``LC_ALL``/``LC_MESSAGES``/``LANG`` (``da_DK.UTF-8``)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        code = os.environ.get(name, "").split("_")[0].split(".")[0].casefold()
+        if code in ENVIRONMENT_LANGUAGES:
+            return ENVIRONMENT_LANGUAGES[code]
+    return default
+
+
+def operator_language(given: str | None = None) -> str:
+    """The community's language from the configuration, if one can be read; else the
+    environment's."""
+    path = _config_path(given)
+    if path is not None and path.exists():
+        try:
+            return load_config(path).community.language
+        except (ConfigError, OSError, ValueError):
+            pass
+    return environment_language()
+
+
+class Say:
+    """The command line's messages in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else "en"
+        self.translator = Translator(load_catalogs(), self.lang)
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        return self.translator.text(self.lang, f"cli.{key}", **values)
+
+    def plural(self, key: str, n: int, /, **values: object) -> str:
+        return self.translator.plural(self.lang, f"cli.{key}", n, **values)
+
+
 def _load(given: str | None) -> Config:
     path = _config_path(given)
     try:
         return load_config(path)
     except ConfigError as error:
-        print(f"The configuration {path} has problems:", file=sys.stderr)
+        say = Say(environment_language())
+        print(say("config_problems", path=path), file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
-        print("Fix them and try again (`samvaer check-config` checks).", file=sys.stderr)
+        print(say("config_fix"), file=sys.stderr)
         raise SystemExit(1) from None
 
 
@@ -58,12 +106,11 @@ async def _run(config: Config, adapter_choice: str) -> int:
     from bot.adapters.factory import make_adapters
     from bot.app import run_forever
     from bot.bootstrap import bootstrap, build_registry
-    from bot.core.i18n import Translator, load_catalogs
     from bot.single_process import AlreadyRunning, lock_sqlite
 
     # One registry and one translator, shared by the core and the adapters.
-    registry = build_registry()
     translator = Translator(load_catalogs(), config.community.language)
+    registry = build_registry(catalogs=translator.catalogs)
     try:
         adapters = make_adapters(config, adapter_choice, registry=registry, translator=translator)
     except ConfigError as error:
@@ -102,17 +149,124 @@ def _statistics_files(command: str, since_text: str, out: Path, config: Config) 
     from bot.bootstrap import bootstrap
     from bot.organising.offline import export_to_folder, parse_day, report_to_file
 
+    say = Say(config.community.language)
     try:
         since = parse_day(since_text)
-    except ValueError as error:
-        print(f"--since: {error}", file=sys.stderr)
+    except ValueError:
+        print(say("bad_day", text=since_text.strip()), file=sys.stderr)
         return 1
     if command == "export":
         written = asyncio.run(export_to_folder(config, since, out, bootstrap))
-        print(f"Wrote {len(written)} CSV files to {out}")
+        print(say.plural("wrote_csv", len(written), folder=out))
     else:
-        print(f"Wrote {asyncio.run(report_to_file(config, since, out, bootstrap))}")
+        path = asyncio.run(report_to_file(config, since, out, bootstrap))
+        print(say("wrote_report", path=path))
     return 0
+
+
+def _impact_report(since_text: str | None, months: int, out: str | None, config: Config) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.impact.offline import report_to_folder
+    from bot.organising.offline import parse_day, start_of_day
+
+    say = Say(config.community.language)
+    since = None
+    if since_text:
+        try:
+            since = start_of_day(parse_day(since_text), config.community.timezone)
+        except ValueError:
+            print(say("bad_day", text=since_text.strip()), file=sys.stderr)
+            return 1
+    if not 1 <= months <= 120:
+        print(say("bad_months"), file=sys.stderr)
+        return 1
+    folder = Path(out or "impact-report")
+    written = asyncio.run(report_to_folder(config, folder, bootstrap, months=months, since=since))
+    print(
+        say.plural(
+            "wrote_impact", len(written), folder=folder, files=", ".join(p.name for p in written)
+        )
+    )
+    return 0
+
+
+def _localise(parser: argparse.ArgumentParser, say: Say) -> argparse.ArgumentParser:
+    """The parser's own words (usage, headings, -h) in the operator's language."""
+    usage = say("usage")
+
+    class Formatter(argparse.HelpFormatter):
+        def add_usage(
+            self,
+            text: str | None,
+            actions: Any,
+            groups: Any,
+            prefix: str | None = None,
+        ) -> None:
+            super().add_usage(text, actions, groups, usage if prefix is None else prefix)
+
+    parser.formatter_class = Formatter
+    parser.add_argument("-h", "--help", action="help", help=say("help.help"))
+    parser._positionals.title = say("arguments")
+    parser._optionals.title = say("options")
+    return parser
+
+
+def _parser(say: Say) -> argparse.ArgumentParser:
+    parser = _localise(
+        argparse.ArgumentParser(prog="samvaer", description=say("description"), add_help=False),
+        say,
+    )
+    parser._positionals.title = say("commands")
+
+    class SubParser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "add_help": False})
+            _localise(self, say)
+
+    sub = parser.add_subparsers(dest="command", parser_class=SubParser)
+    run = sub.add_parser("run", help=say("help.run"))
+    run.add_argument("--config", help=say("help.config"))
+    run.add_argument(
+        "--adapter",
+        choices=["console", "matrix", "discord", "all"],
+        default="all",
+        help=say("help.adapter"),
+    )
+    run.add_argument(
+        "--log-level",
+        default=os.environ.get("SAMVAER_LOG_LEVEL", "WARNING"),
+        help=say("help.log_level"),
+    )
+    sub.add_parser("init", help=say("help.init"))
+    check = sub.add_parser("check-config", help=say("help.check"))
+    check.add_argument("path", nargs="?")
+    db = sub.add_parser("db", help=say("help.db"))
+    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("--config", help=say("help.config"))
+    export = sub.add_parser("export", help=say("help.export"))
+    export.add_argument("--since", required=True, help=say("help.since"))
+    export.add_argument("--out", required=True, help=say("help.out_folder"))
+    export.add_argument("--config", help=say("help.config"))
+    report = sub.add_parser("report", help=say("help.report"))
+    report.add_argument("--since", help=say("help.since"))
+    report.add_argument("--out", help=say("help.out_file"))
+    report.add_argument("--config", help=say("help.config"))
+    report.add_argument("--impact", action="store_true", help=say("help.impact"))
+    report.add_argument("--months", type=int, default=12, help=say("help.months"))
+    return parser
+
+
+def _config_argument(argv: list[str]) -> str | None:
+    """The ``--config`` (or ``check-config``'s path) given, read before parsing so that
+    even the help is in the configured language."""
+    for index, arg in enumerate(argv):
+        if arg == "--config" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+    if len(argv) >= 2 and argv[0] == "check-config" and not argv[1].startswith("-"):
+        return argv[1]
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,52 +274,31 @@ def main(argv: list[str] | None = None) -> int:
     # Everything the bot writes (database, Matrix store, exports, reports) is for its own
     # user only: files 0600, folders 0700.
     private_umask()
-    parser = argparse.ArgumentParser(prog="samvaer", description="Samvær community bot")
-    sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser("run", help="run the bot")
-    run.add_argument("--config", help="path to config.toml")
-    run.add_argument("--adapter", choices=["console", "matrix", "discord", "all"], default="all")
-    run.add_argument("--log-level", default=os.environ.get("SAMVAER_LOG_LEVEL", "WARNING"))
-    sub.add_parser("init", help="write config.toml from the example")
-    check = sub.add_parser("check-config", help="validate a config file")
-    check.add_argument("path", nargs="?")
-    db = sub.add_parser("db", help="database tasks")
-    db.add_argument("action", choices=["upgrade"])
-    db.add_argument("--config")
-    export = sub.add_parser("export", help="write anonymised statistics as CSV files")
-    export.add_argument("--since", required=True, help="first day, like 2026-01-01")
-    export.add_argument("--out", required=True, help="folder for the CSV files")
-    export.add_argument("--config")
-    report = sub.add_parser("report", help="write a one-page HTML report with charts")
-    report.add_argument("--since", required=True, help="first day, like 2026-01-01")
-    report.add_argument("--out", default="report.html", help="the HTML file to write")
-    report.add_argument("--config")
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    say = Say(operator_language(_config_argument(arguments)))
+    args = _parser(say).parse_args(arguments)
 
     from bot.logs import configure_logging
 
     if args.command in (None, "run"):
         config_arg = getattr(args, "config", None)
         config = _load(config_arg)
+        say = Say(config.community.language)
         configure_logging(getattr(args, "log_level", "WARNING"), _secrets(config))
         for warning in config_warnings(config):
-            print(f"warning: {warning}", file=sys.stderr)
+            print(say("warning", warning=warning), file=sys.stderr)
         return asyncio.run(_run(config, getattr(args, "adapter", "all")))
     if args.command == "init":
         if DEFAULT_CONFIG.exists():
-            print(f"{DEFAULT_CONFIG} already exists; not overwriting it.")
+            print(say("init_exists", path=DEFAULT_CONFIG))
             return 1
         shutil.copyfile(EXAMPLE_CONFIG, DEFAULT_CONFIG)
-        print(
-            f"Wrote {DEFAULT_CONFIG}. Fill in [community] (name, timezone, language),\n"
-            "and [matrix] and/or [discord] to connect; put tokens and passwords in the\n"
-            "environment variables the *_env keys name. Then: samvaer check-config"
-        )
+        print(say("init_done", path=DEFAULT_CONFIG))
         return 0
     if args.command == "check-config":
         path = Path(args.path) if args.path else _config_path(None)
         if path is None:
-            print("No config.toml here; the defaults are used (console, SQLite).")
+            print(say("no_config"))
             return 0
         try:
             config = load_config(path)
@@ -173,17 +306,24 @@ def main(argv: list[str] | None = None) -> int:
             for problem in error.problems:
                 print(problem)
             return 1
+        say = Say(config.community.language)
         for warning in config_warnings(config):
-            print(f"warning: {warning}")
-        print(f"{path}: OK (adapters: {', '.join(config.adapters())})")
+            print(say("warning", warning=warning))
+        print(say("config_ok", path=path, adapters=", ".join(config.adapters())))
         return 0
+    if args.command == "report" and args.impact:
+        return _impact_report(args.since, args.months, args.out, _load(args.config))
+    if args.command == "report" and not args.since:
+        print(say("since_needed"), file=sys.stderr)
+        return 2
     if args.command in ("export", "report"):
-        return _statistics_files(args.command, args.since, Path(args.out), _load(args.config))
+        out = args.out or "report.html"
+        return _statistics_files(args.command, args.since, Path(out), _load(args.config))
     if args.command == "db":
         config = _load(args.config)
         configure_logging("INFO", _secrets(config))
         asyncio.run(_upgrade(config))
-        print("Database is up to date.")
+        print(Say(config.community.language)("db_ready"))
         return 0
-    parser.print_help()
+    _parser(say).print_help()
     return 2

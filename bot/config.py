@@ -166,6 +166,8 @@ class DiscordConfig(Section):
     prefix: str = "!"
     buddy_channel_id: int = 0
     meal_voice_category_id: int = 0
+    # REST requests a second; Discord allows a bot 50 (answers to interactions aside).
+    requests_per_second: float = Field(default=48.0, gt=0, le=50)
 
 
 class RolesConfig(Section):
@@ -188,6 +190,9 @@ class BuddiesConfig(Section):
     proposal_timeout: Duration = timedelta(days=3)
     followup_days: int = Field(default=7, ge=1, le=60)
     reports_per_day: int = Field(default=3, ge=1, le=100)
+    waiting_reminder_days: int = Field(default=14, ge=7, le=90)
+    term_months: int = Field(default=4, ge=1, le=24)
+    extension_notice_days: int = Field(default=14, ge=1, le=60)
 
 
 class MealsConfig(Section):
@@ -199,6 +204,37 @@ class MealsConfig(Section):
     element_call_base_url: str = "https://call.element.io"
     list_days: int = Field(default=14, ge=1, le=90)
     title_max_length: int = Field(default=80, ge=5, le=200)
+
+
+def _months(value: Any) -> Any:
+    months = list(value) if isinstance(value, list | tuple) else value
+    if isinstance(months, list) and (
+        any(not isinstance(m, int) or not 1 <= m <= 36 for m in months)
+        or months != sorted(set(months))
+    ):
+        raise ValueError("give whole months from 1 to 36 in rising order, like [1, 3, 6]")
+    return value
+
+
+class ImpactConfig(Section):
+    """The loneliness measure and the volunteers' pulse (docs/impact.md).
+
+    Off unless the organisation turns it on: the answers are health data, and deciding to
+    collect them (and saying why, for how long, to whom) is the organisation's to make.
+    """
+
+    enabled: bool = False
+    # When the questions come again, in months after someone first joined a programme.
+    follow_up_months: Annotated[tuple[int, ...], BeforeValidator(_months)] = (1, 3, 6)
+    # Never more than one set of questions (or one pulse) in this many days.
+    min_days_between: int = Field(default=7, ge=7, le=365)
+    # A round not answered within this many days of being due is left out, not chased.
+    answer_window_days: int = Field(default=21, ge=1, le=90)
+    # After crisis words, no questions for this many days.
+    crisis_pause_days: int = Field(default=14, ge=1, le=365)
+    volunteer_pulse: bool = True
+    # Answers (health data) are deleted this many days after they were given.
+    retention_days: int = Field(default=1095, ge=30)
 
 
 class RetentionConfig(Section):
@@ -333,6 +369,7 @@ class Config(Section):
     checkins: CheckinsConfig = CheckinsConfig()
     buddies: BuddiesConfig = BuddiesConfig()
     meals: MealsConfig = MealsConfig()
+    impact: ImpactConfig = ImpactConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     safety: SafetyConfig = SafetyConfig()
     scheduling: SchedulingConfig = SchedulingConfig()

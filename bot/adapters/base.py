@@ -9,11 +9,21 @@ from bot.core.events import Incoming, Outgoing, Role, SendResult
 
 EventHandler = Callable[[Incoming], Awaitable[None]]
 
+# What an adapter can do, so features choose by capability and never by platform name.
+EPHEMERAL = "ephemeral"  # an answer only the asker sees
+BUTTONS = "buttons"  # choice prompts as buttons
+REACTIONS = "reactions"  # choice prompts answered by reacting
+POLLS = "polls"  # choice prompts as the platform's own polls, answered by voting
+PRIVATE_SPACES = "private_spaces"  # private rooms or threads for two
+NATIVE_EVENTS = "native_events"  # the platform's own scheduled events
+VOICE_CHANNELS = "voice_channels"  # makes a voice channel for a meal (CreateVideoPlace "voice")
+
 
 class Adapter(Protocol):
     """A chat platform: turns its events into core events and sends core messages."""
 
     platform: str
+    capabilities: frozenset[str]  # from the names above
 
     async def start(self, on_event: EventHandler) -> None:
         """Connect and deliver events to ``on_event`` until stopped (or input ends)."""

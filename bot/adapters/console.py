@@ -82,6 +82,7 @@ class ConsoleAdapter:
     """Reads lines, prints replies; one person plays several users."""
 
     platform = PLATFORM
+    capabilities: frozenset[str] = frozenset()  # numbered options, typed answers
 
     def __init__(
         self,

@@ -14,12 +14,14 @@ import hashlib
 import io
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -64,7 +66,9 @@ CHOICE_PREFIX = "sv:"  # the option value follows verbatim
 CHOICE_HASHED = "sv#"  # a digest of a value too long for a custom id
 BUTTONS_PER_MESSAGE = 25
 EVENTS_PER_GUILD = 100
-DEFAULT_RATE = 40.0  # requests per second during a fan-out; Discord's global limit is 50
+DEFAULT_RATE = 48.0  # REST requests per second; Discord's global limit is 50 (interactions aside)
+LIMITED_WINDOW = 60.0  # seconds over which 429 answers are counted for the operators' warning
+LIMITED_WARN_AT = 10  # 429 answers within the window (and at least 1 % of requests) that warn
 VOICE_KINDS = ("discord", "voice")  # CreateVideoPlace kinds served with a voice channel
 EVENT_LINK = re.compile(r"/channels/(?P<guild>\d+)/(?P<channel>\d+)")
 
@@ -268,11 +272,15 @@ class _Answering:
 
 @dataclass
 class _Pacer:
-    """Keeps requests below a rate (a fan-out of DMs must not hit the global limit).
+    """Keeps the bot's REST requests below a rate, whoever makes them.
 
-    A sender that fell behind (the outbox marking a batch as sent) may catch up by
-    ``burst`` requests; over any stretch of time that stays below Discord's
-    50 a second with its own burst of 50.
+    discord.py keeps each route's bucket from its headers and waits out a 429, but
+    it does not pace the global limit (50 requests a second per bot): it learns of
+    it only from a 429. Every request through the bot's HTTP client passes here
+    first, so a fan-out of DMs at any concurrency stays under it; interaction
+    answers go through discord.py's webhook client and are not counted by Discord
+    either. A sender that fell behind may catch up by ``burst`` requests, which
+    stays below Discord's 50 a second with its own burst of 50.
     """
 
     rate: float
@@ -293,11 +301,92 @@ class _Pacer:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    def pace(self, http: discord.http.HTTPClient) -> None:
+        """Make every request of ``http`` wait its turn (once per client)."""
+        if self.rate <= 0 or getattr(http, "_samvaer_paced", False):
+            return
+        request = http.request
+
+        async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
+            await self.wait()
+            return await request(route, **kwargs)
+
+        setattr(http, "request", paced)  # noqa: B010 - an instance's method, wrapped
+        setattr(http, "_samvaer_paced", True)  # noqa: B010
+
+
+@dataclass
+class _LimitWatch:
+    """Counts Discord's 429 answers and warns the operators once, with what to do.
+
+    discord.py waits out each 429 and tries again, so nothing is lost, but many of
+    them mean something else uses the same token (a second process or bot) or the
+    pace is set above what Discord allows; Discord bans a bot that keeps at it.
+    """
+
+    rate: float = DEFAULT_RATE
+    window: float = LIMITED_WINDOW
+    warn_at: int = LIMITED_WARN_AT
+    requests: int = 0
+    limited: int = 0
+    limited_total: int = 0
+    warned: bool = False
+    _started: float = 0.0
+
+    def trace(self) -> aiohttp.TraceConfig:
+        config = aiohttp.TraceConfig()
+
+        async def on_end(
+            session: aiohttp.ClientSession,
+            context: Any,
+            params: aiohttp.TraceRequestEndParams,
+        ) -> None:
+            self.seen(params.response.status, params.response.headers)
+
+        config.on_request_end.append(on_end)
+        return config
+
+    def seen(self, status: int, headers: Any = None) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._started > self.window:
+            self._started, self.requests, self.limited = now, 0, 0
+        self.requests += 1
+        if status != 429:
+            return
+        self.limited += 1
+        self.limited_total += 1
+        if self.warned or self.limited < self.warn_at or self.limited * 100 < self.requests:
+            return
+        self.warned = True
+        scope = headers.get("X-RateLimit-Scope", "") if headers is not None else ""
+        pace = (
+            f"lower [discord] requests_per_second (now {self.rate:g})"
+            if self.rate > 0
+            else "set [discord] requests_per_second (pacing is off)"
+        )
+        log.warning(
+            "discord.rate_limited count=%d requests=%d seconds=%d scope=%s: Discord refused "
+            "%d of the bot's last %d requests as too many (429). discord.py waits and tries "
+            "again, and the outbox retries what still fails, so nothing is lost; but Discord "
+            "bans bots that keep hitting its limits. Run one bot process per token (no second "
+            "copy, no other program on the same token) and %s.",
+            self.limited,
+            self.requests,
+            int(self.window),
+            scope or "unknown",
+            self.limited,
+            self.requests,
+            pace,
+        )
+
 
 class DiscordAdapter:
     """Serves the core on Discord through discord.py."""
 
     platform = PLATFORM
+    capabilities = frozenset(
+        {"ephemeral", "buttons", "private_spaces", "native_events", "voice_channels"}
+    )
 
     def __init__(
         self,
@@ -305,7 +394,7 @@ class DiscordAdapter:
         *,
         registry: CommandRegistry | None = None,
         translator: Translator | None = None,
-        rate: float = DEFAULT_RATE,
+        rate: float | None = None,
         client_options: dict[str, Any] | None = None,
     ) -> None:
         if config.discord is None:
@@ -319,7 +408,12 @@ class DiscordAdapter:
         self.registry = registry
         self.translator = translator or Translator(load_catalogs(), config.community.language)
         self.roles = RoleRules.from_config(config.roles)
-        self.client = SamvaerClient(self, intents_needed(), **(client_options or {}))
+        if rate is None:
+            rate = self.settings.requests_per_second
+        self.limits = _LimitWatch(rate=rate)
+        options = dict(client_options or {})
+        options.setdefault("http_trace", self.limits.trace())
+        self.client = SamvaerClient(self, intents_needed(), **options)
         self._on_event: EventHandler | None = None
         self._suggest: Suggest | None = None
         self._privacy_check: PrivacyCheck | None = None
@@ -329,11 +423,13 @@ class DiscordAdapter:
             f"discord-answering-{id(self)}", default=None
         )
         self._long_choices: dict[str, str] = {}
-        self._dm_channels: dict[str, discord.abc.Messageable] = {}
+        self._dm_channels: dict[str, int] = {}  # user id → DM channel id, opened once
+        self._dm_opening: dict[str, asyncio.Future[int]] = {}
         self._told_organisers: set[str] = set()
         self._synced = False
         self._prepared = False
         self._pacer = _Pacer(rate)
+        self._pacer.pace(self.client.http)
         if not self.settings.guild_ids:
             self._log_unserved()
 
@@ -812,20 +908,46 @@ class DiscordAdapter:
                 channel = await self.client.fetch_channel(channel_id)
             assert isinstance(channel, discord.abc.Messageable)
             return channel
-        cached = self._dm_channels.get(to.user_id)
-        if cached is not None:
+        channel_id = await self._dm_channel_id(to.user_id)
+        cached = self.client.get_channel(channel_id)  # discord.py keeps the latest 128 DMs
+        if isinstance(cached, discord.abc.Messageable):
             return cached
-        user = self.client.get_user(int(to.user_id))
-        dm = user.dm_channel if user is not None else None
-        if dm is None:
-            # One request opens the DM by id; fetching the user first would double a fan-out.
-            await self._pacer.wait()
-            if user is not None:
+        return self.client.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+
+    async def _dm_channel_id(self, user_id: str) -> int:
+        """The DM channel with a person: opened once (one request), then remembered.
+
+        Only the id is kept (a few bytes for each of many thousands of people);
+        sends to the same person at the same moment share one opening.
+        """
+        known = self._dm_channels.get(user_id)
+        if known is not None:
+            return known
+        opening = self._dm_opening.get(user_id)
+        if opening is not None:
+            return await asyncio.shield(opening)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._dm_opening[user_id] = future
+        try:
+            user = self.client.get_user(int(user_id))
+            dm = user.dm_channel if user is not None else None
+            if dm is None and user is not None:
                 dm = await user.create_dm()
-            else:
-                dm = await self.client.create_dm(discord.Object(int(to.user_id)))
-        self._dm_channels[to.user_id] = dm
-        return dm
+            elif dm is None:
+                # One request opens the DM by id; fetching the user first would double it.
+                dm = await self.client.create_dm(discord.Object(int(user_id)))
+            self._dm_channels[user_id] = dm.id
+            future.set_result(dm.id)
+            return dm.id
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as error:
+            future.set_exception(error)
+            future.exception()  # marked as retrieved: whoever shares it gets it raised
+            raise
+        finally:
+            del self._dm_opening[user_id]
 
     def _answered_ephemerally(self, to: Destination) -> bool:
         """Whether the interaction being answered in the room ``to`` was answered ephemerally."""
@@ -863,7 +985,6 @@ class DiscordAdapter:
                     kwargs["view"] = view
                 if last and file is not None:
                     kwargs["file"] = file
-                await self._pacer.wait()
                 sent = await channel.send(chunk or "\u200b", **kwargs)
         except discord.Forbidden:
             if isinstance(to, Direct):
@@ -1151,7 +1272,6 @@ def _channel_name(title: str) -> str:
 
 
 def jitsi_link(name: str) -> str:
-    """A Jitsi room for when the bot may not make a voice channel."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "", name.title()) or "Meal"
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"https://meet.jit.si/Samvaer{slug[:40]}{digest}"
+    """A Jitsi room for when the bot may not make a voice channel: a random name, so
+    nobody can work it out from the meal's title (``name`` is not used in it)."""
+    return f"https://meet.jit.si/Samvaer-{secrets.token_urlsafe(16)}"

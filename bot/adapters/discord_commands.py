@@ -2,8 +2,10 @@
 
 Every registry command becomes an application command: ``checkin schedule``
 is the subcommand ``schedule`` of the group ``/checkin``; a group's own
-command (``checkin 4``) is offered as ``/checkin now``. Names and
-descriptions are localised for Danish and Norwegian from the catalogs. An
+command (``checkin 4``) is offered as ``/checkin now``. The names and
+descriptions of every command, option and choice are localised for Danish and
+Norwegian from the catalogs (``command.<key>``, ``option.<param>``,
+``about.<key>.<param>``, ``word.<choice>``). An
 invocation is turned back into the canonical command line, so the
 dispatcher does all parsing, role checks and replies, exactly as if typed.
 """
@@ -60,12 +62,6 @@ def shorten(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
     return line[: limit - 1].rstrip() + "…"
 
 
-def _localised_words(translator: Translator, lang: str, command: Command) -> list[str]:
-    """The words the catalog's usage line starts with in ``lang`` (``tjekind tidsplan …``)."""
-    usage = translator.catalogs.get(lang, {}).get(f"usage.{command.key}", "")
-    return usage.split()
-
-
 @dataclass(frozen=True)
 class LocalNames:
     """A command's or group's name in Danish and Norwegian, where one is known and valid."""
@@ -76,16 +72,19 @@ class LocalNames:
         return {DISCORD_LOCALES[lang].value: name for lang, name in self.names.items()}
 
 
+def _local_word(registry: CommandRegistry, lang: str, name: str, index: int) -> str | None:
+    """Word ``index`` of a command's name in ``lang`` (``command.<key>`` in the catalogs)."""
+    words = registry.names.get(lang, {}).get(name, "").split()
+    return words[index] if len(words) > index else None
+
+
 def group_names(registry: CommandRegistry, translator: Translator, head: str) -> LocalNames:
-    """Localised names of a group, taken from the first word of its usage lines."""
+    """Localised names of a group: the first word of its commands' names (``makker``)."""
     names: dict[str, str] = {}
     for lang in DISCORD_LOCALES:
         for command in registry.subcommands(head):
-            words = _localised_words(translator, lang, command)
-            if not words:
-                continue
-            word = words[0].casefold()
-            if word != head and registry.canonical(word) == head and valid_name(word):
+            word = _local_word(registry, lang, command.name, 0)
+            if word and word != head and registry.canonical(word) == head and valid_name(word):
                 names[lang] = word
                 break
     return LocalNames(names)
@@ -94,15 +93,12 @@ def group_names(registry: CommandRegistry, translator: Translator, head: str) ->
 def subcommand_names(
     registry: CommandRegistry, translator: Translator, command: Command
 ) -> LocalNames:
-    """Localised names of a subcommand (``schedule`` → ``tidsplan``) from its usage lines."""
+    """Localised names of a subcommand (``schedule`` → ``påmind``)."""
     sub = command.name.partition(" ")[2]
     names: dict[str, str] = {}
     for lang in DISCORD_LOCALES:
-        words = _localised_words(translator, lang, command)
-        if len(words) < 2:
-            continue
-        word = words[1].casefold()
-        if word != sub and word in command.aliases and valid_name(word):
+        word = _local_word(registry, lang, command.name, 1)
+        if word and word != sub and valid_name(word):
             names[lang] = word
     return LocalNames(names)
 
@@ -113,11 +109,9 @@ def top_level_names(
     """Localised names of a top-level command (``language`` → ``sprog``)."""
     names: dict[str, str] = {}
     for lang in DISCORD_LOCALES:
-        words = _localised_words(translator, lang, command)
-        if not words:
-            continue
-        word = words[0].casefold()
-        if word != command.name and registry.canonical(word) == command.name and valid_name(word):
+        word = _local_word(registry, lang, command.name, 0)
+        known = word and registry.canonical(word) == command.name
+        if word and known and word != command.name and valid_name(word):
             names[lang] = word
     return LocalNames(names)
 
@@ -165,11 +159,52 @@ def _annotation(param: Param) -> object:
     return str
 
 
-def _choices(param: Param) -> list[app_commands.Choice[str]] | None:
+def _choices(
+    param: Param, translator: Translator | None = None
+) -> list[app_commands.Choice[str]] | None:
+    """A word option's choices, each shown in the reader's language (``word.<choice>``)."""
     converter = param.converter
-    if isinstance(converter, OneOf) and 0 < len(converter.choices) <= MAX_CHOICES:
-        return [app_commands.Choice(name=value, value=value) for value in converter.choices]
-    return None
+    if not (isinstance(converter, OneOf) and 0 < len(converter.choices) <= MAX_CHOICES):
+        return None
+    choices = []
+    for value in converter.choices:
+        extras = {}
+        if translator is not None:
+            extras = {
+                DISCORD_LOCALES[lang].value: shorten(
+                    translator.word(lang, value), CHOICE_TEXT_LIMIT
+                )
+                for lang in DISCORD_LOCALES
+                if translator.word(lang, value) != value
+            }
+        choices.append(app_commands.Choice(name=localised(value, extras), value=value))
+    return choices
+
+
+def option_names(translator: Translator, command: Command) -> dict[str, LocalNames]:
+    """Each option's name in Danish and Norwegian (``option.<param>``), where valid and
+    different from the command's other options."""
+    result: dict[str, LocalNames] = {}
+    for lang in DISCORD_LOCALES:
+        taken: set[str] = set()
+        for param in command.params:
+            name = option_name(param)
+            word = translator.catalogs.get(lang, {}).get(f"option.{param.name}", "").casefold()
+            names = result.setdefault(name, LocalNames({})).names
+            if word and word != name and valid_name(word) and word not in taken:
+                names[lang] = word
+                taken.add(word)
+    return result
+
+
+def option_description(
+    translator: Translator, command: Command, param: Param
+) -> app_commands.locale_str:
+    """What an option is for (``about.<command>.<param>``), with da and nb localisations."""
+    key = f"about.{command.key}.{param.name}"
+    if not translator.has(key, "en"):
+        return localised(param.name.replace("_", " "), {})
+    return descriptions(translator, key)
 
 
 def option_name(param: Param) -> str:
@@ -210,6 +245,7 @@ def _callback(
     invoke: Invoke,
     registry: CommandRegistry | None = None,
     complete: Complete | None = None,
+    translator: Translator | None = None,
 ) -> SlashCallback:
     """A callback whose signature tells discord.py the options of ``command``."""
 
@@ -222,7 +258,9 @@ def _callback(
         )
     ]
     optional_seen = False
-    describe: dict[str, str] = {}
+    describe: dict[str, str | app_commands.locale_str] = {}
+    rename: dict[str, str | app_commands.locale_str] = {}
+    local_names = option_names(translator, command) if translator is not None else {}
     choices: dict[str, list[app_commands.Choice[str]]] = {}
     completers: dict[str, Completer] = {}
     for param in command.params:
@@ -238,8 +276,14 @@ def _callback(
                 default=inspect.Parameter.empty if required else None,
             )
         )
-        describe[name] = param.name.replace("_", " ")
-        found = _choices(param)
+        if translator is not None:
+            describe[name] = option_description(translator, command, param)
+            extras = local_names[name].extras()
+            if extras:
+                rename[name] = localised(name, extras)
+        else:
+            describe[name] = param.name.replace("_", " ")
+        found = _choices(param, translator)
         if found:
             choices[name] = found
         elif (
@@ -252,6 +296,8 @@ def _callback(
     callback.__name__ = command.key
     if describe:
         app_commands.describe(**describe)(callback)
+    if rename:
+        app_commands.rename(**rename)(callback)
     if choices:
         app_commands.choices(**choices)(callback)
     if completers:
@@ -281,7 +327,7 @@ def build_commands(
                 app_commands.Command(
                     name=localised(head, top_level_names(registry, translator, command).extras()),
                     description=descriptions(translator, f"help.{command.key}"),
-                    callback=_callback(command, invoke, registry, complete),
+                    callback=_callback(command, invoke, registry, complete, translator),
                 )
             )
             continue
@@ -306,7 +352,7 @@ def build_commands(
                 app_commands.Command(
                     name=name,
                     description=descriptions(translator, f"help.{command.key}"),
-                    callback=_callback(command, invoke, registry, complete),
+                    callback=_callback(command, invoke, registry, complete, translator),
                     parent=group,
                 )
             )

@@ -195,6 +195,8 @@ class MatrixAdapter:
     """Serves a community on a Matrix homeserver."""
 
     platform = PLATFORM
+    # Prompts are polls; reactions still answer the prompts sent before polls.
+    capabilities = frozenset({"polls", "reactions", "private_spaces"})
 
     def __init__(
         self,

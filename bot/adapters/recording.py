@@ -31,8 +31,9 @@ class RecordingAdapter:
     """Keeps every sent message in ``sent``; fails (retryably) for user or room ids
     in ``unreachable``, as a platform does for closed DMs."""
 
-    def __init__(self, platform: str = "test") -> None:
+    def __init__(self, platform: str = "test", capabilities: frozenset[str] = frozenset()) -> None:
         self.platform = platform
+        self.capabilities = capabilities
         self.sent: list[Outgoing] = []
         self.unreachable: set[str] = set()
         # Like a homeserver's transaction ids: a delivery re-sent with the same key is

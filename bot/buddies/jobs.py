@@ -7,11 +7,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.buddies import load, privacy, rules
+from bot.buddies import load, privacy, rules, terms
 from bot.buddies.models import WITHDRAWN, BuddyFollowup, BuddyPair
-from bot.buddies.render import text_for
+from bot.buddies.render import long_date, text_for
 from bot.buddies.rules import FOLLOWUP_ANSWERS, other_side, pair_key
-from bot.buddies.service import run_round, tell
+from bot.buddies.service import end_term, run_round, tell
+from bot.core.clock import as_utc
 from bot.core.context import JobContext
 from bot.core.dispatcher import command_option
 from bot.core.events import TextMessage
@@ -53,6 +54,17 @@ async def housekeeping(job: JobContext) -> datetime | None:
         profile.pending_notice = None
     for pair in await load.followups_due(session, now):
         await follow_up(job, pair)
+    for profile in await load.pauses_over(session, now):
+        profile.paused = False
+        profile.paused_until = None
+        profile.updated_at = now
+        await tell(
+            job,
+            profile.person_id,
+            "buddy.pause_over",
+            dedupe=f"buddy:pause_over:{profile.person_id}:{now.date().isoformat()}",
+        )
+    await look_at_terms(job)
     # Notices after an erasure can appear at any time: look again at the next poll.
     return None
 
@@ -87,6 +99,36 @@ async def follow_up(job: JobContext, pair: BuddyPair) -> None:
             ],
             name=name,
         )
+
+
+async def look_at_terms(job: JobContext) -> None:
+    """Ask both sides near the end of the agreed length; at the end, go on or say goodbye."""
+    session, now = job.session, job.now
+    notice = job.config.buddies.extension_notice_days
+    for pair in await load.terms_to_look_at(session, now, timedelta(days=notice)):
+        ends = as_utc(pair.term_ends_at) if pair.term_ends_at else now
+        if now >= ends:
+            if terms.extension_outcome(pair.participant_extend, pair.partner_extend) != "extend":
+                await end_term(job, pair)
+            continue
+        asked = as_utc(pair.extension_asked_at) if pair.extension_asked_at else None
+        if not terms.extension_due(ends, asked, now, notice):
+            continue
+        pair.extension_asked_at = now
+        for person_id in (pair.participant_id, pair.partner_id):
+            zone = await load.zone_for(job, person_id)
+            await tell(
+                job,
+                person_id,
+                "buddy.extension_question",
+                dedupe=f"{pair_key(pair.id)}extension:{ends.date().isoformat()}:{person_id}",
+                options=[
+                    (f"buddy.extend.{answer}", command_option(f"buddy extend {answer} {pair.id}"))
+                    for answer in ("yes", "no")
+                ],
+                name=await display_name(session, other_side(pair, person_id)),
+                until=lambda lang, z=zone, e=ends: long_date(e, z, lang),
+            )
 
 
 async def missed_you(job: JobContext, pair: BuddyPair, person_id: int) -> None:

@@ -3,7 +3,7 @@ exclusions and what timed work has to look at. Reads only."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,14 @@ async def language_for(job: JobContext, person_id: int) -> str:
     if person is not None and person.language:
         return person.language
     return job.config.community.language
+
+
+async def zone_for(job: JobContext, person_id: int) -> str:
+    """The time zone a person reads times in: their own, else the community's."""
+    person = await job.session.get(Person, person_id)
+    if person is not None and person.timezone:
+        return person.timezone
+    return job.config.community.timezone
 
 
 async def profile_of(session: AsyncSession, person_id: int) -> BuddyProfile | None:
@@ -77,9 +85,10 @@ def _candidate(row: BuddyProfile, now: datetime, free: int = 1) -> Candidate:
 
 
 async def pool(
-    session: AsyncSession, now: datetime
+    session: AsyncSession, now: datetime, full: list[Candidate] | None = None
 ) -> tuple[list[Candidate], list[Candidate], dict[int, BuddyProfile]]:
-    """Who waits for a buddy and which volunteers have room, right now."""
+    """Who waits for a buddy and which volunteers have room, right now; volunteers in
+    the pool without room are added to ``full`` when it is given."""
     rows = list(
         (
             await session.execute(
@@ -104,6 +113,8 @@ async def pool(
             free = row.capacity - busy.get(row.person_id, 0)
             if free > 0:
                 volunteers.append(_candidate(row, now, free))
+            elif full is not None:
+                full.append(_candidate(row, now, 0))
         elif busy.get(row.person_id, 0) == 0:
             participants.append(_candidate(row, now))
     return participants, volunteers, {row.person_id: row for row in rows}
@@ -124,6 +135,38 @@ async def expired_proposals(session: AsyncSession, now: datetime) -> list[BuddyP
         select(BuddyPair).where(BuddyPair.status == PROPOSED, BuddyPair.expires_at <= now)
     )
     return list(expired.scalars())
+
+
+async def pauses_over(session: AsyncSession, now: datetime) -> list[BuddyProfile]:
+    """Paused profiles whose "pause until" date has come."""
+    rows = await session.execute(
+        select(BuddyProfile).where(BuddyProfile.paused.is_(True), BuddyProfile.paused_until <= now)
+    )
+    return list(rows.scalars())
+
+
+async def terms_to_look_at(
+    session: AsyncSession, now: datetime, notice: timedelta
+) -> list[BuddyPair]:
+    """Active pairs whose agreed term ends within ``notice`` (or has ended)."""
+    rows = await session.execute(
+        select(BuddyPair).where(BuddyPair.status == ACTIVE, BuddyPair.term_ends_at <= now + notice)
+    )
+    return list(rows.scalars())
+
+
+async def waiting_participants(session: AsyncSession) -> list[BuddyProfile]:
+    """Participants in the pool with no open pair, paused or not."""
+    in_pair = select(BuddyPair.participant_id).where(BuddyPair.status.in_(OPEN_STATES))
+    rows = await session.execute(
+        select(BuddyProfile).where(
+            BuddyProfile.role == "participant",
+            BuddyProfile.seeking.is_(True),
+            BuddyProfile.waiting_since.is_not(None),
+            BuddyProfile.person_id.not_in(in_pair),
+        )
+    )
+    return list(rows.scalars())
 
 
 async def pending_notices(session: AsyncSession) -> list[BuddyProfile]:

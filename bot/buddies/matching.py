@@ -75,8 +75,14 @@ def match_round(
     participants: Sequence[Candidate],
     volunteers: Sequence[Candidate],
     excluded: set[frozenset[int]],
+    full: Sequence[Candidate] = (),
 ) -> RoundResult:
-    """One matching round: volunteers first, then peers among those left, then reasons."""
+    """One matching round: volunteers first, then peers among those left, then reasons.
+
+    ``full`` are volunteers with no free capacity: never proposed, they only tell a
+    missing language ("nobody speaks Arabic") from a lack of room ("those who speak it
+    are busy").
+    """
     vocabularies = _vocabularies(participants, volunteers)
     result = RoundResult()
     result.proposals.extend(assign_volunteers(participants, volunteers, excluded, vocabularies))
@@ -86,7 +92,7 @@ def match_round(
     matched = {p.participant for p in result.proposals}
     matched |= {p.partner for p in result.proposals if p.kind == "peer"}
     still = [person for person in participants if person.person_id not in matched]
-    result.waiting = waiting_reasons(still, participants, volunteers, excluded)
+    result.waiting = waiting_reasons(still, participants, volunteers, excluded, full)
     return result
 
 
@@ -99,6 +105,7 @@ def waiting_reasons(
     participants: Sequence[Candidate],
     volunteers: Sequence[Candidate],
     excluded: set[frozenset[int]],
+    full: Sequence[Candidate] = (),
 ) -> dict[int, tuple[str, str]]:
     """``why_waiting`` for many people at once, by groups of language sets.
 
@@ -107,7 +114,7 @@ def waiting_reasons(
     language set and subtracting each person's own exclusions avoids
     comparing everybody with everybody.
     """
-    codes = _vocabulary([participants, volunteers, waiting], "languages")
+    codes = _vocabulary([participants, volunteers, waiting, full], "languages")
     peerish = [p for p in participants if p.kind in ("peer", "any")]
     peer_masks = Counter(_language_masks(peerish, codes))
     volunteer_masks = Counter(_language_masks(volunteers, codes))
@@ -123,6 +130,15 @@ def waiting_reasons(
             first, second = tuple(pair)
             partners_of.setdefault(first, set()).add(second)
             partners_of.setdefault(second, set()).add(first)
+
+    full_masks = list(zip(full, _language_masks(full, codes), strict=True))
+
+    def busy_speaker(person: Candidate, mask: int) -> bool:
+        """A full volunteer speaks their language and was never paired with them."""
+        return any(
+            other & mask and frozenset((person.person_id, v.person_id)) not in excluded
+            for v, other in full_masks
+        )
 
     def sharing(masks: Counter[int], mask: int) -> int:
         return sum(count for other, count in masks.items() if other & mask)
@@ -141,7 +157,12 @@ def waiting_reasons(
             speaking = sharing_volunteers[mask]
             if person.kind == "volunteer":
                 if not speaking:
-                    reasons[person.person_id] = ("no_volunteer_language", language)
+                    reasons[person.person_id] = (
+                        "no_volunteer_capacity"
+                        if busy_speaker(person, mask)
+                        else "no_volunteer_language",
+                        language,
+                    )
                     continue
                 barred = sum(
                     1 for pid in ruled_out for other in volunteer_ids.get(pid, ()) if other & mask
@@ -155,7 +176,12 @@ def waiting_reasons(
         has_peers = sharing_peers[mask] - barred > 0
         if person.kind == "peer" and not has_peers:
             reasons[person.person_id] = ("no_peer_language", language)
-        elif person.kind == "any" and not has_peers and not sharing_volunteers[mask]:
+        elif (
+            person.kind == "any"
+            and not has_peers
+            and not sharing_volunteers[mask]
+            and not busy_speaker(person, mask)
+        ):
             reasons[person.person_id] = ("no_language", language)
         else:
             reasons[person.person_id] = ("no_capacity", language)
@@ -168,6 +194,7 @@ def why_waiting(
     volunteers: Sequence[Candidate],
     excluded: set[frozenset[int]],
     used: Counter[int],
+    full: Sequence[Candidate] = (),
 ) -> tuple[str, str]:
     """A short reason code and detail (a language code) for someone not proposed."""
     language = sorted(person.languages)[0] if person.languages else ""
@@ -178,10 +205,15 @@ def why_waiting(
             and pair_score(person, other, partner_is_peer=peer) is not None
         )
 
+    busy = any(
+        v.languages & person.languages
+        and frozenset((person.person_id, v.person_id)) not in excluded
+        for v in full
+    )
     if person.kind in ("volunteer", "any"):
         speaking = [v for v in volunteers if v.languages & person.languages]
         if not speaking and person.kind == "volunteer":
-            return ("no_volunteer_language", language)
+            return ("no_volunteer_capacity" if busy else "no_volunteer_language", language)
         if speaking and person.kind == "volunteer":
             if not any(allowed(v, False) for v in speaking):
                 return ("only_previous", language)
@@ -193,6 +225,7 @@ def why_waiting(
         person.kind == "any"
         and not peers
         and not any(v.languages & person.languages for v in volunteers)
+        and not busy
     ):
         return ("no_language", language)
     return ("no_capacity", language)

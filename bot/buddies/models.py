@@ -39,6 +39,10 @@ class BuddyProfile(Base):
     paused: Mapped[bool] = mapped_column(default=False)
     pending_notice: Mapped[str | None] = mapped_column(String(16))  # after the other side erased
     waiting_since: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]  # matching resumes by itself then
+    frequency: Mapped[str | None] = mapped_column(String(12))  # "weekly" or "fortnightly"
+    waiting_told_at: Mapped[datetime | None]  # last "why you still wait" message
+    waiting_reason: Mapped[str | None] = mapped_column(String(40))  # "reason:language"
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -69,6 +73,10 @@ class BuddyPair(Base):
     space_id: Mapped[str | None] = mapped_column(String(255))
     next_followup_at: Mapped[datetime | None] = mapped_column(index=True)
     followup_round: Mapped[int] = mapped_column(default=0)
+    term_ends_at: Mapped[datetime | None] = mapped_column(index=True)  # the agreed length
+    extension_asked_at: Mapped[datetime | None]
+    participant_extend: Mapped[str | None] = mapped_column(String(8))  # "yes" or "no"
+    partner_extend: Mapped[str | None] = mapped_column(String(8))
 
 
 class BuddyFollowup(Base):

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-import networkx as nx  # type: ignore[import-untyped]
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from bot.buddies.scoring import (
     BASE_SCORE,
@@ -119,6 +117,9 @@ def pair_peers(
     use_exact = exact if exact is not None else len(peers) <= PEER_EXACT_LIMIT
     if use_exact:
         low, high, weights = _peer_edges(peers, excluded, vocabularies, keep=None)
+        # Imported here: scipy/networkx cost seconds at start-up, and this runs once a day.
+        import networkx as nx  # type: ignore[import-untyped]
+
         graph = nx.Graph()
         graph.add_weighted_edges_from(
             zip(low.tolist(), high.tolist(), weights.tolist(), strict=True)
@@ -189,6 +190,9 @@ def _pairs_in_chunk(
     profit += features.fairness[:, None]
     profit += features.fairness[None, :]
     profit[~np.isfinite(profit)] = 0.0  # picking a forbidden pair means picking nobody
+    # Imported here: scipy/networkx cost seconds at start-up, and this runs once a day.
+    from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
+
     rows, columns = linear_sum_assignment(profit, maximize=True)
     successor = [-1] * len(members)
     for i, j in zip(rows.tolist(), columns.tolist(), strict=True):

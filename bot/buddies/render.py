@@ -7,12 +7,14 @@ for messages that go through the outbox.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from bot.buddies.profile import language_name
 from bot.buddies.rules import icebreaker_number
 from bot.core.context import JobContext
 from bot.core.events import ChoicePrompt, Destination, Option, TextMessage
+from bot.core.i18n import format_local
 
 
 def text_for(job: JobContext, lang: str, to: Destination, key: str, **values: object) -> str:
@@ -36,7 +38,9 @@ def message(
     return TextMessage(to, body)
 
 
-def describe(job: JobContext, lang: str, data: dict[str, Any], about: str = "") -> str:
+def describe(
+    job: JobContext, lang: str, data: dict[str, Any], about: str = "", rhythm: str = ""
+) -> str:
     """What two people share, one line each, in ``lang``."""
     lines = []
     if data.get("languages"):
@@ -52,6 +56,8 @@ def describe(job: JobContext, lang: str, data: dict[str, Any], about: str = "") 
         lines.append(job.t(lang, "buddy.share.interests", items=", ".join(data["interests"])))
     if about:
         lines.append(job.t(lang, "buddy.share.about", about=about))
+    if rhythm:
+        lines.append(rhythm)
     return "\n".join(f"• {line}" for line in lines)
 
 
@@ -76,6 +82,24 @@ def introduction(
             prefix=job.services.prefix(platform),
         )
         for lang in dict.fromkeys(langs)
+    )
+
+
+def long_date(when: datetime, zone: str, lang: str) -> str:
+    """A day written out: "10. januar 2027", "10 January 2027"."""
+    return format_local(when, zone, lang, "d MMMM yyyy" if lang == "en" else "d. MMMM yyyy")
+
+
+def frequencies(job: JobContext, lang: str, mine: str | None, theirs: str | None) -> str:
+    """Each side's wished rhythm, as a line for a proposal; empty when neither said."""
+    if not mine and not theirs:
+        return ""
+    unsaid = job.t(lang, "buddy.frequency.unsaid")
+    return job.t(
+        lang,
+        "buddy.share.frequency",
+        mine=job.t(lang, f"buddy.frequency.{mine}") if mine else unsaid,
+        theirs=job.t(lang, f"buddy.frequency.{theirs}") if theirs else unsaid,
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.buddies import load, render, rules
+from bot.buddies import load, render, rules, terms
 from bot.buddies.matching import RoundResult, match_round
 from bot.buddies.models import (
     ACTIVE,
@@ -35,11 +35,14 @@ from bot.buddies.models import (
     BuddyProfile,
     BuddyRound,
 )
-from bot.buddies.profile import Profile
+from bot.buddies.profile import Profile, language_name
 from bot.buddies.rules import RoundSummary, other_side, pair_key
+from bot.buddies.scoring import Candidate
+from bot.core.clock import as_utc
 from bot.core.context import JobContext
 from bot.core.dispatcher import command_option
 from bot.core.events import OpenPrivateSpace
+from bot.core.i18n import format_local
 from bot.people.service import accounts_of, direct_to, display_name
 
 log = logging.getLogger("samvaer.buddies")
@@ -107,6 +110,7 @@ async def set_paused(session: AsyncSession, person_id: int, paused: bool, now: d
     if profile is None:
         return False
     profile.paused = paused
+    profile.paused_until = None
     profile.updated_at = now
     return True
 
@@ -145,8 +149,10 @@ async def seek_again(session: AsyncSession, person_id: int, now: datetime) -> No
 async def run_round(job: JobContext, scheduled_for: str | None = None) -> RoundSummary:
     """Match the pool and send the proposals; one unit of work."""
     session, now = job.session, job.now
-    participants, volunteers, profiles = await load.pool(session, now)
-    result: RoundResult = match_round(participants, volunteers, await load.excluded_pairs(session))
+    full: list[Candidate] = []
+    participants, volunteers, profiles = await load.pool(session, now, full)
+    excluded = await load.excluded_pairs(session)
+    result: RoundResult = match_round(participants, volunteers, excluded, full)
     waited = {c.person_id: c.waited_days for c in participants}
     for proposal in result.proposals:
         await propose(
@@ -158,6 +164,7 @@ async def run_round(job: JobContext, scheduled_for: str | None = None) -> RoundS
             waited.get(proposal.participant, 0.0),
             profiles,
         )
+    await tell_waiting(job, result.waiting, profiles)
     summary = RoundSummary(
         proposed=len(result.proposals), waiting=len(result.waiting), reasons=dict(result.reasons())
     )
@@ -171,6 +178,42 @@ async def run_round(job: JobContext, scheduled_for: str | None = None) -> RoundS
     )
     log.info("buddies.round proposed=%d waiting=%d", summary.proposed, summary.waiting)
     return summary
+
+
+async def tell_waiting(
+    job: JobContext, waiting: dict[int, tuple[str, str]], profiles: dict[int, BuddyProfile]
+) -> None:
+    """Nobody is left in silence: why someone still waits, once; later, that they are
+    not forgotten, every ``waiting_reminder_days``; each with the next round's time."""
+    every = job.config.buddies.waiting_reminder_days
+    config = job.config
+    next_round = rules.next_match_time(job.now, config.buddies.match_at, config.community.timezone)
+    for person_id, (reason, language) in waiting.items():
+        profile = profiles.get(person_id)
+        if profile is None or profile.role != "participant":
+            continue
+        profile.waiting_reason = f"{reason}:{language}"
+        since = as_utc(profile.waiting_since) if profile.waiting_since else job.now
+        told = as_utc(profile.waiting_told_at) if profile.waiting_told_at else None
+        notice = terms.waiting_notice(since, told, job.now, every)
+        if notice is None:
+            continue
+        profile.waiting_told_at = job.now
+        zone = await load.zone_for(job, person_id)
+        weeks = terms.waited_weeks(since, job.now)
+        stamp = since.strftime("%Y%m%dT%H%M")
+        period = (job.now - since).days // every
+        await tell(
+            job,
+            person_id,
+            f"buddy.waiting.{notice}",
+            dedupe=f"buddy:waiting:{person_id}:{stamp}:{notice}:{period}",
+            reason=lambda lang, r=reason, code=language: job.t(
+                lang, f"buddy.waiting_reason.{r}", language=language_name(code, lang)
+            ),
+            when=lambda lang, z=zone: format_local(next_round, z, lang),
+            weeks=lambda lang, n=weeks: job.services.translator.plural(lang, "buddy.weeks", n),
+        )
 
 
 async def propose(
@@ -207,15 +250,24 @@ async def propose(
                 ("buddy.choice.accept", command_option(f"buddy accept {pair.id}")),
                 ("buddy.choice.decline", command_option(f"buddy decline {pair.id}")),
             ],
-            shared=_describer(job, common, them.about),
+            shared=_describer(job, common, them.about, me.frequency, them.frequency),
             days=job.config.buddies.proposal_timeout.days or 1,
         )
     return pair
 
 
-def _describer(job: JobContext, common: dict[str, Any], about: str) -> Callable[[str], str]:
-    """What two people share, in the language it is read in."""
-    return lambda lang: render.describe(job, lang, common, about)
+def _describer(
+    job: JobContext,
+    common: dict[str, Any],
+    about: str,
+    mine: str | None = None,
+    theirs: str | None = None,
+) -> Callable[[str], str]:
+    """What two people share and how often each would like to meet, in the reader's
+    language."""
+    return lambda lang: render.describe(
+        job, lang, common, about, render.frequencies(job, lang, mine, theirs)
+    )
 
 
 # ---------------------------------------------------------------- answers
@@ -256,6 +308,13 @@ async def activate(job: JobContext, pair: BuddyPair) -> None:
     pair.status = ACTIVE
     pair.matched_at = job.now
     pair.next_followup_at = job.now + timedelta(days=job.config.buddies.followup_days)
+    term_ends = terms.term_end(
+        job.now,
+        job.config.buddies.term_months,
+        job.config.community.timezone,
+        job.config.buddies.match_at,
+    )
+    pair.term_ends_at = term_ends
     for person_id in (pair.participant_id, pair.partner_id):
         row = await load.profile_of(session, person_id)
         if row is not None and row.role == "participant":
@@ -296,6 +355,72 @@ async def activate(job: JobContext, pair: BuddyPair) -> None:
             "buddy.matched" if space_opened else "buddy.matched_no_space",
             dedupe=f"{pair_key(pair.id)}matched:{me}",
             name=names[them],
+        )
+        await tell(
+            job,
+            me,
+            "buddy.term_agreed",
+            dedupe=f"{pair_key(pair.id)}term:{me}",
+            months=lambda lang: job.services.translator.plural(
+                lang, "buddy.months", job.config.buddies.term_months
+            ),
+            until=await _local_date(job, me, term_ends),
+        )
+
+
+async def _local_date(job: JobContext, person_id: int, when: datetime) -> Callable[[str], str]:
+    zone = await load.zone_for(job, person_id)
+    return lambda lang: render.long_date(when, zone, lang)
+
+
+async def answer_extension(job: JobContext, pair: BuddyPair, person_id: int, answer: str) -> str:
+    """Record whether someone wants to go on; ``"extend"`` when both said yes (the term
+    then runs once more and both hear so), ``"end"`` or ``"open"`` otherwise.
+
+    A no is never passed on: the pair ends kindly at the end date, for both alike.
+    """
+    if pair.participant_id == person_id:
+        pair.participant_extend = answer
+    else:
+        pair.partner_extend = answer
+    outcome = terms.extension_outcome(pair.participant_extend, pair.partner_extend)
+    if outcome == "extend" and pair.term_ends_at is not None:
+        start = as_utc(pair.term_ends_at)
+        term_ends = terms.term_end(
+            start,
+            job.config.buddies.term_months,
+            job.config.community.timezone,
+            job.config.buddies.match_at,
+        )
+        pair.term_ends_at = term_ends
+        pair.extension_asked_at = None
+        pair.participant_extend = pair.partner_extend = None
+        for me in (pair.participant_id, pair.partner_id):
+            await tell(
+                job,
+                me,
+                "buddy.term_extended",
+                dedupe=f"{pair_key(pair.id)}extended:{start.date().isoformat()}:{me}",
+                name=await display_name(job.session, other_side(pair, me)),
+                until=await _local_date(job, me, term_ends),
+            )
+    return outcome
+
+
+async def end_term(job: JobContext, pair: BuddyPair) -> None:
+    """The agreed length is over and not both wanted more: a kind goodbye to both."""
+    ended_at = as_utc(pair.term_ends_at) if pair.term_ends_at else job.now
+    pair.status = ENDED
+    pair.ended_at = job.now
+    pair.end_reason = "term"
+    pair.next_followup_at = None
+    for me in (pair.participant_id, pair.partner_id):
+        await tell(
+            job,
+            me,
+            "buddy.term_ended",
+            dedupe=f"{pair_key(pair.id)}term_ended:{ended_at.date().isoformat()}:{me}",
+            name=await display_name(job.session, other_side(pair, me)),
         )
 
 

@@ -1,4 +1,4 @@
-"""Anonymised buddy statistics: counts and medians only, never names."""
+"""Anonymised buddy statistics as typed tables: counts and medians only, never names."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buddies.models import ACTIVE, ENDED, PROPOSED, BuddyPair, BuddyProfile
 from bot.core.clock import as_utc
+from bot.core.tables import StatTable, Term, count, duration, text
 
 
 async def buddy_statistics(
     session: AsyncSession, since: datetime, until: datetime
-) -> dict[str, list[dict[str, Any]]]:
+) -> list[StatTable]:
     """Waiting, proposed, active and ended counts, and the median wait before a match."""
     waiting = (
         await session.execute(
@@ -55,22 +56,30 @@ async def buddy_statistics(
         for since_value in waiting_rows
         if since_value is not None
     ]
-    return {
-        "buddy_pairs": [
-            {"status": "waiting", "count": waiting_now},
-            {"status": "proposed", "count": proposed},
-            {"status": "active", "count": active},
-            {"status": "ended", "count": ended},
-        ],
-        "buddy_waiting_days": [
-            {"measure": "matched", "median_days": median_days(matched), "count": len(matched)},
-            {
-                "measure": "still_waiting",
-                "median_days": median_days(current_waits),
-                "count": len(current_waits),
-            },
-        ],
-    }
+    status = (text("status"), count("count"))
+    waits = (text("measure"), duration("median_days"), count("count"))
+    return [
+        StatTable(
+            "buddies",
+            "buddy_pairs",
+            status,
+            (
+                (Term("stats.term.waiting"), waiting_now),
+                (Term("stats.term.proposed"), proposed),
+                (Term("stats.term.active"), active),
+                (Term("stats.term.ended"), ended),
+            ),
+        ),
+        StatTable(
+            "buddies",
+            "buddy_waiting_days",
+            waits,
+            (
+                (Term("stats.term.matched"), median_days(matched), len(matched)),
+                (Term("stats.term.still_waiting"), median_days(current_waits), len(current_waits)),
+            ),
+        ),
+    ]
 
 
 async def _count(session: AsyncSession, *conditions: Any) -> int:

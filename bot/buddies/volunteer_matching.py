@@ -14,11 +14,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
-from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
-from scipy.sparse.csgraph import (  # type: ignore[import-untyped]
-    min_weight_full_bipartite_matching,
-)
 
 from bot.buddies.scoring import (
     Candidate,
@@ -84,6 +79,12 @@ def assign_volunteers(
     all_cols = np.concatenate([*slot_cols, len(seekers) + np.arange(slots)])
     big = float(edge_weights.max()) + 1.0
     all_costs = np.concatenate([big - np.concatenate(slot_weights), np.full(slots, big)])
+    # Imported here: scipy/networkx cost seconds at start-up, and this runs once a day.
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+    from scipy.sparse.csgraph import (  # type: ignore[import-untyped]
+        min_weight_full_bipartite_matching,
+    )
+
     graph = csr_matrix((all_costs, (all_rows, all_cols)), shape=(slots, len(seekers) + slots))
     slot_index, participant_index = min_weight_full_bipartite_matching(graph)
     slot_owner = np.repeat(np.arange(len(offering)), capacities)
@@ -241,5 +242,8 @@ def exact_volunteer_optimum(
     scores = fit.astype(np.float64) + left.fairness[:, None]
     profit = np.where(np.isfinite(scores), scores, 0.0)
     padded = np.hstack([profit, np.zeros((len(seekers), len(seekers)))])
+    # Imported here: scipy/networkx cost seconds at start-up, and this runs once a day.
+    from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
+
     row, col = linear_sum_assignment(padded, maximize=True)
     return float(padded[row, col].sum())

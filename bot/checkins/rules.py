@@ -55,6 +55,7 @@ WEEKLY_WORDS = frozenset(
 OFF_WORDS = frozenset(
     {"off", "stop", "stopp", "fra", "av", "slut", "slutt", "ingen", "none", "nej", "nei", "no"}
 )
+PLURAL_ENDINGS = ("ene", "er", "e")
 FILLER_WORDS = frozenset({"kl", "kl.", "at", "klokken", "klokka", "i"})
 _TIME = re.compile(r"^(?:kl\.?)?(\d{1,2})(?:[:.](\d{2}))?$")
 _LIST_SPLIT = re.compile(r"[,;/+&\s]+")
@@ -110,11 +111,20 @@ def parse_weekdays(words: Sequence[str]) -> frozenset[int] | None:
                 days |= WEEKDAY_GROUPS[word]
             elif word in WEEKDAY_WORDS:
                 days.add(WEEKDAY_WORDS[word])
-            elif word.rstrip("e") in WEEKDAY_WORDS:  # "mandage", "tirsdagene"
-                days.add(WEEKDAY_WORDS[word.rstrip("e")])
+            elif (day := _plural_weekday(word)) is not None:
+                days.add(day)
             else:
                 return None
     return frozenset(days) or None
+
+
+def _plural_weekday(word: str) -> int | None:
+    """A day name in the plural: "mandage" (da), "mandager" (nb), "tirsdagene" (both)."""
+    for ending in PLURAL_ENDINGS:
+        stem = word.removesuffix(ending)
+        if stem.endswith("dag") and stem in WEEKDAY_WORDS:
+            return WEEKDAY_WORDS[stem]
+    return None
 
 
 def parse_schedule(text: str) -> ReminderRule | None:
@@ -209,7 +219,8 @@ def missed_scheduled_days(
     while day < today and missed < cap:
         if day.weekday() in rule.weekdays:
             slot = local_slot(day, rule.hour, rule.minute, zone)
-            if slot >= scheduled_since:
+            # Strictly after: a schedule made at its reminder's very instant starts tomorrow.
+            if slot > scheduled_since:
                 missed += 1
         day += timedelta(days=1)
     return missed

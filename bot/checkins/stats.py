@@ -1,4 +1,4 @@
-"""Anonymised check-in aggregates for organisers' statistics: counts only.
+"""Anonymised check-in aggregates for organisers' statistics, as typed tables: counts only.
 
 The database does the counting: one indexed range scan grouped by ISO week,
 so a year of millions of check-ins never travels into Python row by row.
@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.checkins.models import CheckinEntry
 from bot.checkins.rules import MOOD_HIGH, MOOD_LOW, week_label
+from bot.core.tables import StatTable, Term, Week, count, text
 
 # A Monday: ISO weeks start on Mondays, so whole weeks counted from here are ISO weeks.
 WEEK_ZERO = date(1970, 1, 5)
@@ -44,7 +45,7 @@ def label_of_week(key: int | datetime) -> str:
 
 async def checkin_aggregates(
     session: AsyncSession, since: datetime, until: datetime
-) -> dict[str, list[dict[str, Any]]]:
+) -> list[StatTable]:
     """Check-ins and distinct people per ISO week, and how often each mood was given."""
     week = week_key(session.get_bind().dialect.name).label("week")
     moods = range(MOOD_LOW, MOOD_HIGH + 1)
@@ -62,12 +63,20 @@ async def checkin_aggregates(
     per_week = []
     by_mood = dict.fromkeys(moods, 0)
     for number, checkins, people, *mood_counts in rows.all():
-        per_week.append(
-            {"week": label_of_week(number), "checkins": int(checkins), "people": int(people)}
-        )
-        for mood, count in zip(moods, mood_counts, strict=True):
-            by_mood[mood] += int(count or 0)
-    return {
-        "checkins_per_week": per_week,
-        "mood_distribution": [{"mood": mood, "count": by_mood[mood]} for mood in moods],
-    }
+        per_week.append((Week.parse(label_of_week(number)), int(checkins), int(people)))
+        for mood, mood_count in zip(moods, mood_counts, strict=True):
+            by_mood[mood] += int(mood_count or 0)
+    return [
+        StatTable(
+            "checkins",
+            "checkins_per_week",
+            (text("week"), count("checkins"), count("people")),
+            tuple(per_week),
+        ),
+        StatTable(
+            "checkins",
+            "mood_distribution",
+            (text("mood"), count("count")),
+            tuple((Term("stats.term.mood", mood), by_mood[mood]) for mood in moods),
+        ),
+    ]

@@ -15,7 +15,6 @@ from bot.core.events import ChoicePrompt, Direct, Option, Role, Room, TextMessag
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
 from bot.db.models import Account, Person, RoomBinding
-from bot.organising.export import build_zip
 from bot.organising.linking import (
     CODE_VALID_FOR,
     LinkOutcome,
@@ -264,7 +263,12 @@ def setup(registry: CommandRegistry) -> None:
         participants = await ctx.session.execute(
             select(func.count()).select_from(Account).where(Account.role < int(Role.VOLUNTEER))
         )
-        lines.append(ctx.t("admin.roles_participants", count=int(participants.scalar_one())))
+        lines.append(
+            ctx.t(
+                "admin.roles_participants",
+                accounts=ctx.tn("count.accounts", int(participants.scalar_one())),
+            )
+        )
         lines.append(ctx.t("admin.roles_note"))
         ctx.reply("\n".join(lines))
 
@@ -296,7 +300,7 @@ def setup(registry: CommandRegistry) -> None:
             f"samvaer-stats-{until:%Y%m%d}-{days}d.png",
             chart,
             "image/png",
-            ctx.t("admin.stats_chart_caption", days=days),
+            ctx.t("admin.stats_chart_caption", days=ctx.tn("stats.days", days)),
         )
 
     @registry.command(
@@ -314,14 +318,19 @@ def setup(registry: CommandRegistry) -> None:
         tables = await collect(
             ctx.session, ctx.services.registry.statistics, since, until, min_size
         )
-        content = await asyncio.to_thread(build_zip, tables, since, until, min_size)
+        content = await asyncio.to_thread(_view(ctx).export, tables, since, until)
         if not any(table.rows for table in tables):
-            ctx.say("admin.export_empty", days=days)
+            ctx.say("admin.export_empty", days=ctx.tn("stats.days", days))
         ctx.send_file(
             f"samvaer-export-{until:%Y%m%d}-{days}d.zip",
             content,
             "application/zip",
-            ctx.t("admin.export_caption", days=days, files=len(tables) + 1, min=min_size),
+            ctx.t(
+                "admin.export_caption",
+                days=ctx.tn("stats.days", days),
+                files=ctx.tn("stats.csv_files", len(tables) + 2),
+                min=min_size,
+            ),
         )
 
     # ------------------------------------------------------------ linking

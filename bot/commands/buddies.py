@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from bot.buddies import jobs, load, privacy, reports, rules, service
+from bot.buddies import jobs, load, privacy, reports, rules, service, steady
 from bot.buddies.models import ACTIVE, PROPOSED, BuddyPair, BuddyReport
 from bot.buddies.profile import (
     COMMON_LANGUAGES,
@@ -24,6 +24,7 @@ from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.parsing import ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
+from bot.core.signals import ProgrammeJoined, announce
 from bot.people.service import display_name, set_consent
 
 PROFILE_DIALOG = "buddy_profile"
@@ -166,6 +167,7 @@ async def _next_question(ctx: Context, data: dict[str, Any]) -> None:
     await service.save_profile(
         ctx.session, ctx.person.id, data["role"], profile, int(data["capacity"]), ctx.now
     )
+    await announce(ctx, ProgrammeJoined(ctx.person.id, "buddies", data["role"] == "volunteer"))
     if data["role"] == "volunteer":
         ctx.say(
             "buddy.volunteer_saved", capacity=data["capacity"], time=ctx.config.buddies.match_at
@@ -270,6 +272,7 @@ def setup(registry: CommandRegistry) -> None:
                 lines.append(
                     ctx.t("buddy.status.proposed", id=pair.id, until=ctx.local(pair.expires_at))
                 )
+        lines.extend(await steady.status_lines(ctx, profile, pairs))
         ctx.reply("\n".join(line for line in lines if line))
 
     async def _set_pause(ctx: Context, paused: bool) -> None:
@@ -279,7 +282,10 @@ def setup(registry: CommandRegistry) -> None:
         ctx.say("buddy.paused" if paused else "buddy.resumed")
 
     @registry.command("buddy pause", private=True, aliases=("hvil",))
-    async def pause(ctx: Context) -> None:
+    async def pause(ctx: Context, until: Annotated[str, Rest(max_length=40)] = "") -> None:
+        if until:
+            await steady.pause_until(ctx, until)
+            return
         await _set_pause(ctx, True)
 
     @registry.command(
@@ -361,6 +367,18 @@ def setup(registry: CommandRegistry) -> None:
         else:
             ctx.say(f"buddy.feedback_thanks_{answer}")
 
+    @registry.command(
+        "buddy extend", private=True, aliases=("forlæng", "forleng", "fortsæt-sammen")
+    )
+    async def extend(
+        ctx: Context, answer: Annotated[str, steady.YES_NO], pair_id: int | None = None
+    ) -> None:
+        await steady.extend(ctx, answer, pair_id)
+
+    @registry.command("buddy often", private=True, aliases=("hyppighed", "hyppighet", "hvor-ofte"))
+    async def often(ctx: Context, how: Annotated[str, Rest(max_length=40)]) -> None:
+        await steady.often(ctx, how)
+
     # ------------------------------------------------------------ organisers
 
     @registry.command("admin match", role=Role.ORGANISER, aliases=("match", "par"))
@@ -383,6 +401,8 @@ def setup(registry: CommandRegistry) -> None:
         rows = await load.volunteer_profiles(ctx.session)
         if not rows:
             ctx.say("buddy.no_volunteers")
+            if longest := await steady.longest_waiting_lines(ctx):
+                ctx.reply("\n".join(longest))
             return
         used = await load.open_pairs_per_partner(ctx.session)
         lines = [ctx.t("buddy.volunteers_title")]
@@ -397,6 +417,7 @@ def setup(registry: CommandRegistry) -> None:
                     free=max(row.capacity - used.get(row.person_id, 0), 0),
                 )
             )
+        lines.extend(await steady.longest_waiting_lines(ctx))
         ctx.reply("\n".join(lines))
 
     @registry.command("admin reports", role=Role.ORGANISER, private=True, aliases=("rapporter",))

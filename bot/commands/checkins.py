@@ -19,6 +19,7 @@ from bot.core.events import Role
 from bot.core.i18n import BABEL_LOCALES
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
+from bot.core.tables import StatTable
 from bot.people.service import set_consent
 
 MOOD = IntRange(1, 5, "checkin.mood_range")
@@ -262,7 +263,7 @@ def setup(registry: CommandRegistry) -> None:
     @registry.stats("checkins")  # type: ignore[arg-type]
     async def aggregates(
         session: AsyncSession, since: datetime, until: datetime
-    ) -> dict[str, list[dict[str, Any]]]:
+    ) -> list[StatTable]:
         return await checkin_aggregates(session, since, until)
 
     registry.personal_data(privacy.CheckinData())

@@ -39,7 +39,7 @@ def setup(registry: CommandRegistry) -> None:
             if head is None:
                 ctx.say("help.unknown_topic", topic=echo(topic))
                 return
-            lines = [ctx.t("help.topic_title", command=head)]
+            lines = [ctx.t("help.topic_title", command=reg.name_in(ctx.lang, head))]
             for command in reg.subcommands(head):
                 if ctx.role >= command.role:
                     usage = ctx.prefix + ctx.t("usage." + command.key)
@@ -47,7 +47,8 @@ def setup(registry: CommandRegistry) -> None:
             ctx.reply("\n".join(lines))
             return
         lines = [ctx.t("help.intro")]
-        for head in reg.heads():
+        # In the order of the reader's names for them.
+        for head in sorted(reg.heads(), key=lambda h: reg.name_in(ctx.lang, h)):
             commands = [c for c in reg.subcommands(head) if ctx.role >= c.role]
             if not commands:
                 continue

@@ -1,57 +1,41 @@
-"""meal schedule | list | join | leave | cancel | ics | here | feedback: shared meals on video."""
+"""meal [schedule | list | join | leave | cancel | edit | who | attended | ics | here | feedback]:
+shared meals on video. Each command reads its arguments, calls the meals feature and answers;
+the questions and decisions live in bot/meals/."""
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import command_option
 from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
-from bot.core.parsing import ArgumentError, IntRange, Rest, echo, tokenize
+from bot.core.parsing import ArgumentError, IntRange, Rest, echo
 from bot.core.registry import CommandRegistry, SuggestionQuery
-from bot.meals import jobs, load, places, planning, privacy, render, service
-from bot.meals.ics import meal_calendar
-from bot.meals.models import CANCELLED, GUEST, JOINED, WAITING, Meal, MealOccurrence
-from bot.meals.rules import (
-    CAPACITY_RANGE,
-    FEEDBACK_WINDOW,
-    HERE_EARLY,
-    MAX_DAYS_AHEAD,
-    MINUTES_RANGE,
-    Limits,
-    MealRequest,
-    check_title,
-    check_when,
-    ends_at,
-    is_occurrence_date,
-    local_start,
-    meal_time,
-    meal_zone,
-    normalise_code,
-    parse_date,
-    parse_number,
-    parse_repeat,
-    parse_schedule,
-    parse_time,
-    video_choice,
+from bot.meals import (
+    answers,
+    attendance,
+    hosting,
+    jobs,
+    load,
+    places,
+    privacy,
+    scheduling,
+    service,
+    taking_part,
 )
+from bot.meals.ics import meal_calendar
+from bot.meals.models import CANCELLED, GUEST, JOINED, Meal
+from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, ends_at, normalise_code
 from bot.meals.stats import aggregates
 
 log = logging.getLogger("samvaer.meals")
 
-SCHEDULE_DIALOG = "meal_schedule"
 FEEDBACK_DIALOG = "meal_feedback"
-ALL_WORDS = frozenset({"all", "alle", "every", "hver", "always", "altid", "alltid", "series"})
-ONCE_WORDS = frozenset({"once", "no", "nej", "nei", "1", "en", "én", "single", "engang"})
-SKIP_WORDS = frozenset({"no", "nej", "nei", "skip", "spring over", "hopp over", "-", "nope", "ok"})
-LIST_LIMIT = 15
-PROMPT_BUTTONS = 5
+SKIP_WORDS = answers.SKIP_WORDS
 COMMENT_MAX = 500
 
 
@@ -71,29 +55,6 @@ MEAL_CODE = MealCode()
 # ---------------------------------------------------------------- helpers
 
 
-def _limits(ctx: Context) -> Limits:
-    meals = ctx.config.meals
-    return Limits(meals.title_max_length, meals.default_capacity, meals.default_minutes)
-
-
-def _community_zone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.config.community.timezone)
-
-
-def _today(ctx: Context) -> date:
-    return ctx.now.astimezone(_community_zone(ctx)).date()
-
-
-def _repeat_text(ctx: Context, every_weeks: int) -> str:
-    return ctx.t(render.repeat_key(every_weeks), weeks=every_weeks)
-
-
-def _video_text(ctx: Context, meal: Meal) -> str:
-    if meal.video_kind == "url":
-        return meal.video_url
-    return ctx.t(f"meal.video_{meal.video_kind}")
-
-
 async def _meal_or_say(ctx: Context, code: str) -> Meal | None:
     meal = await load.find_meal(ctx.session, code)
     if meal is None:
@@ -103,85 +64,6 @@ async def _meal_or_say(ctx: Context, code: str) -> Meal | None:
 
 def _is_volunteer(ctx: Context) -> bool:
     return ctx.role >= Role.VOLUNTEER
-
-
-async def _occurrence_for(
-    ctx: Context, meal: Meal, which: str, *, create: bool = True
-) -> MealOccurrence | None:
-    """The occurrence a user means: a date they typed, else the next one. Says why if none.
-
-    A typed date must lie within the planning horizon; with ``create`` False a
-    date never planned is not made (nothing to leave there).
-    """
-    if which:
-        day = parse_date(which, _today(ctx))
-        latest = ctx.now + timedelta(days=MAX_DAYS_AHEAD)
-        start = local_start(day, meal_time(meal), meal_zone(meal))
-        if start > latest:
-            raise ArgumentError("meal.date_far", days=MAX_DAYS_AHEAD)
-        occurrence = await planning.occurrence_on(
-            ctx.session, meal, day, latest=latest, create=create
-        )
-        if occurrence is None and not create and start > ctx.now:
-            valid = is_occurrence_date(date.fromisoformat(meal.first_date), meal.every_weeks, day)
-            if valid and meal.cancelled_at is None:
-                ctx.say("meal.not_joined", title=meal.title, code=meal.code, when=ctx.local(start))
-                return None
-        if occurrence is None:
-            ctx.say("meal.no_such_date", code=meal.code, title=meal.title)
-            return None
-        if occurrence.status == CANCELLED:
-            ctx.say("meal.date_cancelled", title=meal.title, when=ctx.local(occurrence.starts_at))
-            return None
-        if occurrence.starts_at <= ctx.now:
-            ctx.say("meal.is_past", title=meal.title)
-            return None
-        return occurrence
-    occurrence = await load.next_occurrence(ctx.session, meal, ctx.now)
-    if occurrence is None:
-        ctx.say("meal.is_cancelled" if meal.cancelled_at else "meal.is_past", title=meal.title)
-    return occurrence
-
-
-async def create_and_announce(ctx: Context, request: MealRequest) -> None:
-    """Store the meal, answer with its id and buttons, and announce it in the meals rooms."""
-    meal, first = await planning.create_meal(
-        ctx.session,
-        ctx.services,
-        request,
-        host_id=ctx.person.id,
-        platform=ctx.sender.platform,
-        room_id="" if ctx.is_direct else ctx.room.room_id,
-        now=ctx.now,
-    )
-    values = {
-        "title": meal.title,
-        "code": meal.code,
-        "when": ctx.local(first.starts_at),
-        "repeat": _repeat_text(ctx, meal.every_weeks),
-        "seats": ctx.tn("meal.seats", meal.capacity),
-        "minutes": meal.minutes,
-        "video": _video_text(ctx, meal),
-    }
-    ctx.prompt(
-        ctx.t("meal.scheduled", **values),
-        [
-            (o.label, o.value)
-            for o in render.announcement_options(ctx.services, ctx.lang, meal.code)
-        ],
-    )
-    log.info("meal.scheduled weekly=%d capacity=%d", meal.every_weeks, meal.capacity)
-    if ctx.is_direct:
-        # Scheduled in private: tell the community in the meals rooms.
-        rooms = await load.meal_rooms(ctx.session, ctx.services, meal)
-    elif ctx.private:
-        rooms = [ctx.room]  # the host's answer went privately; the room still sees the meal
-    else:
-        return  # the answer above, with its buttons, is the announcement
-    lang = ctx.config.community.language
-    zone = ctx.config.community.timezone
-    for room in rooms:
-        ctx.send(render.room_announcement(ctx.services, lang, zone, room, meal, first))
 
 
 # ---------------------------------------------------------------- setup
@@ -210,28 +92,30 @@ def setup(registry: CommandRegistry) -> None:
         aliases=("planlæg", "planlaeg", "planlegg", "opret", "lag", "ny", "new", "add"),
     )
     async def schedule(ctx: Context, details: Annotated[str, Rest()] = "") -> None:
-        if not details:
-            ctx.say("meal.ask_title", limit=ctx.config.meals.title_max_length)
-            ctx.continue_dialog(SCHEDULE_DIALOG, "title", {})
-            return
-        request = parse_schedule(
-            details,
-            today=_today(ctx),
-            now=ctx.now,
-            zone=_community_zone(ctx),
-            platform=ctx.sender.platform,
-            limits=_limits(ctx),
-        )
-        await create_and_announce(ctx, request)
+        if details:
+            await scheduling.schedule_line(ctx, details)
+        else:
+            scheduling.start(ctx)
 
-    @registry.dialog(SCHEDULE_DIALOG, ask=lambda ctx, step, data: _ask(ctx, step))
-    async def schedule_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        try:
-            await _schedule_step(ctx, step, data, text)
-        except ArgumentError as error:
-            # Stay on the same step: say what was wrong and ask again.
-            ctx.reply(ctx.t(error.key or "meal.step_again", **error.values))
-            _ask(ctx, step)
+    registry.dialog(scheduling.DIALOG, ask=scheduling.ask)(scheduling.step)
+    registry.dialog(hosting.CANCEL_DIALOG)(hosting.choose_step)
+    registry.dialog(hosting.EDIT_DIALOG)(hosting.edit_step)
+
+    @registry.command("meal")
+    async def meals(ctx: Context, rest: Annotated[str, Rest()] = "") -> None:
+        """The meal word alone lists the meals coming up; an unknown word after it
+        gets the list of what can be typed."""
+        if not rest:
+            await taking_part.list_meals(ctx, None)
+            return
+        meal = await load.find_meal(ctx.session, normalise_code(rest))
+        if meal is not None and await taking_part.show_meal(ctx, meal):
+            return  # a meal's id alone: that meal, with buttons to join or leave
+        commands = [
+            c for c in registry.subcommands("meal") if ctx.role >= c.role and c.name != "meal"
+        ]
+        lines = [f"{ctx.prefix}{ctx.t('usage.' + c.key)}" for c in commands]
+        ctx.reply(ctx.t("reply.group_usage", command="meal") + "\n" + "\n".join(lines))
 
     @registry.command(
         "meal list", aliases=("liste", "vis", "oversigt", "oversikt", "kommende", "ls", "show")
@@ -239,55 +123,7 @@ def setup(registry: CommandRegistry) -> None:
     async def list_meals(
         ctx: Context, days: Annotated[int, IntRange(1, 90, "meal.bad_days")] | None = None
     ) -> None:
-        days = days or ctx.config.meals.list_days
-        listed, total = await load.upcoming(
-            ctx.session,
-            ctx.person.id,
-            now=ctx.now,
-            until=ctx.now + timedelta(days=days),
-            limit=LIST_LIMIT,
-        )
-        if not listed:
-            ctx.say("meal.list_empty", days=days)
-            return
-        lines = [ctx.t("meal.list_title", days=days)]
-        buttons: list[tuple[str, str]] = []
-        for item in listed:
-            free = item.occurrence.capacity - item.occurrence.taken
-            if item.mine == JOINED:
-                state = ctx.t("meal.list_you_joined")
-            elif item.mine == WAITING:
-                state = ctx.t("meal.list_you_wait")
-            elif free > 0:
-                state = ctx.t("meal.list_free", free=free, capacity=item.occurrence.capacity)
-            else:
-                state = ctx.t("meal.list_full", waiting=item.waiting)
-            lines.append(
-                ctx.t(
-                    "meal.list_line",
-                    title=item.meal.title,
-                    code=item.meal.code,
-                    when=ctx.local(item.occurrence.starts_at),
-                    state=state,
-                )
-            )
-            if item.mine not in (JOINED, WAITING) and len(buttons) < PROMPT_BUTTONS:
-                # The date in the value makes each button join its own occurrence.
-                day = item.occurrence.starts_at.astimezone(ZoneInfo(item.meal.timezone)).date()
-                label = f"{item.meal.title[:24]}, {ctx.local(item.occurrence.starts_at, 'date')}"
-                buttons.append(
-                    (
-                        ctx.t("meal.button_join_code", title=label),
-                        command_option(f"meal join {item.meal.code} {day.isoformat()}"),
-                    )
-                )
-        if total > len(listed):
-            lines.append(ctx.t("meal.list_more", more=total - len(listed)))
-        lines.append(ctx.t("meal.list_hint"))
-        if buttons:
-            ctx.prompt("\n".join(lines), buttons)
-        else:
-            ctx.reply("\n".join(lines))
+        await taking_part.list_meals(ctx, days)
 
     @registry.command(
         "meal join",
@@ -298,51 +134,8 @@ def setup(registry: CommandRegistry) -> None:
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
         meal = await _meal_or_say(ctx, code)
-        if meal is None:
-            return
-        if which.casefold() in ALL_WORDS:
-            await _join_all(ctx, meal)
-            return
-        occurrence = await _occurrence_for(ctx, meal, which)
-        if occurrence is None:
-            return
-        outcome = await service.join(
-            ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
-        )
-        values = {"title": meal.title, "code": meal.code, "when": ctx.local(occurrence.starts_at)}
-        if outcome == "waiting":
-            ahead = len(await load.people_at(ctx.session, occurrence.id, (WAITING,)))
-            ctx.say("meal.waiting", position=ahead, **values)
-            return
-        ctx.say(f"meal.{outcome}", **values)
-        if outcome == "joined" and meal.every_weeks > 0:
-            ctx.say("meal.join_all_hint", code=meal.code)
-
-    async def _join_all(ctx: Context, meal: Meal) -> None:
-        if meal.every_weeks == 0:
-            occurrence = await _occurrence_for(ctx, meal, "")
-            if occurrence is None:
-                return
-            outcome = await service.join(
-                ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
-            )
-            ctx.say(
-                "meal.waiting_short" if outcome == "waiting" else "meal.joined",
-                title=meal.title,
-                code=meal.code,
-                when=ctx.local(occurrence.starts_at),
-            )
-            return
-        if meal.cancelled_at is not None:
-            ctx.say("meal.is_cancelled", title=meal.title)
-            return
-        results = await service.subscribe(
-            ctx.session, meal, ctx.person.id, _is_volunteer(ctx), ctx.now
-        )
-        waiting = [occ for occ, outcome in results if outcome in ("waiting", "already_waiting")]
-        ctx.say("meal.joined_all", title=meal.title, code=meal.code)
-        for occ in waiting:
-            ctx.say("meal.waiting_on", when=ctx.local(occ.starts_at))
+        if meal is not None:
+            await taking_part.join(ctx, meal, which)
 
     @registry.command(
         "meal leave",
@@ -353,47 +146,49 @@ def setup(registry: CommandRegistry) -> None:
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
         meal = await _meal_or_say(ctx, code)
-        if meal is None:
-            return
-        if which.casefold() in ALL_WORDS:
-            count = await service.unsubscribe(ctx.session, meal, ctx.person.id, ctx.now)
-            ctx.say("meal.left_all", title=meal.title, count=count)
-            return
-        occurrence = await _occurrence_for(ctx, meal, which, create=False)
-        if occurrence is None:
-            return
-        outcome = await service.leave(ctx.session, occurrence, ctx.person.id)
-        ctx.say(
-            f"meal.{outcome}",
-            title=meal.title,
-            code=meal.code,
-            when=ctx.local(occurrence.starts_at),
-        )
+        if meal is not None:
+            await taking_part.leave(ctx, meal, which)
 
     @registry.command("meal cancel", aliases=("aflys", "avlys", "annuller", "aflyse", "avlyse"))
     async def cancel(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
         meal = await _meal_or_say(ctx, code)
-        if meal is None:
-            return
-        if meal.host_person_id != ctx.person.id and ctx.role < Role.ORGANISER:
-            ctx.say("meal.cancel_not_allowed", title=meal.title)
-            return
-        if not which:
-            if meal.cancelled_at is not None:
-                ctx.say("meal.is_cancelled", title=meal.title)
-                return
-            told = await service.cancel_series(ctx.session, ctx.services, meal, ctx.now)
-            ctx.say("meal.cancelled_series", title=meal.title, told=told)
-            return
-        occurrence = await _occurrence_for(ctx, meal, which)
-        if occurrence is None:
-            return
-        told = await service.cancel_occurrence(ctx.session, ctx.services, meal, occurrence, ctx.now)
-        ctx.say(
-            "meal.cancelled_date", title=meal.title, when=ctx.local(occurrence.starts_at), told=told
-        )
+        if meal is not None:
+            await hosting.cancel(ctx, meal, which)
+
+    @registry.command(
+        "meal edit",
+        aliases=("ret", "rediger", "endre", "ændr", "aendr", "change", "skift"),
+    )
+    async def edit(
+        ctx: Context, code: Annotated[str, MEAL_CODE], rest: Annotated[str, Rest()] = ""
+    ) -> None:
+        meal = await _meal_or_say(ctx, code)
+        if meal is not None:
+            await hosting.edit(ctx, meal, rest)
+
+    @registry.command(
+        "meal who", private=True, aliases=("hvem", "deltagere", "deltakere", "gæster", "gjester")
+    )
+    async def who(
+        ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
+    ) -> None:
+        meal = await _meal_or_say(ctx, code)
+        if meal is not None:
+            await attendance.who(ctx, meal, which)
+
+    @registry.command(
+        "meal attended",
+        private=True,
+        aliases=("fremmøde", "fremmode", "oppmøte", "oppmote", "kom", "attendance"),
+    )
+    async def attended(
+        ctx: Context, code: Annotated[str, MEAL_CODE], people: Annotated[str, Rest()] = ""
+    ) -> None:
+        meal = await _meal_or_say(ctx, code)
+        if meal is not None:
+            await attendance.attended(ctx, meal, people)
 
     @registry.command("meal ics", aliases=("kalender", "calendar", "ical", "ics"))
     async def ics(ctx: Context, code: Annotated[str, MEAL_CODE]) -> None:
@@ -519,95 +314,3 @@ def setup(registry: CommandRegistry) -> None:
         return await aggregates(session, since, until)
 
     registry.personal_data(privacy.MealData())
-
-
-# ---------------------------------------------------------------- the scheduling dialog
-
-STEPS = ("title", "date", "time", "repeat", "capacity", "minutes", "video")
-
-
-def _ask(ctx: Context, step: str) -> None:
-    """Ask the question of ``step`` (with buttons where there are few answers)."""
-    meals = ctx.config.meals
-    if step == "title":
-        ctx.say("meal.ask_title", limit=meals.title_max_length)
-    elif step == "date":
-        ctx.say("meal.ask_date")
-    elif step == "time":
-        ctx.say("meal.ask_time")
-    elif step == "repeat":
-        ctx.prompt(
-            ctx.t("meal.ask_repeat"),
-            [
-                (ctx.t("meal.repeat_once"), "once"),
-                (ctx.t("meal.repeat_weekly"), "every week"),
-                (ctx.t("meal.repeat_weeks", weeks=2), "every 2 weeks"),
-            ],
-        )
-    elif step == "capacity":
-        ctx.prompt(
-            ctx.t("meal.ask_capacity", default=meals.default_capacity),
-            [(str(n), str(n)) for n in sorted({6, meals.default_capacity, 24})],
-        )
-    elif step == "minutes":
-        ctx.prompt(
-            ctx.t("meal.ask_minutes", default=meals.default_minutes),
-            [(str(n), str(n)) for n in sorted({45, meals.default_minutes, 90})],
-        )
-    elif step == "video":
-        options = [("Jitsi", "jitsi"), ("Element Call", "element")]
-        if ctx.sender.platform == "discord":
-            options.append(("Discord", "discord"))
-        ctx.prompt(ctx.t("meal.ask_video"), options)
-
-
-async def _schedule_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-    answer = text.strip()
-    if step == "title":
-        data["title"] = check_title(answer.strip('"“”„'), _limits(ctx))
-    elif step == "date":
-        day = parse_date(answer, _today(ctx))
-        if day < _today(ctx):
-            raise ArgumentError("meal.date_past")
-        data["date"] = day.isoformat()
-    elif step == "time":
-        at = parse_time(answer.removeprefix("kl.").removeprefix("kl").strip())
-        check_when(date.fromisoformat(data["date"]), at, _community_zone(ctx), ctx.now)
-        data["time"] = at.strftime("%H:%M")
-    elif step == "repeat":
-        words = [t.text for t in tokenize(answer)]
-        if not words or answer.casefold() in ONCE_WORDS or words[0].casefold() in ONCE_WORDS:
-            data["every_weeks"] = 0
-        else:
-            data["every_weeks"], _used = parse_repeat(words)
-    elif step == "capacity":
-        data["capacity"] = parse_number(answer, *CAPACITY_RANGE, "meal.bad_capacity")
-    elif step == "minutes":
-        words = answer.split()
-        # "90", "90 min", "90 minutter"
-        number = words[0] if words else answer
-        data["minutes"] = parse_number(number, *MINUTES_RANGE, "meal.bad_minutes")
-    elif step == "video":
-        data["video_kind"], data["video_url"] = video_choice(answer, ctx.sender.platform)
-        at = time.fromisoformat(data["time"])
-        day = date.fromisoformat(data["date"])
-        check_when(day, at, _community_zone(ctx), ctx.now)  # time may have passed meanwhile
-        ctx.end_dialog()
-        await create_and_announce(
-            ctx,
-            MealRequest(
-                title=data["title"],
-                first_date=day,
-                at=at,
-                every_weeks=int(data["every_weeks"]),
-                capacity=int(data["capacity"]),
-                # Dialogs begun before the length was asked have none.
-                minutes=int(data.get("minutes", ctx.config.meals.default_minutes)),
-                video_kind=data["video_kind"],
-                video_url=data["video_url"],
-            ),
-        )
-        return
-    following = STEPS[STEPS.index(step) + 1]
-    ctx.continue_dialog(SCHEDULE_DIALOG, following, data)
-    _ask(ctx, following)

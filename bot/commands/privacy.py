@@ -50,7 +50,7 @@ def setup(registry: CommandRegistry) -> None:
 
     def _confirm(ctx: Context, accounts: int) -> None:
         ctx.prompt(
-            ctx.t("forget.confirm", accounts=accounts),
+            ctx.t("forget.confirm", accounts=ctx.tn("count.accounts", accounts)),
             [(ctx.t("choice.yes_erase"), "yes"), (ctx.t("choice.no_keep"), "no")],
         )
 

@@ -557,7 +557,8 @@ class Dispatcher:
     def _group_usage(self, ctx: Context, head: str) -> None:
         commands = [c for c in self.services.registry.subcommands(head) if ctx.role >= c.role]
         lines = [self.usage(ctx, c) for c in commands]
-        ctx.reply(ctx.t("reply.group_usage", command=head) + "\n" + "\n".join(lines))
+        name = self.services.registry.name_in(ctx.lang, head)
+        ctx.reply(ctx.t("reply.group_usage", command=name) + "\n" + "\n".join(lines))
 
     def _unknown(self, ctx: Context, word: str) -> None:
         words = self.services.registry.all_words()

@@ -61,6 +61,21 @@ def _plural_rule(lang: str) -> Callable[[int], int]:
     return gettext.c2py(get_plural(BABEL_LOCALES.get(lang, lang)).plural_expr)
 
 
+@dataclass(frozen=True)
+class Words:
+    """Words a person may type (``on``, ``off``), shown in the reader's language.
+
+    A placeholder given a ``Words`` value is filled with each word's ``word.<word>``
+    entry in the reader's catalog (``til | fra`` in Danish), joined by ``separator``.
+    """
+
+    words: tuple[str, ...]
+    separator: str = " | "
+
+    def __str__(self) -> str:
+        return self.separator.join(self.words)
+
+
 class _SafeDict(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -78,6 +93,9 @@ class Translator:
 
     def text(self, lang: str, key: str, /, **values: object) -> str:
         """The message ``key`` in ``lang`` with ``{placeholders}`` filled in."""
+        for name, value in values.items():
+            if isinstance(value, Words):
+                values[name] = value.separator.join(self.word(lang, w) for w in value.words)
         template = (
             self.catalogs.get(lang, {}).get(key)
             or self.catalogs.get(self.default_language, {}).get(key)
@@ -87,8 +105,14 @@ class Translator:
         return string.Formatter().vformat(template, (), _SafeDict(values))
 
     def plural(self, lang: str, key: str, n: int, /, **values: object) -> str:
-        """The form of the counted phrase ``key`` for ``n`` in ``lang``; ``{n}`` is filled in."""
-        return self.text(lang, plural_key(key, _plural_rule(lang)(n)), n=n, **values)
+        """The form of the counted phrase ``key`` for ``n`` in ``lang``; ``{n}`` is filled in
+        (with ``n`` as given in ``values`` when it is written otherwise, e.g. ``1,5``)."""
+        values.setdefault("n", n)
+        return self.text(lang, plural_key(key, _plural_rule(lang)(n)), **values)
+
+    def word(self, lang: str, word: str) -> str:
+        """A word a person may type (``on``), as it is written in ``lang`` (``til``)."""
+        return self.catalogs.get(lang, {}).get(f"word.{word}") or word
 
     def keys(self, lang: str) -> set[str]:
         return set(self.catalogs.get(lang, {}))

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.i18n import Words
+
 
 class ArgumentError(Exception):
     """A user typed something a command can't accept; ``key`` names the catalog message."""
@@ -80,7 +82,8 @@ class OneOf:
         for canonical, aliases in self.choices.items():
             if word == canonical or word in aliases:
                 return canonical
-        raise ArgumentError(self.error, choices=" | ".join(self.choices))
+        # The choices are shown in the reader's language (``word.<choice>`` in the catalogs).
+        raise ArgumentError(self.error, choices=Words(tuple(self.choices)))
 
 
 ON_OFF = OneOf(

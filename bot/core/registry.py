@@ -7,8 +7,12 @@ A handler's signature is the command's grammar::
                       note: Annotated[str, Rest()] = "") -> None
 
 Help and usage text come from the catalogs (``help.<name>``,
-``usage.<name>``), so every language gets them. Role checks happen here,
-from the role the adapter resolved, never from what the user typed.
+``usage.<name>``), so every language gets them. A command's name in each
+language is data too: ``command.<name>`` in that language's catalog
+(``command.buddy_join`` = ``makker tilmeld``); :meth:`CommandRegistry.learn_names`
+takes them in, every language's words are then accepted, and help shows each
+person the name in their language. Role checks happen here, from the role the
+adapter resolved, never from what the user typed.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -133,6 +137,9 @@ class CommandRegistry:
     statistics: dict[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
     crisis_hooks: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
     suggesters: dict[tuple[str, str], Suggester] = field(default_factory=dict)
+    signal_listeners: dict[str, list[Handler]] = field(default_factory=dict)
+    # Each command's name per language, from the catalogs: {lang: {"buddy join": "makker tilmeld"}}.
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def group(self, name: str, aliases: Iterable[str] = ()) -> None:
         """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
@@ -199,8 +206,9 @@ class CommandRegistry:
         return decorate
 
     def stats(self, capability: str) -> Callable[[Handler], Handler]:
-        """Decorator: ``async def aggregates(session, since, until) -> dict[str, list[dict]]``
-        gives a capability's anonymised tables (counts only) for statistics and exports."""
+        """Decorator: ``async def aggregates(session, since, until) -> list[StatTable]``
+        gives a capability's anonymised tables (``bot.core.tables``: counts, means with
+        their number of answers, durations — never names) for statistics and exports."""
 
         def decorate(provider: Handler) -> Handler:
             self.statistics[capability] = provider
@@ -230,6 +238,16 @@ class CommandRegistry:
         self.crisis_hooks.append(hook)
         return hook
 
+    def on_signal(self, kind: type) -> Callable[[Handler], Handler]:
+        """Decorator: ``listener(writer, signal)`` runs in the announcer's unit of work
+        whenever a feature announces a signal of ``kind`` (see ``bot.core.signals``)."""
+
+        def decorate(listener: Handler) -> Handler:
+            self.signal_listeners.setdefault(kind.__name__, []).append(listener)
+            return listener
+
+        return decorate
+
     def personal_data(self, provider: Any) -> None:
         """Register an object with ``export(session, person_id)`` and ``erase(...)``."""
         self.data_providers.append(provider)
@@ -248,12 +266,52 @@ class CommandRegistry:
         self.crisis_hooks.extend(other.crisis_hooks)
         self.suggesters.update(other.suggesters)
         self.data_providers.extend(other.data_providers)
+        for kind, listeners in other.signal_listeners.items():
+            self.signal_listeners.setdefault(kind, []).extend(listeners)
+
+    # ---------------------------------------------------------------- names per language
+
+    def learn_names(self, catalogs: Mapping[str, Mapping[str, str]]) -> None:
+        """Take each command's name in each language (``command.<key>``) from the catalogs.
+
+        A name has as many words as the command (``makker tilmeld`` for ``buddy join``);
+        one that does not is ignored, so a slip in a catalog cannot break a command.
+        """
+        for lang, messages in catalogs.items():
+            for name, command in self.commands.items():
+                local = messages.get(f"command.{command.key}", "").casefold().split()
+                if len(local) == len(name.split(" ")):
+                    self.names.setdefault(lang, {})[name] = " ".join(local)
+
+    def name_in(self, lang: str, command: str) -> str:
+        """A command's or a group's name in ``lang`` (the canonical name if it has none)."""
+        local = self.names.get(lang, {})
+        if command in local:
+            return local[command]
+        for name, words in local.items():
+            if name.split(" ")[0] == command:
+                return words.split(" ")[0]
+        return command
+
+    def _local_heads(self) -> dict[str, str]:
+        heads: dict[str, str] = {}
+        for local in self.names.values():
+            for name, words in local.items():
+                heads.setdefault(words.split(" ")[0], name.split(" ")[0])
+        return heads
+
+    def _local_subs(self, command: Command) -> set[str]:
+        return {
+            local[command.name].split(" ")[1]
+            for local in self.names.values()
+            if command.name in local and " " in command.name
+        }
 
     # ---------------------------------------------------------------- lookup
 
     def _words(self) -> dict[str, str]:
         """Every first word a user may type, mapped to its canonical group/command."""
-        words: dict[str, str] = {}
+        words: dict[str, str] = dict(self._local_heads())
         for name, command in self.commands.items():
             head = name.split(" ")[0]
             words[head] = head
@@ -279,14 +337,19 @@ class CommandRegistry:
             return None, 0, ""
         if len(tokens) > 1:
             sub = tokens[1].text.casefold()
-            for name, command in self.commands.items():
-                parts = name.split(" ")
-                if (
-                    len(parts) == 2
-                    and parts[0] == head
-                    and (parts[1] == sub or sub in command.aliases)
-                ):
-                    return command, 2, head
+            members = [
+                (name.split(" ")[1], command)
+                for name, command in self.commands.items()
+                if name.startswith(head + " ")
+            ]
+            # The canonical word first, then a language's name, then the other aliases.
+            for found in (
+                [c for word, c in members if word == sub],
+                [c for _, c in members if sub in self._local_subs(c)],
+                [c for _, c in members if sub in c.aliases],
+            ):
+                if found:
+                    return found[0], 2, head
         whole = self.commands.get(head)
         if whole is not None:
             return whole, 1, head

@@ -15,6 +15,7 @@ FEATURE_MODEL_MODULES = (
     "bot.meals.models",
     "bot.organising.models",
     "bot.safety.models",
+    "bot.impact.models",
 )
 
 

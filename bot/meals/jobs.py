@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import JobContext, Services
 from bot.core.events import TextMessage
-from bot.core.i18n import format_local
 from bot.core.outbox import enqueue, enqueue_many
 from bot.db.models import OutboxItem
 from bot.meals import render
@@ -142,7 +141,7 @@ async def _remind(
     for rec in found.values():
         cache_key = (rec.zone, rec.lang)
         if cache_key not in when_cache:
-            when_cache[cache_key] = format_local(occurrence.starts_at, rec.zone, rec.lang)
+            when_cache[cache_key] = render.when(occurrence.starts_at, rec.zone, rec.lang, now)
         text = render.reminder(
             services,
             rec,

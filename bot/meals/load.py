@@ -229,6 +229,14 @@ async def rsvp_of(session: AsyncSession, occurrence_id: int, person_id: int) -> 
     return result.scalar_one_or_none()
 
 
+async def rsvps_at(session: AsyncSession, occurrence_id: int) -> list[MealRsvp]:
+    """Everyone at a date (seated, waiting, or came without a seat), in the order they joined."""
+    result = await session.execute(
+        select(MealRsvp).where(MealRsvp.occurrence_id == occurrence_id).order_by(MealRsvp.id)
+    )
+    return list(result.scalars())
+
+
 async def people_at(
     session: AsyncSession, occurrence_id: int, statuses: Sequence[str]
 ) -> list[int]:

@@ -1,8 +1,9 @@
 """Tables and their video places: who sits at which table, and the link each table meets at.
 
-A Jitsi or Element link is made here at once; on Discord the adapter makes a
-voice channel (and event) from a queued ``CreateVideoPlace`` and its link comes
-back through ``store_video_place``.
+A Jitsi or Element link is made here at once; where the platform's adapter can
+make voice channels (its ``voice_channels`` capability) it makes one (and an
+event) from a queued ``CreateVideoPlace`` and its link comes back through
+``store_video_place``. Where it can't, the meal meets at an unguessable Jitsi link.
 """
 
 from __future__ import annotations
@@ -19,10 +20,28 @@ from bot.core.events import CancelVideoPlace, CreateVideoPlace
 from bot.core.outbox import enqueue
 from bot.meals.load import rowcount
 from bot.meals.models import JOINED, Meal, MealOccurrence, MealRsvp, MealTable
-from bot.meals.rules import Seat, ends_at, split_tables, video_link
+from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, split_tables, video_link
 
 VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table
 CANCEL_VIDEO_KIND = "meal_video_cancel"  # outbox kind of a CancelVideoPlace for a table
+VOICE_CHANNELS = "voice_channels"  # the adapter capability of making voice channels
+
+
+def can_make_voice(services: Services, platform: str) -> bool:
+    """Whether the adapter of ``platform`` makes voice channels for meals."""
+    capabilities = services.extras.get("capabilities", {}).get(platform, frozenset())
+    return VOICE_CHANNELS in capabilities
+
+
+def random_link(services: Services, kind: str = "jitsi") -> str:
+    """A call link with a random room name: nobody can work it out from the meal."""
+    config = services.config.meals
+    return video_link(
+        kind,
+        jitsi_base=config.jitsi_base_url,
+        element_base=config.element_call_base_url,
+        room_name=f"Samvaer-{secrets.token_urlsafe(16)}",
+    )
 
 
 async def ensure_tables(
@@ -40,7 +59,7 @@ async def ensure_tables(
         )
     )
     links: dict[int, str] = {number: url for number, url in rows}
-    config = services.config.meals
+    voice = meal.video_kind in VOICE_KINDS and can_make_voice(services, meal.platform)
     new = []
     for number in range(1, count + 1):
         if number in links:
@@ -48,23 +67,18 @@ async def ensure_tables(
         url = ""
         if meal.video_kind == "url":
             url = meal.video_url
-        elif meal.video_kind in ("jitsi", "element"):
+        elif not voice:
             # An unguessable room name per occurrence and table keeps strangers out.
-            url = video_link(
-                meal.video_kind,
-                jitsi_base=config.jitsi_base_url,
-                element_base=config.element_call_base_url,
-                room_name=f"Samvaer-{secrets.token_urlsafe(16)}",
-            )
+            url = random_link(services, "element" if meal.video_kind == "element" else "jitsi")
         links[number] = url
         new.append({"occurrence_id": occurrence.id, "table_no": number, "video_url": url})
-        if meal.video_kind == "discord":
+        if voice:
             suffix = f" – {number}" if number > 1 else ""
             await enqueue(
                 session,
                 CreateVideoPlace(
                     platform=meal.platform,
-                    kind="voice",
+                    kind=VOICE,
                     name=f"{meal.title}{suffix}"[:95],
                     starts_at_iso=occurrence.starts_at.isoformat(),
                     minutes=meal.minutes,
@@ -99,7 +113,7 @@ async def call_off_video_places(
     session: AsyncSession, meal: Meal, occurrences: Sequence[MealOccurrence], now: datetime
 ) -> int:
     """Ask the platform to call off the places it made for these dates (Discord events)."""
-    if meal.video_kind != "discord" or not occurrences:
+    if meal.video_kind not in VOICE_KINDS or not occurrences:
         return 0
     by_id = {occurrence.id: occurrence for occurrence in occurrences}
     rows = await session.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -50,9 +50,13 @@ async def create_meal(
     platform: str,
     room_id: str,
     now: datetime,
+    zone: str = "",
 ) -> tuple[Meal, MealOccurrence]:
-    """Store a meal and its first occurrences; returns the meal and its first occurrence."""
-    zone_name = services.config.community.timezone
+    """Store a meal and its first occurrences; returns the meal and its first occurrence.
+
+    ``zone`` is the time zone the host gave the time in (default: the community's).
+    """
+    zone_name = zone or services.config.community.timezone
     first_start = local_start(request.first_date, request.at, ZoneInfo(zone_name))
     meal = Meal(
         code=await new_code(session),
@@ -150,10 +154,17 @@ async def occurrence_on(
     start = local_start(day, meal_time(meal), meal_zone(meal))
     if latest is not None and start > latest:
         return None
+    # That local day, whatever its time: one date may have been moved to another hour.
     result = await session.execute(
-        select(MealOccurrence).where(
-            MealOccurrence.meal_id == meal.id, MealOccurrence.starts_at == start
+        select(MealOccurrence)
+        .where(
+            MealOccurrence.meal_id == meal.id,
+            MealOccurrence.starts_at >= local_start(day, time(0), meal_zone(meal)),
+            MealOccurrence.starts_at
+            < local_start(day + timedelta(days=1), time(0), meal_zone(meal)),
         )
+        .order_by(MealOccurrence.starts_at)
+        .limit(1)
     )
     found = result.scalar_one_or_none()
     if found is not None or meal.cancelled_at is not None or not create:

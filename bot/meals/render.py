@@ -5,16 +5,46 @@ Nothing here queries or writes: callers pass what was loaded and enqueue what co
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
 from bot.core.context import Services
 from bot.core.dispatcher import command_option
 from bot.core.events import ChoicePrompt, Option, Outgoing, Room
-from bot.core.i18n import format_local
+from bot.core.i18n import BABEL_LOCALES, format_local
 from bot.meals.load import Recipient
 from bot.meals.models import Meal, MealOccurrence
 
 
+def when(moment: datetime, zone: str, lang: str, now: datetime, pattern: str = "full") -> str:
+    """A start in the reader's zone and language, with the weekday, and with the year
+    when it is not this year ("torsdag 2. december 2027 kl. 18:00")."""
+    local = moment.astimezone(ZoneInfo(zone))
+    if local.year == now.astimezone(ZoneInfo(zone)).year:
+        return format_local(moment, zone, lang, pattern)
+    locale = BABEL_LOCALES.get(lang, "en_GB")
+    if pattern == "date":
+        return format_datetime(
+            local, "EEE d MMM y" if lang == "en" else "EEE d. MMM y", locale=locale
+        )
+    if lang == "en":
+        return f"{format_datetime(local, 'EEEE d MMMM y', locale=locale)} at {local:%H:%M}"
+    return f"{format_datetime(local, 'EEEE d. MMMM y', locale=locale)} kl. {local:%H:%M}"
+
+
+def day_text(day: date, zone: str, lang: str) -> str:
+    """A local date alone, with the weekday and the year: "mandag 1. november 2027"."""
+    local = datetime.combine(day, time(12), tzinfo=ZoneInfo(zone))
+    locale = BABEL_LOCALES.get(lang, "en_GB")
+    return format_datetime(
+        local, "EEEE d MMMM y" if lang == "en" else "EEEE d. MMMM y", locale=locale
+    )
+
+
 def when_text(services: Services, meal: Meal, occurrence: MealOccurrence, rec: Recipient) -> str:
-    return format_local(occurrence.starts_at, rec.zone, rec.lang)
+    return when(occurrence.starts_at, rec.zone, rec.lang, services.clock.now())
 
 
 def text_for(services: Services, lang: str, key: str, **values: object) -> str:
@@ -53,7 +83,7 @@ def room_announcement(
         platform=room.platform,
         title=meal.title,
         code=meal.code,
-        when=format_local(first.starts_at, zone, lang),
+        when=when(first.starts_at, zone, lang, services.clock.now()),
         repeat=services.translator.text(lang, repeat_key(meal.every_weeks), weeks=meal.every_weeks),
         seats=services.translator.plural(lang, "meal.seats", meal.capacity),
     )
@@ -61,9 +91,14 @@ def room_announcement(
 
 
 def notice(
-    services: Services, rec: Recipient, meal: Meal, occurrence: MealOccurrence, key: str
+    services: Services,
+    rec: Recipient,
+    meal: Meal,
+    occurrence: MealOccurrence,
+    key: str,
+    **extra: object,
 ) -> str:
-    """A private notice ``key`` about one date of a meal (moved up, cancelled…)."""
+    """A private notice ``key`` about one date of a meal (moved up, cancelled, changed…)."""
     return text_for(
         services,
         rec.lang,
@@ -72,6 +107,7 @@ def notice(
         title=meal.title,
         code=meal.code,
         when=when_text(services, meal, occurrence, rec),
+        **extra,
     )
 
 

@@ -69,8 +69,18 @@ MINUTES_WORDS = frozenset(
 )
 VIDEO_WORDS = frozenset({"video", "link", "lenke"})
 TIME_FILLERS = frozenset({"kl", "kl.", "at", "klokken", "klokka", "@"})
-VIDEO_KINDS = ("jitsi", "element", "discord")
-VIDEO_ALIASES = {"jitsi": "jitsi", "jit.si": "jitsi", "element": "element", "discord": "discord"}
+VOICE = "voice"  # a voice channel the platform makes (where its adapter can)
+VOICE_KINDS = frozenset({VOICE, "discord"})  # "discord": how meals made before said it
+VIDEO_KINDS = ("jitsi", "element", VOICE)
+VIDEO_ALIASES = {
+    "jitsi": "jitsi",
+    "jit.si": "jitsi",
+    "element": "element",
+    "element call": "element",
+    "discord": VOICE,
+    "voice": VOICE,
+    "talekanal": VOICE,
+}
 MAX_WEEKS_APART = 4
 MAX_DAYS_AHEAD = 366
 CAPACITY_RANGE = (1, 1000)
@@ -89,28 +99,34 @@ def parse_date(text: str, today: date) -> date:
     """A date from "2026-12-03", "3/12", "3.12.2026", a weekday or "tomorrow" in en/da/nb.
 
     A weekday means the next such day (today included); a day/month without a
-    year means the next time that date comes.
+    year means the next time that date comes (see :func:`read_date`).
     """
+    return read_date(text, today)[0]
+
+
+def read_date(text: str, today: date) -> tuple[date, bool]:
+    """Like :func:`parse_date`, and whether a day/month that has passed this year was
+    moved to next year (a guess the person should be asked about)."""
     word = " ".join(text.casefold().split()).rstrip(",")
     if word in RELATIVE_DAYS:
-        return today + timedelta(days=RELATIVE_DAYS[word])
+        return today + timedelta(days=RELATIVE_DAYS[word]), False
     if word.rstrip(".") in WEEKDAYS:
         ahead = (WEEKDAYS[word.rstrip(".")] - today.weekday()) % 7
-        return today + timedelta(days=ahead)
+        return today + timedelta(days=ahead), False
     match = _ISO_DATE.match(word)
     try:
         if match:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3))), False
         match = _DAY_MONTH.match(word)
         if match:
             day, month = int(match.group(1)), int(match.group(2))
             if match.group(3):
                 year = int(match.group(3))
-                return date(year + 2000 if year < 100 else year, month, day)
+                return date(year + 2000 if year < 100 else year, month, day), False
             candidate = date(today.year, month, day)
             if candidate < today:
-                candidate = date(today.year + 1, month, day)
-            return candidate
+                return date(today.year + 1, month, day), True
+            return candidate, False
     except ValueError:
         raise ArgumentError("meal.bad_date", value=text) from None
     raise ArgumentError("meal.bad_date", value=text)
@@ -179,17 +195,23 @@ def is_occurrence_date(first_date: date, every_weeks: int, day: date) -> bool:
 # ---------------------------------------------------------------- video places
 
 
-def video_choice(text: str, platform: str) -> tuple[str, str]:
-    """(kind, url) for "jitsi", "element", "discord" or a web address."""
+def video_choice(text: str, can_voice: bool) -> tuple[str, str]:
+    """(kind, url) for "jitsi", "element", "voice" (the platform's own voice channel, where
+    the platform can make one) or a web address."""
     word = text.strip()
     kind = VIDEO_ALIASES.get(word.casefold())
-    if kind == "discord" and platform != "discord":
+    if kind == VOICE and not can_voice:
         raise ArgumentError("meal.discord_only")
     if kind is not None:
         return kind, ""
     if _URL.match(word):
         return "url", word
     raise ArgumentError("meal.bad_video", value=text)
+
+
+def is_link(text: str) -> bool:
+    """Whether ``text`` is a web address a video link can be (http or https)."""
+    return bool(_URL.match(text))
 
 
 def video_link(kind: str, *, jitsi_base: str, element_base: str, room_name: str) -> str:
@@ -225,6 +247,7 @@ class MealRequest:
     minutes: int = 60
     video_kind: str = "jitsi"
     video_url: str = ""
+    date_guessed: bool = False  # a passed day/month read as next year: ask before creating
 
 
 def check_title(text: str, limits: Limits) -> str:
@@ -294,7 +317,7 @@ def _split_date(tokens: list[Token]) -> tuple[list[Token], str, list[Token]]:
 
 
 def parse_schedule(
-    line: str, *, today: date, now: datetime, zone: ZoneInfo, platform: str, limits: Limits
+    line: str, *, today: date, now: datetime, zone: ZoneInfo, can_voice: bool, limits: Limits
 ) -> MealRequest:
     """Read ``"<title>" <date|weekday> <HH:MM> [every week] [capacity N] [minutes N] [video X]``."""
     tokens = tokenize(line)
@@ -302,7 +325,7 @@ def parse_schedule(
         raise ArgumentError()
     title_tokens, date_words, rest = _split_date(tokens)
     title = check_title(" ".join(t.text for t in title_tokens), limits)
-    day = parse_date(date_words, today)
+    day, guessed = read_date(date_words, today)
     words = [t.text for t in rest]
     if words and words[0].casefold() in TIME_FILLERS:
         words = words[1:]
@@ -313,7 +336,7 @@ def parse_schedule(
     options = _Options(capacity=limits.default_capacity, minutes=limits.default_minutes)
     index = 1
     while index < len(words):
-        index = options.take(words, index, platform)
+        index = options.take(words, index, can_voice)
     return MealRequest(
         title=title,
         first_date=day,
@@ -323,6 +346,7 @@ def parse_schedule(
         minutes=options.minutes,
         video_kind=options.video_kind,
         video_url=options.video_url,
+        date_guessed=guessed,
     )
 
 
@@ -335,7 +359,7 @@ class _Options:
     video_url: str = ""
     seen: set[str] = field(default_factory=set)
 
-    def take(self, words: list[str], index: int, platform: str) -> int:
+    def take(self, words: list[str], index: int, can_voice: bool) -> int:
         """Read one option starting at ``words[index]``; returns the index after it."""
         word = words[index].casefold()
         value = words[index + 1] if index + 1 < len(words) else ""
@@ -351,7 +375,7 @@ class _Options:
         if word in VIDEO_WORDS:
             if not value:
                 raise ArgumentError("meal.bad_video", value="")
-            self.video_kind, self.video_url = video_choice(value, platform)
+            self.video_kind, self.video_url = video_choice(value, can_voice)
             return index + 2
         raise ArgumentError("meal.bad_option", value=words[index])
 

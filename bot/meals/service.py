@@ -255,12 +255,13 @@ async def tell_people(
     now: datetime,
     kind: str,
     dedupe: str,
+    extra: dict[str, object] | None = None,
 ) -> int:
     """A private message ``key`` to each person, in their language and time zone."""
     found = await recipients(session, services, person_ids, meal.platform)
     rows = []
     for rec in found.values():
-        text = render.notice(services, rec, meal, occurrence, key)
+        text = render.notice(services, rec, meal, occurrence, key, **(extra or {}))
         rows.append(
             {
                 "message": TextMessage(rec.to, text),

@@ -1,19 +1,18 @@
-"""Anonymised aggregates for organisers: meals held, seats filled, attendance, feedback."""
+"""Anonymised aggregates for organisers, as typed tables: meals held, seats filled,
+attendance, feedback."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.tables import Mean, StatTable, Term, count, mean, text
 from bot.meals.models import CANCELLED, JOINED, SCHEDULED, MealFeedback, MealOccurrence, MealRsvp
 
 
-async def aggregates(
-    session: AsyncSession, since: datetime, until: datetime
-) -> dict[str, list[dict[str, Any]]]:
+async def aggregates(session: AsyncSession, since: datetime, until: datetime) -> list[StatTable]:
     """Counts and averages only, for occurrences that started in [since, until)."""
     in_window = (MealOccurrence.starts_at >= since, MealOccurrence.starts_at < until)
     held_row = (
@@ -53,17 +52,35 @@ async def aggregates(
     average = round(sum(int(r) * int(c) for r, c in ratings) / answers, 2) if answers else None
     held, seats_filled, seats_offered = (int(v) for v in held_row)
     came, had_seat = (int(v) for v in attendance)
-    return {
-        "meal_occurrences": [
-            {"status": "held", "count": held},
-            {"status": "cancelled", "count": int(cancelled)},
-        ],
-        "meal_seats": [
-            {"seats_filled": seats_filled, "seats_offered": seats_offered, "count": held}
-        ],
-        "meal_attendance": [{"had_seat": had_seat, "came": came, "count": came}],
-        "meal_feedback": [
-            {"rating": int(rating), "count": int(count)} for rating, count in ratings
-        ],
-        "meal_feedback_average": [{"average": average, "count": answers}],
-    }
+    return [
+        StatTable(
+            "meals",
+            "meal_occurrences",
+            (text("status"), count("count")),
+            ((Term("stats.term.held"), held), (Term("stats.term.cancelled"), int(cancelled))),
+        ),
+        StatTable(
+            "meals",
+            "meal_seats",
+            (count("seats_filled"), count("seats_offered"), count("meals_held")),
+            ((seats_filled, seats_offered, held),),
+        ),
+        StatTable(
+            "meals",
+            "meal_attendance",
+            (count("had_seat"), count("came")),
+            ((had_seat, came),),
+        ),
+        StatTable(
+            "meals",
+            "meal_feedback",
+            (text("rating"), count("count")),
+            tuple((Term("stats.term.rating", int(r)), int(c)) for r, c in ratings),
+        ),
+        StatTable(
+            "meals",
+            "meal_feedback_average",
+            (mean("average_rating"),),
+            ((Mean(average, answers),),),
+        ),
+    ]

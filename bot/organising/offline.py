@@ -10,8 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
+from bot.core.tables import StatTable
 from bot.organising.export import write_folder
-from bot.organising.stats import StatTable, collect
+from bot.organising.stats import collect
 from bot.organising.views import StatsView
 
 
@@ -64,10 +65,8 @@ async def export_to_folder(
 ) -> list[Path]:
     """Write one CSV per capability table (and summary.csv) into ``folder``."""
     since = start_of_day(since_day, config.community.timezone)
-    tables, _view, until = await _gather(config, since, start)
-    return await asyncio.to_thread(
-        write_folder, folder, tables, since, until, config.privacy.min_group_size
-    )
+    tables, view, until = await _gather(config, since, start)
+    return await asyncio.to_thread(write_folder, folder, view.writer, tables, since, until)
 
 
 async def report_to_file(config: Config, since_day: date, out: Path, start: Start) -> Path:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from html import escape
 
-from bot.organising.stats import StatTable, Titles, chartable, render_chart
-
-Translate = Callable[..., str]
+from bot.core.tables import StatTable
+from bot.organising.tables import TableWriter, chartable
 
 STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 60em;
@@ -27,31 +25,17 @@ section { break-inside: avoid-page; }
 """
 
 
-def _table_html(table: StatTable) -> str:
-    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in table.columns)
-    body = []
-    for row in table.rows:
-        cells = []
-        for column, value in zip(table.columns, row, strict=True):
-            numeric = column in table.counts or column in table.measures
-            css = ' class="number"' if numeric else ""
-            cells.append(f"<td{css}>{escape(str(value))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
 def render_report(
     tables: list[StatTable],
     *,
-    t: Translate,
-    lang: str,
-    capability_title: Titles,
-    table_title: Titles,
+    writer: TableWriter,
+    title: str,
     period_text: str,
     generated_text: str,
 ) -> str:
     """The whole report as one HTML document; charts are embedded PNG images."""
-    title = t("admin.report_title")
+    t = writer.t
+    lang = writer.lang
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{escape(lang)}"><head><meta charset="utf-8">',
@@ -65,22 +49,17 @@ def render_report(
     capabilities = list(dict.fromkeys(table.capability for table in tables))
     for capability in capabilities:
         own = [table for table in tables if table.capability == capability]
-        heading = capability_title(capability)
+        heading = writer.capability(capability)
         parts.append(f"<section><h2>{escape(heading)}</h2>")
         if chartable(own):
-            png = render_chart(
-                own,
-                title=heading,
-                panel_title=lambda table: table_title(table.name),
-                empty_text=t("admin.stats_no_data"),
-            )
+            png = writer.chart(own, title=heading, with_capability=False)
             encoded = base64.b64encode(png).decode("ascii")
             alt = escape(t("admin.report_chart_alt", section=heading))
             parts.append(f'<img src="data:image/png;base64,{encoded}" alt="{alt}">')
         for table in own:
-            parts.append(f"<h3>{escape(table_title(table.name))}</h3>")
+            parts.append(f"<h3>{escape(writer.title(table))}</h3>")
             if table.rows:
-                parts.append(_table_html(table))
+                parts.append(writer.html(table))
             else:
                 parts.append(f"<p>{escape(t('admin.stats_table_empty'))}</p>")
         parts.append("</section>")

@@ -1,29 +1,30 @@
-"""Anonymised statistics from every feature that records them, as text and a chart.
+"""Anonymised statistics from every feature that records them, made safe to show.
 
-Features register ``aggregates(session, since, until)`` providers that return
-``{"table": [{"column": value, ..., "count": n}, ...]}``. This module works on
-whatever they return: it drops columns that could name someone, hides small
-counts (below ``[privacy] min_group_size``) and the averages of such small
-groups, and renders the result. Everything here except :func:`collect` is pure.
+Features register ``aggregates(session, since, until)`` providers that return typed
+tables (:class:`bot.core.tables.StatTable`, one or a list of them). A provider may
+also return the older untyped form ``{"table": [{"column": value, …}, …]}``; its
+columns are then typed here by their names and values. Either way this module
+drops columns that could name someone, hides small counts (below ``[privacy]
+min_group_size``) and the averages that rest on them. Drawing the tables is
+:mod:`bot.organising.tables`. Everything here except :func:`collect` is pure.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.tables import Cell, Column, Hidden, Kind, Mean, StatTable, Term
+
 log = logging.getLogger("samvaer.organising.stats")
 
 Provider = Callable[[AsyncSession, datetime, datetime], Awaitable[Any]]
-Value = int | float | str
 
 CAPABILITY_ORDER = ("checkins", "buddies", "meals")
 MEASURE_PREFIXES = ("avg", "average", "mean", "median")
@@ -45,9 +46,6 @@ PERSONAL_COLUMNS = frozenset(
         "email",
     }
 )
-MAX_TEXT_ROWS = 12
-MAX_CHART_PANELS = 12
-
 
 # Whole numbers that describe a group rather than count people or events. Any
 # other whole-number column is treated as a count, so that a provider naming
@@ -90,104 +88,126 @@ def is_measure(column: str, values: Iterable[object]) -> bool:
     return any(isinstance(v, float | Decimal) for v in values)
 
 
-def _plain(value: object) -> Value:
-    """A value as it may be shown or written to CSV."""
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | Decimal):
+        number = float(value)
+        return round(number, 2) if math.isfinite(number) else None
+    return None
+
+
+def _label(column: str, value: object) -> Cell:
+    """A value that says what a row is about, as a cell."""
     if value is None:
-        return ""
+        return None
     if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        value = float(value)
-    if isinstance(value, float):
-        return round(value, 2) if math.isfinite(value) else ""
+        return Term(f"stats.term.{'yes' if value else 'no'}")
     if isinstance(value, int):
-        return value
+        return Term(f"stats.term.{column}", value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float | Decimal):
+        return _number(value)
     return str(value)
 
 
-@dataclass(frozen=True)
-class StatTable:
-    """One anonymised table of one capability, safe to show."""
-
-    capability: str
-    name: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Value, ...], ...]
-    counts: tuple[str, ...]
-    measures: tuple[str, ...]
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(c for c in self.columns if c not in self.counts and c not in self.measures)
-
-    @property
-    def chart_count(self) -> str | None:
-        """The count drawn in the chart: ``count`` when there is one."""
-        if "count" in self.counts:
-            return "count"
-        return self.counts[0] if self.counts else None
-
-    def value(self, row: tuple[Value, ...], column: str) -> Value:
-        return row[self.columns.index(column)]
-
-    def label(self, row: tuple[Value, ...]) -> str:
-        """How a row is named in text and charts: ``2026-W47``, ``mood 3``, ``waiting``."""
-        parts = []
-        for column in self.labels:
-            value = self.value(row, column)
-            if isinstance(value, int | float):
-                parts.append(f"{column.replace('_', ' ')} {value}")
-            elif value != "":
-                parts.append(str(value))
-        return ", ".join(parts)
-
-
-def _is_small(value: object, min_group_size: int) -> bool:
-    return isinstance(value, int | float) and 0 < value < min_group_size
-
-
-def protect(
-    capability: str, name: str, rows: Iterable[Mapping[str, object]], min_group_size: int
-) -> StatTable:
-    """Drop personal columns, hide counts below ``min_group_size`` and their averages.
-
-    A count of zero is shown: it tells nothing about anyone.
-    """
+def typed(capability: str, name: str, rows: Iterable[Mapping[str, object]]) -> StatTable:
+    """A table from the untyped form: columns typed by their names and values, and the
+    columns that could name someone left out."""
     raw = [dict(r) for r in rows]
-    columns: list[str] = []
+    keys: list[str] = []
     for row in raw:
-        for column in row:
-            if column not in columns and column.casefold() not in PERSONAL_COLUMNS:
-                columns.append(column)
-    counts = tuple(c for c in columns if is_count(c, (r.get(c) for r in raw)))
-    measures = tuple(
-        c for c in columns if c not in counts and is_measure(c, (r.get(c) for r in raw))
-    )
-    hidden = f"<{min_group_size}"
-    safe_rows = []
+        for key in row:
+            if key not in keys and key.casefold() not in PERSONAL_COLUMNS:
+                keys.append(key)
+    columns = []
+    for key in keys:
+        values = [r.get(key) for r in raw]
+        if is_count(key, values):
+            columns.append(Column(key, Kind.COUNT))
+        elif is_measure(key, values):
+            columns.append(Column(key, Kind.MEAN))
+        else:
+            columns.append(Column(key, Kind.TEXT))
+    cells = []
     for row in raw:
-        small = any(_is_small(row.get(c), min_group_size) for c in counts)
-        cells: list[Value] = []
+        line: list[Cell] = []
         for column in columns:
-            value = row.get(column)
-            if column in counts and _is_small(value, min_group_size):
-                cells.append(hidden)
-            elif column in measures and small:
-                cells.append("")
+            value = row.get(column.key)
+            if column.kind is Kind.COUNT:
+                whole = isinstance(value, int) and not isinstance(value, bool)
+                line.append(value if whole and isinstance(value, int) else None)
+            elif column.kind is Kind.MEAN:
+                line.append(Mean(_number(value), None))
             else:
-                cells.append(_plain(value))
-        safe_rows.append(tuple(cells))
-    return StatTable(capability, name, tuple(columns), tuple(safe_rows), counts, measures)
+                line.append(_label(column.key, value))
+        cells.append(tuple(line))
+    return StatTable(capability, name, tuple(columns), tuple(cells))
+
+
+def _is_small(value: Cell, min_group_size: int) -> bool:
+    return isinstance(value, int) and 0 < value < min_group_size
+
+
+def _too_few(cell: Cell, min_group_size: int, small_row: bool) -> bool:
+    """Whether a figure rests on too few people: a mean of too few answers, or any figure
+    in a row whose counts are hidden (a mean of no answers at all says nothing)."""
+    if isinstance(cell, Mean):
+        if cell.value is None:
+            return False
+        if cell.n is not None and 0 < cell.n < min_group_size:
+            return True
+    return small_row
+
+
+def protect(table: StatTable, min_group_size: int) -> StatTable:
+    """Hide counts below ``min_group_size``, the figures of such small groups, and means
+    of fewer answers. A count of zero is shown: it tells nothing about anyone."""
+    hidden = Hidden(min_group_size)
+    rows = []
+    for row in table.rows:
+        small = any(
+            _is_small(cell, min_group_size)
+            for column, cell in zip(table.columns, row, strict=True)
+            if column.kind is Kind.COUNT
+        )
+        cells: list[Cell] = []
+        for column, cell in zip(table.columns, row, strict=True):
+            if column.kind is Kind.COUNT:
+                cells.append(hidden if _is_small(cell, min_group_size) else cell)
+            elif column.kind is Kind.TEXT:
+                cells.append(cell)
+            elif _too_few(cell, min_group_size, small):
+                cells.append(hidden)
+            else:
+                cells.append(cell)
+        rows.append(tuple(cells))
+    return StatTable(table.capability, table.name, table.columns, tuple(rows))
 
 
 def capability_order(names: Iterable[str]) -> list[str]:
     """The usual capabilities first, in the order people think of them; others after."""
     known = [c for c in CAPABILITY_ORDER if c in names]
     return known + sorted(set(names) - set(known))
+
+
+def _tables(capability: str, result: object) -> list[StatTable]:
+    """What a provider gave, as typed tables (the untyped form is typed here)."""
+    if isinstance(result, StatTable):
+        return [result]
+    if isinstance(result, list | tuple) and all(isinstance(t, StatTable) for t in result):
+        return list(result)
+    if not isinstance(result, Mapping):
+        log.warning("stats.bad_provider capability=%s", capability)
+        return []
+    tables = []
+    for name, rows in result.items():
+        if not isinstance(rows, list | tuple) or not all(isinstance(r, Mapping) for r in rows):
+            log.warning("stats.bad_table capability=%s table=%s", capability, name)
+            continue
+        tables.append(typed(capability, str(name), rows))
+    return tables
 
 
 async def collect(
@@ -201,134 +221,10 @@ async def collect(
     tables: list[StatTable] = []
     for capability in capability_order(providers):
         result = await providers[capability](session, since, until)
-        if not isinstance(result, Mapping):
-            log.warning("stats.bad_provider capability=%s", capability)
-            continue
-        for name, rows in result.items():
-            if not isinstance(rows, list | tuple) or not all(isinstance(r, Mapping) for r in rows):
-                log.warning("stats.bad_table capability=%s table=%s", capability, name)
-                continue
-            tables.append(protect(capability, str(name), rows, min_group_size))
+        tables += [protect(t, min_group_size) for t in _tables(capability, result)]
     return tables
 
 
 def period(now: datetime, days: int) -> tuple[datetime, datetime]:
     """The last ``days`` days up to ``now``."""
     return now - timedelta(days=days), now
-
-
-def humanise(name: str) -> str:
-    """``checkin_moods`` → ``Checkin moods`` (used when no translated title exists)."""
-    text = name.replace("_", " ").replace("-", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-# ---------------------------------------------------------------- text
-
-
-Titles = Callable[[str], str]
-
-
-def table_line(table: StatTable, title: str, more: Callable[[int], str]) -> str:
-    """One line per table: ``Moods: mood 1 <5 · mood 2 7 · mood 3 12``."""
-    parts = []
-    for row in table.rows[:MAX_TEXT_ROWS]:
-        label = table.label(row)
-        named = len(table.counts) > 1 or table.counts != ("count",)
-        figures = [
-            f"{c.replace('_', ' ')} {table.value(row, c)}" if named else str(table.value(row, c))
-            for c in table.counts
-        ]
-        figures += [
-            f"{c.replace('_', ' ')} {table.value(row, c)}"
-            for c in table.measures
-            if table.value(row, c) != ""
-        ]
-        text = ", ".join(figures)
-        parts.append(f"{label}: {text}" if label else text)
-    if len(table.rows) > MAX_TEXT_ROWS:
-        parts.append(more(len(table.rows) - MAX_TEXT_ROWS))
-    return f"• {title}: " + " · ".join(parts)
-
-
-def summary_text(
-    tables: list[StatTable],
-    *,
-    header: str,
-    capability_title: Titles,
-    table_title: Titles,
-    no_rows: str,
-    more: Callable[[int], str],
-) -> str:
-    """The text summary: a header, then a section per capability."""
-    lines = [header]
-    current = None
-    for table in tables:
-        if table.capability != current:
-            current = table.capability
-            lines.append("")
-            lines.append(f"*{capability_title(current)}*")
-        if table.rows:
-            lines.append(table_line(table, table_title(table.name), more))
-        else:
-            lines.append(f"• {table_title(table.name)}: {no_rows}")
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- chart
-
-
-def chartable(tables: Iterable[StatTable]) -> list[StatTable]:
-    """Tables that can be drawn: those with rows and a count."""
-    return [t for t in tables if t.rows and t.chart_count is not None][:MAX_CHART_PANELS]
-
-
-def render_chart(
-    tables: list[StatTable],
-    *,
-    title: str,
-    panel_title: Callable[[StatTable], str],
-    empty_text: str,
-) -> bytes:
-    """A PNG with one bar panel per table; hidden counts are drawn as empty bars marked "<n"."""
-    # Imported here: matplotlib is slow to import and only organisers need it.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    panels = chartable(tables)
-    columns = 2 if len(panels) > 1 else 1
-    rows = max(1, math.ceil(len(panels) / columns))
-    figure = Figure(figsize=(5.2 * columns, 3.0 * rows + 0.6), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    figure.suptitle(title, fontsize=13)
-    if not panels:
-        axes = figure.add_subplot(1, 1, 1)
-        axes.axis("off")
-        axes.text(0.5, 0.5, empty_text, ha="center", va="center", fontsize=12, wrap=True)
-    for index, table in enumerate(panels, start=1):
-        axes = figure.add_subplot(rows, columns, index)
-        count = table.chart_count
-        assert count is not None
-        if not table.labels and len(table.rows) == 1:
-            # A one-row summary (seats filled, seats offered…): one bar per figure.
-            labels = [c.replace("_", " ") for c in table.counts]
-            values = [table.value(table.rows[0], c) for c in table.counts]
-        else:
-            labels = [table.label(row) or str(n) for n, row in enumerate(table.rows, 1)]
-            values = [table.value(row, count) for row in table.rows]
-        heights = [float(v) if isinstance(v, int | float) else 0.0 for v in values]
-        positions = list(range(len(values)))
-        axes.bar(positions, heights, color="#4c72b0")
-        top = max(heights, default=0.0) or 1.0
-        for position, value in zip(positions, values, strict=True):
-            if isinstance(value, str) and value.startswith("<"):
-                axes.text(position, top * 0.02, value, ha="center", va="bottom", fontsize=8)
-        step = max(1, math.ceil(len(labels) / 12))
-        axes.set_xticks(positions[::step], [label[:18] for label in labels[::step]])
-        axes.tick_params(axis="x", labelrotation=45 if len(labels) > 4 else 0, labelsize=8)
-        axes.set_ylim(0, top * 1.12)
-        axes.set_title(panel_title(table), fontsize=10)
-        axes.grid(axis="y", alpha=0.3)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()

@@ -1,4 +1,4 @@
-"""Statistics in a reader's language: titles, the text summary, the chart and the report."""
+"""Statistics in a reader's language: the text summary, the chart, the export and the report."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.i18n import Translator, format_local
+from bot.core.tables import StatTable
+from bot.organising.export import build_zip
 from bot.organising.report import render_report
-from bot.organising.stats import StatTable, humanise, render_chart, summary_text
+from bot.organising.tables import TableWriter
 
 
 @dataclass(frozen=True)
@@ -20,19 +22,17 @@ class StatsView:
     community: str
     min_group_size: int
 
+    @property
+    def writer(self) -> TableWriter:
+        return TableWriter(self.translator, self.lang, self.min_group_size)
+
     def t(self, key: str, /, **values: object) -> str:
         values.setdefault("community", self.community)
         values.setdefault("min", self.min_group_size)
         return self.translator.text(self.lang, key, **values)
 
     def capability_title(self, capability: str) -> str:
-        key = f"admin.capability.{capability}"
-        return self.t(key) if self.translator.has(key, self.lang) else humanise(capability)
-
-    def table_title(self, table: str) -> str:
-        # A feature may name its tables in its own catalog as ``stats.<table>``.
-        key = f"stats.{table}"
-        return self.t(key) if self.translator.has(key, self.lang) else humanise(table)
+        return self.writer.capability(capability)
 
     def day(self, when: datetime) -> str:
         return format_local(when, self.timezone, self.lang, "d MMM yyyy")
@@ -42,37 +42,31 @@ class StatsView:
 
     def summary(self, tables: list[StatTable], since: datetime, until: datetime) -> str:
         days = max(1, round((until - since).total_seconds() / 86400))
-        header = self.t("admin.stats_header", period=self.period_text(since, until), days=days)
+        header = self.t(
+            "admin.stats_header",
+            period=self.period_text(since, until),
+            days=self.translator.plural(self.lang, "stats.days", days),
+        )
         if not tables:
             return header + "\n\n" + self.t("admin.stats_no_providers")
-        return summary_text(
-            tables,
-            header=header,
-            capability_title=self.capability_title,
-            table_title=self.table_title,
-            no_rows=self.t("admin.stats_table_empty"),
-            more=lambda n: self.t("admin.stats_more_rows", count=n),
-        )
+        return self.writer.summary(tables, header)
 
     def chart(self, tables: list[StatTable], since: datetime, until: datetime) -> bytes:
-        return render_chart(
-            tables,
-            title=f"{self.community} · {self.period_text(since, until)}",
-            panel_title=lambda table: (
-                f"{self.capability_title(table.capability)}: {self.table_title(table.name)}"
-            ),
-            empty_text=self.t("admin.stats_no_data"),
+        return self.writer.chart(
+            tables, title=f"{self.community} · {self.period_text(since, until)}"
         )
+
+    def export(self, tables: list[StatTable], since: datetime, until: datetime) -> bytes:
+        """The zip of CSV files, with their summary and data dictionary."""
+        return build_zip(self.writer, tables, since, until)
 
     def report(
         self, tables: list[StatTable], since: datetime, until: datetime, generated: datetime
     ) -> str:
         return render_report(
             tables,
-            t=self.t,
-            lang=self.lang,
-            capability_title=self.capability_title,
-            table_title=self.table_title,
+            writer=self.writer,
+            title=self.t("admin.report_title"),
             period_text=self.period_text(since, until),
             generated_text=self.t(
                 "admin.report_generated",

@@ -10,7 +10,8 @@ pattern are normalised the same way:
 - each word stemmed with that language's Snowball stemmer, so "pillerne",
   "piller" and "pille" meet;
 - æ/ae, ø/oe/ö, å/aa folded to plain a/o, so "doe", "do" and "dø" meet;
-- runs of three or more of one letter squeezed ("dööö", "pleeease").
+- runs of three or more of one letter squeezed ("dööö", "pleeease");
+- a few emoji read as words of their own (``EMOJI_WORDS``: 🩸 is "emojiblood").
 
 Pattern syntax, one pattern per string::
 
@@ -49,6 +50,22 @@ _DIGRAPHS = re.compile(r"ae|oe|aa")
 _REPEATS = re.compile(r"(.)\1{2,}")
 _WORD = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"^~(\d+)$")
+# Emoji that people write instead of words become words of their own, so phrases and
+# the net can see them ("🔪🩸 igen", "💊💊💊💊 all gone").
+EMOJI_WORDS = {
+    "🩸": "emojiblood",
+    "🔪": "emojiknife",
+    "💊": "emojipill",
+    "⚰": "emojicoffin",
+    "🪦": "emojigrave",
+    "🪢": "emojirope",
+    "🔫": "emojigun",
+    "💀": "emojiskull",
+    "🖤": "emojiblackheart",
+    "👋": "emojiwave",
+    "🕊": "emojidove",
+}
+_EMOJI = str.maketrans({emoji: f" {word} " for emoji, word in EMOJI_WORDS.items()})
 
 
 def fold(word: str) -> str:
@@ -59,8 +76,9 @@ def fold(word: str) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    """The lower-case words of ``text``, apostrophes dropped, punctuation and emoji gone."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    """The lower-case words of ``text``: apostrophes dropped, punctuation and emoji gone
+    except the few in ``EMOJI_WORDS``, which become words."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_EMOJI)
     text = text.replace("’", "").replace("'", "").replace("`", "")
     return _WORD.findall(text)
 
@@ -278,22 +296,40 @@ def guess_language(text: str) -> str:
 
 @dataclass(frozen=True)
 class CrisisModel:
-    """The second net: words and weights learned from the labelled corpora."""
+    """The second net: words and weights learned from the labelled corpora.
+
+    A message is caught when the chance it gives is at least its language's threshold
+    (chosen when training, so that a writer the net never saw gets few false alarms).
+    """
 
     weights: Mapping[str, float]
     bias: float
-    threshold: float
+    thresholds: Mapping[str, float]
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> CrisisModel:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
+        threshold = data["threshold"]
+        if isinstance(threshold, int | float):  # one threshold for every language
+            threshold = dict.fromkeys(STEMMERS, threshold)
+        return cls(
+            dict(data["weights"]),
+            float(data["bias"]),
+            {lang: float(value) for lang, value in threshold.items()},
+        )
+
+    def score(self, text: str) -> float:
+        """The net's log-odds that ``text`` is a crisis."""
+        return self.bias + sum(self.weights.get(f, 0.0) for f in message_features(text))
 
     def chance(self, text: str) -> float:
         """How likely the model finds ``text`` to be a crisis, 0 to 1."""
-        total = self.bias + sum(self.weights.get(f, 0.0) for f in message_features(text))
-        return 1 / (1 + math.exp(-max(-50.0, min(50.0, total))))
+        return 1 / (1 + math.exp(-max(-50.0, min(50.0, self.score(text)))))
+
+    def threshold(self, lang: str) -> float:
+        """The chance at which a message in ``lang`` is caught (the strictest if unknown)."""
+        return self.thresholds.get(lang, max(self.thresholds.values(), default=0.5))
 
 
 class CrisisDetector:
@@ -333,26 +369,41 @@ class CrisisDetector:
         learned = CrisisModel.load(model) if model is not None and model.exists() else None
         return cls(languages, learned)
 
-    def detect(self, text: str, prefer: str | None = None) -> CrisisMatch | None:
-        """The crisis phrase in ``text``, trying the ``prefer`` language first; else None."""
+    def literal_words(self, text: str) -> list[str]:
+        """The words of ``text`` with figurative spans ("jeg dør af grin") taken out."""
         words = words_of(text)
         # Figurative speech in any language is taken out before any language looks:
         # a Danish "begår selvmord, skrev avisen" must not be caught by a Norwegian phrase.
         excluded: set[int] = set()
         for phrases in self.languages.values():
             excluded |= phrases.excluded(words)
-        words = [w for i, w in enumerate(words) if i not in excluded]
-        if not words:
-            return None
+        return [w for i, w in enumerate(words) if i not in excluded]
+
+    def find_phrase(self, words: Sequence[str], prefer: str | None = None) -> CrisisMatch | None:
+        """The first phrase that matches these (literal) words, ``prefer`` language first."""
         order = sorted(self.languages, key=lambda lang: lang != prefer)
         for lang in order:
             pattern = self.languages[lang].find(words)
             if pattern is not None:
                 return CrisisMatch(lang, pattern.category, pattern.source)
+        return None
+
+    def detect(self, text: str, prefer: str | None = None) -> CrisisMatch | None:
+        """The crisis phrase in ``text``, trying the ``prefer`` language first; else None."""
+        words = self.literal_words(text)
+        if not words:
+            return None
+        found = self.find_phrase(words, prefer)
+        if found is not None:
+            return found
         # Nobody wrote this wording down: the learned net looks at the whole message
         # (figurative spans taken out, as for the phrases).
-        if self.model is not None and self.model.chance(" ".join(words)) >= self.model.threshold:
-            return CrisisMatch(prefer or guess_language(text), "learned", "")
+        if self.model is not None:
+            lang = guess_language(text)
+            if prefer is not None and prefer in self.model.thresholds:
+                lang = prefer
+            if self.model.chance(" ".join(words)) >= self.model.threshold(lang):
+                return CrisisMatch(lang if prefer is None else prefer, "learned", "")
         return None
 
 

@@ -153,8 +153,8 @@ def test_alerts_with_nowhere_to_go_are_warned_about_but_accepted(tmp_path: Path)
     config.write_text("[discord]\nguild_ids = [123456789012345678]\n", encoding="utf-8")
     checked = _samvaer("check-config", str(config), cwd=tmp_path)
     assert checked.returncode == 0
-    assert "warning: rooms.volunteers: sharing is on but no volunteers room" in checked.stdout
-    assert "OK" in checked.stdout
+    assert "advarsel: rooms.volunteers: sharing is on but no volunteers room" in checked.stdout
+    assert "i orden" in checked.stdout
 
 
 def test_crisis_words_in_a_console_room_are_answered_privately(tmp_path: Path) -> None:

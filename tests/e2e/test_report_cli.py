@@ -54,16 +54,20 @@ def test_organiser_console_session_then_export_and_report(tmp_path: Path) -> Non
     assert chart.read_bytes().startswith(PNG)
     [archive] = list(exports.glob("samvaer-export-*.zip"))
     with zipfile.ZipFile(archive) as opened:
-        assert "summary.csv" in opened.namelist()
+        assert "summary.csv" in opened.namelist()  # the organiser reads English
         assert opened.testzip() is None
 
     since = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     result = _samvaer("export", "--since", since, "--out", "csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "CSV files" in result.stdout
-    with (tmp_path / "csv" / "summary.csv").open(encoding="utf-8") as handle:
+    assert "CSV-filer til csv" in result.stdout  # the community's language, Danish by default
+    with (tmp_path / "csv" / "oversigt.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert all(row["since"].startswith(since) for row in rows)
+    assert all(row["Fra"].startswith(since) for row in rows)
+    with (tmp_path / "csv" / "forklaring.csv").open(encoding="utf-8") as handle:
+        explained = list(csv.DictReader(handle))
+    assert {"Fil", "Tabel", "Kolonne", "Betydning"} == set(explained[0])
+    assert all(row["Betydning"] for row in explained)
 
     result = _samvaer("report", "--since", since, "--out", "report.html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -75,4 +79,4 @@ def test_organiser_console_session_then_export_and_report(tmp_path: Path) -> Non
 
     result = _samvaer("report", "--since", "yesterday", cwd=tmp_path)
     assert result.returncode == 1
-    assert "is not a date like 2026-01-31" in result.stderr
+    assert "“yesterday” er ikke en dato som 2026-01-31" in result.stderr

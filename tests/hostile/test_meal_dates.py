@@ -1,11 +1,14 @@
-"""Meal dates are bounded by the planning horizon; leaving creates nothing."""
+"""Meal dates are bounded by the planning horizon; leaving creates nothing; a passed
+day and month is asked about, never taken to mean next year."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
 from bot.core.events import ChoicePrompt, Role
-from bot.meals.models import Meal, MealOccurrence
+from bot.meals.models import Meal, MealOccurrence, MealRsvp
 from tests.helpers import Chat
 
 
@@ -46,3 +49,16 @@ async def test_a_date_within_the_horizon_still_works(chat: Chat) -> None:
     answer = await chat.text("pia", f"!meal join {code} 2027-01-07")
     assert "Soup" in answer
     assert "366 days" not in answer
+
+
+async def test_a_passed_day_and_month_never_joins_a_date_a_year_away(chat: Chat) -> None:
+    code = await _weekly_meal(chat)
+    chat.clock.set(datetime(2026, 11, 29, 11, 0, tzinfo=UTC))
+    before = await _occurrences(chat)
+    answer = await chat.text("pia", f"!meal join {code} 1/11")
+    assert "already passed this year" in answer
+    assert "Monday 1 November 2027" in answer
+    assert "1/11/2027" in answer  # what to type instead
+    assert await _occurrences(chat) == before
+    async with chat.app.uow() as uow:
+        assert (await uow.session.scalar(select(func.count()).select_from(MealRsvp))) == 0

@@ -3,6 +3,7 @@
 import csv
 import io
 import logging
+import re
 import zipfile
 from datetime import datetime, timedelta
 from typing import Any
@@ -144,7 +145,7 @@ async def test_roles_explains_who_and_why(chat: Chat) -> None:
     assert "Volunteers named in config.toml [roles]: nobody" in answer
     assert "• Org (test) — organiser: named in config.toml as “test:org”" in answer
     assert "• Vera (test) — volunteer: given by the platform" in answer
-    assert "Everyone else (1 accounts)" in answer
+    assert "Everyone else (1 account)" in answer
     assert "Alice" not in answer
 
 
@@ -158,7 +159,8 @@ async def test_stats_give_a_summary_and_a_chart_without_names(chat: Chat, provid
     assert "Statistics for Samvær" in text
     assert "(30 days)" in text
     assert "*Shared meals*" in text
-    assert "• Feedback on meals (1–5): 2026-W47: <5 · 2026-W48: 9, avg rating 4.25" in text
+    assert "• Feedback on meals (1–5): 2026-W47: number <5, avg rating no answers yet · " in text
+    assert "2026-W48: number 9, avg rating 4.25" in text
     assert "• Meals held: nothing in this period" in text
     assert "*Consents*" in text
     assert "• Consent changes: buddies: <5 · checkins: 6" in text
@@ -193,22 +195,25 @@ async def test_export_is_a_zip_of_csv_files(chat: Chat, providers: None) -> None
     answers = await chat.say("org", "!admin export 30", role=Role.ORGANISER)
     [archive_file] = files_of(answers)
     assert archive_file.filename.endswith("-30d.zip")
-    assert "4 CSV files" in archive_file.caption
+    assert "5 CSV files" in archive_file.caption
     archive = zipfile.ZipFile(io.BytesIO(archive_file.content))
     assert sorted(archive.namelist()) == [
         "consents-consent_changes.csv",
-        "meals-meal_feedback.csv",
-        "meals-meals_held.csv",
+        "dictionary.csv",
+        "shared_meals-feedback_on_meals_1_5.csv",
+        "shared_meals-meals_held.csv",
         "summary.csv",
     ]
-    feedback = list(csv.reader(io.StringIO(archive.read("meals-meal_feedback.csv").decode())))
+    feedback = list(
+        csv.reader(io.StringIO(archive.read("shared_meals-feedback_on_meals_1_5.csv").decode()))
+    )
     assert feedback == [
-        ["week", "count", "avg_rating"],
+        ["Week", "Number", "Avg rating"],
         ["2026-W47", "<5", ""],
         ["2026-W48", "9", "4.25"],
     ]
     consents = list(csv.reader(io.StringIO(archive.read("consents-consent_changes.csv").decode())))
-    assert consents == [["consent", "count"], ["checkins", "5"]]
+    assert consents == [["Consent", "Number"], ["checkins", "5"]]
     assert "empty" not in texts_of(answers)
 
 
@@ -265,3 +270,42 @@ async def test_daily_purge_removes_old_rows_and_logs_counts_only(
     assert record.getMessage() == (
         "retention.purged link_codes=1 link_attempts=1 outbox=1 dialogs=1 event_claims=3"
     )
+
+
+@pytest.mark.parametrize("lang", ["da", "nb"])
+async def test_statistics_export_and_report_have_no_english(chat: Chat, lang: str) -> None:
+    """The real features' tables, with data in them, in Danish and Norwegian."""
+    from bot.organising.stats import collect, period
+    from bot.organising.views import StatsView
+    from tests.unit.test_catalogs import ENGLISH
+
+    for user in ("a", "b", "c", "d", "e", "f"):
+        await chat.say(user, "!consent checkins on")
+        await chat.say(user, "!checkin 4")
+    chat.clock.advance(timedelta(minutes=1))
+    command = "!admin statistik" if lang == "da" else "!admin statistikk"
+    answers = await chat.say("org", command, role=Role.ORGANISER, locale=lang)
+    shown = texts_of(answers)
+    assert "humør 4: 6" in shown
+    answers = await chat.say("org", "!admin eksport", role=Role.ORGANISER, locale=lang)
+    archive = zipfile.ZipFile(io.BytesIO(files_of(answers)[0].content))
+    for name in archive.namelist():
+        content = archive.read(name).decode()
+        rows = list(csv.reader(io.StringIO(content)))
+        if name == "forklaring.csv":
+            shown += "\n" + content  # every word of the data dictionary
+        elif rows:
+            shown += "\n" + " ".join(rows[0])  # the header row
+            shown += "\n" + " ".join(" ".join(row) for row in rows[1:])
+    services = chat.app.services
+    async with chat.app.uow() as uow:
+        since, until = period(chat.clock.now(), 30)
+        tables = await collect(uow.session, services.registry.statistics, since, until, 5)
+    view = StatsView(services.translator, lang, "Europe/Copenhagen", "Samvær", 5)
+    html = view.report(tables, since, until, until)
+    html_text = re.sub(r"<style>.*</style>", " ", html, flags=re.DOTALL)
+    shown += "\n" + re.sub(r"<[^>]+>|data:image/png;base64,[A-Za-z0-9+/=]+", " ", html_text)
+    shown += "\n" + " ".join(archive.namelist())
+    words = {w.casefold() for w in re.findall(r"[A-Za-zÆØÅæøå_]+", shown)}
+    assert not words & ENGLISH, sorted(words & ENGLISH)
+    assert "<th>Uge</th>" in html if lang == "da" else "<th>Uke</th>" in html

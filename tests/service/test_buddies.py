@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.buddies.models import BuddyBlock, BuddyPair, BuddyProfile
 from bot.core.events import ChoicePrompt, OpenPrivateSpace, Role
+from bot.core.tables import by_name
 from bot.db.models import Dialog
 from tests.conftest import START
 from tests.helpers import Chat, text_of
@@ -256,8 +257,8 @@ async def test_statistics_are_counts_only(chat: Chat) -> None:
     await chat.text("olga", "!admin match now")
     provider = chat.app.services.registry.statistics["buddies"]
     async with chat.app.uow() as uow:
-        tables = await provider(
-            uow.session, chat.clock.now() - timedelta(days=30), chat.clock.now()
+        tables = by_name(
+            await provider(uow.session, chat.clock.now() - timedelta(days=30), chat.clock.now())
         )
     statuses = {row["status"]: row["count"] for row in tables["buddy_pairs"]}
     assert statuses["proposed"] == 2

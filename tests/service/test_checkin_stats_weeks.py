@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from bot.checkins.rules import week_label
 from bot.checkins.service import record_checkin
 from bot.checkins.stats import checkin_aggregates
+from bot.core.tables import by_name
 from bot.db.models import Person
 from tests.helpers import Chat
 
@@ -28,8 +29,10 @@ async def test_weeks_counted_in_sql_match_iso_weeks(chat: Chat) -> None:
         await record_checkin(uow.session, people[1].id, 3, None, MOMENTS[1])
         await uow.commit()
     async with chat.app.uow() as uow:
-        tables = await checkin_aggregates(
-            uow.session, MOMENTS[0] - timedelta(days=1), MOMENTS[-1] + timedelta(days=1)
+        tables = by_name(
+            await checkin_aggregates(
+                uow.session, MOMENTS[0] - timedelta(days=1), MOMENTS[-1] + timedelta(days=1)
+            )
         )
     expected: dict[str, list[int]] = {}
     for moment in MOMENTS:
@@ -50,6 +53,6 @@ async def test_weeks_counted_in_sql_match_iso_weeks(chat: Chat) -> None:
 
 async def test_no_checkins_gives_empty_weeks_and_zero_moods(chat: Chat) -> None:
     async with chat.app.uow() as uow:
-        tables = await checkin_aggregates(uow.session, MOMENTS[0], MOMENTS[-1])
+        tables = by_name(await checkin_aggregates(uow.session, MOMENTS[0], MOMENTS[-1]))
     assert tables["checkins_per_week"] == []
     assert [row["count"] for row in tables["mood_distribution"]] == [0, 0, 0, 0, 0]

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bot.checkins.models import CheckinEntry
 from bot.core.dispatcher import command_option
 from bot.core.events import ChoicePrompt, Direct, FileMessage, Room, TextMessage
+from bot.core.tables import by_name
 from bot.db.models import ConsentEvent, Person
 from tests.helpers import Chat, text_of
 
@@ -176,8 +177,10 @@ async def test_statistics_are_aggregates_only(chat: Chat) -> None:
         await chat.say(user, f"!checkin {mood} secret words")
     provider = chat.app.services.registry.statistics["checkins"]
     async with chat.app.uow() as uow:
-        tables = await provider(
-            uow.session, chat.clock.now() - timedelta(days=7), chat.clock.now() + timedelta(1)
+        tables = by_name(
+            await provider(
+                uow.session, chat.clock.now() - timedelta(days=7), chat.clock.now() + timedelta(1)
+            )
         )
     assert tables["checkins_per_week"] == [{"week": "2026-W48", "checkins": 3, "people": 2}]
     assert tables["mood_distribution"] == [

@@ -1,12 +1,13 @@
 """Crisis detection on how people actually write, measured on labelled corpora."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from bench.crisis_detection import load, score
 from bot.config import Config
-from bot.safety.detect import CrisisDetector, default_detector
+from bot.safety.detect import CrisisDetector, CrisisModel, default_detector
 from bot.safety.lines import lines_in_order
 
 
@@ -17,10 +18,12 @@ from bot.safety.lines import lines_in_order
         ("holdout", 0.97, 0.05),
         ("train2", 0.97, 0.05),
         ("train3", 0.97, 0.05),
-        ("train4", 0.85, 0.05),  # young people's slang and hidden distress
-        ("train5", 0.94, 0.05),
-        ("train6", 0.72, 0.05),  # varied on purpose; the net's threshold keeps it honest
-        ("train7", 0.94, 0.07),  # minimal pairs: the boundary itself
+        ("train4", 0.97, 0.05),  # young people's slang and hidden distress
+        ("train5", 0.97, 0.05),
+        ("train6", 0.97, 0.05),  # varied on purpose
+        ("train7", 0.97, 0.05),  # minimal pairs: the boundary itself
+        ("train8", 0.97, 0.05),
+        ("train9", 0.97, 0.05),  # short texting style, emoji
         ("domain", 1.0, 0.0),
     ],
 )
@@ -37,12 +40,12 @@ def test_recall_and_false_positives_on_the_written_corpora(
 def test_the_unseen_corpus_is_scored_but_not_tuned_to() -> None:
     # Written by other hands and never read while writing the phrases or training the
     # net: the honest figure for new phrasings (bench/RESULTS.md). Phrases alone catch
-    # 56-73 %; with the learned net 81-90 %. Guard against losing that.
-    for name in ("unseen", "unseen2"):
+    # 60-77 %; with the learned net 83-96 %. Guard against losing that.
+    for name in ("unseen", "unseen2", "unseen3"):
         for lang, (recall, false_positive, _missed, _caught) in score(
             default_detector(), load(name)
         ).items():
-            assert recall >= 0.8, (name, lang)
+            assert recall >= 0.82, (name, lang)
             assert false_positive <= 0.1, (name, lang)
     phrases_only = CrisisDetector.from_files(model=None)
     for lang, (recall, _fp, _missed, _caught) in score(phrases_only, load("unseen")).items():
@@ -70,6 +73,52 @@ def test_realistic_phrasings_are_recognised(text: str, language: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("🔪🩸 igen", "self_harm"),
+        ("💊💊💊💊💊 all gone", "overdose"),
+        ("⚰️ snart mig", "suicidal"),
+    ],
+)
+def test_emoji_written_instead_of_words_are_read(text: str, category: str) -> None:
+    found = default_detector().detect(text, prefer="da")
+    assert found is not None
+    assert found.category == category
+
+
+@pytest.mark.parametrize(
+    "text", ["laver mad i aften 🔪🥕", "tog min pille 💊 i morges", "så pinligt 💀💀"]
+)
+def test_everyday_emoji_do_not_trigger(text: str) -> None:
+    assert default_detector().detect(text, prefer="da") is None
+
+
+def test_the_net_uses_the_threshold_of_the_messages_language(tmp_path: Path) -> None:
+    model = tmp_path / "model.toml"
+    model.write_text(
+        'bias = 0.0\n[threshold]\nda = 0.6\nnb = 0.8\nen = 0.7\n[weights]\n"w:blabar" = 1.0\n',
+        encoding="utf-8",
+    )
+    detector = CrisisDetector.from_files(
+        model=model
+    )  # chance 0.73 for "blåbær" (stemmed and folded: blabar)
+    assert detector.detect("blåbær", prefer="da") is not None
+    assert detector.detect("blåbær", prefer="en") is not None
+    assert detector.detect("blåbær", prefer="nb") is None
+    # A file from before thresholds per language: one for all.
+    model.write_text(
+        'threshold = 0.75\nbias = 0.0\n[weights]\n"w:blabar" = 1.0\n', encoding="utf-8"
+    )
+    assert CrisisDetector.from_files(model=model).detect("blåbær", prefer="da") is None
+
+
+def test_the_shipped_net_has_a_threshold_for_each_language() -> None:
+    model = CrisisModel.load()
+    assert set(model.thresholds) == {"da", "nb", "en"}
+    assert all(0.5 <= value < 1 for value in model.thresholds.values())
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "jeg dør af grin",
@@ -79,6 +128,11 @@ def test_realistic_phrasings_are_recognised(text: str, language: str) -> None:
         "my feet are killing me",
         "farvel og tak for i dag, vi ses",
         "I took my meds this morning",
+        # Volunteers talking about the subject, holidays, cooking:
+        "efter kurset om selvskade føler jeg mig bedre klædt på som frivillig",
+        "leste en artikkel om at flere unge tenker på selvmord, så trist",
+        "off to portugal for two weeks, bye everyone take care",
+        "har lige skåret løg med den nye kniv, den er mega skarp",
     ],
 )
 def test_figurative_everyday_phrases_do_not_trigger(text: str) -> None:

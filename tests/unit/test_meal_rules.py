@@ -9,15 +9,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.parsing import ArgumentError
+from bot.meals.answers import is_no, is_yes, pick, read_number
 from bot.meals.rules import (
     Limits,
     Seat,
+    is_link,
     local_start,
     occurrence_starts,
     parse_date,
     parse_repeat,
     parse_schedule,
     parse_time,
+    read_date,
     split_tables,
     video_choice,
 )
@@ -133,7 +136,7 @@ def test_schedule_line_with_options() -> None:
         today=MONDAY,
         now=NOW,
         zone=CPH,
-        platform="matrix",
+        can_voice=False,
         limits=LIMITS,
     )
     assert request.title == "Thursday dinner"
@@ -145,7 +148,7 @@ def test_schedule_line_with_options() -> None:
         today=MONDAY,
         now=NOW,
         zone=CPH,
-        platform="matrix",
+        can_voice=False,
         limits=LIMITS,
     )
     assert (danish.first_date, danish.every_weeks, danish.capacity) == (date(2026, 11, 24), 1, 8)
@@ -166,13 +169,66 @@ def test_schedule_line_with_options() -> None:
 )
 def test_schedule_line_errors(line: str, key: str) -> None:
     with pytest.raises(ArgumentError) as error:
-        parse_schedule(line, today=MONDAY, now=NOW, zone=CPH, platform="matrix", limits=LIMITS)
+        parse_schedule(line, today=MONDAY, now=NOW, zone=CPH, can_voice=False, limits=LIMITS)
     assert error.value.key == key
 
 
-def test_video_choice() -> None:
-    assert video_choice("Jitsi", "matrix") == ("jitsi", "")
-    assert video_choice("discord", "discord") == ("discord", "")
+def test_video_choice_goes_by_what_the_platform_can_do() -> None:
+    assert video_choice("Jitsi", False) == ("jitsi", "")
+    # A voice channel where the platform can make one, whatever the platform is called.
+    assert video_choice("discord", True) == ("voice", "")
+    assert video_choice("voice", True) == ("voice", "")
+    with pytest.raises(ArgumentError):
+        video_choice("voice", False)
+
+
+def test_a_passed_day_and_month_is_a_guess_to_ask_about() -> None:
+    sunday = date(2026, 11, 29)
+    assert read_date("1/11", sunday) == (date(2027, 11, 1), True)
+    assert read_date("3/12", sunday) == (date(2026, 12, 3), False)
+    assert read_date("1/11/2027", sunday) == (date(2027, 11, 1), False)
+    assert read_date("torsdag", sunday) == (date(2026, 12, 3), False)
+    request = parse_schedule(
+        '"Supper" 1/11 18:00', today=sunday, now=NOW, zone=CPH, can_voice=False, limits=LIMITS
+    )
+    assert request.date_guessed
+    assert request.first_date == date(2027, 11, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("3", 3), ("3 seats", 3), ("12 pladser", 12), ("ca. 8", 8), (" 90 min", 90)]
+)
+def test_a_number_is_a_number(text: str, value: int) -> None:
+    assert read_number(text, 1, 1000, "meal.bad_capacity") == value
+
+
+@pytest.mark.parametrize("text", ["three", "3-4", "2 or 3", "0", "", "every 2 weeks", "3 dage"])
+def test_what_is_not_a_number_is_refused(text: str) -> None:
+    with pytest.raises(ArgumentError) as error:
+        read_number(text, 1, 1000, "meal.bad_capacity")
+    assert error.value.key == "meal.bad_capacity"
+
+
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [("2", 1), ("ret datoen", 2), ("Ret Datoen!", 2), ("ret d", 2), ("pladser", 5), ("9", None)],
+)
+def test_an_option_is_picked_by_number_label_or_beginning(text: str, index: int | None) -> None:
+    labels = [
+        "Opret det",
+        "Ret titlen",
+        "Ret datoen",
+        "Ret tidspunktet",
+        "Ret hvor tit",
+        "Ret antal pladser",
+        "Ret varigheden",
+        "Ret videostedet",
+    ]
+    assert pick(text, labels) == index
+    assert is_yes("Ja!")
+    assert is_yes("jep")
+    assert is_no("nei")
+    assert not is_yes("nej")
 
 
 @pytest.mark.parametrize(("people", "sizes"), [(6, [6]), (7, [4, 3]), (13, [5, 4, 4]), (0, [0])])
@@ -186,3 +242,11 @@ def test_volunteers_are_spread_as_hosts() -> None:
     tables = split_tables(seats, 6)
     assert [t.host for t in tables] == [1, 2, None]
     assert sorted(s.person_id for t in tables for s in t.seats) == list(range(1, 14))
+
+
+def test_a_link_is_a_web_address() -> None:
+    assert is_link("https://meet.example/soup")
+    assert is_link("HTTP://meet.example")
+    assert not is_link("zoom please")
+    assert not is_link("ftp://meet.example")
+    assert not is_link("https://meet example")

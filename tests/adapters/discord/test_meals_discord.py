@@ -138,6 +138,9 @@ async def test_cancelling_a_meal_cancels_its_scheduled_event(
     code = (await _codes(discord_app))["Soup evening"]
     await _type(discord_app, f"!meal cancel {code}")
     await discord_app.tick()
+    assert not recorder.named("PATCH", "/scheduled-events/")  # asked first, not done
+    await _type(discord_app, "yes")
+    await discord_app.tick()
     patched = recorder.named("PATCH", "/scheduled-events/")
     assert len(patched) == 1
     assert patched[0].json["status"] == CANCELLED_STATUS
@@ -200,3 +203,36 @@ def test_cancel_video_place_goes_through_the_outbox_codec() -> None:
     message = CancelVideoPlace("discord", "meal_table:3:1", "https://x", "2026-12-03T17:00:00")
     assert decode(encode(message)) == message
     assert outgoing_platform(message) == "discord"
+
+
+async def test_the_fallback_link_cannot_be_worked_out_from_the_title(
+    adapter: DiscordAdapter, recorder: Recorder
+) -> None:
+    # Without the right to make voice channels the meal meets at a Jitsi link: one that
+    # a stranger who knows the meal's title cannot guess, different each time.
+    recorder.forbidden_paths.add("/guilds/{guild_id}/channels")
+    links = [
+        (await adapter.send(CreateVideoPlace("discord", "voice", "Soup evening"))).value
+        for _ in range(2)
+    ]
+    assert all(link.startswith("https://meet.jit.si/Samvaer-") for link in links)
+    assert links[0] != links[1]
+    assert not any("soup" in link.casefold() for link in links)
+    assert all(len(link.removeprefix("https://meet.jit.si/Samvaer-")) >= 20 for link in links)
+
+
+async def test_a_new_link_calls_off_the_voice_channel_event(
+    discord_app: App, adapter: DiscordAdapter, recorder: Recorder
+) -> None:
+    await _type(discord_app, '!meal schedule "Soup evening" 2026-11-26 18:00 video discord')
+    await discord_app.tick()
+    assert len(recorder.named("POST", "/scheduled-events")) == 1
+    code = (await _codes(discord_app))["Soup evening"]
+    await _type(discord_app, f"!meal edit {code} link https://meet.example/soup")
+    await discord_app.tick()
+    patched = recorder.named("PATCH", "/scheduled-events/")
+    assert len(patched) == 1
+    assert patched[0].json["status"] == CANCELLED_STATUS
+    async with discord_app.uow() as uow:
+        links = list((await uow.session.execute(select(MealTable.video_url))).scalars())
+    assert links == ["https://meet.example/soup"]

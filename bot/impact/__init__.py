@@ -1,0 +1,1 @@
+"""Impact: a validated loneliness measure, the volunteers' pulse, outcomes and the report."""
