@@ -1,8 +1,10 @@
 """``make bench``: the benchmarks that need nothing but this machine, one after another.
 
-The others need a running Synapse or PostgreSQL and are run by hand with the commands
-in bench/RESULTS.md (matrix_bench, matrix_e2ee_bench, reliability, stats_queries,
-meals_bench, buddies_matching at full size).
+The Matrix ones start the same local Synapse the tests use (installed with the dev
+extras); the check-in reminders to 1,000 people take several minutes, most of it
+making the accounts and rooms. The others need PostgreSQL or more time and are run
+by hand with the commands in bench/RESULTS.md (matrix_bench, matrix_e2ee_bench,
+reliability, stats_queries, meals_bench, buddies_matching at full size).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ QUICK = (
     ["bench/startup.py", "--rounds", "5"],
     ["bench/outbox_memory.py", "--rounds", "1"],
     ["bench/buddies_matching.py", "--quick"],
+    # Matrix: the sync state's loop cost, then reminders to 1,000 people on the tests' Synapse.
+    ["bench/matrix_sync_state.py"],
+    ["bench/matrix_fanout.py", "--people", "1000", "--rounds", "2"],
 )
 
 

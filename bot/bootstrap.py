@@ -119,6 +119,7 @@ async def bootstrap(
         batch_size=config.scheduling.batch_size,
         platforms=lambda: set(app_adapters),
         on_delivered=on_delivered,
+        max_in_flight=config.delivery.max_in_flight,
     )
     app = App(
         services=services,

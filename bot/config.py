@@ -335,6 +335,12 @@ class SchedulingConfig(Section):
     dialog_timeout: Duration = timedelta(hours=1)
 
 
+class DeliveryConfig(Section):
+    # Sends at once from the outbox (reminders, alerts, announcements); messages to the
+    # same person or room still go one after another, in order.
+    max_in_flight: int = Field(default=10, ge=1, le=100)
+
+
 def _room_refs(value: Any) -> Any:
     for ref in value if isinstance(value, list | tuple) else ():
         platform, _, room_id = str(ref).partition(":")
@@ -370,6 +376,7 @@ class Config(Section):
     privacy: PrivacyConfig = PrivacyConfig()
     safety: SafetyConfig = SafetyConfig()
     scheduling: SchedulingConfig = SchedulingConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     rooms: RoomsConfig = RoomsConfig()
 
     def adapters(self) -> list[str]:

@@ -15,6 +15,7 @@ EventHandler = Callable[[Incoming], Awaitable[None]]
 EPHEMERAL = "ephemeral"  # an answer only the asker sees
 BUTTONS = "buttons"  # choice prompts as buttons
 REACTIONS = "reactions"  # choice prompts answered by reacting
+POLLS = "polls"  # choice prompts as the platform's own polls, answered by voting
 PRIVATE_SPACES = "private_spaces"  # private rooms or threads for two
 NATIVE_EVENTS = "native_events"  # the platform's own scheduled events
 VOICE_CHANNELS = "voice_channels"  # makes a voice channel for a meal (CreateVideoPlace "voice")

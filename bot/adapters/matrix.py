@@ -3,8 +3,8 @@
 It logs in once and reuses the saved device afterwards, syncs with its own
 back-off, keeps the sync token and the ids of handled events under
 ``store_path`` (so a restart never answers a command twice nor replays old
-history), joins invites from allowed servers, and turns choice prompts into
-numbered lists with reaction keys.
+history), joins invites from allowed servers, and sends choice prompts as
+polls (answered by a vote, a typed number or, for older prompts, a reaction).
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from nio import (
     SyncError,
     SyncResponse,
     UnknownBadEvent,
+    UnknownEvent,
     UploadError,
     UploadResponse,
     WhoamiError,
@@ -65,9 +66,16 @@ from nio import (
 )
 
 from bot.adapters.base import EventHandler
+from bot.adapters.matrix_polls import (
+    POLL_RESPONSE_TYPES,
+    POLL_START,
+    answer_number,
+    fits_a_poll,
+    poll_content,
+    poll_vote,
+)
 from bot.adapters.matrix_rules import (
     CREATOR_LEVEL,
-    NUMBER_KEYS,
     InviteBudget,
     PendingPrompt,
     Session,
@@ -91,6 +99,7 @@ from bot.adapters.matrix_rules import (
     to_plain,
     typed_number,
 )
+from bot.adapters.matrix_sync_state import StateSaver
 from bot.config import Config, ConfigError, MatrixConfig, secret_from_env
 from bot.core.events import (
     CancelVideoPlace,
@@ -121,6 +130,13 @@ PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 NETWORK_ERRORS = (ClientConnectionError, ClientError, TimeoutError, OSError)
 _SEND_ATTEMPTS = 6
+#: A room creation the homeserver asks to wait longer for is left to the outbox's retry.
+_LONGEST_WAIT = 30.0
+RATE_LIMIT_FIX = (
+    "lift the homeserver's limits for the bot: on Synapse, as a server admin, "
+    "POST /_synapse/admin/v1/users/{user}/override_ratelimit with "
+    '{{"messages_per_second": 0, "burst_count": 0}} (see docs/matrix.md)'
+)
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 # nio declares a sync's timeline and invite state as bare lists; these are what it puts in them.
@@ -164,9 +180,12 @@ class SendPacer:
             self._next_at = now + self._gap
 
     def slow_down(self, retry_after: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._gap = min(max(self._gap * 2, 0.05), 5.0)
-        self._next_at = max(self._next_at, loop.time() + retry_after)
+        now = asyncio.get_running_loop().time()
+        # Several sends in flight are refused together: that is one signal, not many,
+        # so the gap doubles only for a refusal that comes after the last wait ended.
+        if now >= self._next_at:
+            self._gap = min(max(self._gap * 2, 0.05), 5.0)
+        self._next_at = max(self._next_at, now + retry_after)
 
     def went_well(self) -> None:
         self._gap = 0.0 if self._gap < 0.01 else self._gap * 0.9
@@ -176,7 +195,8 @@ class MatrixAdapter:
     """Serves a community on a Matrix homeserver."""
 
     platform = PLATFORM
-    capabilities = frozenset({"reactions", "private_spaces"})
+    # Prompts are polls; reactions still answer the prompts sent before polls.
+    capabilities = frozenset({"polls", "reactions", "private_spaces"})
 
     def __init__(
         self,
@@ -213,10 +233,15 @@ class MatrixAdapter:
         )
         self._translator = Translator(load_catalogs(), config.community.language)
         self._pacer = SendPacer()
+        # Room creation has its own limit on the homeserver (about one a minute by default).
+        self._create_pacer = SendPacer()
+        self._limit_warned = False
+        self._saver = StateSaver(self._store, lambda: self.state)
         self._stop = asyncio.Event()
         self._sync_idle = asyncio.Event()
         self._sync_idle.set()
         self._direct_locks: dict[str, asyncio.Lock] = {}
+        self._marking = asyncio.Lock()
         self._event_senders: dict[str, str] = {}
         self._undecryptable_noticed: set[tuple[str, str]] = set()
         self._creators: dict[str, frozenset[str]] = {}
@@ -390,7 +415,19 @@ class MatrixAdapter:
                 if failures:
                     log.info("matrix.sync_recovered after=%d", failures)
                 failures = 0
-                await self._handle_sync(response, on_event)
+                try:
+                    await self._handle_sync(response, on_event)
+                except NETWORK_ERRORS as exc:
+                    # The homeserver went away while an invite was being joined: the
+                    # sync token was not advanced, so the same sync comes again.
+                    failures += 1
+                    delay = self._delay(failures)
+                    log.warning(
+                        "matrix.sync_handling_failed error=%s retry_in=%.0fs",
+                        type(exc).__name__,
+                        delay,
+                    )
+                    await self._pause(delay)
                 continue
             failures += 1
             code = getattr(response, "status_code", "")
@@ -477,7 +514,7 @@ class MatrixAdapter:
                     await self._on_room_event(room, event, on_event)
         await self._leave_unused_rooms()
         self.state.next_batch = response.next_batch
-        self._store.save_sync(self.state)
+        self._saver.touch()
         try:
             await self._manage_keys()
         except NETWORK_ERRORS as exc:
@@ -589,7 +626,7 @@ class MatrixAdapter:
         elif room_id not in self._bound_rooms:
             # Left again if nobody uses it (see _leave_unused_rooms).
             self.state.unused_rooms[room_id] = self.clock()
-        self._store.save_sync(self.state)
+        self._saver.touch()
 
     async def _leave_unused_rooms(self) -> None:
         """Leave rooms the bot was invited to where nobody has used it for a while."""
@@ -607,7 +644,7 @@ class MatrixAdapter:
     def _used(self, room_id: str) -> None:
         """Someone used the bot in the room (a command, a choice, a message from it)."""
         if self.state.unused_rooms.pop(room_id, None) is not None:
-            self._store.save_sync(self.state)
+            self._saver.touch()
 
     # ------------------------------------------------------------ incoming
 
@@ -729,13 +766,19 @@ class MatrixAdapter:
                 return ChoiceIn(sender, core_room, choice, is_direct, event.event_id)
             return MessageIn(sender, core_room, text, is_direct, event.event_id)
         if isinstance(event, ReactionEvent):
-            prompt = self.state.prompt(room.room_id, event.reacts_to)
-            number = option_number(event.key)
-            if prompt is None or number is None or number > len(prompt.options):
+            # Prompts sent before polls carried number reactions; those still answer.
+            value = self._picked(room.room_id, event.sender, event.reacts_to, event.key)
+            if value is None:
                 return None
-            if not may_answer(prompt, event.sender, typed=False):
+            sender = self._sender(room, event.sender)
+            return ChoiceIn(sender, core_room, value, is_direct, event.event_id)
+        if isinstance(event, UnknownEvent) and event.type in POLL_RESPONSE_TYPES:
+            vote = poll_vote(event.source.get("content", {}))
+            if vote is None:
                 return None
-            value = prompt.options[number - 1].value
+            value = self._picked(room.room_id, event.sender, *vote, from_poll=True)
+            if value is None:
+                return None
             sender = self._sender(room, event.sender)
             return ChoiceIn(sender, core_room, value, is_direct, event.event_id)
         if (
@@ -745,6 +788,19 @@ class MatrixAdapter:
         ):
             return MemberJoined(self._sender(room, event.state_key), core_room)
         return None
+
+    def _picked(
+        self, room_id: str, user_id: str, prompt_id: str, key: str, *, from_poll: bool = False
+    ) -> str | None:
+        """The value of the option a reaction key or poll answer picks, if it may answer."""
+        prompt = self.state.prompt(room_id, prompt_id)
+        if prompt is None or not may_answer(prompt, user_id, typed=False):
+            return None
+        count = len(prompt.options)
+        number = answer_number(key, count) if from_poll else option_number(key)
+        if number is None or number > count:
+            return None
+        return prompt.options[number - 1].value
 
     def _typed_choice(self, room_id: str, user_id: str, text: str) -> str | None:
         """A typed number answering the room's latest prompt, as that option's value."""
@@ -784,9 +840,9 @@ class MatrixAdapter:
             self._event_senders[event.event_id] = sender
             if len(self._event_senders) > 1000:
                 self._event_senders.pop(next(iter(self._event_senders)))
-        # Recorded as handled before the answer: a crash now loses one reply
-        # rather than answering the same command twice after the restart.
-        self._store.save_sync(self.state)
+        # Written within a second, off the loop; after a crash before that, the event
+        # comes again and the database's event claim keeps it from being answered twice.
+        self._saver.touch()
         try:
             await on_event(core_event)
         except Exception:
@@ -825,8 +881,21 @@ class MatrixAdapter:
 
     @_send.register
     async def _(self, message: ChoicePrompt) -> SendResult:
-        content = self._text_content(prompt_text(message.text, message.options))
-        result = await self._to(message.to, content, reply_to=message.reply_to)
+        # One event: a poll that clients show with its options to tap; clients without
+        # polls show the numbered text, answered by typing the number.
+        if fits_a_poll(message.options):
+            # The tally is shown in a direct chat (the person sees their answer), never
+            # in a shared room.
+            to = message.to
+            direct = isinstance(to, Direct) or to.room_id in self.state.directs.values()
+            content = poll_content(message.text, message.options, disclosed=direct)
+            event_type = POLL_START
+        else:
+            content = self._text_content(prompt_text(message.text, message.options))
+            event_type = "m.room.message"
+        result = await self._to(
+            message.to, content, reply_to=message.reply_to, event_type=event_type
+        )
         if not result.ok or not result.value:
             return result
         room_id = result.extra["room_id"]
@@ -839,17 +908,7 @@ class MatrixAdapter:
             # A prompt in someone's direct chat is theirs even without a reply to hold on to.
             for_user = next((u for u, r in self.state.directs.items() if r == room_id), "")
         self.state.remember_prompt(room_id, result.value, PendingPrompt(message.options, for_user))
-        self._store.save_sync(self.state)
-        for number in range(1, min(len(message.options), len(NUMBER_KEYS)) + 1):
-            reaction = {
-                "m.mentions": {},
-                "m.relates_to": {
-                    "rel_type": "m.annotation",
-                    "event_id": result.value,
-                    "key": NUMBER_KEYS[number - 1],
-                },
-            }
-            await self._post(room_id, reaction, event_type="m.reaction", key_suffix=f"-r{number}")
+        self._saver.touch()
         return result
 
     @_send.register
@@ -912,7 +971,7 @@ class MatrixAdapter:
                 }
             )
         invite = [m for m in message.members if m != self.own_user_id]
-        created: RoomCreateResponse | RoomCreateError = await self.client.room_create(
+        created: RoomCreateResponse | RoomCreateError = await self._create_room(
             name=message.title,
             preset=RoomPreset.private_chat,
             invite=invite,
@@ -978,21 +1037,26 @@ class MatrixAdapter:
         return bool(room and room.encrypted)
 
     async def _to(
-        self, to: Destination, content: dict[str, Any], *, reply_to: str = ""
+        self,
+        to: Destination,
+        content: dict[str, Any],
+        *,
+        reply_to: str = "",
+        event_type: str = "m.room.message",
     ) -> SendResult:
         room_id = await self._room_id(to)
         if room_id is None:
             return SendResult(ok=False, retry=True, reason="no direct room")
         if reply_to and isinstance(to, Room):
             content = {**content, "m.relates_to": {"m.in_reply_to": {"event_id": reply_to}}}
-        result = await self._post(room_id, content)
+        result = await self._post(room_id, content, event_type=event_type)
         if not result.ok and isinstance(to, Direct) and not result.retry:
             # The person left the old direct room: open a new one and try once more.
             self.state.directs.pop(to.user_id, None)
             room_id = await self._room_id(to)
             if room_id is None:
                 return result
-            result = await self._post(room_id, content, key_suffix="-again")
+            result = await self._post(room_id, content, event_type=event_type, key_suffix="-again")
         return result
 
     async def _post(
@@ -1018,12 +1082,45 @@ class MatrixAdapter:
             code = getattr(answer, "status_code", "")
             if code == "M_LIMIT_EXCEEDED":
                 retry_after = (getattr(answer, "retry_after_ms", None) or 1000) / 1000
+                self._rate_limited("messages", retry_after)
                 self._pacer.slow_down(retry_after)
                 continue
             log.warning("matrix.send_failed room=%s code=%s", room_id, code)
             permanent = code in {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN"}
             return SendResult(ok=False, retry=not permanent, reason=f"{code}: {answer.message}")
         return SendResult(ok=False, retry=True, reason="rate limited")
+
+    def _rate_limited(self, what: str, retry_after: float) -> None:
+        """Warn once per run, with the fix, that the homeserver is holding the bot back."""
+        if self._limit_warned:
+            log.info("matrix.rate_limited what=%s retry_after=%.1fs", what, retry_after)
+            return
+        self._limit_warned = True
+        log.warning(
+            "matrix.rate_limited what=%s retry_after=%.1fs: the homeserver limits how fast "
+            "the bot may send, so reminders to many people go out slowly; %s",
+            what,
+            retry_after,
+            RATE_LIMIT_FIX.format(user=self.own_user_id),
+        )
+
+    async def _create_room(self, **options: Any) -> RoomCreateResponse | RoomCreateError:
+        """Create a room, waiting out the homeserver's room-creation limit when it is short."""
+        created: RoomCreateResponse | RoomCreateError = RoomCreateError("not tried")
+        for _attempt in range(_SEND_ATTEMPTS):
+            await self._create_pacer.wait_turn()
+            created = await self.client.room_create(**options)
+            if isinstance(created, RoomCreateResponse):
+                self._create_pacer.went_well()
+                return created
+            if getattr(created, "status_code", "") != "M_LIMIT_EXCEEDED":
+                return created
+            retry_after = (getattr(created, "retry_after_ms", None) or 1000) / 1000
+            self._rate_limited("room creation", retry_after)
+            if retry_after > _LONGEST_WAIT:
+                return created  # the outbox tries again later, without holding a send open
+            self._create_pacer.slow_down(retry_after)
+        return created
 
     async def _room_id(self, to: Destination) -> str | None:
         if isinstance(to, Room):
@@ -1058,7 +1155,7 @@ class MatrixAdapter:
                         return None
                     found = created
                 self.state.directs[user_id] = found
-                self._store.save_sync(self.state)
+                self._saver.touch()
             return self.state.directs[user_id]
 
     async def _private_now(self, room_id: str, user_id: str) -> bool:
@@ -1089,7 +1186,7 @@ class MatrixAdapter:
                     "content": {"algorithm": "m.megolm.v1.aes-sha2"},
                 }
             )
-        created: RoomCreateResponse | RoomCreateError = await self.client.room_create(
+        created: RoomCreateResponse | RoomCreateError = await self._create_room(
             is_direct=True,
             preset=RoomPreset.trusted_private_chat,
             invite=[user_id],
@@ -1105,7 +1202,15 @@ class MatrixAdapter:
         return str(created.room_id)
 
     async def _mark_direct(self, user_id: str, room_id: str) -> None:
-        """Add the room to the bot's ``m.direct`` account data, as clients do."""
+        """Add the room to the bot's ``m.direct`` account data, as clients do.
+
+        One at a time: two direct chats opened at once (a concurrent fan-out) would
+        otherwise each read the list, add their own room and overwrite the other's.
+        """
+        async with self._marking:
+            await self._mark_direct_now(user_id, room_id)
+
+    async def _mark_direct_now(self, user_id: str, room_id: str) -> None:
         listed: DirectRoomsAnswer = await self.client.list_direct_rooms()
         if isinstance(listed, DirectRoomsResponse):
             directs = dict(listed.rooms)
@@ -1133,8 +1238,7 @@ class MatrixAdapter:
         # Let a sync in flight finish or cancel before its HTTP session is closed.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._sync_idle.wait(), timeout=10)
-        if self.state.next_batch:
-            self._store.save_sync(self.state)
+        await self._saver.close()
         # nio leaves AsyncClient.close unannotated; it closes the HTTP session.
         await self.client.close()  # type: ignore[no-untyped-call]
 

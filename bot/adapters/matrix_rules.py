@@ -15,6 +15,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -338,6 +339,11 @@ class PendingPrompt:
     options: tuple[Option, ...]
     for_user: str = ""
 
+    @cached_property
+    def as_json(self) -> dict[str, Any]:
+        """Its form in the state file, made once (the state is saved again and again)."""
+        return {"options": [[o.label, o.value] for o in self.options], "for_user": self.for_user}
+
 
 @dataclass
 class SyncState:
@@ -373,16 +379,11 @@ class SyncState:
         return {
             "next_batch": self.next_batch,
             "seen": list(self.seen),
-            "directs": self.directs,
-            "prompts": {
-                key: {
-                    "options": [[o.label, o.value] for o in prompt.options],
-                    "for_user": prompt.for_user,
-                }
-                for key, prompt in self.prompts.items()
-            },
-            "typed": self.typed,
-            "unused_rooms": self.unused_rooms,
+            "directs": dict(self.directs),
+            "prompts": {key: prompt.as_json for key, prompt in self.prompts.items()},
+            # Copies: the file may be written in another thread while these change.
+            "typed": dict(self.typed),
+            "unused_rooms": dict(self.unused_rooms),
         }
 
     @classmethod
@@ -418,9 +419,13 @@ class StateStore:
         private_folder(self.directory)
         target = self.directory / name
         temporary = target.with_suffix(".tmp")
-        # Written aside then renamed, so a crash mid-write never leaves half a file.
+        text = json.dumps(data, separators=(",", ":"))
+        # Written aside, flushed to disk, then renamed: a crash leaves the old file or
+        # the new one, never half of one.
         with os.fdopen(open_private(temporary), "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(temporary, target)
 
     def _read(self, name: str) -> dict[str, Any] | None:
@@ -458,3 +463,7 @@ class StateStore:
 
     def save_sync(self, state: SyncState) -> None:
         self._write("sync.json", state.to_json())
+
+    def save_sync_data(self, data: Mapping[str, Any]) -> None:
+        """Write a snapshot made by :meth:`SyncState.to_json` (from a worker thread)."""
+        self._write("sync.json", data)

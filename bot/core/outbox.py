@@ -4,6 +4,10 @@ Rows are written in the same transaction as the change that caused them,
 claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), sent, and
 marked sent, so a crash neither loses nor doubles a message. A row whose
 claim lease ran out (its process died mid-send) is claimed again.
+
+A claimed batch is sent with up to ``max_in_flight`` sends at once, while
+everything for the same person or room goes out one after another, in the
+order it was due (see :func:`delivery_lanes`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.codec import decode, encode
-from bot.core.events import Outgoing, SendResult, outgoing_platform
+from bot.core.events import (
+    CancelVideoPlace,
+    CreateVideoPlace,
+    Direct,
+    ForgetFiles,
+    OpenPrivateSpace,
+    Outgoing,
+    SendResult,
+    outgoing_platform,
+)
 from bot.db.models import OutboxItem
 from bot.db.uow import UnitOfWorkFactory
 
@@ -41,6 +54,7 @@ MISSED = "missed"
 CANCELLED = "cancelled"
 MAX_ATTEMPTS = 5
 YIELD_EVERY = 25
+DEFAULT_IN_FLIGHT = 10
 
 #: The idempotency key of the delivery being sent ("samvaer-<row id>"). Adapters pass
 #: it to the platform (a Matrix transaction id, a Discord nonce) so a re-send after a
@@ -182,6 +196,54 @@ async def next_due(session: AsyncSession) -> datetime | None:
     return as_utc(value)
 
 
+def delivery_lanes(message: Outgoing) -> tuple[str, ...]:
+    """Who or where a message goes: messages sharing a lane are sent in order, one at a time.
+
+    A message to a person shares a lane with everything else to that person; one to
+    a room with everything else to that room. Opening a private space for several
+    people waits for what was due to each of them before it (an introduction never
+    overtakes the proposal it follows); a video place goes in its room's lane.
+    """
+    platform = outgoing_platform(message)
+    if isinstance(message, OpenPrivateSpace):
+        return tuple(f"{platform} person {member}" for member in message.members) or (
+            f"{platform} space {message.reference}",
+        )
+    if isinstance(message, CreateVideoPlace | CancelVideoPlace):
+        return (f"{platform} room {message.reference}",)
+    if isinstance(message, ForgetFiles):
+        return (f"{platform} person {message.user_id}",)
+    if isinstance(message.to, Direct):
+        return (f"{platform} person {message.to.user_id}",)
+    return (f"{platform} room {message.to.room_id}",)
+
+
+def lane_groups(batch: Sequence[Claimed]) -> list[list[Claimed]]:
+    """The batch split into groups that share no lane, each in the batch's order.
+
+    Messages whose lanes overlap (directly or through a private space naming two
+    people) end up in one group; groups can then be sent side by side.
+    """
+    parent: dict[str, str] = {}
+
+    def root(lane: str) -> str:
+        parent.setdefault(lane, lane)
+        while parent[lane] != lane:
+            parent[lane] = parent[parent[lane]]
+            lane = parent[lane]
+        return lane
+
+    lanes = [delivery_lanes(claimed.message) for claimed in batch]
+    for own in lanes:
+        first = root(own[0])
+        for other in own[1:]:
+            parent[root(other)] = first
+    groups: dict[str, list[Claimed]] = {}
+    for claimed, own in zip(batch, lanes, strict=True):
+        groups.setdefault(root(own[0]), []).append(claimed)
+    return list(groups.values())
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int
@@ -216,6 +278,7 @@ class OutboxDeliverer:
         platforms: Callable[[], set[str]],
         worker_id: str | None = None,
         on_delivered: DeliveredHook | None = None,
+        max_in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
@@ -225,6 +288,8 @@ class OutboxDeliverer:
         self._platforms = platforms
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self._on_delivered = on_delivered
+        self.max_in_flight = max(1, max_in_flight)
+        self._sent_since_yield = 0
 
     async def mark_missed(self) -> int:
         """Rows older than the grace period are not sent late in a burst; they are counted."""
@@ -359,21 +424,7 @@ class OutboxDeliverer:
             batch = await self.claim()
             if not batch:
                 return total
-            outcomes = []
-            for index, claimed in enumerate(batch):
-                if index % YIELD_EVERY == YIELD_EVERY - 1:
-                    # Adapters that buffer without awaiting would otherwise hold the
-                    # event loop for a whole batch; let commands in between.
-                    await asyncio.sleep(0)
-                token = DELIVERY_KEY.set(f"samvaer-{claimed.id}")
-                try:
-                    outcome = await send(claimed.message)
-                except Exception as exc:  # an adapter failure must not lose the row
-                    log.warning("outbox.send_error id=%d error=%s", claimed.id, type(exc).__name__)
-                    outcome = SendResult(ok=False, reason=type(exc).__name__)
-                finally:
-                    DELIVERY_KEY.reset(token)
-                outcomes.append((claimed, outcome))
+            outcomes = await self._send_batch(batch, send)
             report = await self._mark(outcomes)
             total.sent += report.sent
             total.failed += report.failed
@@ -382,6 +433,55 @@ class OutboxDeliverer:
             # volunteer, so the person may be told): look once more after sends.
             if len(batch) < self._batch and not report.sent:
                 return total
+
+    async def _send_batch(
+        self, batch: list[Claimed], send: Sender
+    ) -> list[tuple[Claimed, SendResult]]:
+        """Send a claimed batch: up to ``max_in_flight`` at once, each lane in order.
+
+        The outcomes come back in the batch's order. Every send of the batch has
+        finished (or failed) before it returns, so the next batch never overtakes
+        this one in any lane.
+        """
+        results: dict[int, SendResult] = {}
+        groups = lane_groups(batch)
+        workers = min(self.max_in_flight, len(groups))
+        if workers <= 1:
+            for group in groups:
+                await self._send_group(group, send, results)
+        else:
+            waiting = iter(groups)
+
+            async def worker() -> None:
+                # Each worker takes the next group and sends it through; the iterator
+                # is shared, so a group is taken by exactly one worker.
+                for group in waiting:
+                    await self._send_group(group, send, results)
+
+            async with asyncio.TaskGroup() as workers_group:
+                for _ in range(workers):
+                    workers_group.create_task(worker())
+        return [(claimed, results[claimed.id]) for claimed in batch]
+
+    async def _send_group(
+        self, group: list[Claimed], send: Sender, results: dict[int, SendResult]
+    ) -> None:
+        for claimed in group:
+            self._sent_since_yield += 1
+            if self._sent_since_yield >= YIELD_EVERY:
+                # Adapters that buffer without awaiting would otherwise hold the
+                # event loop for a whole batch; let commands in between.
+                self._sent_since_yield = 0
+                await asyncio.sleep(0)
+            token = DELIVERY_KEY.set(f"samvaer-{claimed.id}")
+            try:
+                outcome = await send(claimed.message)
+            except Exception as exc:  # an adapter failure must not lose the row
+                log.warning("outbox.send_error id=%d error=%s", claimed.id, type(exc).__name__)
+                outcome = SendResult(ok=False, reason=type(exc).__name__)
+            finally:
+                DELIVERY_KEY.reset(token)
+            results[claimed.id] = outcome
 
 
 async def purge_old(session: AsyncSession, before: datetime) -> int:

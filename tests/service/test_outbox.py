@@ -1,5 +1,6 @@
 """The outbox and timed work: exactly once, across crashes, retries and several processes."""
 
+import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -8,8 +9,16 @@ from bot.adapters.recording import RecordingAdapter
 from bot.app import App
 from bot.bootstrap import bootstrap
 from bot.core.context import JobContext
-from bot.core.events import Direct, Role, TextMessage
-from bot.core.outbox import OutboxDeliverer, enqueue
+from bot.core.events import (
+    Direct,
+    OpenPrivateSpace,
+    Outgoing,
+    Role,
+    Room,
+    SendResult,
+    TextMessage,
+)
+from bot.core.outbox import DELIVERY_KEY, Claimed, OutboxDeliverer, enqueue, lane_groups
 from bot.db.models import OutboxItem
 from tests.helpers import Chat
 
@@ -170,3 +179,153 @@ async def test_a_commit_that_queues_work_due_now_wakes_the_deliverer(chat: Chat)
     assert not chat.app.due_now.is_set()  # nothing for anyone else
     await chat.say("alice", "I want to end my life")
     assert chat.app.due_now.is_set()  # the volunteer's alert goes out now, not at the poll
+
+
+class SlowPlatform(RecordingAdapter):
+    """A platform whose sends take a while, each a different while, as over a network.
+
+    It records how many sends were open at once and, per send, the delivery key it
+    saw, so a test can tell whether concurrency mixed anything up.
+    """
+
+    def __init__(self, fail: set[str] | None = None) -> None:
+        super().__init__("test")
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.keys: dict[str, str] = {}  # message text -> the delivery key seen while sending it
+        self.fail = fail or set()
+        self._calls = 0
+
+    async def send(self, message: Outgoing) -> SendResult:
+        assert isinstance(message, TextMessage)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self._calls += 1
+        try:
+            # Later sends to one person may be quicker than earlier ones: only the
+            # deliverer can keep them in order.
+            for _ in range((self._calls * 7) % 5):
+                await asyncio.sleep(0)
+            self.keys[message.text] = DELIVERY_KEY.get() or ""
+            if message.text in self.fail:
+                return SendResult(ok=False, retry=True, reason="unreachable")
+            return self._send(message)
+        finally:
+            self.in_flight -= 1
+
+
+def _slow(chat: Chat, max_in_flight: int, fail: set[str] | None = None) -> SlowPlatform:
+    platform = SlowPlatform(fail)
+    chat.app.adapters["test"] = platform
+    chat.app.deliverer.max_in_flight = max_in_flight
+    return platform
+
+
+def _texts_to(platform: RecordingAdapter, user: str) -> list[str]:
+    return [
+        m.text
+        for m in platform.sent
+        if isinstance(m, TextMessage) and isinstance(m.to, Direct) and m.to.user_id == user
+    ]
+
+
+async def test_many_go_out_at_once_but_each_person_gets_theirs_in_order(chat: Chat) -> None:
+    platform = _slow(chat, max_in_flight=4)
+    people = [f"p{n}" for n in range(6)]
+    # Interleaved as a fan-out would queue them: first message to everyone, then the second…
+    await _enqueue(chat.app, *[_note(p, f"{p} #{i}") for i in range(8) for p in people])
+    report = await chat.app.deliver()
+    assert report.sent == 48
+    assert platform.most_in_flight == 4
+    for person in people:
+        assert _texts_to(platform, person) == [f"{person} #{i}" for i in range(8)]
+
+
+async def test_a_room_gets_its_messages_in_order_under_concurrency(chat: Chat) -> None:
+    platform = _slow(chat, max_in_flight=10)
+    messages = [TextMessage(Room("test", "!meals"), f"room #{i}") for i in range(12)]
+    messages += [_note(f"q{i}", f"direct {i}") for i in range(12)]
+    await _enqueue(chat.app, *messages)
+    await chat.app.deliver()
+    in_room = [
+        m.text for m in platform.sent if isinstance(m, TextMessage) and isinstance(m.to, Room)
+    ]
+    assert in_room == [f"room #{i}" for i in range(12)]
+
+
+async def test_never_more_in_flight_than_configured(chat: Chat) -> None:
+    platform = _slow(chat, max_in_flight=3)
+    await _enqueue(chat.app, *[_note(f"u{i}", f"hello {i}") for i in range(40)])
+    report = await chat.app.deliver()
+    assert report.sent == 40
+    assert platform.most_in_flight == 3
+
+
+async def test_one_in_flight_sends_strictly_in_due_order(chat: Chat) -> None:
+    platform = _slow(chat, max_in_flight=1)
+    await _enqueue(chat.app, *[_note(f"u{i}", f"hello {i}") for i in range(10)])
+    await chat.app.deliver()
+    assert platform.most_in_flight == 1
+    assert [m.text for m in platform.sent] == [f"hello {i}" for i in range(10)]  # type: ignore[union-attr]
+
+
+async def test_concurrent_sends_each_carry_their_own_delivery_key(chat: Chat) -> None:
+    platform = _slow(chat, max_in_flight=8)
+    await _enqueue(chat.app, *[_note(f"u{i}", f"key {i}") for i in range(30)])
+    await chat.app.deliver()
+    async with chat.app.uow() as uow:
+        rows = await uow.session.execute(select(OutboxItem.id, OutboxItem.payload))
+        expected = {payload["text"]: f"samvaer-{row_id}" for row_id, payload in rows.all()}
+    assert platform.keys == expected
+
+
+async def test_a_failure_in_one_lane_is_retried_without_holding_up_the_others(
+    chat: Chat,
+) -> None:
+    platform = _slow(chat, max_in_flight=5, fail={"a #1"})
+    await _enqueue(chat.app, *[_note(p, f"{p} #{i}") for i in range(3) for p in ("a", "b", "c")])
+    report = await chat.app.deliver()
+    assert (report.sent, report.retried) == (8, 1)
+    assert _texts_to(platform, "a") == ["a #0", "a #2"]
+    assert _texts_to(platform, "b") == ["b #0", "b #1", "b #2"]
+    platform.fail.clear()
+    chat.clock.advance(timedelta(minutes=2))
+    await chat.tick()
+    assert _texts_to(platform, "a") == ["a #0", "a #2", "a #1"]
+    assert await _statuses(chat.app) == {"sent": 9}
+
+
+async def test_concurrent_deliveries_are_still_sent_once_across_processes(chat: Chat) -> None:
+    first = chat.app
+    _slow(chat, max_in_flight=6)
+    second_platform = SlowPlatform()
+    second = await bootstrap(
+        first.services.config,
+        clock=chat.clock,
+        engine=first.engine,
+        adapters=[second_platform],
+        migrate=False,
+        translator=first.services.translator,
+    )
+    second.deliverer.max_in_flight = 6
+    await _enqueue(first, *[_note(f"u{i}", f"once {i}") for i in range(60)], key="once:")
+    await asyncio.gather(first.deliver(), second.deliver())
+    sent = [m.text for m in [*first.adapters["test"].sent, *second_platform.sent]]  # type: ignore[attr-defined]
+    assert sorted(sent) == sorted(f"once {i}" for i in range(60))
+    assert await _statuses(first) == {"sent": 60}
+
+
+def test_a_private_space_waits_for_what_was_due_to_each_member() -> None:
+    def claimed(n: int, message: Outgoing) -> Claimed:
+        return Claimed(n, "test", message, 1)
+
+    batch = [
+        claimed(1, _note("ann", "proposal")),
+        claimed(2, _note("bo", "proposal")),
+        claimed(3, _note("cy", "hello")),
+        claimed(4, OpenPrivateSpace("test", ("ann", "bo"), "Ann & Bo", "intro")),
+        claimed(5, TextMessage(Room("test", "!r"), "room")),
+        claimed(6, _note("bo", "after")),
+    ]
+    groups = [[c.id for c in group] for group in lane_groups(batch)]
+    assert sorted(groups) == [[1, 2, 4, 6], [3], [5]]

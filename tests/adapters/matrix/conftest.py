@@ -107,6 +107,16 @@ class MatrixUser:
         assert isinstance(answer, RoomSendResponse), answer
         return str(answer.event_id)
 
+    async def vote(self, room_id: str, poll_id: str, answer: str) -> str:
+        """Answer a poll as Element does (the unstable MSC3381 response)."""
+        content = {
+            "m.relates_to": {"rel_type": "m.reference", "event_id": poll_id},
+            "org.matrix.msc3381.poll.response": {"answers": [answer]},
+        }
+        sent = await self.client.room_send(room_id, "org.matrix.msc3381.poll.response", content)
+        assert isinstance(sent, RoomSendResponse), sent
+        return str(sent.event_id)
+
     async def create_room(self, invite: list[str], *, direct: bool = False) -> str:
         answer = await self.client.room_create(
             invite=invite,
@@ -132,13 +142,27 @@ def text_from(source: dict[str, Any]) -> str:
     return str(source.get("content", {}).get("body", ""))
 
 
+POLL_START = "org.matrix.msc3381.poll.start"
+
+
 def bot_message(bot_id: str, room_id: str, needle: str) -> Callable[[str, dict[str, Any]], bool]:
-    """A matcher for a message from the bot in ``room_id`` containing ``needle``."""
+    """A matcher for a message (or a poll, by its text) from the bot in ``room_id``
+    containing ``needle``."""
     return lambda room, e: (
         room == room_id
         and e.get("sender") == bot_id
-        and e.get("type") == "m.room.message"
+        and e.get("type") in ("m.room.message", POLL_START)
         and needle in text_from(e)
+    )
+
+
+def bot_poll(bot_id: str, room_id: str, needle: str) -> Callable[[str, dict[str, Any]], bool]:
+    """A matcher for a poll from the bot in ``room_id`` whose question contains ``needle``."""
+    return lambda room, e: (
+        room == room_id
+        and e.get("sender") == bot_id
+        and e.get("type") == POLL_START
+        and needle in e["content"][POLL_START]["question"]["org.matrix.msc1767.text"]
     )
 
 

@@ -88,6 +88,7 @@ use_presence: false
 include_profile_data_on_invite: true
 require_auth_for_profile_requests: false
 max_upload_size: 20M
+bcrypt_rounds: 4
 rc_message: {_RATE}
 rc_registration: {_RATE}
 rc_login:
@@ -215,6 +216,24 @@ class Synapse:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
+
+    def limit_messages(
+        self, admin: Account, user_id: str, per_second: int, burst_count: int
+    ) -> None:
+        """Give one account its own message rate limit (Synapse's per-user override)."""
+        request = urllib.request.Request(
+            f"{self.url}/_synapse/admin/v1/users/{user_id}/override_ratelimit",
+            data=json.dumps(
+                {"messages_per_second": per_second, "burst_count": burst_count}
+            ).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {admin.access_token}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
 
     def register(self, localpart: str, password: str = "", *, admin: bool = False) -> Account:
         """Register a user through the shared-secret admin API."""

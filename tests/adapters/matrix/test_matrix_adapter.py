@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import uuid
 
 import pytest
 from nio import AsyncClient, DirectRoomsResponse, DownloadResponse, RoomGetStateEventResponse
 
 from bot.adapters.matrix import MatrixAdapter, MatrixStartError, MatrixTokenRevoked
-from bot.core.events import Direct, OpenPrivateSpace, Role, TextMessage
-from tests.adapters.matrix.conftest import MatrixWorld, bot_message, text_from
+from bot.core.events import Direct, OpenPrivateSpace, Role, Room, TextMessage
+from bot.core.outbox import enqueue_many
+from tests.adapters.matrix.conftest import (
+    POLL_START,
+    MatrixWorld,
+    bot_message,
+    bot_poll,
+    text_from,
+)
 from tests.adapters.matrix.synapse import free_port
 
 pytestmark = pytest.mark.synapse
@@ -62,7 +71,7 @@ async def test_room_commands_are_threaded_and_private_ones_go_to_a_dm(
     assert adapter.state.directs[alice.user_id] == dm
 
 
-async def test_choice_prompt_answered_by_reaction_and_by_typed_number(
+async def test_a_choice_prompt_is_one_poll_answered_by_vote_reaction_or_typed_number(
     world: MatrixWorld,
 ) -> None:
     await world.start_bot()
@@ -70,26 +79,39 @@ async def test_choice_prompt_answered_by_reaction_and_by_typed_number(
     dm = await alice.create_room([world.bot.user_id], direct=True)
     await alice.wait_joined(dm, world.bot.user_id)
     await alice.say(dm, "!start")
-    _r, first = await alice.wait_for(
-        bot_message(world.bot.user_id, dm, "1️⃣"), "the first choice prompt"
-    )
-    await alice.wait_for(
-        lambda room, e: (
-            room == dm
-            and e.get("type") == "m.reaction"
-            and e["content"]["m.relates_to"]["event_id"] == first["event_id"]
-            and e["content"]["m.relates_to"]["key"] == "2️⃣"
-        ),
-        "the reaction keys",
-    )
-    await alice.react(dm, first["event_id"], "1️⃣")
+    _r, first = await alice.wait_for(bot_poll(world.bot.user_id, dm, "?"), "the first poll")
+    poll = first["content"][POLL_START]
+    numbers = [str(n) for n in range(1, len(poll["answers"]) + 1)]
+    assert [a["id"] for a in poll["answers"]] == numbers
+    assert poll["kind"] == "org.matrix.msc3381.poll.disclosed"
+    assert "1️⃣" in first["content"]["body"]  # the fallback lists the numbered options
+    await alice.vote(dm, first["event_id"], "1")
     await alice.wait_for(bot_message(world.bot.user_id, dm, "I'll keep your check-ins"), "yes")
+    # The prompt is one event: no reactions are added under it any more.
+    assert not [e for r, e in alice.events if r == dm and e.get("type") == "m.reaction"]
 
     # The latest prompt asked about buddies; typing its number answers it.
+    _r, second = await alice.wait_for(
+        lambda r, e: (
+            bot_poll(world.bot.user_id, dm, "")(r, e) and e["event_id"] != first["event_id"]
+        ),
+        "the second poll",
+    )
     await alice.say(dm, "1")
     await alice.wait_for(
         bot_message(world.bot.user_id, dm, "You can ask for a buddy"), "the typed answer"
     )
+    # A number reaction (as on the prompts sent before polls) answers a prompt too.
+    await alice.say(dm, "!checkin")
+    _r, mood = await alice.wait_for(
+        lambda r, e: (
+            bot_poll(world.bot.user_id, dm, "")(r, e)
+            and e["event_id"] not in (first["event_id"], second["event_id"])
+        ),
+        "the mood poll",
+    )
+    await alice.react(dm, mood["event_id"], "4️⃣")
+    await alice.wait_for(bot_message(world.bot.user_id, dm, "I've noted"), "the check-in saved")
 
 
 async def test_mydata_arrives_as_a_file(world: MatrixWorld) -> None:
@@ -259,3 +281,42 @@ async def test_writing_first_opens_a_direct_room_and_remembers_it(world: MatrixW
     marked = await adapter.client.list_direct_rooms()
     assert isinstance(marked, DirectRoomsResponse)
     assert dm in marked.rooms[bob.user_id]
+
+
+async def test_a_rate_limited_fan_out_arrives_in_order_with_one_warning_naming_the_fix(
+    world: MatrixWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = await world.person("alice")
+    app, _adapter = await world.start_bot(world.config(roles={"volunteers": [alice.user_id]}))
+    room = await alice.create_room([world.bot.user_id])
+    await alice.wait_joined(room, world.bot.user_id)
+    admin = world.synapse.register(f"admin-{uuid.uuid4().hex[:6]}", admin=True)
+    # The bot account gets a strict limit of its own: two messages, then five a second.
+    world.synapse.limit_messages(admin, world.bot.user_id, per_second=5, burst_count=2)
+
+    now = app.services.clock.now()
+    rows: list[dict[str, object]] = [
+        {"message": TextMessage(Room("matrix", room), f"Notice {n}"), "due_at": now, "kind": "t"}
+        for n in range(8)
+    ]
+    async with app.uow() as uow:
+        await enqueue_many(uow.session, rows, now=now)
+        await uow.commit()
+    with caplog.at_level(logging.INFO, logger="samvaer.matrix"):
+        report = await app.deliver()
+    assert report.sent == 8
+    await alice.wait_for(bot_message(world.bot.user_id, room, "Notice 7"), "the last notice")
+    notices = [
+        text_from(e)
+        for r, e in alice.events
+        if r == room and e.get("sender") == world.bot.user_id and "Notice" in text_from(e)
+    ]
+    assert notices == [f"Notice {n}" for n in range(8)]  # each once, in order
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and "matrix.rate_limited" in r.getMessage()
+    ]
+    assert len(warnings) == 1, warnings
+    assert f"/_synapse/admin/v1/users/{world.bot.user_id}/override_ratelimit" in warnings[0]
+    assert "docs/matrix.md" in warnings[0]

@@ -309,3 +309,127 @@ def test_edits_are_recognised_by_their_relation() -> None:
     assert edited_text({"body": "hi"}) is None
     assert edited_text({"m.relates_to": {"m.in_reply_to": {"event_id": "$1"}}}) is None
     assert edited_text({"m.relates_to": {"rel_type": "m.replace"}}) == ""
+
+
+# ---------------------------------------------------------------- polls
+
+
+def test_a_prompt_is_one_poll_with_numbered_answers_and_a_text_fallback() -> None:
+    from bot.adapters.matrix_polls import POLL_START, poll_content
+
+    options = (Option("*Good*", "checkin 4"), Option("Low", "checkin 2"))
+    content = poll_content("How are *you*?", options, disclosed=True)
+    poll = content[POLL_START]
+    assert poll["question"] == {"org.matrix.msc1767.text": "How are you?"}
+    assert poll["kind"] == "org.matrix.msc3381.poll.disclosed"
+    assert poll["max_selections"] == 1
+    assert poll["answers"] == [
+        {"id": "1", "org.matrix.msc1767.text": "Good"},
+        {"id": "2", "org.matrix.msc1767.text": "Low"},
+    ]
+    fallback = content["org.matrix.msc1767.text"]
+    assert fallback == content["body"] == "How are you?\n\n1️⃣ Good\n2️⃣ Low"
+    assert [a["m.id"] for a in content["m.poll"]["answers"]] == ["1", "2"]
+    assert content["m.mentions"] == {}
+    in_room = poll_content("Join?", options, disclosed=False)
+    assert in_room[POLL_START]["kind"] == "org.matrix.msc3381.poll.undisclosed"
+
+
+def test_poll_votes_are_read_from_both_response_shapes() -> None:
+    from bot.adapters.matrix_polls import answer_number, poll_vote
+
+    relates = {"rel_type": "m.reference", "event_id": "$poll"}
+    unstable = {"m.relates_to": relates, "org.matrix.msc3381.poll.response": {"answers": ["2"]}}
+    assert poll_vote(unstable) == ("$poll", "2")
+    assert poll_vote({"m.relates_to": relates, "m.selections": ["1", "2"]}) == ("$poll", "1")
+    assert poll_vote({"m.relates_to": relates, "m.selections": []}) is None
+    assert poll_vote({"m.relates_to": {**relates, "rel_type": "m.annotation"}}) is None
+    assert poll_vote({"m.selections": ["1"]}) is None
+    assert poll_vote({"m.relates_to": "x", "m.selections": ["1"]}) is None
+    assert [answer_number(a, 3) for a in ("1", "3", "4", "0", "", "²", "1.5")] == [
+        1,
+        3,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+# ---------------------------------------------------------------- saving the sync state
+
+
+async def test_many_changes_make_one_write_and_stop_writes_what_is_left(tmp_path: Path) -> None:
+    from bot.adapters.matrix_sync_state import StateSaver
+
+    store = StateStore(tmp_path / "store")
+    state = SyncState(next_batch="s1")
+    saver = StateSaver(store, lambda: state, interval=3600)
+    for number in range(500):  # a busy sync: every event marks the state changed
+        state.mark_seen(f"$e{number}")
+        saver.touch()
+    assert saver.writes == 0  # nothing written on the event loop meanwhile
+    assert not (tmp_path / "store" / "sync.json").exists()
+    state.next_batch = "s2"
+    saver.touch()
+    await saver.close()
+    assert saver.writes == 1
+    again = store.load_sync()
+    assert again.next_batch == "s2"
+    assert not again.mark_seen("$e499")
+    await saver.close()
+    assert saver.writes == 1  # nothing changed since
+
+
+async def test_the_timer_writes_a_snapshot_and_later_changes_wait_for_the_next(
+    tmp_path: Path,
+) -> None:
+    from bot.adapters.matrix_sync_state import StateSaver
+
+    store = StateStore(tmp_path / "store")
+    state = SyncState(next_batch="s1")
+    saver = StateSaver(store, lambda: state, interval=0)
+    saver.touch()
+    await saver.flush()  # what the timer does when it fires
+    assert store.load_sync().next_batch == "s1"
+    state.next_batch = "s2"  # changed after the snapshot: not in that file
+    assert store.load_sync().next_batch == "s1"
+    saver.touch()
+    await saver.close()
+    assert store.load_sync().next_batch == "s2"
+    assert not list((tmp_path / "store").glob("*.tmp"))  # written aside, then renamed
+    assert (tmp_path / "store" / "sync.json").stat().st_mode & 0o077 == 0
+
+
+async def test_a_failed_write_is_tried_again(tmp_path: Path) -> None:
+    from bot.adapters.matrix_sync_state import StateSaver
+
+    store = StateStore(tmp_path / "store")
+    state = SyncState(next_batch="s1")
+    saver = StateSaver(store, lambda: state, interval=3600)
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "sync.tmp").mkdir()  # the temporary file cannot be made
+    saver.touch()
+    await saver.close()
+    assert saver.writes == 0
+    assert saver.dirty
+    (tmp_path / "store" / "sync.tmp").rmdir()
+    await saver.close()
+    assert store.load_sync().next_batch == "s1"
+
+
+async def test_refusals_of_sends_in_flight_together_slow_the_pace_once() -> None:
+    from bot.adapters.matrix import SendPacer
+
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    pacer = SendPacer(sleep)
+    for _ in range(10):  # ten sends in flight, all refused with the same answer
+        pacer.slow_down(0.5)
+    assert pacer._gap == 0.05
+    await pacer.wait_turn()
+    assert 0.4 < waited[0] <= 0.5  # the homeserver's delay, once

@@ -57,7 +57,7 @@ async def test_checkin_in_a_shared_room_is_answered_privately(world: MatrixWorld
     assert all("4 · good" not in text for text in from_bot_in_room)
 
 
-async def test_meal_scheduled_joined_by_reaction_and_reminded(world: MatrixWorld) -> None:
+async def test_meal_scheduled_joined_by_poll_vote_and_reminded(world: MatrixWorld) -> None:
     vera = await world.person("vera")
     anna = await world.person("anna")
     room = await vera.create_room([world.bot.user_id, anna.user_id])
@@ -72,16 +72,10 @@ async def test_meal_scheduled_joined_by_reaction_and_reminded(world: MatrixWorld
     _r, announcement = await anna.wait_for(
         bot_message(world.bot.user_id, room, "Curry"), "the announcement"
     )
-    await anna.wait_for(
-        lambda r, e: (
-            r == room
-            and e.get("type") == "m.reaction"
-            and e["content"]["m.relates_to"]["event_id"] == announcement["event_id"]
-            and e["content"]["m.relates_to"]["key"] == "1️⃣"
-        ),
-        "the announcement's reaction keys",
-    )
-    await anna.react(room, announcement["event_id"], "1️⃣")
+    # A poll for everyone in the room: nobody's answer is shown to the room as a result.
+    poll = announcement["content"]["org.matrix.msc3381.poll.start"]
+    assert poll["kind"] == "org.matrix.msc3381.poll.undisclosed"
+    await anna.vote(room, announcement["event_id"], "1")
     await anna.wait_for(bot_message(world.bot.user_id, anna_dm, "You're in!"), "the seat")
 
     # Tomorrow 18:00 Copenhagen is 17:00 UTC; the day-before reminder is due at 17:00 UTC today.

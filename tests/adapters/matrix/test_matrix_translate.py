@@ -99,6 +99,53 @@ def test_a_prompt_for_one_person_is_answered_only_by_them(tmp_path: Path) -> Non
     assert (typed.sender.user_id, typed.value) == (ALICE, "meal join 7")
 
 
+def _vote(sender: str, answers: list[Any], number: int = 1, *, stable: bool = False) -> Event:
+    relates = {"rel_type": "m.reference", "event_id": "$prompt"}
+    if stable:
+        content: dict[str, Any] = {"m.relates_to": relates, "m.selections": answers}
+    else:
+        block = {"answers": answers}
+        content = {"m.relates_to": relates, "org.matrix.msc3381.poll.response": block}
+    event = Event.parse_event(
+        {
+            "type": "m.poll.response" if stable else "org.matrix.msc3381.poll.response",
+            "event_id": f"$v{number}",
+            "sender": sender,
+            "origin_server_ts": 1,
+            "content": content,
+        }
+    )
+    assert isinstance(event, Event)
+    return event
+
+
+def test_a_poll_vote_picks_the_same_option_as_its_reaction_and_number(tmp_path: Path) -> None:
+    adapter = _adapter(tmp_path)
+    room = _room(adapter, DM, ALICE)
+    adapter.state.remember_prompt(DM, "$prompt", PendingPrompt(OPTIONS, ALICE))
+    for number, vote in enumerate((_vote(ALICE, ["2"]), _vote(ALICE, ["2"], 2, stable=True))):
+        picked = adapter._translate(vote, room)
+        assert isinstance(picked, ChoiceIn), number
+        assert (picked.sender.user_id, picked.value) == (ALICE, "meal no 7")
+    by_reaction = adapter._translate(_reaction(ALICE, "2️⃣", 3), room)
+    assert isinstance(by_reaction, ChoiceIn)
+    assert by_reaction.value == "meal no 7"
+
+
+def test_poll_votes_that_are_not_answers_do_nothing(tmp_path: Path) -> None:
+    adapter = _adapter(tmp_path)
+    room = _room(adapter, ROOM, ALICE, MALLORY)
+    adapter.state.remember_prompt(ROOM, "$prompt", PendingPrompt(OPTIONS, ALICE))
+    assert adapter._translate(_vote(MALLORY, ["1"]), room) is None  # someone else's prompt
+    assert adapter._translate(_vote(ALICE, []), room) is None  # a vote taken back
+    assert adapter._translate(_vote(ALICE, ["3"], 2), room) is None  # no such option
+    assert adapter._translate(_vote(ALICE, ["0"], 3), room) is None
+    assert adapter._translate(_vote(ALICE, [1], 4), room) is None  # not an answer id
+    # A vote on a poll the bot never sent (or long forgot) is nobody's answer.
+    adapter.state.prompts.clear()
+    assert adapter._translate(_vote(ALICE, ["1"], 5), room) is None
+
+
 def test_an_edit_is_delivered_as_an_edit_with_its_new_text(tmp_path: Path) -> None:
     adapter = _adapter(tmp_path)
     room = _room(adapter, ROOM, ALICE)
