@@ -97,7 +97,7 @@ from bot.adapters.matrix_rules import (
     strip_reply_fallback,
     to_html,
     to_plain,
-    typed_number,
+    typed_option,
 )
 from bot.adapters.matrix_sync_state import StateSaver
 from bot.config import Config, ConfigError, MatrixConfig, secret_from_env
@@ -808,12 +808,12 @@ class MatrixAdapter:
         prompt = self.state.prompt(room_id, prompt_id) if prompt_id else None
         if prompt is None or not may_answer(prompt, user_id, typed=True):
             return None
-        number = typed_number(text, len(prompt.options))
+        picked = typed_option(text, [option.label for option in prompt.options])
         # Whatever the person typed, the numbered list is answered or left behind.
         self.state.typed.pop(room_id, None)
-        if number is None:
+        if picked is None:
             return None
-        return prompt.options[number - 1].value
+        return prompt.options[picked].value
 
     async def _on_room_event(
         self, room: MatrixRoom, event: RoomEvent, on_event: EventHandler

@@ -13,12 +13,13 @@ import json
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.core.answers import match_answer
 from bot.core.events import Option, Role
 from bot.files import make_private, open_private, private_folder
 
@@ -272,12 +273,13 @@ def option_number(reaction_key: str) -> int | None:
     return None
 
 
-def typed_number(text: str, option_count: int) -> int | None:
-    """A typed option number ("2", "2.", " 2 ") within range, or None."""
+def typed_option(text: str, labels: Sequence[str]) -> int | None:
+    """The option (0-based) a typed number picks: its position, or, where the options
+    are numbers themselves (seats), the option with that number ("4" is four)."""
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit() and 1 <= int(stripped) <= option_count:
-        return int(stripped)
-    return None
+    if not (stripped.isascii() and stripped.isdigit()):
+        return None
+    return match_answer(stripped, labels).index
 
 
 def may_answer(prompt: PendingPrompt, user_id: str, *, typed: bool) -> bool:

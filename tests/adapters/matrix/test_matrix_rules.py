@@ -29,7 +29,7 @@ from bot.adapters.matrix_rules import (
     strip_reply_fallback,
     to_html,
     to_plain,
-    typed_number,
+    typed_option,
 )
 from bot.core.events import Option, Role
 
@@ -91,12 +91,20 @@ def test_prompts_number_their_options_and_reactions_pick_them() -> None:
     assert len(NUMBER_KEYS) == 10
 
 
+def test_a_typed_number_is_a_number_where_the_options_are_numbers() -> None:
+    assert typed_option("4", ["2", "4", "6"]) == 1  # four seats, not the fourth option
+    assert typed_option("3", ["2", "4", "6"]) is None
+    assert typed_option("2.", ["Ja", "Nej"]) == 1
+    assert typed_option("ja", ["Ja", "Nej"]) is None  # words go to the dialog as text
+
+
 def test_typed_numbers_must_be_in_range() -> None:
-    assert typed_number(" 2 ", 3) == 2
-    assert typed_number("2.", 3) == 2
-    assert typed_number("4", 3) is None
-    assert typed_number("0", 3) is None
-    assert typed_number("two", 3) is None
+    labels = ["one", "two", "three"]
+    assert typed_option(" 2 ", labels) == 1
+    assert typed_option("2.", labels) == 1
+    assert typed_option("4", labels) is None
+    assert typed_option("0", labels) is None
+    assert typed_option("two", labels) is None
 
 
 def test_reply_fallback_is_removed() -> None:
