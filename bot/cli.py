@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bot.config import Config, ConfigError, config_warnings, load_config
+from bot.config import Config, ConfigError, Problem, load_config, warning_problems
 from bot.core.i18n import Translator, load_catalogs
 from bot.files import private_umask
 
@@ -74,15 +74,24 @@ class Say:
         return self.translator.plural(self.lang, f"cli.{key}", n, **values)
 
 
+def problem_text(say: Say, item: Problem) -> str:
+    """One config problem or warning in the operator's language; the English when the
+    catalogs have no words for it."""
+    key = f"cli.config.{item.key}"
+    if not item.key or not say.translator.has(key, say.lang):
+        return item.english
+    return say(f"config.{item.key}", **item.values)
+
+
 def _load(given: str | None) -> Config:
     path = _config_path(given)
     try:
         return load_config(path)
     except ConfigError as error:
-        say = Say(environment_language())
+        say = Say(error.language or environment_language())
         print(say("config_problems", path=path), file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        for item in error.items:
+            print(f"  {problem_text(say, item)}", file=sys.stderr)
         print(say("config_fix"), file=sys.stderr)
         raise SystemExit(1) from None
 
@@ -114,20 +123,23 @@ async def _run(config: Config, adapter_choice: str) -> int:
     try:
         adapters = make_adapters(config, adapter_choice, registry=registry, translator=translator)
     except ConfigError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
+        say = Say(config.community.language)
+        for item in error.items:
+            print(problem_text(say, item), file=sys.stderr)
         return 1
     try:
         lock = lock_sqlite(config.database.resolved_url())
     except AlreadyRunning as error:
-        print(error, file=sys.stderr)
+        say = Say(config.community.language)
+        print(say(f"config.{error.key}", **error.values), file=sys.stderr)
         return 1
     try:
         app = await bootstrap(config, adapters=adapters, registry=registry, translator=translator)
         await run_forever(app)
     except ConfigError as error:  # an adapter that cannot log in names the key and why
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
+        say = Say(config.community.language)
+        for item in error.items:
+            print(problem_text(say, item), file=sys.stderr)
         return 1
     finally:
         if lock is not None:
@@ -285,8 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         config = _load(config_arg)
         say = Say(config.community.language)
         configure_logging(getattr(args, "log_level", "WARNING"), _secrets(config))
-        for warning in config_warnings(config):
-            print(say("warning", warning=warning), file=sys.stderr)
+        for warning in warning_problems(config):
+            print(say("warning", warning=problem_text(say, warning)), file=sys.stderr)
         return asyncio.run(_run(config, getattr(args, "adapter", "all")))
     if args.command == "init":
         if DEFAULT_CONFIG.exists():
@@ -303,12 +315,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             config = load_config(path)
         except ConfigError as error:
-            for problem in error.problems:
-                print(problem)
+            say = Say(error.language) if error.language else say
+            for item in error.items:
+                print(problem_text(say, item))
             return 1
         say = Say(config.community.language)
-        for warning in config_warnings(config):
-            print(say("warning", warning=warning))
+        for warning in warning_problems(config):
+            print(say("warning", warning=problem_text(say, warning)))
         print(say("config_ok", path=path, adapters=", ".join(config.adapters())))
         return 0
     if args.command == "report" and args.impact:

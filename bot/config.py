@@ -10,6 +10,7 @@ import difflib
 import os
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,11 +28,36 @@ from pydantic import (
 )
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem or warning in a config file: a catalog key (``cli.config.<key>``), the
+    values its text takes, and the same line in English (for logs, tests and fallback)."""
+
+    key: str
+    values: dict[str, str]
+    english: str
+
+    def __str__(self) -> str:
+        return self.english
+
+
+class KeyedValueError(ValueError):
+    """A validator's ValueError that names its message in the catalogs."""
+
+    def __init__(self, key: str, english: str, **values: str) -> None:
+        super().__init__(english)
+        self.key = key
+        self.values = values
+        self.english = english
+
+
 def _known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f'"{value}" is not a time zone like "Europe/Copenhagen"') from exc
+        raise KeyedValueError(
+            "bad_zone", f'"{value}" is not a time zone like "Europe/Copenhagen"', value=value
+        ) from exc
     return value
 
 
@@ -49,7 +75,9 @@ def parse_duration(text: str) -> timedelta:
     """Parse ``"15m"``, ``"24h"``, ``"7d"`` into a timedelta; ValueError otherwise."""
     match = _DURATION.match(text)
     if not match:
-        raise ValueError(f'"{text}" is not a duration like "15m" or "24h"')
+        raise KeyedValueError(
+            "bad_duration", f'"{text}" is not a duration like "15m" or "24h"', value=text
+        )
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
@@ -57,7 +85,9 @@ def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if not isinstance(value, str):
-        raise ValueError(f'{value!r} is not a duration like "15m" or "24h"')
+        raise KeyedValueError(
+            "bad_duration", f'{value!r} is not a duration like "15m" or "24h"', value=repr(value)
+        )
     return parse_duration(value)
 
 
@@ -67,7 +97,9 @@ _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 def _hhmm(value: Any) -> str:
     if not isinstance(value, str) or not _HHMM.match(value):
-        raise ValueError(f'{value!r} is not a time like "10:00"')
+        raise KeyedValueError(
+            "bad_time", f'{value!r} is not a time like "10:00"', value=repr(value), example="10:00"
+        )
     return value
 
 
@@ -78,10 +110,11 @@ _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 def _env_name(value: Any) -> str:
     # Never put the value into the message: a wrong value here is most often the secret itself.
     if not isinstance(value, str) or (value and not _ENV_NAME.match(value)):
-        raise ValueError(
+        raise KeyedValueError(
+            "bad_env_name",
             "must be the name of an environment variable (capital letters, digits and _, "
             "like SAMVAER_MATRIX_PASSWORD), not the secret itself; put the secret in that "
-            "variable (the value given is not shown)"
+            "variable (the value given is not shown)",
         )
     return value
 
@@ -106,12 +139,15 @@ class CommunityConfig(Section):
 
 def _database_url(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError('must be a URL like "sqlite+aiosqlite:///samvaer.db"')
+        raise KeyedValueError(
+            "bad_database_url", 'must be a URL like "sqlite+aiosqlite:///samvaer.db"'
+        )
     parts = urlsplit(value)
     if parts.password or "password" in parse_qs(parts.query):
-        raise ValueError(
+        raise KeyedValueError(
+            "database_url_password",
             "holds a password, and this file is no place for secrets: put the whole URL in an "
-            "environment variable and name that variable in url_env (the value is not shown)"
+            "environment variable and name that variable in url_env (the value is not shown)",
         )
     return value
 
@@ -156,7 +192,9 @@ class MatrixConfig(Section):
     @model_validator(mode="after")
     def _one_secret(self) -> MatrixConfig:
         if bool(self.password_env) == bool(self.access_token_env):
-            raise ValueError("set exactly one of password_env or access_token_env")
+            raise KeyedValueError(
+                "one_matrix_secret", "set exactly one of password_env or access_token_env"
+            )
         return self
 
 
@@ -212,7 +250,9 @@ def _months(value: Any) -> Any:
         any(not isinstance(m, int) or not 1 <= m <= 36 for m in months)
         or months != sorted(set(months))
     ):
-        raise ValueError("give whole months from 1 to 36 in rising order, like [1, 3, 6]")
+        raise KeyedValueError(
+            "bad_months", "give whole months from 1 to 36 in rising order, like [1, 3, 6]"
+        )
     return value
 
 
@@ -255,7 +295,9 @@ def _clock_time(value: Any) -> Any:
     if value in ("", None):
         return ""
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
-        raise ValueError(f'"{value}" is not a time like "11:00"')
+        raise KeyedValueError(
+            "bad_time", f'"{value}" is not a time like "11:00"', value=f'"{value}"', example="11:00"
+        )
     return value
 
 
@@ -345,7 +387,11 @@ def _room_refs(value: Any) -> Any:
     for ref in value if isinstance(value, list | tuple) else ():
         platform, _, room_id = str(ref).partition(":")
         if not platform or not room_id:
-            raise ValueError(f'"{ref}" is not a room like "matrix:!id:server" or "discord:123"')
+            raise KeyedValueError(
+                "bad_room",
+                f'"{ref}" is not a room like "matrix:!id:server" or "discord:123"',
+                value=str(ref),
+            )
     return value
 
 
@@ -402,11 +448,15 @@ class Config(Section):
 
 
 class ConfigError(Exception):
-    """A config file with problems; ``problems`` holds one line per problem."""
+    """A config file with problems; ``problems`` holds one English line per problem,
+    ``items`` the same as :class:`Problem` values to show in the operator's language, and
+    ``language`` the file's ``[community] language`` when it could be read."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    def __init__(self, problems: list[str] | list[Problem], language: str | None = None) -> None:
+        self.items = [p if isinstance(p, Problem) else Problem("", {}, p) for p in problems]
+        self.problems = [p.english for p in self.items]
+        self.language = language
+        super().__init__("\n".join(self.problems))
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -438,30 +488,79 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
     return list(model.model_fields) if model is not None else []
 
 
-def describe_errors(error: ValidationError) -> list[str]:
-    """Turn pydantic errors into ``key.path: problem`` lines with did-you-mean hints."""
+# pydantic error types with a text of their own in the catalogs (cli.config.type.<type>).
+_TYPED_ERRORS = frozenset(
+    {
+        "int_parsing",
+        "int_type",
+        "int_from_float",
+        "float_parsing",
+        "float_type",
+        "bool_parsing",
+        "bool_type",
+        "string_type",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "literal_error",
+        "list_type",
+        "tuple_type",
+        "dict_type",
+        "model_type",
+    }
+)
+
+
+def _problem(path: str, key: str, english: str, **values: str) -> Problem:
+    line = f"{path}: {english}" if path else english
+    return Problem(key, {"path": path, **values}, line)
+
+
+def describe_problems(error: ValidationError) -> list[Problem]:
+    """Turn pydantic errors into ``key.path: problem`` items with did-you-mean hints."""
     problems = []
     for item in error.errors():
         loc = tuple(item["loc"])
         path = _key_path(loc)
-        if item["type"] == "extra_forbidden":
+        kind = item["type"]
+        if kind == "extra_forbidden":
             key = str(loc[-1])
             close = difflib.get_close_matches(key, _known_keys(loc), n=1)
-            hint = f' — did you mean "{close[0]}"?' if close else ""
-            problems.append(f"{path}: unknown key{hint}")
+            if close:
+                english = f'unknown key — did you mean "{close[0]}"?'
+                problems.append(_problem(path, "unknown_key_hint", english, close=close[0]))
+            else:
+                problems.append(_problem(path, "unknown_key", "unknown key"))
             continue
-        message = str(item["msg"])
-        message = message.removeprefix("Value error, ")
-        if item["type"] == "missing":
-            message = "is required"
-        elif (
-            "input" in item
-            and item["type"] not in {"value_error"}
-            and not any(isinstance(part, str) and _QUIET_KEYS.search(part) for part in loc)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        ctx = item.get("ctx") or {}
+        if kind == "missing":
+            problems.append(_problem(path, "required", "is required"))
+            continue
+        if kind == "value_error":
+            error_value = ctx.get("error")
+            if isinstance(error_value, KeyedValueError):
+                problems.append(
+                    _problem(path, error_value.key, error_value.english, **error_value.values)
+                )
+            else:
+                problems.append(_problem(path, "", message))
+            continue
+        shown = ""
+        if "input" in item and not any(
+            isinstance(part, str) and _QUIET_KEYS.search(part) for part in loc
         ):
-            message = f"{item['input']!r}: {message}"
-        problems.append(f"{path}: {message}" if path else message)
+            shown = f"{item['input']!r}: "
+        values = {name: str(value) for name, value in ctx.items()}
+        key = f"type.{kind}" if kind in _TYPED_ERRORS else ""
+        problems.append(_problem(path, key, shown + message, input=shown, **values))
     return problems
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """Turn pydantic errors into ``key.path: problem`` lines with did-you-mean hints."""
+    return [problem.english for problem in describe_problems(error)]
 
 
 def parse_config(data: dict[str, Any]) -> Config:
@@ -469,7 +568,11 @@ def parse_config(data: dict[str, Any]) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_errors(exc)) from None
+        community = data.get("community")
+        language = community.get("language") if isinstance(community, dict) else None
+        raise ConfigError(
+            describe_problems(exc), language if language in LANGUAGES else None
+        ) from None
 
 
 def dangerous_settings(config: Config) -> list[str]:
@@ -477,40 +580,71 @@ def dangerous_settings(config: Config) -> list[str]:
 
     ``load_config`` (so ``samvaer check-config`` and every start) refuses them.
     """
+    return [problem.english for problem in dangerous_problems(config)]
+
+
+def dangerous_problems(config: Config) -> list[Problem]:
+    """:func:`dangerous_settings` as :class:`Problem` items."""
     problems = []
     if config.discord is not None and not config.discord.guild_ids:
         problems.append(
-            "discord.guild_ids: is empty, so anyone who adds the bot to a server of their own "
-            "could make themselves organiser there and read crisis alerts; list the servers "
-            "you serve: guild_ids = [123456789012345678] (Server Settings → Widget, or "
-            "right-click the server → Copy Server ID)"
+            _problem(
+                "discord.guild_ids",
+                "empty_guild_ids",
+                "is empty, so anyone who adds the bot to a server of their own "
+                "could make themselves organiser there and read crisis alerts; list the servers "
+                "you serve: guild_ids = [123456789012345678] (Server Settings → Widget, or "
+                "right-click the server → Copy Server ID)",
+            )
         )
     if config.matrix is not None:
         organiser = config.matrix.organiser_power_level
         volunteer = config.matrix.volunteer_power_level
         if organiser <= 0:
             problems.append(
-                f"matrix.organiser_power_level: is {organiser}, so every member of a bound "
-                "room (power level 0) would be an organiser; use organiser_power_level = 100 "
-                "(room admins)"
+                _problem(
+                    "matrix.organiser_power_level",
+                    "organiser_level_zero",
+                    f"is {organiser}, so every member of a bound "
+                    "room (power level 0) would be an organiser; use organiser_power_level = 100 "
+                    "(room admins)",
+                    value=str(organiser),
+                )
             )
         elif organiser <= volunteer:
             problems.append(
-                f"matrix.organiser_power_level: is {organiser}, not above "
-                f"volunteer_power_level ({volunteer}), so every volunteer would be an "
-                "organiser; use organiser_power_level = 100 and volunteer_power_level = 50"
+                _problem(
+                    "matrix.organiser_power_level",
+                    "organiser_level_low",
+                    f"is {organiser}, not above "
+                    f"volunteer_power_level ({volunteer}), so every volunteer would be an "
+                    "organiser; use organiser_power_level = 100 and volunteer_power_level = 50",
+                    value=str(organiser),
+                    volunteer=str(volunteer),
+                )
             )
         if volunteer <= 0:
             problems.append(
-                f"matrix.volunteer_power_level: is {volunteer}, so every member of a bound room "
-                "(power level 0) would be a volunteer and receive crisis alerts; use "
-                "volunteer_power_level = 50 (moderators), below organiser_power_level = 100"
+                _problem(
+                    "matrix.volunteer_power_level",
+                    "volunteer_level_zero",
+                    f"is {volunteer}, so every member of a bound room "
+                    "(power level 0) would be a volunteer and receive crisis alerts; use "
+                    "volunteer_power_level = 50 (moderators), below organiser_power_level = 100",
+                    value=str(volunteer),
+                )
             )
     if config.privacy.min_group_size < SMALLEST_GROUP:
         problems.append(
-            f"privacy.min_group_size: is {config.privacy.min_group_size}; counts of fewer than "
-            f"{SMALLEST_GROUP} people can single someone out in statistics; use "
-            f"min_group_size = {SMALLEST_GROUP} or more"
+            _problem(
+                "privacy.min_group_size",
+                "small_groups",
+                f"is {config.privacy.min_group_size}; counts of fewer than "
+                f"{SMALLEST_GROUP} people can single someone out in statistics; use "
+                f"min_group_size = {SMALLEST_GROUP} or more",
+                value=str(config.privacy.min_group_size),
+                smallest=str(SMALLEST_GROUP),
+            )
         )
     sections: list[tuple[str, Section | None]] = [
         ("console", config.console),
@@ -520,21 +654,34 @@ def dangerous_settings(config: Config) -> list[str]:
     for name, section in sections:
         if section is not None and not str(getattr(section, "prefix", "!")).strip():
             problems.append(
-                f"{name}.prefix: is empty, so every message in a room would be read as a "
-                'command; use prefix = "!"'
+                _problem(
+                    f"{name}.prefix",
+                    "empty_prefix",
+                    "is empty, so every message in a room would be read as a "
+                    'command; use prefix = "!"',
+                )
             )
     for key in ("jitsi_base_url", "element_call_base_url"):
         if not str(getattr(config.meals, key)).startswith("https://"):
             # The value is not repeated: a URL may carry a secret.
             problems.append(
-                f"meals.{key}: must start with https://, so that meal links cannot be read "
-                "or changed on the way; use the https address of the video service"
+                _problem(
+                    f"meals.{key}",
+                    "meal_link_https",
+                    "must start with https://, so that meal links cannot be read "
+                    "or changed on the way; use the https address of the video service",
+                )
             )
     return problems
 
 
 def config_warnings(config: Config) -> list[str]:
     """Settings that work but are probably not what was meant (shown, not refused)."""
+    return [problem.english for problem in warning_problems(config)]
+
+
+def warning_problems(config: Config) -> list[Problem]:
+    """:func:`config_warnings` as :class:`Problem` items."""
     warnings = []
     platforms = [p for p in ("matrix", "discord") if getattr(config, p) is not None]
     # Where a check-in alert goes: the volunteers' rooms, else every volunteer or organiser
@@ -553,9 +700,14 @@ def config_warnings(config: Config) -> list[str]:
     if platforms and not someone:
         room = "discord:<channel id>" if platforms[-1] == "discord" else "matrix:<room id>"
         warnings.append(
-            "rooms.volunteers: sharing is on but no volunteers room or volunteer is "
-            "configured, so alerts have nowhere to go; bind a volunteers room ([rooms] "
-            f'volunteers = ["{room}"]) or list volunteers in [roles] volunteers'
+            _problem(
+                "rooms.volunteers",
+                "no_volunteers",
+                "sharing is on but no volunteers room or volunteer is "
+                "configured, so alerts have nowhere to go; bind a volunteers room ([rooms] "
+                f'volunteers = ["{room}"]) or list volunteers in [roles] volunteers',
+                room=room,
+            )
         )
     return warnings
 
@@ -571,13 +723,23 @@ def load_config(path: Path | None) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found (run `samvaer init` to create one)"]) from None
+        raise ConfigError(
+            [
+                _problem(
+                    str(path),
+                    "file_not_found",
+                    "file not found (run `samvaer init` to create one)",
+                )
+            ]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+        raise ConfigError(
+            [_problem(str(path), "not_toml", f"not valid TOML: {exc}", error=str(exc))]
+        ) from None
     config = parse_config(data)
-    problems = dangerous_settings(config)
+    problems = dangerous_problems(config)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, config.community.language)
     return config
 
 

@@ -11,7 +11,19 @@ from sqlalchemy.engine import make_url
 
 
 class AlreadyRunning(Exception):
-    """Another process is using this SQLite database."""
+    """Another process is using this SQLite database.
+
+    ``key`` and ``values`` name the message in the catalogs (``cli.config.<key>``); the
+    exception's own text is the English."""
+
+    key = "already_running"
+
+    def __init__(self, path: Path, holder: str) -> None:
+        super().__init__(
+            f"{path} is already in use by process {holder}. SQLite serves one bot process; "
+            "stop the other one, or point [database] url at PostgreSQL to run several."
+        )
+        self.values = {"path": str(path), "holder": holder}
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -37,10 +49,7 @@ def lock_sqlite(url: str) -> IO[str] | None:
         handle.seek(0)
         holder = handle.read().strip() or "another process"
         handle.close()
-        raise AlreadyRunning(
-            f"{path} is already in use by process {holder}. SQLite serves one bot process; "
-            "stop the other one, or point [database] url at PostgreSQL to run several."
-        ) from None
+        raise AlreadyRunning(path, holder) from None
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
