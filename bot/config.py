@@ -76,7 +76,7 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise KeyedValueError(
-            "bad_duration", f'"{text}" is not a duration like "15m" or "24h"', value=text
+            "bad_duration", f'"{text}" is not a duration like "15m" or "24h"', value=f'"{text}"'
         )
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
@@ -553,6 +553,9 @@ def describe_problems(error: ValidationError) -> list[Problem]:
         ):
             shown = f"{item['input']!r}: "
         values = {name: str(value) for name, value in ctx.items()}
+        if kind == "literal_error":
+            # pydantic joins the choices with an English "or"; the catalogs get a plain list.
+            values["choices"] = values.get("expected", "").replace(" or ", ", ")
         key = f"type.{kind}" if kind in _TYPED_ERRORS else ""
         problems.append(_problem(path, key, shown + message, input=shown, **values))
     return problems
@@ -706,7 +709,9 @@ def warning_problems(config: Config) -> list[Problem]:
                 "sharing is on but no volunteers room or volunteer is "
                 "configured, so alerts have nowhere to go; bind a volunteers room ([rooms] "
                 f'volunteers = ["{room}"]) or list volunteers in [roles] volunteers',
-                room=room,
+                # The TOML to write stays as it is in every language.
+                bind=f'[rooms] volunteers = ["{room}"]',
+                roles="[roles] volunteers",
             )
         )
     return warnings

@@ -7,7 +7,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _samvaer(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _samvaer(
+    *args: str, cwd: Path, stdin: str = "", lang: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(cwd)}
+    if lang:
+        env["LANG"] = lang
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
@@ -16,7 +21,7 @@ def _samvaer(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProc
         text=True,
         timeout=120,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(cwd)},
+        env=env,
     )
 
 
@@ -50,7 +55,7 @@ def test_console_session_in_danish_then_english(tmp_path: Path) -> None:
 def test_check_config_reports_key_paths(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[meals]\nreminders_before = ["24h", "15x"]\n[comunity]\n', encoding="utf-8")
-    result = _samvaer("check-config", str(bad), cwd=tmp_path)
+    result = _samvaer("check-config", str(bad), cwd=tmp_path, lang="en_GB.UTF-8")
     assert result.returncode == 1
     assert 'meals.reminders_before[1]: "15x" is not a duration like "15m" or "24h"' in result.stdout
     assert 'did you mean "community"' in result.stdout
@@ -86,7 +91,7 @@ def test_a_second_process_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> 
         assert "Det her kan jeg" in first.stdout.readline()  # the first one is up
         second = _samvaer("run", cwd=tmp_path, stdin="!help\n")
         assert second.returncode == 1
-        assert "already in use" in second.stderr
+        assert "bruges allerede af proces" in second.stderr
         assert "PostgreSQL" in second.stderr
     finally:
         first.communicate(":quit\n", timeout=60)
@@ -153,7 +158,8 @@ def test_alerts_with_nowhere_to_go_are_warned_about_but_accepted(tmp_path: Path)
     config.write_text("[discord]\nguild_ids = [123456789012345678]\n", encoding="utf-8")
     checked = _samvaer("check-config", str(config), cwd=tmp_path)
     assert checked.returncode == 0
-    assert "advarsel: rooms.volunteers: sharing is on but no volunteers room" in checked.stdout
+    assert "advarsel: rooms.volunteers: deling er slået til, men der er hverken" in checked.stdout
+    assert 'volunteers = ["discord:<channel id>"]' in checked.stdout
     assert "i orden" in checked.stdout
 
 
@@ -168,3 +174,52 @@ def test_crisis_words_in_a_console_room_are_answered_privately(tmp_path: Path) -
     in_room = [line for line in out.splitlines() if line.startswith("[#lounge]")]
     assert len(in_room) <= 1
     assert not any("70 201 201" in line or "end my life" in line for line in in_room)
+
+
+def test_check_config_speaks_the_communitys_language_about_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        "\n".join(
+            [
+                "[community]",
+                'language = "da"',
+                'timezone = "Europe/Kobenhavn"',
+                "[comunity]",
+                "[privacy]",
+                'min_group_size = "fem"',
+                "[impact]",
+                "enabled = 3",
+                "min_days_between = 2",
+                "[buddies]",
+                'match_at = "25:00"',
+                "[rooms]",
+                'volunteers = ["frivillige"]',
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    # The environment says English; the file says Danish, and the file wins.
+    result = _samvaer("check-config", str(bad), cwd=tmp_path, lang="en_GB.UTF-8")
+    assert result.returncode == 1
+    out = result.stdout
+    assert 'community.timezone: "Europe/Kobenhavn" er ikke en tidszone som' in out
+    assert 'comunity: ukendt nøgle – mente du "community"?' in out
+    assert "buddies.match_at: '25:00' er ikke et klokkeslæt som" in out
+    assert "privacy.min_group_size: 'fem': skal være et helt tal" in out
+    assert "impact.enabled: 3: skal være true eller false" in out
+    assert "impact.min_days_between: 2: skal være mindst 7" in out
+    assert 'rooms.volunteers: "frivillige" er ikke et rum som' in out
+    for english in ("is not", "unknown key", "Input should", "must be"):
+        assert english not in out, english
+    # A refused (dangerous) setting, and a file that is not there, in Danish too.
+    risky = tmp_path / "risky.toml"
+    risky.write_text('[community]\nlanguage = "da"\n[privacy]\nmin_group_size = 2\n')
+    out = _samvaer("check-config", str(risky), cwd=tmp_path, lang="en_GB.UTF-8").stdout
+    assert "privacy.min_group_size: er 2; tal for færre end 5 personer" in out
+    out = _samvaer("check-config", str(tmp_path / "nowhere.toml"), cwd=tmp_path).stdout
+    assert "nowhere.toml: filen findes ikke" in out
+    result = _samvaer("run", "--config", str(bad), cwd=tmp_path, lang="en_GB.UTF-8")
+    assert result.returncode == 1
+    assert "Konfigurationen" in result.stderr
+    assert "comunity: ukendt nøgle" in result.stderr
