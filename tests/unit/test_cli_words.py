@@ -77,3 +77,31 @@ def test_a_broken_config_is_explained_in_the_environment_language(
     err = capsys.readouterr().err
     assert f"Konfigurationen {bad} har problemer:" in err
     assert "Ret dem, og prøv igen" in err
+
+
+def test_every_config_problem_the_code_names_has_words_in_every_language() -> None:
+    import re
+
+    from bot import config as config_module
+    from bot.core.i18n import load_catalogs
+
+    source = Path(config_module.__file__).read_text(encoding="utf-8")
+    keys = set(re.findall(r'KeyedValueError\(\s*"([a-z_]+)"', source))
+    keys |= set(re.findall(r'_problem\(\s*[^,]+,\s*"([a-z_]+)"', source))
+    keys |= {f"type.{kind}" for kind in config_module._TYPED_ERRORS}
+    keys |= {"unknown_key", "unknown_key_hint", "required", "already_running"}
+    assert len(keys) > 30
+    catalogs = load_catalogs()
+    for lang in ("da", "nb", "en"):
+        missing = sorted(k for k in keys if f"cli.config.{k}" not in catalogs[lang])
+        assert not missing, (lang, missing)
+
+
+def test_a_problem_without_words_falls_back_to_english() -> None:
+    from bot.config import Problem
+
+    say = cli.Say("da")
+    assert cli.problem_text(say, Problem("", {}, "x: something new")) == "x: something new"
+    assert cli.problem_text(say, Problem("nothing_here", {}, "x: new")) == "x: new"
+    shown = cli.problem_text(say, Problem("required", {"path": "matrix.user_id"}, "english"))
+    assert shown == "matrix.user_id: skal udfyldes"
