@@ -32,7 +32,7 @@ from bot.adapters.discord_commands import (
     fingerprint,
     suggestion_choices,
 )
-from bot.config import Config, ConfigError, RolesConfig, secret_from_env
+from bot.config import Config, ConfigError, Problem, RolesConfig, secret_from_env
 from bot.core.dispatcher import COMMAND_OPTION
 from bot.core.events import (
     CancelVideoPlace,
@@ -398,7 +398,15 @@ class DiscordAdapter:
         client_options: dict[str, Any] | None = None,
     ) -> None:
         if config.discord is None:
-            raise ConfigError(["discord: add a [discord] section to use the Discord adapter"])
+            raise ConfigError(
+                [
+                    Problem(
+                        "adapter_section",
+                        {"section": "discord"},
+                        "discord: add a [discord] section to use the Discord adapter",
+                    )
+                ]
+            )
         self.config = config
         self.settings = config.discord
         if registry is None:
@@ -456,22 +464,36 @@ class DiscordAdapter:
         token = secret_from_env(variable)
         if not token:
             raise ConfigError(
-                [f"discord: set the environment variable {variable} to the bot's token"]
+                [
+                    Problem(
+                        "discord_token_missing",
+                        {"variable": variable},
+                        f"discord: set the environment variable {variable} to the bot's token",
+                    )
+                ]
             )
         try:
             await self.client.start(token)
         except discord.LoginFailure:
             raise ConfigError(
                 [
-                    f"discord: Discord refused the token in {variable}; copy it again from the "
-                    "Developer Portal (Bot → Reset Token)"
+                    Problem(
+                        "discord_token_refused",
+                        {"variable": variable},
+                        f"discord: Discord refused the token in {variable}; copy it again from "
+                        "the Developer Portal (Bot → Reset Token)",
+                    )
                 ]
             ) from None
         except discord.PrivilegedIntentsRequired:
             raise ConfigError(
                 [
-                    "discord: turn on the Message Content and Server Members intents in the "
-                    "Developer Portal (Bot → Privileged Gateway Intents)"
+                    Problem(
+                        "discord_intents",
+                        {},
+                        "discord: turn on the Message Content and Server Members intents in "
+                        "the Developer Portal (Bot → Privileged Gateway Intents)",
+                    )
                 ]
             ) from None
 

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable
 
 from bot.adapters.base import Adapter
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, Problem
 from bot.core.i18n import Translator
 from bot.core.registry import CommandRegistry
 
@@ -34,16 +34,24 @@ def make_adapters(
     adapters: list[Adapter] = []
     for name in names:
         if name == "matrix" and config.matrix is None:
-            raise ConfigError(["matrix: add a [matrix] section to use the Matrix adapter"])
+            raise ConfigError([_missing_section("matrix", "Matrix")])
         if name == "discord" and config.discord is None:
-            raise ConfigError(["discord: add a [discord] section to use the Discord adapter"])
+            raise ConfigError([_missing_section("discord", "Discord")])
         module_name, class_name = ADAPTER_MODULES[name].split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name != module_name:
                 raise
-            raise ConfigError([f"{name}: this adapter is not available yet"]) from None
+            raise ConfigError(
+                [
+                    Problem(
+                        "adapter_unavailable",
+                        {"name": name},
+                        f"{name}: this adapter is not available yet",
+                    )
+                ]
+            ) from None
         factory: Callable[..., Adapter] = getattr(module, class_name)
         accepted = inspect.signature(factory).parameters
         shared: dict[str, CommandRegistry | Translator] = {}
@@ -53,3 +61,11 @@ def make_adapters(
             shared["translator"] = translator
         adapters.append(factory(config, **shared))
     return adapters
+
+
+def _missing_section(section: str, name: str) -> Problem:
+    return Problem(
+        "adapter_section",
+        {"section": section},
+        f"{section}: add a [{section}] section to use the {name} adapter",
+    )

@@ -100,7 +100,7 @@ from bot.adapters.matrix_rules import (
     typed_option,
 )
 from bot.adapters.matrix_sync_state import StateSaver
-from bot.config import Config, ConfigError, MatrixConfig, secret_from_env
+from bot.config import Config, ConfigError, MatrixConfig, Problem, secret_from_env
 from bot.core.events import (
     CancelVideoPlace,
     ChoiceIn,
@@ -207,7 +207,15 @@ class MatrixAdapter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if config.matrix is None:
-            raise ConfigError(["matrix: add a [matrix] section to use the Matrix adapter"])
+            raise ConfigError(
+                [
+                    Problem(
+                        "adapter_section",
+                        {"section": "matrix"},
+                        "matrix: add a [matrix] section to use the Matrix adapter",
+                    )
+                ]
+            )
         self._config = config
         self.settings: MatrixConfig = config.matrix
         self._backoff_base, self._backoff_cap = backoff
