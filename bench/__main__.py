@@ -20,6 +20,9 @@ QUICK = (
     ["bench/startup.py", "--rounds", "5"],
     ["bench/outbox_memory.py", "--rounds", "1"],
     ["bench/buddies_matching.py", "--quick"],
+    # Others told within a second, per adapter (Matrix needs Synapse: run by hand with
+    # `--adapters recording,console,matrix,discord`, as in RESULTS.md).
+    ["bench/told_within_a_second.py", "--rounds", "20", "--adapters", "recording,console,discord"],
 )
 
 
