@@ -25,6 +25,9 @@ QUICK = (
     # Matrix: the sync state's loop cost, then reminders to 1,000 people on the tests' Synapse.
     ["bench/matrix_sync_state.py"],
     ["bench/matrix_fanout.py", "--people", "1000", "--rounds", "2"],
+    # Others told within a second, per adapter (Matrix needs Synapse: run by hand with
+    # `--adapters recording,console,matrix,discord`, as in RESULTS.md).
+    ["bench/told_within_a_second.py", "--rounds", "20", "--adapters", "recording,console,discord"],
 )
 
 

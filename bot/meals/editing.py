@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
+from bot.meals.jobs import tell_moved_up
 from bot.meals.load import upcoming_query
 from bot.meals.models import JOINED, WAITING, Meal, MealOccurrence, MealRsvp, MealTable
 from bot.meals.places import call_off_video_places
@@ -127,8 +128,8 @@ async def change_capacity(
     """New seats for these dates; returns how many people moved to the waiting list.
 
     Fewer seats than people who joined: the last to join go to the front of the
-    waiting list and are told. More seats: the waiting list moves up (the timed work
-    tells those moved up).
+    waiting list and are told. More seats: the waiting list moves up and those moved up
+    are told in the same unit of work.
     """
     if every_date:
         meal.capacity = capacity
@@ -163,6 +164,7 @@ async def change_capacity(
             )
         else:
             await promote_waiting(session, occurrence.id)
+    await tell_moved_up(session, services, now)  # at once, not at the next timed run
     return moved
 
 

@@ -39,7 +39,7 @@ async def run_due(job: JobContext) -> dict[str, int]:
     session, services, now = job.session, job.services, job.now
     counts = {"planned": 0, "moved_up": 0, "reminders": 0, "started": 0, "feedback": 0}
     counts["planned"] = await _plan_series(session, services, now)
-    counts["moved_up"] = await _tell_moved_up(session, services, now)
+    counts["moved_up"] = await tell_moved_up(session, services, now)
     counts["reminders"] = await _send_reminders(session, services, now)
     counts["started"] = await _announce_starts(session, services, now)
     counts["feedback"] = await _ask_feedback(session, services, now)
@@ -62,7 +62,9 @@ async def _plan_series(session: AsyncSession, services: Services, now: datetime)
     return made
 
 
-async def _tell_moved_up(session: AsyncSession, services: Services, now: datetime) -> int:
+async def tell_moved_up(session: AsyncSession, services: Services, now: datetime) -> int:
+    """Tell those moved up from a waiting list; also called in the unit of work that freed
+    the seat, so they hear at once instead of at the next run of the timed jobs."""
     rows = list(
         (
             await session.execute(

@@ -13,7 +13,7 @@ from bot.core.context import Context
 from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.signals import ProgrammeJoined, announce
-from bot.meals import answers, hosting, load, render, service
+from bot.meals import answers, hosting, jobs, load, render, service
 from bot.meals.models import JOINED, WAITING, Meal
 from bot.meals.scheduling import when
 
@@ -158,12 +158,15 @@ async def leave(ctx: Context, meal: Meal, which: str) -> None:
     """Give up a seat or a waiting place at one date, or at every date."""
     if _all(which):
         count = await service.unsubscribe(ctx.session, meal, ctx.person.id, ctx.now)
+        await jobs.tell_moved_up(ctx.session, ctx.services, ctx.now)
         ctx.say("meal.left_all", title=meal.title, count=count)
         return
     occurrence = await hosting.occurrence_for(ctx, meal, which, create=False)
     if occurrence is None:
         return
     outcome = await service.leave(ctx.session, occurrence, ctx.person.id)
+    if outcome == "left":  # whoever took the seat is told now, not at the next poll
+        await jobs.tell_moved_up(ctx.session, ctx.services, ctx.now)
     ctx.say(
         f"meal.{outcome}",
         title=meal.title,

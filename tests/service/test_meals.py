@@ -137,6 +137,21 @@ async def test_waiting_list_moves_up_with_a_direct_message(chat: Chat) -> None:
     assert await _rsvps(chat) == [("joined", 3)]
 
 
+async def test_the_one_moved_up_is_told_at_once_not_at_the_next_poll(chat: Chat) -> None:
+    code = await _schedule(chat, '"Pizza night" tomorrow 19:00 capacity 1')
+    await chat.say("anna", f"!meal join {code}")
+    await chat.say("bo", f"!meal join {code}")
+    chat.clear()
+    chat.app.due_now.clear()
+    await chat.say("anna", f"!meal leave {code}")
+    # The commit wakes the deliverer; delivering the outbox alone (no timed jobs) tells Bo.
+    assert chat.app.due_now.is_set()
+    await chat.app.deliver()
+    assert any("a seat came free" in t for t in chat.inbox_texts("bo"))
+    await chat.tick()  # the meals job does not tell Bo a second time
+    assert sum("a seat came free" in t for t in chat.inbox_texts("bo")) == 1
+
+
 async def test_two_joins_for_the_last_seat_at_once(chat: Chat) -> None:
     code = await _schedule(chat, '"Soup" tomorrow 18:00 capacity 1')
     assert any("1 seat," in text_of(m) for m in chat.adapter.sent)
