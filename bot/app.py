@@ -36,6 +36,7 @@ from bot.core.outbox import DUE_NOW, DeliveryReport, OutboxDeliverer, enqueue, n
 from bot.db.models import Account
 from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory
+from bot.safety.detect import CrisisMatch
 
 log = logging.getLogger("samvaer.app")
 
@@ -75,15 +76,15 @@ class App:
         An answer the platform could not take now (closed DMs, a network
         hiccup) goes into the outbox to be retried: nothing is lost silently.
         """
-        crisis = self.dispatcher.crisis_now(event)
+        found, crisis = self.dispatcher.crisis_now(event)
         if not crisis:
-            answers = await self._claimed_answers(event)
+            answers = await self._claimed_answers(event, found)
             await self._send_answers(event, answers)
             return answers
         # Crisis words: the lines never wait on a slow or unreachable database. If the
         # full answer (in the person's own language, with their safety plan) is not
         # ready in time, the lines go now and the rest follows without repeating them.
-        full = asyncio.ensure_future(self._claimed_answers(event))
+        full = asyncio.ensure_future(self._claimed_answers(event, found))
         wait = self.services.config.safety.crisis_reply_wait.total_seconds()
         done, _ = await asyncio.wait({full}, timeout=wait)
         if full in done:
@@ -96,10 +97,10 @@ class App:
         await self._send_answers(event, rest)
         return [*crisis, *rest]
 
-    async def _claimed_answers(self, event: Incoming) -> list[Outgoing]:
+    async def _claimed_answers(self, event: Incoming, found: CrisisMatch | None) -> list[Outgoing]:
         if not await self._first_to_claim(event):
             return []
-        return await self.dispatcher.handle(event)
+        return await self.dispatcher.handle(event, found)
 
     async def _send_answers(self, event: Incoming, answers: list[Outgoing]) -> None:
         for message in answers:

@@ -104,6 +104,13 @@ def command_option(line: str) -> str:
     return COMMAND_OPTION + line
 
 
+class Undetected:
+    """Crisis words not looked for yet (``None``: looked for, and none found)."""
+
+
+UNDETECTED = Undetected()
+
+
 class Dispatcher:
     """Routes incoming events to commands and dialogs, one at a time per user and room."""
 
@@ -130,15 +137,19 @@ class Dispatcher:
             self._locks[key] = lock
         return lock
 
-    async def handle(self, event: Incoming) -> list[Outgoing]:
-        """The answers to one event; never raises."""
+    async def handle(
+        self, event: Incoming, found: CrisisMatch | Undetected | None = UNDETECTED
+    ) -> list[Outgoing]:
+        """The answers to one event; never raises. ``found``: the crisis words already
+        looked for in it (by :meth:`crisis_now`), so that is not done twice."""
         if isinstance(event, MemberJoined):
             return []
         event = without_nul(event)
         text = event.text if isinstance(event, MessageIn) else event.value
         # Crisis words come first, everywhere a person can type, before anything that
         # needs the database: the lines go out even when it is down.
-        found = self._detect(text, event)
+        if isinstance(found, Undetected):
+            found = self._detect(text, event)
         crisis = [self._crisis_reply(event, found, None)] if found is not None else []
         if isinstance(event, MessageIn) and event.is_edit:
             # An edit is never run as a command; crisis words in it are still answered,
@@ -287,20 +298,21 @@ class Dispatcher:
             Direct(event.sender.platform, event.sender.user_id), body, crisis_lines=True
         )
 
-    def crisis_now(self, event: Incoming) -> list[Outgoing]:
-        """The crisis reply to ``event`` (with the room's neutral line), or nothing.
+    def crisis_now(self, event: Incoming) -> tuple[CrisisMatch | None, list[Outgoing]]:
+        """The crisis words in ``event`` and the reply to them (with the room's neutral
+        line), or ``(None, [])``.
 
         Needs no database, so it can go out while the database is slow or down; the
         full answer later carries the same lines in the person's own language.
         """
         if isinstance(event, MemberJoined):
-            return []
+            return None, []
         event = without_nul(event)
         text = event.text if isinstance(event, MessageIn) else event.value
         found = self._detect(text, event)
         if found is None:
-            return []
-        return self._with_room_note(event, [self._crisis_reply(event, found, None)])
+            return None, []
+        return found, self._with_room_note(event, [self._crisis_reply(event, found, None)])
 
     # ------------------------------------------------------------ routing
 
