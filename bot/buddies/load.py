@@ -81,6 +81,10 @@ def _candidate(row: BuddyProfile, now: datetime, free: int = 1) -> Candidate:
         kind=row.kind,
         waited_days=max((now - since).total_seconds() / 86400, 0.0),
         capacity=free,
+        gender=row.gender or "",
+        age=row.age or "",
+        wish_gender=frozenset(row.wish_gender or ()),
+        wish_age=frozenset(row.wish_age or ()),
     )
 
 

@@ -4,7 +4,9 @@ Rules (never broken): a pair shares at least one language; a volunteer gets
 no more new buddies than their free capacity; people who blocked each other
 or were paired before (in any outcome) are never proposed again; a
 participant who asked for a volunteer gets a volunteer, one who asked for a
-peer gets a peer, ``any`` may get either.
+peer gets a peer, ``any`` may get either; a stated wish for the buddy's
+gender or age band is met both ways (``scoring.wishes_fit``), and an unknown
+gender or age never meets one. Wishes never change a score.
 
 The score adds shared free times, shared contact modes and shared interests
 to a base of one, plus a fairness bonus that grows with the days someone has
@@ -48,7 +50,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.buddies.peer_matching import pair_peers
 from bot.buddies.scoring import Candidate, Proposal, _vocabularies, _vocabulary, pair_score
@@ -147,10 +149,14 @@ def waiting_reasons(
     sharing_volunteers: dict[int, int] = {}
     reasons = {}
     for person, mask in zip(waiting, _language_masks(waiting, codes), strict=True):
+        language = min(person.languages) if person.languages else ""
+        wish = wish_reason(person, participants, volunteers, excluded)
+        if wish is not None:
+            reasons[person.person_id] = (wish, language)
+            continue
         if mask not in sharing_peers:
             sharing_peers[mask] = sharing(peer_masks, mask)
             sharing_volunteers[mask] = sharing(volunteer_masks, mask)
-        language = min(person.languages) if person.languages else ""
         # Partners ruled out for this person: themself and their exclusions.
         ruled_out = {person.person_id} | partners_of.get(person.person_id, set())
         if person.kind in ("volunteer", "any"):
@@ -198,6 +204,9 @@ def why_waiting(
 ) -> tuple[str, str]:
     """A short reason code and detail (a language code) for someone not proposed."""
     language = sorted(person.languages)[0] if person.languages else ""
+    wish = wish_reason(person, participants, volunteers, excluded)
+    if wish is not None:
+        return (wish, language)
 
     def allowed(other: Candidate, peer: bool) -> bool:
         return (
@@ -229,3 +238,37 @@ def why_waiting(
     ):
         return ("no_language", language)
     return ("no_capacity", language)
+
+
+def wish_reason(
+    person: Candidate,
+    participants: Sequence[Candidate],
+    volunteers: Sequence[Candidate],
+    excluded: set[frozenset[int]],
+) -> str | None:
+    """``"wish_gender"``, ``"wish_age"`` or ``"wish_both"`` when the person's own wish is
+    what keeps them waiting: nobody in the pool fits them with it, but somebody would
+    without it (the gender wish alone, the age wish alone, or only both). None otherwise,
+    and always for someone with no wish (another person's wish is never named)."""
+    if not person.wishes:
+        return None
+    others = [(v, False) for v in volunteers] if person.kind in ("volunteer", "any") else []
+    if person.kind in ("peer", "any"):
+        others += [(p, True) for p in participants if p.kind in ("peer", "any")]
+
+    def reachable(who: Candidate) -> bool:
+        return any(
+            frozenset((who.person_id, other.person_id)) not in excluded
+            and pair_score(who, other, partner_is_peer=peer) is not None
+            for other, peer in others
+        )
+
+    if reachable(person):
+        return None
+    if person.wish_gender and reachable(replace(person, wish_gender=frozenset())):
+        return "wish_gender"
+    if person.wish_age and reachable(replace(person, wish_age=frozenset())):
+        return "wish_age"
+    if reachable(replace(person, wish_gender=frozenset(), wish_age=frozenset())):
+        return "wish_both"
+    return None

@@ -33,7 +33,13 @@ class BuddyProfile(Base):
     contact: Mapped[list[str]] = mapped_column(JSON, default=list)
     times: Mapped[list[str]] = mapped_column(JSON, default=list)
     kind: Mapped[str] = mapped_column(String(12), default="any")
-    about: Mapped[str] = mapped_column(String(200), default="")
+    about: Mapped[str] = mapped_column(String(200), default="")  # shown only once matched
+    # Optional, and personal: one's own gender and age band, and the wished buddy's
+    # (an empty wish: anyone). Never in statistics; `mydata` shows them, `forget` erases.
+    gender: Mapped[str | None] = mapped_column(String(12))
+    age: Mapped[str | None] = mapped_column(String(8))  # an age band, never a birth date
+    wish_gender: Mapped[list[str] | None] = mapped_column(JSON)
+    wish_age: Mapped[list[str] | None] = mapped_column(JSON)
     capacity: Mapped[int] = mapped_column(default=1)
     seeking: Mapped[bool] = mapped_column(default=True)  # in the pool
     paused: Mapped[bool] = mapped_column(default=False)

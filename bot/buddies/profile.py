@@ -17,12 +17,24 @@ from typing import Any
 
 from babel import Locale
 
-from bot.buddies.scoring import CONTACT_MODES, TIME_SLOTS
+from bot.buddies.scoring import AGE_BANDS, CONTACT_MODES, GENDERS, TIME_SLOTS, UNSAID
 from bot.core.answers import NO, SKIP, fold, vocabulary
 
-FIELDS = ("languages", "interests", "contact", "times", "kind", "about")
-OPTIONAL_FIELDS = ("interests", "about")
-ABOUT_MAX = 140
+FIELDS = (
+    "languages",
+    "interests",
+    "contact",
+    "times",
+    "kind",
+    "gender",
+    "age",
+    "wish_gender",
+    "wish_age",
+    "about",
+)
+OPTIONAL_FIELDS = ("interests", "gender", "age", "wish_gender", "wish_age", "about")
+ABOUT_MAX = 200
+YOUNGEST = 18  # the programme is for adults
 INTEREST_MAX = 10
 INTEREST_LENGTH = 30
 SKIP_WORDS = frozenset({"-", "none", "ingen"})
@@ -46,6 +58,10 @@ KEY_ALIASES = MappingProxyType(
         "times": ("time", "tid", "tider", "when", "hvornår", "når"),
         "kind": ("type", "slags", "hvem", "who"),
         "about": ("om", "om mig", "om meg", "bio"),
+        "gender": ("køn", "kjønn", "kjonn", "koen", "kon"),
+        "age": ("alder", "aldersgruppe", "age_band", "age-band"),
+        "wish_gender": ("wish-gender", "ønske_køn", "ønske-køn", "ønske_kjønn", "ønske-kjønn"),
+        "wish_age": ("wish-age", "ønske_alder", "ønske-alder"),
         "capacity": ("kapacitet", "kapasitet", "antal", "antall"),
         "consent": ("samtykke",),
     }
@@ -134,6 +150,10 @@ class Profile:
     times: tuple[str, ...] = ()
     kind: str = ""
     about: str = ""
+    gender: str = ""  # GENDERS, UNSAID, or "" when skipped
+    age: str = ""  # an age band, never a birth date
+    wish_gender: tuple[str, ...] = ()  # empty: any
+    wish_age: tuple[str, ...] = ()
     answered: frozenset[str] = field(default_factory=frozenset)
 
     def with_answer(self, name: str, value: object) -> Profile:
@@ -148,6 +168,10 @@ class Profile:
             "times": list(self.times),
             "kind": self.kind,
             "about": self.about,
+            "gender": self.gender,
+            "age": self.age,
+            "wish_gender": list(self.wish_gender),
+            "wish_age": list(self.wish_age),
             "answered": sorted(self.answered),
         }
 
@@ -164,11 +188,16 @@ class Profile:
             times=items("times"),
             kind=str(data.get("kind") or ""),
             about=str(data.get("about") or ""),
+            gender=str(data.get("gender") or ""),
+            age=str(data.get("age") or ""),
+            wish_gender=items("wish_gender"),
+            wish_age=items("wish_age"),
             answered=frozenset(items("answered")),
         )
 
     def missing(self, volunteer: bool, optional: bool = True) -> list[str]:
-        """The questions still to ask, in order (``optional``: interests and about too)."""
+        """The questions still to ask, in order (``optional``: also interests, gender, age,
+        the wishes and about)."""
         wanted = [f for f in FIELDS if not (volunteer and f == "kind")]
         if not optional:
             wanted = [f for f in wanted if f not in OPTIONAL_FIELDS]
@@ -324,6 +353,100 @@ def parse_about(text: str) -> str:
     return line
 
 
+def _gender_word(word: str) -> str | None:
+    """A gender typed in any of the three languages (``[gender]`` in answers.toml)."""
+    meanings = vocabulary().of(fold(word))
+    found = [m.removeprefix("gender_") for m in meanings if m.startswith("gender_")]
+    return found[0] if len(found) == 1 else None
+
+
+def parse_gender(text: str) -> str:
+    """One's own gender: woman, man, non-binary or "prefer not to say"; skipping leaves
+    it unanswered."""
+    if skipped(text):
+        return ""
+    gender = _gender_word(text)
+    if gender is None:
+        raise ProfileError("buddy.error.gender", word=text.strip())
+    return gender
+
+
+ANY_WISH_WORDS = frozenset(
+    {"anyone", "anybody", "no wish", "ligegyldigt", "spiller ingen rolle", "ingen ønsker"}
+)
+
+
+def _any(text: str) -> bool:
+    """No wish: "any", "lige meget", "spiller ingen rolle", or skipping the question."""
+    word = " ".join(text.strip().strip(".").casefold().split())
+    return word in ALL_WORDS | ANY_WISH_WORDS or word in KIND_WORDS["any"] or skipped(text)
+
+
+def parse_wish_gender(text: str) -> tuple[str, ...]:
+    """The genders a buddy may have; "any" (or skipping) wishes nothing."""
+    if _any(text):
+        return ()
+    wished: set[str] = set()
+    for part in re.split(r"[,;/+]|\s+og\s+|\s+and\s+|\s+eller\s+|\s+or\s+", text):
+        if not part.strip():
+            continue
+        gender = _gender_word(part)
+        if gender is None or gender == UNSAID:
+            raise ProfileError("buddy.error.wish_gender", word=part.strip())
+        wished.add(gender)
+    return tuple(g for g in GENDERS if g in wished)
+
+
+_BAND = re.compile(r"^(\d{1,3})\s*(?:[-–—]\s*(\d{1,3})|\+|\s*-\s*)?$")
+
+
+def age_band(word: str) -> str | None:
+    """``"50-66"``, ``"50–66"``, ``"67+"`` or an age in years (``"72"``) → its band."""
+    match = _BAND.match(word.strip().strip("."))
+    if match is None:
+        return None
+    low = int(match.group(1))
+    if match.group(2) is not None:
+        band = f"{low}-{int(match.group(2))}"
+        return band if band in AGE_BANDS else None
+    if word.strip().endswith("+"):
+        return f"{low}+" if f"{low}+" in AGE_BANDS else None
+    if low < YOUNGEST:
+        return None
+    for band in AGE_BANDS:
+        start, _, end = band.replace("+", "-").partition("-")
+        if int(start) <= low and (not end or low <= int(end)):
+            return band
+    return None
+
+
+def parse_age(text: str) -> str:
+    """One's own age band (an age in years is read as its band and not kept)."""
+    if skipped(text):
+        return ""
+    band = age_band(text)
+    if band is None:
+        raise ProfileError("buddy.error.age", word=text.strip(), bands=", ".join(AGE_BANDS))
+    return band
+
+
+def parse_wish_age(text: str) -> tuple[str, ...]:
+    """The age bands a buddy may be in; "any" (or skipping) wishes nothing."""
+    if _any(text):
+        return ()
+    wished: set[str] = set()
+    for part in re.split(r"[,;/]|\s+og\s+|\s+and\s+|\s+eller\s+|\s+or\s+", text):
+        if not part.strip():
+            continue
+        band = age_band(part)
+        if band is None:
+            raise ProfileError(
+                "buddy.error.wish_age", word=part.strip(), bands=", ".join(AGE_BANDS)
+            )
+        wished.add(band)
+    return tuple(b for b in AGE_BANDS if b in wished)
+
+
 PARSERS = MappingProxyType(
     {
         "languages": parse_languages,
@@ -332,6 +455,10 @@ PARSERS = MappingProxyType(
         "times": parse_times,
         "kind": parse_kind,
         "about": parse_about,
+        "gender": parse_gender,
+        "age": parse_age,
+        "wish_gender": parse_wish_gender,
+        "wish_age": parse_wish_age,
     }
 )
 

@@ -16,7 +16,7 @@ from bot.buddies.profile import (
     parse_arguments,
 )
 from bot.buddies.render import describe
-from bot.buddies.scoring import CONTACT_MODES, KINDS, TIME_SLOTS
+from bot.buddies.scoring import AGE_BANDS, CONTACT_MODES, GENDERS, KINDS, TIME_SLOTS, UNSAID
 from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
 from bot.core.parsing import ArgumentError
@@ -41,6 +41,7 @@ def accepted(ctx: Context) -> dict[str, str]:
         "times": ", ".join(TIME_SLOTS),
         "contacts": ", ".join(CONTACT_MODES),
         "kinds": " | ".join(KINDS),
+        "bands": ", ".join(AGE_BANDS),
     }
 
 
@@ -57,6 +58,10 @@ def stored(row: BuddyProfile) -> dict[str, Any]:
         "times": list(row.times or []),
         "kind": row.kind or "",
         "about": row.about or "",
+        "gender": row.gender or "",
+        "age": row.age or "",
+        "wish_gender": list(row.wish_gender or []),
+        "wish_age": list(row.wish_age or []),
     }
 
 
@@ -73,6 +78,10 @@ def current_text(ctx: Context, step: str, current: dict[str, Any]) -> str:
         return ", ".join(ctx.t(f"buddy.time.{slot}") for slot in value)
     if step == "kind":
         return ctx.t(f"buddy.kind.{value}")
+    if step == "gender":
+        return ctx.t(f"buddy.gender.{value}")
+    if step == "wish_gender":
+        return ", ".join(ctx.t(f"buddy.wish.{gender}") for gender in value)
     text = ", ".join(value) if isinstance(value, list) else str(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
@@ -93,6 +102,11 @@ def ask(ctx: Context, step: str, current: dict[str, Any] | None = None) -> None:
             (ctx.t("buddy.choice.anytime"), "all"),
         ],
         "kind": [(ctx.t(f"buddy.kind.{k}"), k) for k in KINDS],
+        "gender": [(ctx.t(f"buddy.gender.{g}"), g) for g in (*GENDERS, UNSAID)] + [skip],
+        "age": [(band, band) for band in AGE_BANDS] + [skip],
+        "wish_gender": [(ctx.t("buddy.wish.any"), "any")]
+        + [(ctx.t(f"buddy.wish.{g}"), g) for g in GENDERS],
+        "wish_age": [(ctx.t("buddy.wish.any"), "any")] + [(band, band) for band in AGE_BANDS],
         "about": [skip],
     }
     choices = options[step]

@@ -54,11 +54,30 @@ def describe(
         lines.append(job.t(lang, "buddy.share.contact", items=modes))
     if data.get("interests"):
         lines.append(job.t(lang, "buddy.share.interests", items=", ".join(data["interests"])))
+    lines.extend(wish_lines(job, lang, data))
     if about:
         lines.append(job.t(lang, "buddy.share.about", about=about))
     if rhythm:
         lines.append(rhythm)
     return "\n".join(f"• {line}" for line in lines)
+
+
+def wish_lines(job: JobContext, lang: str, data: dict[str, Any]) -> list[str]:
+    """One's own gender and age band and the wish for the buddy's, for one's own
+    profile only (what two people share never holds them)."""
+    lines = []
+    if data.get("gender"):
+        lines.append(
+            job.t(lang, "buddy.profile.gender", gender=job.t(lang, f"buddy.gender.{data['gender']}"))
+        )
+    if data.get("age"):
+        lines.append(job.t(lang, "buddy.profile.age", age=data["age"]))
+    if data.get("wish_gender"):
+        wished = ", ".join(job.t(lang, f"buddy.wish.{g}") for g in data["wish_gender"])
+        lines.append(job.t(lang, "buddy.profile.wish_gender", genders=wished))
+    if data.get("wish_age"):
+        lines.append(job.t(lang, "buddy.profile.wish_age", ages=", ".join(data["wish_age"])))
+    return lines
 
 
 def introduction(
@@ -69,15 +88,27 @@ def introduction(
     pair_id: int,
     shared: dict[str, Any],
     platform: str,
+    abouts: Iterable[tuple[str, str]] = (),
 ) -> str:
-    """The first message in a new pair's private space, once in each of their languages."""
+    """The first message in a new pair's private space, once in each of their languages,
+    with each one's "about me" line (name, line) under what they share."""
+    abouts = list(abouts)
+
+    def shared_and_abouts(lang: str) -> str:
+        lines = [describe(job, lang, shared)]
+        lines += [
+            "• " + job.t(lang, "buddy.intro_about", name=name, about=about)
+            for name, about in abouts
+        ]
+        return "\n".join(line for line in lines if line)
+
     return "\n\n".join(
         job.t(
             lang,
             "buddy.intro",
             first=first,
             second=second,
-            shared=describe(job, lang, shared),
+            shared=shared_and_abouts(lang),
             icebreaker=job.t(lang, f"buddy.icebreaker.{icebreaker_number(pair_id)}"),
             prefix=job.services.prefix(platform),
         )

@@ -8,6 +8,13 @@ Scores are computed for all pairs at once: each person's times, contact modes
 and interests are rows of 0/1 columns, so what two people share is one matrix
 product (float32 holds these half-unit sums exactly), and pairs without a
 shared language, excluded pairs and anyone with themself are set to -inf.
+
+A wish for the buddy's gender or age band is a hard rule, never a score: a
+pair is allowed only when each side's stated wish fits the other (an unknown
+gender or age never fits a stated wish), and a wish never changes the score
+of a pair it allows. Befriending services match this way: someone who asks
+for a woman of their own age is not helped by a well-scored man of another.
+When nobody in a round has a wish, the check costs nothing.
 The rounds that use these are in ``volunteer_matching``, ``peer_matching``
 and ``matching``.
 """
@@ -30,6 +37,9 @@ TIME_SLOTS = (
     "weekend-evening",
 )
 CONTACT_MODES = ("text", "voice", "video")
+GENDERS = ("woman", "man", "nonbinary")  # what a wish may name
+UNSAID = "unsaid"  # "prefer not to say": a gender no wish names
+AGE_BANDS = ("18-29", "30-49", "50-66", "67+")
 
 TIME_WEIGHT = 2.0
 CONTACT_WEIGHT = 1.5
@@ -52,6 +62,14 @@ class Candidate:
     kind: str = "any"  # what a participant asked for; ignored for volunteers
     waited_days: float = 0.0
     capacity: int = 1  # free slots, for volunteers
+    gender: str = ""  # one of GENDERS, UNSAID or "" (not answered)
+    age: str = ""  # one of AGE_BANDS or ""
+    wish_gender: frozenset[str] = frozenset()  # empty: any
+    wish_age: frozenset[str] = frozenset()  # empty: any
+
+    @property
+    def wishes(self) -> bool:
+        return bool(self.wish_gender or self.wish_age)
 
 
 @dataclass(frozen=True)
@@ -68,11 +86,28 @@ def fairness(candidate: Candidate) -> float:
     return FAIRNESS_PER_DAY * min(max(candidate.waited_days, 0.0), FAIRNESS_CAP_DAYS)
 
 
+def fits(wish: frozenset[str], value: str) -> bool:
+    """No wish takes anyone; a stated wish only what it names (never the unknown)."""
+    return not wish or value in wish
+
+
+def wishes_fit(a: Candidate, b: Candidate) -> bool:
+    """Each side's wish for the buddy's gender and age band fits the other."""
+    return (
+        fits(a.wish_gender, b.gender)
+        and fits(b.wish_gender, a.gender)
+        and fits(a.wish_age, b.age)
+        and fits(b.wish_age, a.age)
+    )
+
+
 def pair_score(participant: Candidate, partner: Candidate, partner_is_peer: bool) -> float | None:
     """The score of one pair, or None when the rules forbid it (exclusions aside)."""
     if participant.person_id == partner.person_id:
         return None
     if not participant.languages & partner.languages:
+        return None
+    if not wishes_fit(participant, partner):
         return None
     if partner_is_peer:
         if participant.kind == "volunteer" or partner.kind == "volunteer":
@@ -101,6 +136,47 @@ class _Features:
     contact: NDArray[np.float32]
     interests: NDArray[np.float32]
     fairness: NDArray[np.float64]
+    wishes: _Wishes | None = None  # None when nobody in the round has a wish
+
+
+@dataclass
+class _Wishes:
+    """Who each person is (one-hot over the wished values plus "anything else") and
+    whom they accept (all columns without a wish): A accepts B when A's accepted row
+    meets B's own row."""
+
+    gender: NDArray[np.float32]
+    accepts_gender: NDArray[np.float32]
+    age: NDArray[np.float32]
+    accepts_age: NDArray[np.float32]
+
+
+def _own_and_accepted(
+    values: Sequence[str], wishes: Sequence[frozenset[str]], vocabulary: dict[str, int]
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    other = len(vocabulary)  # a value nobody wished for, or unknown
+    own = np.zeros((len(values), other + 1), dtype=np.float32)
+    own[np.arange(len(values)), [vocabulary.get(v, other) for v in values]] = 1.0
+    accepts = np.ones_like(own)
+    for row, wish in enumerate(wishes):
+        if wish:
+            accepts[row] = 0.0
+            accepts[row, [vocabulary[v] for v in wish]] = 1.0
+    return own, accepts
+
+
+def _wish_features(
+    people: Sequence[Candidate], vocabularies: dict[str, dict[str, int]]
+) -> _Wishes | None:
+    if not vocabularies.get("wish_gender") and not vocabularies.get("wish_age"):
+        return None
+    gender, accepts_gender = _own_and_accepted(
+        [p.gender for p in people], [p.wish_gender for p in people], vocabularies["wish_gender"]
+    )
+    age, accepts_age = _own_and_accepted(
+        [p.age for p in people], [p.wish_age for p in people], vocabularies["wish_age"]
+    )
+    return _Wishes(gender, accepts_gender, age, accepts_age)
 
 
 def _one_hot(sets: Sequence[frozenset[str]], vocabulary: dict[str, int]) -> NDArray[np.float32]:
@@ -132,6 +208,7 @@ def _features(people: Sequence[Candidate], vocabularies: dict[str, dict[str, int
         contact=_one_hot([p.contact for p in people], vocabularies["contact"]),
         interests=_one_hot([p.interests for p in people], vocabularies["interests"]),
         fairness=np.array([fairness(p) for p in people], dtype=np.float64),
+        wishes=_wish_features(people, vocabularies),
     )
 
 
@@ -157,7 +234,18 @@ def _fit(left: _Features, rows: slice, right: _Features) -> NDArray[np.float32]:
         shared = left.interests[rows] @ right.interests.T
         fit += np.float32(INTEREST_WEIGHT) * np.minimum(shared, np.float32(INTEREST_CAP))
     fit[(left.languages[rows] @ right.languages.T) < 0.5] = -np.inf
+    if left.wishes is not None and right.wishes is not None:
+        fit[~_wishes_fit(left.wishes, rows, right.wishes)] = -np.inf
     return fit
+
+
+def _wishes_fit(left: _Wishes, rows: slice, right: _Wishes) -> NDArray[np.bool_]:
+    """Which pairs of left[rows] × right have wishes that fit both ways."""
+    ok: NDArray[np.bool_] = (left.accepts_gender[rows] @ right.gender.T) > 0.5
+    ok &= (left.gender[rows] @ right.accepts_gender.T) > 0.5
+    ok &= (left.accepts_age[rows] @ right.age.T) > 0.5
+    ok &= (left.age[rows] @ right.accepts_age.T) > 0.5
+    return ok
 
 
 def _forbid(
@@ -194,6 +282,9 @@ def _forbid(
 
 
 def _vocabularies(*groups: Sequence[Candidate]) -> dict[str, dict[str, int]]:
+    """The columns of each feature; ``wish_gender`` and ``wish_age`` hold only the values
+    somebody wished for (empty when nobody has a wish)."""
     return {
-        name: _vocabulary(groups, name) for name in ("languages", "times", "contact", "interests")
+        name: _vocabulary(groups, name)
+        for name in ("languages", "times", "contact", "interests", "wish_gender", "wish_age")
     }

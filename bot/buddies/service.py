@@ -96,6 +96,10 @@ async def save_profile(
     row.times = list(profile.times)
     row.kind = "any" if role == "volunteer" else (profile.kind or "any")
     row.about = profile.about
+    row.gender = profile.gender
+    row.age = profile.age
+    row.wish_gender = list(profile.wish_gender)
+    row.wish_age = list(profile.wish_age)
     row.capacity = capacity
     row.seeking = True
     row.paused = False
@@ -250,7 +254,8 @@ async def propose(
                 ("buddy.choice.accept", command_option(f"buddy accept {pair.id}")),
                 ("buddy.choice.decline", command_option(f"buddy decline {pair.id}")),
             ],
-            shared=_describer(job, common, them.about, me.frequency, them.frequency),
+            # No "about me" here: that is for the introduction, once both said yes.
+            shared=_describer(job, common, me.frequency, them.frequency),
             days=job.config.buddies.proposal_timeout.days or 1,
         )
     return pair
@@ -259,14 +264,13 @@ async def propose(
 def _describer(
     job: JobContext,
     common: dict[str, Any],
-    about: str,
     mine: str | None = None,
     theirs: str | None = None,
 ) -> Callable[[str], str]:
     """What two people share and how often each would like to meet, in the reader's
     language."""
     return lambda lang: render.describe(
-        job, lang, common, about, render.frequencies(job, lang, mine, theirs)
+        job, lang, common, rhythm=render.frequencies(job, lang, mine, theirs)
     )
 
 
@@ -338,7 +342,15 @@ async def activate(job: JobContext, pair: BuddyPair) -> None:
             for pid in (pair.participant_id, pair.partner_id)
         )
         first, second = names[pair.participant_id], names[pair.partner_id]
-        intro = render.introduction(job, langs, first, second, pair.id, pair.shared, platform)
+        # Each one's "about me" line, now that both said yes (never in the proposal).
+        abouts = []
+        for person_id in (pair.participant_id, pair.partner_id):
+            row = await load.profile_of(session, person_id)
+            if row is not None and row.about:
+                abouts.append((names[person_id], row.about))
+        intro = render.introduction(
+            job, langs, first, second, pair.id, pair.shared, platform, abouts
+        )
         title = render.space_title(job, langs[0], first, second)
         await job.later(
             OpenPrivateSpace(platform, members, title, intro, reference=f"buddy-pair-{pair.id}"),

@@ -127,7 +127,11 @@ async def longest_waiting_lines(ctx: Context) -> list[str]:
         if row.waiting_reason:
             code, _, language = row.waiting_reason.partition(":")
             reason = ctx.t(
-                f"buddy.waiting_reason.{code}", language=language_name(language, ctx.lang)
+                # Organisers hear that a wish keeps someone waiting, not what it is.
+                "buddy.waiting_reason_organiser.wish"
+                if code.startswith("wish_")
+                else f"buddy.waiting_reason.{code}",
+                language=language_name(language, ctx.lang),
             )
         lines.append(
             ctx.t(

@@ -332,13 +332,22 @@ def setup(registry: CommandRegistry) -> None:
     async def admin_match(ctx: Context, when: Annotated[str, NOW]) -> None:
         summary = await service.run_round(questionnaire.job_of(ctx))
         lines = [ctx.t("buddy.round_result", proposed=summary.proposed, waiting=summary.waiting)]
+        wishes = 0
         for (reason, language), count in sorted(summary.reasons.items(), key=lambda i: -i[1]):
+            if reason.startswith("wish_"):
+                wishes += count  # one line, no language, no gender or age named
+                continue
             lines.append(
                 "• "
                 + ctx.t(
                     f"buddy.why.{reason}", count=count, language=language_name(language, ctx.lang)
                 )
             )
+        if wishes:
+            smallest = ctx.config.privacy.min_group_size
+            few = wishes < smallest
+            key = "buddy.why.wish_few" if few else "buddy.why.wish"
+            lines.append("• " + ctx.t(key, count=wishes, smallest=smallest))
         ctx.reply("\n".join(lines))
 
     @registry.command(

@@ -109,7 +109,7 @@ def test_every_language_has_the_same_meanings() -> None:
     kinds = {m for found in words.meanings.values() for m in found}
     assert kinds == {"yes", "no", "help", "cancel", "skip", "not"} | {
         f"mood_{n}" for n in range(1, 6)
-    }
+    } | {f"gender_{g}" for g in ("woman", "man", "nonbinary", "unsaid")}
     for lang in load_catalogs():
         assert set(_read(LOCALES_DIR / lang / "answers.toml")) == kinds, lang
 
