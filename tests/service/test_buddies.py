@@ -60,7 +60,9 @@ async def test_done_means_join_match_accept_space_followup_block_report(chat: Ch
     assert [o.label for o in proposals[-1].options] == ["Yes, let's try", "No thanks"]
     vera_prompts = _prompts(chat, "vera")
     assert len(vera_prompts) == 2
-    alice_pair = next(p for p in vera_prompts if "I love tea" in p.text)
+    # The "about me" line is never in a proposal: only in the introduction.
+    assert not any("I love tea" in p.text for p in [*vera_prompts, *proposals])
+    alice_pair = next(p for p in vera_prompts if "cooking" in p.text)
 
     # Both accept, by tapping the buttons.
     answer = await chat.press("alice", proposals[-1].options[0].value)
@@ -77,6 +79,7 @@ async def test_done_means_join_match_accept_space_followup_block_report(chat: Ch
     assert "buddy block" in space.intro
     assert "buddy report" in space.intro
     assert "A question to start with" in space.intro
+    assert "Alice about themself: “I love tea”" in space.intro
     assert any("buddies now with Vera" in t for t in chat.inbox_texts("alice"))
     assert any("buddies now with Alice" in t for t in chat.inbox_texts("vera"))
     pairs = await _pairs(chat)
@@ -213,7 +216,7 @@ async def test_forget_ends_pairing_and_tells_only_that_it_ended(chat: Chat) -> N
     await chat.text("olga", "!admin match now")
     await chat.say("alice", "!buddy accept")
     await chat.tick()
-    with_alice = next(p for p in _prompts(chat, "vera") if "I love tea" in p.text)
+    with_alice = next(p for p in _prompts(chat, "vera") if "cooking" in p.text)
     await chat.press("vera", with_alice.options[0].value)
     await chat.tick()
     chat.clear()

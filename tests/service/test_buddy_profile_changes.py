@@ -77,6 +77,11 @@ async def test_asked_again_every_question_offers_the_earlier_answer(chat: Chat) 
     await chat.say("alice", "video")  # contact changed
     await chat.say("alice", "keep")  # times: the "Keep" choice by its label
     await chat.say("alice", "spring over")  # kind kept
+    # The optional questions about gender, age and wishes: never required.
+    await chat.say("alice", "skip")  # own gender: not said
+    await chat.say("alice", "-")  # age group: not said
+    await chat.say("alice", "anyone")  # no wish for the buddy's gender
+    await chat.say("alice", "skip")  # no wish for the buddy's age
     answers = await chat.say("alice", "-")  # about kept
     assert "on the list for a buddy" in texts(answers)
     profile = await stored(chat, "alice")
