@@ -68,7 +68,9 @@ def wish_lines(job: JobContext, lang: str, data: dict[str, Any]) -> list[str]:
     lines = []
     if data.get("gender"):
         lines.append(
-            job.t(lang, "buddy.profile.gender", gender=job.t(lang, f"buddy.gender.{data['gender']}"))
+            job.t(
+                lang, "buddy.profile.gender", gender=job.t(lang, f"buddy.gender.{data['gender']}")
+            )
         )
     if data.get("age"):
         lines.append(job.t(lang, "buddy.profile.age", age=data["age"]))
