@@ -18,6 +18,7 @@ from typing import Any
 from babel import Locale
 
 from bot.buddies.scoring import AGE_BANDS, CONTACT_MODES, GENDERS, TIME_SLOTS, UNSAID
+from bot.buddies.wishes import age_band, gender_word
 from bot.core.answers import NO, SKIP, fold, vocabulary
 
 FIELDS = (
@@ -34,7 +35,6 @@ FIELDS = (
 )
 OPTIONAL_FIELDS = ("interests", "gender", "age", "wish_gender", "wish_age", "about")
 ABOUT_MAX = 200
-YOUNGEST = 18  # the programme is for adults
 INTEREST_MAX = 10
 INTEREST_LENGTH = 30
 SKIP_WORDS = frozenset({"-", "none", "ingen"})
@@ -353,19 +353,12 @@ def parse_about(text: str) -> str:
     return line
 
 
-def _gender_word(word: str) -> str | None:
-    """A gender typed in any of the three languages (``[gender]`` in answers.toml)."""
-    meanings = vocabulary().of(fold(word))
-    found = [m.removeprefix("gender_") for m in meanings if m.startswith("gender_")]
-    return found[0] if len(found) == 1 else None
-
-
 def parse_gender(text: str) -> str:
     """One's own gender: woman, man, non-binary or "prefer not to say"; skipping leaves
     it unanswered."""
     if skipped(text):
         return ""
-    gender = _gender_word(text)
+    gender = gender_word(text)
     if gender is None:
         raise ProfileError("buddy.error.gender", word=text.strip())
     return gender
@@ -390,34 +383,11 @@ def parse_wish_gender(text: str) -> tuple[str, ...]:
     for part in re.split(r"[,;/+]|\s+og\s+|\s+and\s+|\s+eller\s+|\s+or\s+", text):
         if not part.strip():
             continue
-        gender = _gender_word(part)
+        gender = gender_word(part)
         if gender is None or gender == UNSAID:
             raise ProfileError("buddy.error.wish_gender", word=part.strip())
         wished.add(gender)
     return tuple(g for g in GENDERS if g in wished)
-
-
-_BAND = re.compile(r"^(\d{1,3})\s*(?:[-–—]\s*(\d{1,3})|\+|\s*-\s*)?$")
-
-
-def age_band(word: str) -> str | None:
-    """``"50-66"``, ``"50–66"``, ``"67+"`` or an age in years (``"72"``) → its band."""
-    match = _BAND.match(word.strip().strip("."))
-    if match is None:
-        return None
-    low = int(match.group(1))
-    if match.group(2) is not None:
-        band = f"{low}-{int(match.group(2))}"
-        return band if band in AGE_BANDS else None
-    if word.strip().endswith("+"):
-        return f"{low}+" if f"{low}+" in AGE_BANDS else None
-    if low < YOUNGEST:
-        return None
-    for band in AGE_BANDS:
-        start, _, end = band.replace("+", "-").partition("-")
-        if int(start) <= low and (not end or low <= int(end)):
-            return band
-    return None
 
 
 def parse_age(text: str) -> str:

@@ -36,6 +36,7 @@ from bot.buddies.scoring import (
     wishes_fit,
 )
 from bot.buddies.volunteer_matching import assign_volunteers
+from bot.buddies.wishes import age_band
 
 LANGS = ["da", "en", "ar"]
 
@@ -275,3 +276,17 @@ def test_all_at_once_with_danish_and_norwegian_keys() -> None:
         (),
     )
     assert {"gender", "age", "wish_gender", "wish_age"} <= english.answered
+
+
+@given(st.integers(0, 130))
+def test_every_adult_age_falls_in_exactly_one_band_and_a_child_in_none(years: int) -> None:
+    band = age_band(str(years))
+    if years < 18:
+        assert band is None
+        return
+    assert band in AGE_BANDS
+    low, _, high = band.replace("+", "-").partition("-")
+    assert int(low) <= years
+    assert not high or years <= int(high)
+    # The band read back as itself.
+    assert age_band(band) == band
