@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/buddies_matching.py            # full run
     .venv/bin/python bench/buddies_matching.py --quick    # smaller sizes
+    .venv/bin/python bench/buddies_matching.py --wishes 0.1  # rounds only, 10% wish
 
 Prints, for seeded realistic random pools: the time of a round, the total
 score against the exact optimum where an exact solver is affordable, and the
@@ -16,6 +17,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +30,7 @@ from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 from bot.buddies.matching import match_round
 from bot.buddies.peer_matching import exact_peer_optimum, pair_peers
 from bot.buddies.scoring import (
+    AGE_BANDS,
     CONTACT_MODES,
     TIME_SLOTS,
     Candidate,
@@ -93,6 +96,33 @@ def pool(
         frozenset(rng.sample(everyone, 2)) for _ in range((participants + volunteers) // 10)
     }
     return people, helpers, excluded
+
+
+def with_wishes(people: list[Candidate], share: float, seed: int) -> list[Candidate]:
+    """The same people with a gender and age band each (a few unsaid), and ``share`` of
+    them wishing for a buddy's gender (mostly a woman) or age band (theirs and the next)."""
+    rng = random.Random(seed)
+    found = []
+    for candidate in people:
+        gender = rng.choices(["woman", "man", "nonbinary", "unsaid", ""], [55, 38, 2, 2, 3])[0]
+        band = rng.randrange(len(AGE_BANDS))
+        wish_gender: frozenset[str] = frozenset()
+        wish_age: frozenset[str] = frozenset()
+        if rng.random() < share:
+            if rng.random() < 0.7:
+                wish_gender = frozenset({"woman"})
+            if rng.random() < 0.5:
+                wish_age = frozenset(AGE_BANDS[band : band + 2])
+        found.append(
+            replace(
+                candidate,
+                gender=gender,
+                age=AGE_BANDS[band],
+                wish_gender=wish_gender,
+                wish_age=wish_age,
+            )
+        )
+    return found
 
 
 def peak_rss_mb() -> float:
@@ -201,15 +231,18 @@ def peer_quality(exact_sizes: list[int], bound_sizes: list[int]) -> None:
         print(f"{size:>12} {seconds:>11.3f} {bound_seconds:>8.2f} {total / bound:>8.4f}")
 
 
-def full_round(participants: int, volunteers: int, runs: int) -> None:
+def full_round(participants: int, volunteers: int, runs: int, wishes: float = 0.0) -> None:
     people, helpers, excluded = pool(7, participants, volunteers)
+    if wishes:
+        people, helpers = with_wishes(people, wishes, 8), with_wishes(helpers, wishes, 9)
     slots = sum(v.capacity for v in helpers)
     for _ in range(runs):
         result, seconds = timed(match_round, people, helpers, excluded)
         volunteer_pairs = sum(1 for p in result.proposals if p.kind == "volunteer")
         print(
-            f"round: {participants} waiting, {volunteers} volunteers ({slots} slots): "
-            f"{seconds:.2f} s, {volunteer_pairs} with volunteers, "
+            f"round: {participants} waiting, {volunteers} volunteers ({slots} slots)"
+            + (f", {wishes:.0%} with a wish: " if wishes else ": ")
+            + f"{seconds:.2f} s, {volunteer_pairs} with volunteers, "
             f"{len(result.proposals) - volunteer_pairs} peer pairs, "
             f"{len(result.waiting)} still waiting"
         )
@@ -232,7 +265,16 @@ def main() -> None:
         action="store_true",
         help="only the volunteer round against its exact optimum (all sizes)",
     )
+    parser.add_argument(
+        "--wishes",
+        type=float,
+        default=0.0,
+        help="only the full round, with this share of people wishing for a gender or age",
+    )
     args = parser.parse_args()
+    if args.wishes:
+        full_round(10_000, 2_000, runs=3, wishes=args.wishes)
+        return
     if args.volunteer_quality_only:
         volunteer_quality([(500, 100), (1000, 200), (2000, 400), (3000, 600), (10_000, 2_000)])
         return

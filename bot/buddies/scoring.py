@@ -149,6 +149,16 @@ class _Wishes:
     accepts_gender: NDArray[np.float32]
     age: NDArray[np.float32]
     accepts_age: NDArray[np.float32]
+    wishing: NDArray[np.bool_]  # who has a wish at all
+
+    def rejects(
+        self, rows: NDArray[np.intp], other: _Wishes, other_rows: slice
+    ) -> NDArray[np.bool_]:
+        """Whom in ``other[other_rows]`` the people at ``rows`` turn down by their wish."""
+        gender = (self.accepts_gender[rows] @ other.gender[other_rows].T) < 0.5
+        age = (self.accepts_age[rows] @ other.age[other_rows].T) < 0.5
+        turned_down: NDArray[np.bool_] = gender | age
+        return turned_down
 
 
 def _own_and_accepted(
@@ -176,7 +186,8 @@ def _wish_features(
     age, accepts_age = _own_and_accepted(
         [p.age for p in people], [p.wish_age for p in people], vocabularies["wish_age"]
     )
-    return _Wishes(gender, accepts_gender, age, accepts_age)
+    wishing = np.array([p.wishes for p in people], dtype=bool)
+    return _Wishes(gender, accepts_gender, age, accepts_age, wishing)
 
 
 def _one_hot(sets: Sequence[frozenset[str]], vocabulary: dict[str, int]) -> NDArray[np.float32]:
@@ -235,17 +246,29 @@ def _fit(left: _Features, rows: slice, right: _Features) -> NDArray[np.float32]:
         fit += np.float32(INTEREST_WEIGHT) * np.minimum(shared, np.float32(INTEREST_CAP))
     fit[(left.languages[rows] @ right.languages.T) < 0.5] = -np.inf
     if left.wishes is not None and right.wishes is not None:
-        fit[~_wishes_fit(left.wishes, rows, right.wishes)] = -np.inf
+        _forbid_unwished(fit, left.wishes, rows, right.wishes)
     return fit
 
 
-def _wishes_fit(left: _Wishes, rows: slice, right: _Wishes) -> NDArray[np.bool_]:
-    """Which pairs of left[rows] × right have wishes that fit both ways."""
-    ok: NDArray[np.bool_] = (left.accepts_gender[rows] @ right.gender.T) > 0.5
-    ok &= (left.gender[rows] @ right.accepts_gender.T) > 0.5
-    ok &= (left.accepts_age[rows] @ right.age.T) > 0.5
-    ok &= (left.age[rows] @ right.accepts_age.T) > 0.5
-    return ok
+def _forbid_unwished(fit: NDArray[np.float32], left: _Wishes, rows: slice, right: _Wishes) -> None:
+    """Mark pairs of left[rows] × right that a stated wish turns down (either way).
+
+    Only the rows and columns of people who have a wish are looked at (most have
+    none), so the cost follows the number of wishes, not the size of the matrix.
+    """
+    start = rows.start or 0  # rows is a block of consecutive rows
+    wishing_rows = np.nonzero(left.wishing[rows])[0]
+    if wishing_rows.size:
+        turned_down = left.rejects(wishing_rows + start, right, slice(None))
+        block = fit[wishing_rows]
+        block[turned_down] = -np.inf
+        fit[wishing_rows] = block
+    wishing_columns = np.nonzero(right.wishing)[0]
+    if wishing_columns.size:
+        turned_down = right.rejects(wishing_columns, left, rows).T
+        block = fit[:, wishing_columns]
+        block[turned_down] = -np.inf
+        fit[:, wishing_columns] = block
 
 
 def _forbid(
