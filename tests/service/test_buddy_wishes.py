@@ -55,12 +55,13 @@ async def test_the_questionnaire_asks_the_wishes_as_optional_questions(chat: Cha
     assert "Skriv et tal fra 1 til 5" in await chat.text("ida", "72")
     assert "bestemt køn" in await chat.text("ida", "67+")
     assert "bestemt aldersgruppe" in await chat.text("ida", "kvinde")
-    answers = await chat.say("ida", "lige meget")
+    # Several age groups at once, typed rather than tapped.
+    answers = await chat.say("ida", "50-66, 67+")
     assert "aldrig i et forslag" in "\n".join(text_of(m) for m in answers)
     assert "på listen" in await chat.text("ida", "Jeg elsker kaffe og krydsord")
     profile = await _profile(chat)
     assert (profile.gender, profile.age) == ("woman", "67+")
-    assert (profile.wish_gender, profile.wish_age) == (["woman"], [])
+    assert (profile.wish_gender, profile.wish_age) == (["woman"], ["50-66", "67+"])
     assert profile.about == "Jeg elsker kaffe og krydsord"
     shown = await chat.text("ida", "!makker profil")
     assert "Dit køn: Kvinde (kun du ser det)" in shown
