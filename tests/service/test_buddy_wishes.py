@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.buddies.models import BuddyProfile
 from bot.core.events import ChoicePrompt, FileMessage, OpenPrivateSpace, Role
+from bot.db.engine import alembic_config, upgrade
 from bot.db.models import Account
 from tests.helpers import Chat, text_of
 
@@ -180,3 +183,32 @@ async def test_mydata_shows_the_wishes_and_forget_erases_them(chat: Chat) -> Non
     async with chat.app.uow() as uow:
         count = await uow.session.execute(select(func.count()).select_from(BuddyProfile))
         assert count.scalar_one() == 0
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+def _wish_columns(connection: Connection) -> set[str]:
+    columns = {c["name"] for c in inspect(connection).get_columns("buddy_profiles")}
+    return columns & {"gender", "age", "wish_gender", "wish_age"}
+
+
+async def test_migration_0012_goes_down_to_0009_and_up_again(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        assert await connection.run_sync(_wish_columns) == {
+            "gender",
+            "age",
+            "wish_gender",
+            "wish_age",
+        }
+        await connection.run_sync(_downgrade, "0009")
+        assert await connection.run_sync(_wish_columns) == set()
+        # Only the buddies branch moved: the other features' tables are all there.
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert {"meal_meals", "checkin_entries", "buddy_pairs"} <= tables
+    await upgrade(engine)
+    async with engine.begin() as connection:
+        assert len(await connection.run_sync(_wish_columns)) == 4
