@@ -170,6 +170,14 @@ async def test_crisis_words_as_the_about_answer_go_to_the_crisis_path_and_are_no
     async with chat.app.uow() as uow:
         rows = (await uow.session.execute(select(BuddyProfile))).scalars().all()
         assert all("orker" not in (row.about or "") for row in rows)
+    # Typed at once as a command, the same: the crisis lines, and nothing stored.
+    answers = await chat.say("bo", f"!makker profil om {CRISIS_DA}")
+    assert any("70 201 201" in text_of(m) for m in answers)
+    answers = await chat.say("bo", f'!makker tilmeld om="{CRISIS_DA}"')
+    assert any("70 201 201" in text_of(m) for m in answers)
+    async with chat.app.uow() as uow:
+        rows = (await uow.session.execute(select(BuddyProfile))).scalars().all()
+        assert all("orker" not in (row.about or "") for row in rows)
 
 
 async def test_mydata_shows_the_wishes_and_forget_erases_them(chat: Chat) -> None:
