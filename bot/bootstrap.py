@@ -14,10 +14,10 @@ from bot.app import App
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import JobContext, Services
+from bot.core.delivery import OutboxDeliverer
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Outgoing, Sender, SendResult
 from bot.core.i18n import Translator, load_catalogs
-from bot.core.outbox import OutboxDeliverer
 from bot.core.registry import CommandRegistry, SuggestionQuery
 from bot.db.engine import make_engine, upgrade
 from bot.db.uow import UnitOfWorkFactory

@@ -23,11 +23,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.answers import CANCEL, HELP, match_answer, vocabulary
-from bot.core.codec import decode
 from bot.core.context import Context, Services
 from bot.core.events import ChoicePrompt, Direct, Option, Role, Sender
-from bot.core.outbox import SENT
-from bot.db.models import Dialog, OutboxItem
+from bot.core.outbox import last_sent_question
+from bot.db.models import Dialog
 
 log = logging.getLogger("samvaer.dialogs")
 
@@ -398,26 +397,8 @@ async def sent_question(
 ) -> ChoicePrompt | None:
     """The last choice prompt the outbox delivered to this account, if it was the last
     thing sent to them there and is recent: a typed word may answer it."""
-    rows = await session.execute(
-        select(OutboxItem.payload)
-        .where(
-            OutboxItem.person_id == person_id,
-            OutboxItem.status == SENT,
-            OutboxItem.sent_at >= now - DIRECT_QUESTION_FOR,
-        )
-        .order_by(OutboxItem.sent_at.desc(), OutboxItem.id.desc())
-        .limit(5)
-    )
     own = Direct(sender.platform, sender.user_id)
-    for (payload,) in rows:
-        try:
-            message = decode(payload)
-        except (KeyError, TypeError, ValueError):
-            continue
-        if getattr(message, "to", None) != own:
-            continue  # sent to someone else about them, or to a room
-        return message if isinstance(message, ChoicePrompt) else None
-    return None
+    return await last_sent_question(session, person_id, own, since=now - DIRECT_QUESTION_FOR)
 
 
 def warm_vocabulary() -> None:

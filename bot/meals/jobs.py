@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import JobContext, Services
 from bot.core.events import TextMessage
-from bot.core.outbox import enqueue, enqueue_many
-from bot.db.models import OutboxItem
+from bot.core.outbox import enqueue, enqueue_many, people_given
 from bot.meals import render
 from bot.meals.load import display_names, meal_rooms, next_occurrence, people_at, recipients
 from bot.meals.models import JOINED, SCHEDULED, Meal, MealOccurrence, MealRsvp
@@ -275,17 +274,7 @@ async def _missed_you(
     """
     if not absent:
         return 0
-    told = set(
-        (
-            await session.execute(
-                select(OutboxItem.person_id).where(
-                    OutboxItem.kind == MISSED_KIND,
-                    OutboxItem.person_id.in_(absent),
-                    OutboxItem.created_at > now - MISSED_YOU_EVERY,
-                )
-            )
-        ).scalars()
-    )
+    told = await people_given(session, MISSED_KIND, absent, since=now - MISSED_YOU_EVERY)
     following = await next_occurrence(session, meal, now)
     rows = []
     for rec in (await recipients(session, services, absent, meal.platform)).values():
