@@ -12,7 +12,6 @@ import difflib
 import logging
 import weakref
 from contextlib import nullcontext
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -20,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.core.answers import CANCEL, HELP, match_answer, vocabulary
 from bot.core.context import Context, Services
+from bot.core.crisis_replies import UNDETECTED, CrisisReplies, Undetected, without_nul
 from bot.core.dialogs import (
     COMMAND_OPTION,
     DIALOG_ANSWER_LIMIT,
@@ -34,15 +34,11 @@ from bot.core.dialogs import (
 )
 from bot.core.events import (
     ChoiceIn,
-    ChoicePrompt,
-    Direct,
-    FileMessage,
     Incoming,
     MemberJoined,
     MessageIn,
     Outgoing,
     Role,
-    TextMessage,
 )
 from bot.core.parsing import ArgumentError, echo, tokenize
 from bot.core.ratelimit import RateLimiter
@@ -55,9 +51,8 @@ from bot.people.service import (
     language_of,
     person_and_dialog,
 )
-from bot.safety.detect import CrisisMatch, default_detector
+from bot.safety.detect import CrisisMatch
 from bot.safety.models import SafetyPlan
-from bot.safety.render import crisis_text
 
 log = logging.getLogger("samvaer.dispatch")
 
@@ -86,32 +81,12 @@ class _StaleConnection(Exception):
     """The first statement of a unit of work found its pooled connection closed."""
 
 
-def without_nul(event: MessageIn | ChoiceIn) -> MessageIn | ChoiceIn:
-    """The event with NUL characters taken out of its text and the sender's name: no
-    database stores them, and a name with one must not lock a person out."""
-    text = event.text if isinstance(event, MessageIn) else event.value
-    name = event.sender.display_name
-    if "\x00" not in text and "\x00" not in name:
-        return event
-    sender = replace(event.sender, display_name=name.replace("\x00", ""))
-    if isinstance(event, MessageIn):
-        return replace(event, sender=sender, text=text.replace("\x00", ""))
-    return replace(event, sender=sender, value=text.replace("\x00", ""))
-
-
 def command_option(line: str) -> str:
     """The value of a choice option that runs ``line`` as a command when picked."""
     return COMMAND_OPTION + line
 
 
-class Undetected:
-    """Crisis words not looked for yet (``None``: looked for, and none found)."""
-
-
-UNDETECTED = Undetected()
-
-
-class Dispatcher:
+class Dispatcher(CrisisReplies):
     """Routes incoming events to commands and dialogs, one at a time per user and room."""
 
     def __init__(self, services: Services, uow_factory: UnitOfWorkFactory) -> None:
@@ -178,64 +153,6 @@ class Dispatcher:
         # The crisis reply (in the person's own language once they were looked up).
         return self._with_room_note(event, [*crisis, *answers])
 
-    def _detect(self, text: str, event: MessageIn | ChoiceIn) -> CrisisMatch | None:
-        # Words Danish and Norwegian share are read in the platform's language, else the
-        # community's: that decides the reply's language and lines before anything else
-        # is known about the person.
-        detector = self.services.crisis or default_detector()
-        prefer = (
-            language_from_locale(event.sender.locale) or self.services.config.community.language
-        )
-        return detector.detect(text, prefer=prefer)
-
-    async def _crisis_hooks_apart(
-        self, event: MessageIn | ChoiceIn, found: CrisisMatch | None
-    ) -> None:
-        """Tell a volunteer (with consent) in a unit of work of its own, for crisis words
-        that do not go through the usual path (an edit, a rate-limited message, an answer
-        whose own work was discarded). Never raises: the lines are already on their way."""
-        if found is None or not self.services.registry.crisis_hooks:
-            return
-        now = self.services.clock.now()
-        try:
-            async with self._uow() as uow:
-                person, _dialog = await person_and_dialog(
-                    uow.session, event.sender, event.room.room_id, now
-                )
-                ctx = Context(
-                    services=self.services,
-                    session=uow.session,
-                    sender=event.sender,
-                    room=event.room,
-                    is_direct=event.is_direct,
-                    person=person,
-                    lang=language_of(
-                        person, event.sender.locale, self.services.config.community.language
-                    ),
-                    event_id=event.event_id,
-                )
-                for hook in self.services.registry.crisis_hooks:
-                    await hook(ctx)
-                await uow.commit()
-        except Exception:
-            log.exception("safety.crisis_alert_failed platform=%s", event.sender.platform)
-
-    def _with_room_note(
-        self, event: MessageIn | ChoiceIn, answers: list[Outgoing]
-    ) -> list[Outgoing]:
-        """Private answers to something said in a room leave one neutral line there."""
-        own = Direct(event.sender.platform, event.sender.user_id)
-        private = any(
-            isinstance(m, TextMessage | ChoicePrompt | FileMessage) and m.to == own for m in answers
-        )
-        if event.is_direct or not private:
-            return answers
-        text = self.services.translator.text(
-            self._fallback_language(event), "reply.answered_privately"
-        )
-        note = TextMessage(event.room, text, reply_to=event.event_id, private_answer_note=True)
-        return [*answers, note]
-
     def must_be_private(self, event: MessageIn | ChoiceIn) -> bool:
         """Whether the answer to ``event`` may carry private content.
 
@@ -257,62 +174,10 @@ class Dispatcher:
 
     # ------------------------------------------------------------ helpers
 
-    def _fallback_language(self, event: MessageIn | ChoiceIn) -> str:
-        return language_from_locale(event.sender.locale) or self.services.config.community.language
-
-    def _plain(self, event: MessageIn | ChoiceIn, key: str) -> Outgoing:
-        lang = self._fallback_language(event)
-        text = self.services.translator.text(lang, key)
-        return TextMessage(event.room, text, reply_to=event.event_id)
-
     def _addressed_to_bot(self, event: MessageIn | ChoiceIn, text: str) -> bool:
         """Direct messages, taps and prefixed commands count; room chatter does not."""
         prefix = self.services.prefix(event.sender.platform)
         return event.is_direct or isinstance(event, ChoiceIn) or text.lstrip().startswith(prefix)
-
-    def _crisis_reply(
-        self,
-        event: MessageIn | ChoiceIn,
-        found: CrisisMatch,
-        lang: str | None,
-        plan: SafetyPlan | None = None,
-    ) -> Outgoing:
-        """The crisis lines, privately, in ``lang`` (else the best guess without the
-        database: the platform's language, then the language the words were in)."""
-        translator = self.services.translator
-        if lang is None or lang not in translator.catalogs:
-            lang = language_from_locale(event.sender.locale) or found.language
-        if lang not in translator.catalogs:
-            lang = self.services.config.community.language
-        log.info(
-            "safety.crisis_reply platform=%s category=%s", event.sender.platform, found.category
-        )
-        body = crisis_text(
-            translator,
-            self.services.config,
-            lang,
-            self.services.clock.now(),
-            plan.parts() if plan is not None else (),
-        )
-        return TextMessage(
-            Direct(event.sender.platform, event.sender.user_id), body, crisis_lines=True
-        )
-
-    def crisis_now(self, event: Incoming) -> tuple[CrisisMatch | None, list[Outgoing]]:
-        """The crisis words in ``event`` and the reply to them (with the room's neutral
-        line), or ``(None, [])``.
-
-        Needs no database, so it can go out while the database is slow or down; the
-        full answer later carries the same lines in the person's own language.
-        """
-        if isinstance(event, MemberJoined):
-            return None, []
-        event = without_nul(event)
-        text = event.text if isinstance(event, MessageIn) else event.value
-        found = self._detect(text, event)
-        if found is None:
-            return None, []
-        return found, self._with_room_note(event, [self._crisis_reply(event, found, None)])
 
     # ------------------------------------------------------------ routing
 
@@ -456,10 +321,6 @@ class Dispatcher:
             # volunteer must still be told: in a unit of work of its own, after this one.
             await self._crisis_hooks_apart(event, found)
         return answers
-
-    async def _run_crisis_hooks(self, ctx: Context) -> None:
-        for hook in self.services.registry.crisis_hooks:
-            await hook(ctx)
 
     async def _answers_a_sent_question(self, ctx: Context, text: str) -> bool:
         """A typed answer to a question sent later (a buddy proposal, a reminder): the
