@@ -19,13 +19,14 @@ from babel import Locale
 
 from bot.buddies.scoring import CONTACT_MODES, TIME_SLOTS
 from bot.core.answers import NO, SKIP, fold, vocabulary
+from bot.core.words import word_set, word_table
 
 FIELDS = ("languages", "interests", "contact", "times", "kind", "about")
 OPTIONAL_FIELDS = ("interests", "about")
 ABOUT_MAX = 140
 INTEREST_MAX = 10
 INTEREST_LENGTH = 30
-SKIP_WORDS = frozenset({"-", "none", "ingen"})
+SKIP_WORDS = word_set("buddies.skip")  # the words are data: bot/locales/<lang>/words.toml
 
 
 def skipped(text: str) -> bool:
@@ -36,83 +37,22 @@ def skipped(text: str) -> bool:
     return word in SKIP_WORDS or bool(vocabulary().of(fold(word)) & {SKIP, NO})
 
 
-ALL_WORDS = frozenset({"all", "alle", "alt", "any", "anytime", "everything", "uanset", "uansett"})
+ALL_WORDS = word_set("buddies.all")
 
 KEY_ALIASES = MappingProxyType(
-    {
-        "languages": ("language", "lang", "sprog", "språk", "sprak"),
-        "interests": ("interest", "interesser", "interesse", "hobbies", "hobby"),
-        "contact": ("kontakt", "mode", "modes"),
-        "times": ("time", "tid", "tider", "when", "hvornår", "når"),
-        "kind": ("type", "slags", "hvem", "who"),
-        "about": ("om", "om mig", "om meg", "bio"),
-        "capacity": ("kapacitet", "kapasitet", "antal", "antall"),
-        "consent": ("samtykke",),
-    }
+    word_table(
+        "buddies.profile_field",
+        ("languages", "interests", "contact", "times", "kind", "about", "capacity", "consent"),
+    )
 )
-CONTACT_WORDS = MappingProxyType(
-    {
-        "text": ("tekst", "skriv", "skrive", "chat", "besked", "melding", "writing"),
-        "voice": ("stemme", "tale", "telefon", "phone", "opkald", "samtale", "call", "lyd"),
-        "video": ("videoopkald", "videosamtale", "kamera", "camera", "facetime"),
-    }
-)
-KIND_WORDS = MappingProxyType(
-    {
-        "volunteer": ("frivillig", "frivilige", "helper", "hjælper", "hjelper"),
-        "peer": (
-            "ligemand",
-            "likemann",
-            "ligesindet",
-            "likesinnet",
-            "deltager",
-            "deltaker",
-            "peer",
-        ),
-        "any": (
-            "alle",
-            "begge",
-            "lige meget",
-            "uanset",
-            "uansett",
-            "either",
-            "both",
-            "hvem som helst",
-        ),
-    }
-)
-DAY_WORDS = MappingProxyType(
-    {
-        "weekday": ("weekdays", "hverdag", "hverdage", "hverdager", "ugedag", "ukedag", "week"),
-        "weekend": ("weekends", "helg", "helgen", "helger", "lørdag", "søndag"),
-    }
-)
+CONTACT_WORDS = MappingProxyType(word_table("buddies.contact", ("text", "voice", "video")))
+KIND_WORDS = MappingProxyType(word_table("buddies.kind", ("volunteer", "peer", "any")))
+DAY_WORDS = MappingProxyType(word_table("buddies.days", ("weekday", "weekend")))
 PART_WORDS = MappingProxyType(
-    {
-        "morning": ("mornings", "morgen", "morgener", "formiddag", "formiddage", "formiddager"),
-        "afternoon": ("afternoons", "eftermiddag", "eftermiddage", "ettermiddag", "ettermiddager"),
-        "evening": (
-            "evenings",
-            "aften",
-            "aftener",
-            "aftner",
-            "kveld",
-            "kvelder",
-            "kvelden",
-            "night",
-        ),
-    }
+    word_table("buddies.part_of_day", ("morning", "afternoon", "evening"))
 )
 # Extra language words people type that the locale data doesn't list.
-LANGUAGE_EXTRA = MappingProxyType(
-    {
-        "no": ("norsk", "bokmål", "bokmal", "nynorsk", "norwegian", "nb", "nn"),
-        "fa": ("farsi", "persian", "persisk"),
-        "ku": ("kurdisk", "kurdish", "kurmanji", "sorani"),
-        "prs": ("dari",),
-        "sgn": ("tegnsprog", "tegnspråk", "sign", "sign language"),
-    }
-)
+LANGUAGE_EXTRA = MappingProxyType(word_table("buddies.language", ("no", "fa", "ku", "prs", "sgn")))
 
 
 class ProfileError(Exception):

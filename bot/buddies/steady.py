@@ -13,12 +13,10 @@ from bot.core.clock import as_utc
 from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
 from bot.core.parsing import ArgumentError, OneOf
+from bot.core.words import word_table
 from bot.people.service import display_name
 
-YES_NO = OneOf(
-    {"yes": ("ja", "gerne", "gjerne", "y"), "no": ("nej", "nei", "n")},
-    error="buddy.error.yes_no",
-)
+YES_NO = OneOf(word_table("buddies.yes_no", ("yes", "no")), error="buddy.error.yes_no")
 LONGEST_SHOWN = 5
 
 

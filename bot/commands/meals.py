@@ -71,33 +71,16 @@ def _is_volunteer(ctx: Context) -> bool:
 
 def setup(registry: CommandRegistry) -> None:
     """Register the meal commands, the scheduling dialog and the timed work."""
-    registry.group(
-        "meal",
-        aliases=(
-            "meals",
-            "måltid",
-            "maaltid",
-            "måltider",
-            "spisning",
-            "fællesspisning",
-            "faellesspisning",
-            "middag",
-            "spise",
-        ),
-    )
+    registry.group("meal")
 
-    @registry.command(
-        "meal schedule",
-        role=Role.VOLUNTEER,
-        aliases=("planlæg", "planlaeg", "planlegg", "opret", "lag", "ny", "new", "add"),
-    )
+    @registry.command("meal schedule", role=Role.VOLUNTEER)
     async def schedule(ctx: Context, details: Annotated[str, Rest()] = "") -> None:
         if details:
             await scheduling.schedule_line(ctx, details)
         else:
             scheduling.start(ctx)
 
-    registry.dialog(scheduling.DIALOG, ask=scheduling.ask)(scheduling.step)
+    registry.steps(scheduling.SCHEDULE)
     registry.dialog(hosting.CANCEL_DIALOG)(hosting.choose_step)
     registry.dialog(hosting.EDIT_DIALOG)(hosting.edit_step)
 
@@ -117,19 +100,13 @@ def setup(registry: CommandRegistry) -> None:
         lines = [f"{ctx.prefix}{ctx.t('usage.' + c.key)}" for c in commands]
         ctx.reply(ctx.t("reply.group_usage", command="meal") + "\n" + "\n".join(lines))
 
-    @registry.command(
-        "meal list", aliases=("liste", "vis", "oversigt", "oversikt", "kommende", "ls", "show")
-    )
+    @registry.command("meal list")
     async def list_meals(
         ctx: Context, days: Annotated[int, IntRange(1, 90, "meal.bad_days")] | None = None
     ) -> None:
         await taking_part.list_meals(ctx, days)
 
-    @registry.command(
-        "meal join",
-        private=True,
-        aliases=("deltag", "tilmeld", "delta", "påmeld", "meldpå", "med"),
-    )
+    @registry.command("meal join", private=True)
     async def join(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
@@ -137,11 +114,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await taking_part.join(ctx, meal, which)
 
-    @registry.command(
-        "meal leave",
-        private=True,
-        aliases=("forlad", "afmeld", "frameld", "avmeld", "meldav", "forlat", "drop"),
-    )
+    @registry.command("meal leave", private=True)
     async def leave(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
@@ -149,7 +122,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await taking_part.leave(ctx, meal, which)
 
-    @registry.command("meal cancel", aliases=("aflys", "avlys", "annuller", "aflyse", "avlyse"))
+    @registry.command("meal cancel")
     async def cancel(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
@@ -157,10 +130,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await hosting.cancel(ctx, meal, which)
 
-    @registry.command(
-        "meal edit",
-        aliases=("ret", "rediger", "endre", "ændr", "aendr", "change", "skift"),
-    )
+    @registry.command("meal edit")
     async def edit(
         ctx: Context, code: Annotated[str, MEAL_CODE], rest: Annotated[str, Rest()] = ""
     ) -> None:
@@ -168,9 +138,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await hosting.edit(ctx, meal, rest)
 
-    @registry.command(
-        "meal who", private=True, aliases=("hvem", "deltagere", "deltakere", "gæster", "gjester")
-    )
+    @registry.command("meal who", private=True)
     async def who(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
@@ -178,11 +146,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await attendance.who(ctx, meal, which)
 
-    @registry.command(
-        "meal attended",
-        private=True,
-        aliases=("fremmøde", "fremmode", "oppmøte", "oppmote", "kom", "attendance"),
-    )
+    @registry.command("meal attended", private=True)
     async def attended(
         ctx: Context, code: Annotated[str, MEAL_CODE], people: Annotated[str, Rest()] = ""
     ) -> None:
@@ -190,7 +154,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await attendance.attended(ctx, meal, people)
 
-    @registry.command("meal ics", aliases=("kalender", "calendar", "ical", "ics"))
+    @registry.command("meal ics")
     async def ics(ctx: Context, code: Annotated[str, MEAL_CODE]) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is None:
@@ -216,7 +180,7 @@ def setup(registry: CommandRegistry) -> None:
             ctx.t("meal.ics_caption", title=meal.title),
         )
 
-    @registry.command("meal here", aliases=("her", "tilstede", "present", "kommet"))
+    @registry.command("meal here")
     async def here(ctx: Context, code: Annotated[str, MEAL_CODE]) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is None:
@@ -234,11 +198,7 @@ def setup(registry: CommandRegistry) -> None:
         )
         ctx.say("meal.here_saved" if recorded else "meal.here_already", title=meal.title)
 
-    @registry.command(
-        "meal feedback",
-        private=True,
-        aliases=("bedøm", "bedom", "vurder", "tilbagemelding", "tilbakemelding", "evaluering"),
-    )
+    @registry.command("meal feedback", private=True)
     async def feedback(
         ctx: Context,
         code: Annotated[str, MEAL_CODE],

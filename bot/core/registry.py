@@ -23,10 +23,14 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.events import Role
 from bot.core.parsing import ArgumentError, Rest, Token, convert
+from bot.core.words import command_aliases
+
+if TYPE_CHECKING:
+    from bot.core.steps import StepDialog
 
 Handler = Callable[..., Awaitable[None]]
 
@@ -124,6 +128,10 @@ class SuggestionQuery:
 Suggester = Callable[[SuggestionQuery], Awaitable[list[tuple[str, str]]]]
 
 
+def _with_data(given: Iterable[str], from_data: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*from_data, *given)))
+
+
 @dataclass
 class CommandRegistry:
     """All commands, dialogs and timed jobs, with their aliases."""
@@ -142,8 +150,9 @@ class CommandRegistry:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def group(self, name: str, aliases: Iterable[str] = ()) -> None:
-        """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
-        self.group_aliases[name] = tuple(aliases)
+        """Declare a command group (``checkin``); its aliases (``tjekind``) are data, in
+        ``bot/locales/<lang>/aliases.toml`` (``aliases`` adds more, for tests)."""
+        self.group_aliases[name] = _with_data(aliases, command_aliases().groups.get(name, ()))
 
     def command(
         self,
@@ -166,7 +175,7 @@ class CommandRegistry:
                 params=params_of(handler),
                 role=role,
                 private=private,
-                aliases=tuple(aliases),
+                aliases=_with_data(aliases, command_aliases().commands.get(name, ())),
                 needs_db=needs_db,
                 long_running=long_running,
             )
@@ -184,6 +193,11 @@ class CommandRegistry:
             return handler
 
         return decorate
+
+    def steps(self, machine: StepDialog) -> None:
+        """Register a dialog declared as its steps (:mod:`bot.core.steps`)."""
+        ask = machine.ask if machine.resumes else None
+        self.dialogs[machine.name] = DialogSpec(machine.name, machine.handle, ask)
 
     def every(self, name: str) -> Callable[[Callable[..., Awaitable[datetime | None]]], Any]:
         """Decorator: register timed work."""

@@ -12,6 +12,7 @@ from bot.core.context import Context
 from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.parsing import ArgumentError, tokenize
+from bot.core.words import word_set, word_table
 from bot.meals import answers, editing, load, planning, render, service
 from bot.meals.models import CANCELLED, Meal, MealOccurrence
 from bot.meals.rules import (
@@ -30,13 +31,9 @@ from bot.meals.scheduling import limits, today, when
 
 CANCEL_DIALOG = "meal_cancel"
 EDIT_DIALOG = "meal_edit"
-KEEP_WORDS = frozenset({"keep", "behold", "no", "nej", "nei", "fortryd", "angre"})
-FIELD_WORDS = {
-    "title": ("title", "titel", "tittel", "navn", "name"),
-    "time": ("time", "tid", "tidspunkt", "klokken", "kl"),
-    "capacity": ("seats", "capacity", "pladser", "plasser", "kapacitet", "kapasitet", "plads"),
-    "link": ("link", "lenke", "video", "url"),
-}
+# The words are data (bot/locales/<lang>/words.toml).
+KEEP_WORDS = word_set("meals.keep")
+FIELD_WORDS = word_table("meals.edit_field", ("title", "time", "capacity", "link"))
 EDIT_FIELDS = tuple(FIELD_WORDS)
 ATTEND_BUTTONS = 20
 

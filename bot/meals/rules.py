@@ -16,71 +16,41 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.core.parsing import ArgumentError, Token, tokenize
+from bot.core.words import word_index, word_set, words
 
 if TYPE_CHECKING:  # the rules read a meal's fields; they never query or write
     from bot.meals.models import Meal, MealOccurrence
 
-WEEKDAYS: dict[str, int] = {}
-for _number, _words in enumerate(
-    (
-        ("mon", "monday", "man", "mandag", "ma"),
-        ("tue", "tues", "tuesday", "tir", "tirsdag", "ti"),
-        ("wed", "wednesday", "ons", "onsdag", "on"),
-        ("thu", "thur", "thurs", "thursday", "tor", "tors", "torsdag", "to"),
-        ("fri", "friday", "fre", "fredag", "fr"),
-        ("sat", "saturday", "lør", "lørdag", "lor", "lordag", "lø"),
-        ("sun", "sunday", "søn", "søndag", "son", "sondag", "sø"),
-    )
-):
-    for _word in _words:
-        WEEKDAYS[_word] = _number
+# Monday is 0; the words people type (English, Danish, Norwegian) are data, in
+# bot/locales/<lang>/words.toml, as are the other words below.
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: dict[str, int] = {
+    word: number
+    for number, name in enumerate(WEEKDAY_NAMES)
+    for word in (*words(f"weekday.{name}"), *words(f"meals.weekday_short.{name}"))
+}
 
 # Words for today and tomorrow; two-word forms ("i morgen") are joined before lookup.
 RELATIVE_DAYS = {
-    "today": 0,
-    "idag": 0,
-    "i dag": 0,
-    "tonight": 0,
-    "tomorrow": 1,
-    "imorgen": 1,
-    "i morgen": 1,
-    "imorgon": 1,
-    "i morgon": 1,
-    "iovermorgen": 2,
-    "i overmorgen": 2,
+    word: ahead
+    for ahead, name in enumerate(("today", "tomorrow", "day_after_tomorrow"))
+    for word in words(f"meals.relative_day.{name}")
 }
-EVERY_WORDS = frozenset({"every", "hver", "hvert", "each"})
-WEEK_WORDS = frozenset({"week", "weeks", "uge", "uger", "uke", "uker", "ugen", "uken"})
-OTHER_WORDS = frozenset({"other", "second", "anden", "andre", "annen", "annenhver"})
+EVERY_WORDS = word_set("meals.every")
+WEEK_WORDS = word_set("meals.week")
+OTHER_WORDS = word_set("meals.other")
 WEEKLY_WORDS = {
-    "weekly": 1,
-    "ugentlig": 1,
-    "ukentlig": 1,
-    "fortnightly": 2,
-    "biweekly": 2,
-    "annenhver": 2,
-    "hveranden": 2,
+    **{word: 1 for word in words("meals.repeat.weekly")},
+    **{word: 2 for word in words("meals.repeat.fortnightly")},
 }
-CAPACITY_WORDS = frozenset(
-    {"capacity", "seats", "max", "kapacitet", "kapasitet", "pladser", "plasser", "plads", "plass"}
-)
-MINUTES_WORDS = frozenset(
-    {"minutes", "minutter", "min", "mins", "length", "varighed", "varighet", "længde", "lengde"}
-)
-VIDEO_WORDS = frozenset({"video", "link", "lenke"})
-TIME_FILLERS = frozenset({"kl", "kl.", "at", "klokken", "klokka", "@"})
+CAPACITY_WORDS = word_set("meals.capacity")
+MINUTES_WORDS = word_set("meals.minutes")
+VIDEO_WORDS = word_set("meals.video")
+TIME_FILLERS = word_set("meals.time_filler")
 VOICE = "voice"  # a voice channel the platform makes (where its adapter can)
 VOICE_KINDS = frozenset({VOICE, "discord"})  # "discord": how meals made before said it
 VIDEO_KINDS = ("jitsi", "element", VOICE)
-VIDEO_ALIASES = {
-    "jitsi": "jitsi",
-    "jit.si": "jitsi",
-    "element": "element",
-    "element call": "element",
-    "discord": VOICE,
-    "voice": VOICE,
-    "talekanal": VOICE,
-}
+VIDEO_ALIASES = word_index("meals.video_kind", VIDEO_KINDS)
 MAX_WEEKS_APART = 4
 MAX_DAYS_AHEAD = 366
 CAPACITY_RANGE = (1, 1000)
