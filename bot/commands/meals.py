@@ -15,6 +15,7 @@ from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
 from bot.core.i18n import format_local
 from bot.core.parsing import ArgumentError, IntRange, Rest, echo
 from bot.core.registry import CommandRegistry, SuggestionQuery
+from bot.core.steps import Finish, Outcome, Step, StepDialog
 from bot.meals import (
     answers,
     attendance,
@@ -222,23 +223,28 @@ def setup(registry: CommandRegistry) -> None:
         if comment:
             ctx.say("meal.feedback_thanks", title=meal.title)
             return
-        ctx.say("meal.feedback_ask_comment")
-        ctx.continue_dialog(FEEDBACK_DIALOG, "comment", {"feedback": saved.id})
+        comment_dialog.begin(ctx, {"feedback": saved.id})
 
-    @registry.dialog(
-        FEEDBACK_DIALOG, ask=lambda ctx, step, data: ctx.say("meal.feedback_ask_comment")
-    )
-    async def feedback_comment(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        ctx.end_dialog()
+    def ask_comment(ctx: Context, data: dict[str, Any]) -> None:
+        ctx.say("meal.feedback_ask_comment")
+
+    async def feedback_comment(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
         if text.casefold().strip(" .!") in SKIP_WORDS:
             ctx.say("meal.feedback_thanks_short")
-            return
+            return Finish()
         feedback_id = int(data.get("feedback", 0))
         comment = text.strip()[:COMMENT_MAX]
         if not await service.add_comment(ctx.session, feedback_id, ctx.person.id, comment):
             ctx.say("meal.feedback_thanks_short")
-            return
+            return Finish()
         ctx.say("meal.feedback_comment_saved")
+        return Finish()
+
+    # After the stars, one optional comment.
+    comment_dialog = StepDialog(
+        FEEDBACK_DIALOG, {"comment": Step(ask_comment, feedback_comment)}, "comment"
+    )
+    registry.steps(comment_dialog)
 
     # ------------------------------------------------------------ timed work and hooks
 
