@@ -196,16 +196,20 @@ async def test_across_the_spring_change_times_are_real_hours_and_shown_locally(
 ) -> None:
     # Sunday 28 March 2027: clocks in Copenhagen go from 02:00 to 03:00.
     chat.clock.set(datetime(2027, 3, 26, 9, 0, tzinfo=UTC))
-    code = await _schedule(chat, '"Brunch" 28/3/2027 12:00 pladser 1 minimum 2', locale="da")
-    await chat.say("anna", f"!måltid deltag {code}", locale="da")
-    await chat.say("bo", f"!måltid deltag {code}", locale="da")
+    code = await _schedule(chat, '"Brunch" 28/3/2027 12:00 pladser 1', locale="da")
+    small = await _schedule(chat, '"Frokost" 28/3/2027 12:00 pladser 6 mindst 3', locale="da")
+    for user in ("anna", "bo"):
+        await chat.say(user, f"!måltid deltag {code}", locale="da")
+        await chat.say(user, f"!måltid deltag {small}", locale="da")
     # 12:00 CEST is 10:00 UTC; a day before is 10:00 UTC on Saturday (11:00 there).
     chat.clock.set(datetime(2027, 3, 27, 9, 59, tzinfo=UTC))
     await chat.tick()
-    assert not _prompts(chat, "vera", "Kun 1")
+    assert not _prompts(chat, "vera", "Kun 2")
     chat.clock.set(datetime(2027, 3, 27, 10, 0, tzinfo=UTC))
     await chat.tick()
-    assert len(_prompts(chat, "vera", "Kun 1 har tilmeldt sig")) == 1
+    asked = _prompts(chat, "vera", "Kun 2 har tilmeldt sig *Frokost*")
+    assert len(asked) == 1
+    assert "lørdag" not in asked[0].text and "søndag 28. marts" in asked[0].text
     # A seat freed at 00:30 local time: four real hours later is 05:30 summer time.
     chat.clock.set(datetime(2027, 3, 27, 23, 30, tzinfo=UTC))
     await chat.say("anna", f"!måltid afmeld {code}", locale="da")
