@@ -1,6 +1,6 @@
-"""meal [schedule | list | join | maybe | leave | minimum | cancel | edit | who | attended | ics | here | feedback]:
-shared meals on video. Each command reads its arguments, calls the meals feature and answers;
-the questions and decisions live in bot/meals/."""
+"""meal [schedule | list | join | maybe | leave | minimum | cancel | edit | who | attended | ics |
+here | feedback]: shared meals on video. Each command reads its arguments, calls the meals
+feature and answers; the questions and decisions live in bot/meals/."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ def local_day(meal: Meal, occurrence: MealOccurrence) -> str:
 
 
 def _deadline_text(moment: datetime, zone: str, lang: str, now: datetime) -> str:
-    """"14:00" when the deadline is today for the reader, else with its day."""
+    """ "14:00" when the deadline is today for the reader, else with its day."""
     local = moment.astimezone(ZoneInfo(zone))
     if local.date() == now.astimezone(ZoneInfo(zone)).date():
         return f"{local:%H:%M}"
@@ -234,8 +234,8 @@ async def tell_positions(session: AsyncSession, services: Services, now: datetim
     )
     by_occurrence: dict[int, list[tuple[int, int, int | None]]] = defaultdict(list)
     occurrences: dict[int, MealOccurrence] = {}
-    for rsvp_id, person_id, told, occurrence in rows:
-        by_occurrence[occurrence.id].append((rsvp_id, person_id, told))
+    for rsvp_id, person_id, told_at, occurrence in rows:
+        by_occurrence[occurrence.id].append((rsvp_id, person_id, told_at))
         occurrences[occurrence.id] = occurrence
     sent = 0
     updates: list[dict[str, int]] = []
@@ -243,7 +243,7 @@ async def tell_positions(session: AsyncSession, services: Services, now: datetim
         order = [person for _, person, _ in waiting]
         told = {person: position for _, person, position in waiting}
         changed = position_changes(told, order)
-        for place, (rsvp_id, person_id, was) in enumerate(waiting, 1):
+        for place, (rsvp_id, _person, was) in enumerate(waiting, 1):
             if was != place:
                 updates.append({"id": rsvp_id, "position_told": place})
         if not changed:
@@ -288,7 +288,7 @@ async def say_maybe(
     is_volunteer: bool,
     now: datetime,
 ) -> str:
-    """"Maybe" for one date: counted apart, holds no seat. Someone who already has a
+    """ "Maybe" for one date: counted apart, holds no seat. Someone who already has a
     seat, an offer or a waiting place keeps it (they can leave to give it up).
 
     Returns "maybe", "already_maybe", "already_joined", "already_waiting" or

@@ -104,7 +104,10 @@ class MealData:
         seats = await session.execute(
             select(MealOccurrence)
             .join(MealRsvp, MealRsvp.occurrence_id == MealOccurrence.id)
-            .where(MealRsvp.person_id == person_id, MealRsvp.status.in_((JOINED, WAITING, OFFERED, MAYBE)))
+            .where(
+                MealRsvp.person_id == person_id,
+                MealRsvp.status.in_((JOINED, WAITING, OFFERED, MAYBE)),
+            )
         )
         for occurrence in list(seats.scalars()):
             await leave(session, occurrence, person_id)

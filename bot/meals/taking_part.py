@@ -183,7 +183,7 @@ async def leave(ctx: Context, meal: Meal, which: str) -> None:
 
 
 async def maybe(ctx: Context, meal: Meal, which: str) -> None:
-    """"Maybe" for the next date or a typed one: counted apart, no seat, one reminder."""
+    """ "Maybe" for the next date or a typed one: counted apart, no seat, one reminder."""
     occurrence = await hosting.occurrence_for(ctx, meal, which)
     if occurrence is None:
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -89,7 +90,9 @@ def test_positions_are_one_to_n_without_gaps(waiting: list[int]) -> None:
 
 
 @given(people, st.data())
-def test_only_a_changed_place_is_told_and_told_once(waiting: list[int], data: st.DataObject) -> None:
+def test_only_a_changed_place_is_told_and_told_once(
+    waiting: list[int], data: st.DataObject
+) -> None:
     # Some leave the list; those behind them move up.
     gone = set(data.draw(st.lists(st.sampled_from(waiting), unique=True)) if waiting else [])
     told: dict[int, int | None] = dict(positions(waiting))
@@ -147,9 +150,8 @@ def test_schedule_reads_a_minimum_and_refuses_one_above_the_seats() -> None:
     )
     assert (request.capacity, request.minimum) == (8, 4)
     for line in ('"Soup" tomorrow 18:00 minimum 9 seats 8', '"Soup" tomorrow 18:00 minimum x'):
-        try:
-            parse_schedule(line, today=now.date(), now=now, zone=CPH, can_voice=False, limits=limits)
-        except ArgumentError as error:
-            assert error.key == "meal.bad_minimum"
-        else:
-            raise AssertionError(line)
+        with pytest.raises(ArgumentError) as raised:
+            parse_schedule(
+                line, today=now.date(), now=now, zone=CPH, can_voice=False, limits=limits
+            )
+        assert raised.value.key == "meal.bad_minimum"
