@@ -119,7 +119,8 @@ def setup(registry: CommandRegistry) -> None:
         ctx.reply(ctx.t("reply.group_usage", command="meal") + "\n" + "\n".join(lines))
 
     @registry.command(
-        "meal list", aliases=("liste", "vis", "oversigt", "oversikt", "kommende", "ls", "show")
+        "meal list",
+        aliases=("liste", "vis", "oversigt", "oversikt", "kommende", "ls", "show", "status"),
     )
     async def list_meals(
         ctx: Context, days: Annotated[int, IntRange(1, 90, "meal.bad_days")] | None = None
