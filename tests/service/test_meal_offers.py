@@ -220,3 +220,19 @@ async def test_across_the_spring_change_times_are_real_hours_and_shown_locally(
     assert len(offer) == 1
     assert "Sig ja senest 05:30" in offer[0].text
     assert [o.label for o in offer[0].options] == ["Ja, jeg kommer", "Nej tak"]
+
+
+async def test_more_seats_while_an_offer_is_out_never_seat_more_than_the_capacity(
+    chat: Chat,
+) -> None:
+    code = await _schedule(chat, '"Soup" tomorrow 18:00 capacity 1')
+    for user in ("anna", "bo", "cleo", "dan"):
+        await chat.say(user, f"!meal join {code}")
+    await chat.say("anna", f"!meal leave {code}")  # Bo is offered the held seat
+    await chat.say("vera", f"!meal edit {code} seats 2")
+    statuses = await _statuses(chat)
+    # Bo's offer still holds one seat; only one more is offered (to Cleo).
+    assert (statuses["bo"], statuses["cleo"], statuses["dan"]) == ("offered", "offered", "waiting")
+    async with chat.app.uow() as uow:
+        occurrence = (await uow.session.execute(select(MealOccurrence))).scalar_one()
+        assert occurrence.taken == occurrence.capacity == 2
