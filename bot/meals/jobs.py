@@ -17,7 +17,7 @@ from bot.core.context import JobContext, Services
 from bot.core.events import TextMessage
 from bot.core.outbox import enqueue, enqueue_many
 from bot.db.models import OutboxItem
-from bot.meals import offers, render
+from bot.meals import maybe, offers, render
 from bot.meals.load import display_names, meal_rooms, next_occurrence, people_at, recipients
 from bot.meals.models import JOINED, SCHEDULED, Meal, MealOccurrence, MealRsvp
 from bot.meals.places import assign_tables
@@ -43,7 +43,7 @@ async def run_due(job: JobContext) -> dict[str, int]:
     counts["offers_expired"] = await offers.expire_offers(session, services, now)
     counts["moved_up"] = await tell_moved_up(session, services, now)
     counts["positions"] = await offers.tell_positions(session, services, now)
-    counts["maybe"] = await offers.remind_maybes(session, services, now)
+    counts["maybe"] = await maybe.remind_maybes(session, services, now)
     counts["minimum"] = await offers.check_minimums(session, services, now)
     counts["reminders"] = await _send_reminders(session, services, now)
     counts["started"] = await _announce_starts(session, services, now)

@@ -14,6 +14,7 @@ from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.signals import ProgrammeJoined, announce
 from bot.meals import answers, hosting, jobs, load, offers, render, service
+from bot.meals import maybe as maybe_answers
 from bot.meals.models import JOINED, MAYBE, OFFERED, WAITING, Meal
 from bot.meals.scheduling import when
 
@@ -187,7 +188,7 @@ async def maybe(ctx: Context, meal: Meal, which: str) -> None:
     occurrence = await hosting.occurrence_for(ctx, meal, which)
     if occurrence is None:
         return
-    outcome = await offers.say_maybe(
+    outcome = await maybe_answers.say_maybe(
         ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
     )
     await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
