@@ -172,6 +172,12 @@ class MealsConfig(Section):
     element_call_base_url: str = "https://call.element.io"
     list_days: int = Field(default=14, ge=1, le=90)
     title_max_length: int = Field(default=80, ge=5, le=200)
+    # A seat freed this close to the start is offered to the next on the waiting list, who
+    # has offer_length to say yes; earlier, the next simply gets it.
+    offer_window: Duration = timedelta(hours=48)
+    offer_length: Duration = timedelta(hours=4)
+    maybe_reminder_before: Duration = timedelta(hours=24)  # one reminder to a "maybe"
+    minimum_check_before: Duration = timedelta(hours=24)  # too few joined: the host is asked
 
 
 def _months(value: Any) -> Any:

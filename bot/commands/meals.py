@@ -1,6 +1,6 @@
-"""meal [schedule | list | join | leave | cancel | edit | who | attended | ics | here | feedback]:
-shared meals on video. Each command reads its arguments, calls the meals feature and answers;
-the questions and decisions live in bot/meals/."""
+"""meal [schedule | list | join | maybe | leave | minimum | cancel | edit | who | attended | ics |
+here | feedback]: shared meals on video. Each command reads its arguments, calls the meals
+feature and answers; the questions and decisions live in bot/meals/."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bot.meals import (
     hosting,
     jobs,
     load,
+    minimum,
     places,
     privacy,
     scheduling,
@@ -30,7 +31,7 @@ from bot.meals import (
 )
 from bot.meals.ics import meal_calendar
 from bot.meals.models import CANCELLED, GUEST, JOINED, Meal
-from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, ends_at, normalise_code
+from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, MINIMUM_WORDS, ends_at, normalise_code
 from bot.meals.stats import aggregates
 
 log = logging.getLogger("samvaer.meals")
@@ -123,6 +124,22 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await taking_part.leave(ctx, meal, which)
 
+    @registry.command("meal maybe", private=True)
+    async def maybe(
+        ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
+    ) -> None:
+        meal = await _meal_or_say(ctx, code)
+        if meal is not None:
+            await taking_part.maybe(ctx, meal, which)
+
+    @registry.command("meal minimum")
+    async def meal_minimum(
+        ctx: Context, code: Annotated[str, MEAL_CODE], rest: Annotated[str, Rest()] = ""
+    ) -> None:
+        meal = await _meal_or_say(ctx, code)
+        if meal is not None:
+            await minimum.minimum(ctx, meal, rest)
+
     @registry.command("meal cancel")
     async def cancel(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
@@ -136,8 +153,13 @@ def setup(registry: CommandRegistry) -> None:
         ctx: Context, code: Annotated[str, MEAL_CODE], rest: Annotated[str, Rest()] = ""
     ) -> None:
         meal = await _meal_or_say(ctx, code)
-        if meal is not None:
-            await hosting.edit(ctx, meal, rest)
+        if meal is None:
+            return
+        first, _, value = rest.strip().partition(" ")
+        if first.casefold() in MINIMUM_WORDS:  # "meal edit <id> minimum 4"
+            await minimum.minimum(ctx, meal, value)
+            return
+        await hosting.edit(ctx, meal, rest)
 
     @registry.command("meal who", private=True)
     async def who(

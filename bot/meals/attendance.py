@@ -11,7 +11,7 @@ from bot.core.dispatcher import command_option
 from bot.core.parsing import tokenize
 from bot.meals import answers, load, service
 from bot.meals.hosting import may_host, occurrence_for
-from bot.meals.models import GUEST, JOINED, WAITING, Meal, MealOccurrence
+from bot.meals.models import GUEST, JOINED, MAYBE, OFFERED, WAITING, Meal, MealOccurrence
 from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, ends_at
 from bot.meals.scheduling import when
 
@@ -77,6 +77,14 @@ async def who(ctx: Context, meal: Meal, which: str) -> None:
     if waiting:
         lines.append(ctx.t("meal.who_waiting"))
         lines += [f"{n}. {names.get(r.person_id, '?')}" for n, r in enumerate(waiting, 1)]
+    offered = [r for r in rsvps if r.status == OFFERED]
+    if offered:
+        lines.append(ctx.t("meal.who_offered"))
+        lines += [f"• {names.get(r.person_id, '?')}" for r in offered]
+    maybe = [r for r in rsvps if r.status == MAYBE]
+    if maybe:  # counted apart: they hold no seat
+        lines.append(ctx.tn("meal.who_maybe", len(maybe)))
+        lines += [f"• {names.get(r.person_id, '?')}" for r in maybe]
     ctx.reply("\n".join(lines))
 
 

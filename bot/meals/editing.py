@@ -15,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.meals.jobs import tell_moved_up
 from bot.meals.load import upcoming_query
-from bot.meals.models import JOINED, WAITING, Meal, MealOccurrence, MealRsvp, MealTable
+from bot.meals.models import (
+    JOINED,
+    OFFERED,
+    WAITING,
+    Meal,
+    MealOccurrence,
+    MealRsvp,
+    MealTable,
+)
 from bot.meals.places import call_off_video_places
 from bot.meals.rules import local_start, meal_zone
 from bot.meals.service import promote_waiting, tell_people
@@ -32,6 +40,17 @@ async def _joined(session: AsyncSession, occurrence_id: int) -> list[MealRsvp]:
     rows = await session.execute(
         select(MealRsvp)
         .where(MealRsvp.occurrence_id == occurrence_id, MealRsvp.status == JOINED)
+        .order_by(MealRsvp.id)
+    )
+    return list(rows.scalars())
+
+
+async def _holding_seats(session: AsyncSession, occurrence_id: int) -> list[MealRsvp]:
+    """Who holds a seat: those who joined and those a seat is offered to (it is kept for
+    them until they answer), in the order they joined."""
+    rows = await session.execute(
+        select(MealRsvp)
+        .where(MealRsvp.occurrence_id == occurrence_id, MealRsvp.status.in_((JOINED, OFFERED)))
         .order_by(MealRsvp.id)
     )
     return list(rows.scalars())
@@ -135,11 +154,12 @@ async def change_capacity(
         meal.capacity = capacity
     moved = 0
     for occurrence in occurrences:
-        joined = await _joined(session, occurrence.id)
+        joined = await _holding_seats(session, occurrence.id)
         surplus = joined[capacity:]
         for rsvp in surplus:
             rsvp.status = WAITING
             rsvp.table_no = None
+            rsvp.offer_expires_at = None
         # Seats first, so the seats check (taken <= capacity) holds at every step.
         await session.execute(
             update(MealOccurrence)

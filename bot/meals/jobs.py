@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import JobContext, Services
 from bot.core.events import TextMessage
 from bot.core.outbox import enqueue, enqueue_many, people_given
-from bot.meals import render
+from bot.meals import maybe, offers, render
 from bot.meals.load import display_names, meal_rooms, next_occurrence, people_at, recipients
 from bot.meals.models import JOINED, SCHEDULED, Meal, MealOccurrence, MealRsvp
 from bot.meals.places import assign_tables
@@ -38,7 +38,12 @@ async def run_due(job: JobContext) -> dict[str, int]:
     session, services, now = job.session, job.services, job.now
     counts = {"planned": 0, "moved_up": 0, "reminders": 0, "started": 0, "feedback": 0}
     counts["planned"] = await _plan_series(session, services, now)
+    # Offers not answered in time free their seats first, so the next is asked at once.
+    counts["offers_expired"] = await offers.expire_offers(session, services, now)
     counts["moved_up"] = await tell_moved_up(session, services, now)
+    counts["positions"] = await offers.tell_positions(session, services, now)
+    counts["maybe"] = await maybe.remind_maybes(session, services, now)
+    counts["minimum"] = await offers.check_minimums(session, services, now)
     counts["reminders"] = await _send_reminders(session, services, now)
     counts["started"] = await _announce_starts(session, services, now)
     counts["feedback"] = await _ask_feedback(session, services, now)
@@ -63,7 +68,8 @@ async def _plan_series(session: AsyncSession, services: Services, now: datetime)
 
 async def tell_moved_up(session: AsyncSession, services: Services, now: datetime) -> int:
     """Tell those moved up from a waiting list; also called in the unit of work that freed
-    the seat, so they hear at once instead of at the next run of the timed jobs."""
+    the seat, so they hear at once instead of at the next run of the timed jobs. Close to
+    the start the seat is offered instead, and waits for their yes."""
     rows = list(
         (
             await session.execute(
@@ -78,6 +84,9 @@ async def tell_moved_up(session: AsyncSession, services: Services, now: datetime
     for rsvp, occurrence, meal in rows:
         rsvp.moved_up = False
         if occurrence.status != SCHEDULED or occurrence.starts_at <= now:
+            continue
+        if await offers.offer_or_keep(session, services, rsvp, occurrence, meal, now):
+            sent += 1
             continue
         sent += await tell_people(
             session,

@@ -15,6 +15,8 @@ CANCELLED = "cancelled"
 JOINED = "joined"
 WAITING = "waiting"
 GUEST = "guest"  # came ("meal here") without having taken a seat
+OFFERED = "offered"  # a freed seat held for the first on the waiting list until they answer
+MAYBE = "maybe"  # "perhaps": counted apart, holds no seat
 
 
 class Meal(Base):
@@ -36,6 +38,7 @@ class Meal(Base):
     every_weeks: Mapped[int] = mapped_column(default=0)  # 0: once
     minutes: Mapped[int] = mapped_column(default=60)
     capacity: Mapped[int]
+    minimum: Mapped[int] = mapped_column(default=0)  # 0: none; fewer joined → the host is asked
     video_kind: Mapped[str] = mapped_column(String(16))  # jitsi | element | discord | url
     video_url: Mapped[str] = mapped_column(Text, default="")  # for "url": the address given
     planned_until: Mapped[datetime]  # start of the last occurrence made so far
@@ -77,6 +80,8 @@ class MealOccurrence(Base):
     reminders_done: Mapped[int] = mapped_column(default=0)
     start_announced: Mapped[bool] = mapped_column(default=False)
     feedback_asked: Mapped[bool] = mapped_column(default=False)
+    minimum_checked: Mapped[bool] = mapped_column(default=False)
+    one_table: Mapped[bool] = mapped_column(default=False)  # the host merged the tables
     cancelled_at: Mapped[datetime | None]
 
 
@@ -100,6 +105,11 @@ class MealRsvp(Base):
     table_no: Mapped[int | None]
     # Set when the waiting list moved this person up; cleared once they were told.
     moved_up: Mapped[bool] = mapped_column(default=False)
+    # An offered seat (status "offered") is held until then; then it goes to the next.
+    offer_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The waiting-list position this person was last told; a change is told once.
+    position_told: Mapped[int | None]
+    maybe_reminded: Mapped[bool] = mapped_column(default=False)
     attended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 

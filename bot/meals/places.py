@@ -160,9 +160,11 @@ async def assign_tables(
             .order_by(MealRsvp.id)
         )
     ).all()
+    table_size = services.config.meals.table_size
+    if occurrence.one_table:  # the host merged the tables: everyone at one
+        table_size = max(table_size, len(rsvps))
     tables = split_tables(
-        [Seat(person_id, volunteer) for _, person_id, volunteer, _ in rsvps],
-        services.config.meals.table_size,
+        [Seat(person_id, volunteer) for _, person_id, volunteer, _ in rsvps], table_size
     )
     seat_of = {seat.person_id: table.number for table in tables for seat in table.seats}
     changed = [

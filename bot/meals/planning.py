@@ -70,6 +70,7 @@ async def create_meal(
         every_weeks=request.every_weeks,
         minutes=request.minutes,
         capacity=request.capacity,
+        minimum=request.minimum,
         video_kind=request.video_kind,
         video_url=request.video_url,
         planned_until=first_start - timedelta(seconds=1),

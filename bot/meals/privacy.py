@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.meals.load import rowcount
 from bot.meals.models import (
     JOINED,
+    MAYBE,
+    OFFERED,
     WAITING,
     Meal,
     MealFeedback,
@@ -77,6 +79,8 @@ class MealData:
                     "table": rsvp.table_no,
                     "attended_at": _iso(rsvp.attended_at),
                     "joined_at": _iso(rsvp.created_at),
+                    "offer_until": _iso(rsvp.offer_expires_at),
+                    "waiting_position_told": rsvp.position_told,
                 }
                 for rsvp, occ, meal in seats
             ],
@@ -100,7 +104,10 @@ class MealData:
         seats = await session.execute(
             select(MealOccurrence)
             .join(MealRsvp, MealRsvp.occurrence_id == MealOccurrence.id)
-            .where(MealRsvp.person_id == person_id, MealRsvp.status.in_((JOINED, WAITING)))
+            .where(
+                MealRsvp.person_id == person_id,
+                MealRsvp.status.in_((JOINED, WAITING, OFFERED, MAYBE)),
+            )
         )
         for occurrence in list(seats.scalars()):
             await leave(session, occurrence, person_id)

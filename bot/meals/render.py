@@ -54,9 +54,10 @@ def text_for(services: Services, lang: str, key: str, **values: object) -> str:
 
 
 def announcement_options(services: Services, lang: str, code: str) -> list[Option]:
-    """Join/leave buttons for a meal announcement."""
+    """Join, maybe and leave buttons for a meal announcement."""
     return [
         Option(text_for(services, lang, "meal.button_join"), command_option(f"meal join {code}")),
+        Option(text_for(services, lang, "meal.button_maybe"), command_option(f"meal maybe {code}")),
         Option(text_for(services, lang, "meal.button_leave"), command_option(f"meal leave {code}")),
     ]
 

@@ -46,6 +46,7 @@ WEEKLY_WORDS = {
 CAPACITY_WORDS = word_set("meals.capacity")
 MINUTES_WORDS = word_set("meals.minutes")
 VIDEO_WORDS = word_set("meals.video")
+MINIMUM_WORDS = word_set("meals.minimum")
 TIME_FILLERS = word_set("meals.time_filler")
 VOICE = "voice"  # a voice channel the platform makes (where its adapter can)
 VOICE_KINDS = frozenset({VOICE, "discord"})  # "discord": how meals made before said it
@@ -218,6 +219,7 @@ class MealRequest:
     video_kind: str = "jitsi"
     video_url: str = ""
     date_guessed: bool = False  # a passed day/month read as next year: ask before creating
+    minimum: int = 0  # fewer joined a while before the start: the host is asked
 
 
 def check_title(text: str, limits: Limits) -> str:
@@ -247,6 +249,11 @@ def parse_number(text: str, low: int, high: int, error: str) -> int:
     if not low <= value <= high:
         raise ArgumentError(error, low=low, high=high)
     return value
+
+
+def parse_minimum(text: str, capacity: int) -> int:
+    """A meal's minimum size: from 0 (none) up to its seats."""
+    return parse_number(text, 0, capacity, "meal.bad_minimum")
 
 
 def parse_repeat(words: Sequence[str]) -> tuple[int, int]:
@@ -307,6 +314,8 @@ def parse_schedule(
     index = 1
     while index < len(words):
         index = options.take(words, index, can_voice)
+    if options.minimum > options.capacity:  # "minimum 8 seats 6", in either order
+        raise ArgumentError("meal.bad_minimum", low=0, high=options.capacity)
     return MealRequest(
         title=title,
         first_date=day,
@@ -317,6 +326,7 @@ def parse_schedule(
         video_kind=options.video_kind,
         video_url=options.video_url,
         date_guessed=guessed,
+        minimum=options.minimum,
     )
 
 
@@ -327,6 +337,7 @@ class _Options:
     every_weeks: int = 0
     video_kind: str = "jitsi"
     video_url: str = ""
+    minimum: int = 0
     seen: set[str] = field(default_factory=set)
 
     def take(self, words: list[str], index: int, can_voice: bool) -> int:
@@ -338,6 +349,9 @@ class _Options:
             return index + used
         if word in CAPACITY_WORDS:
             self.capacity = parse_number(value, *CAPACITY_RANGE, "meal.bad_capacity")
+            return index + 2
+        if word in MINIMUM_WORDS:
+            self.minimum = parse_minimum(value, self.capacity)
             return index + 2
         if word in MINUTES_WORDS:
             self.minutes = parse_number(value, *MINUTES_RANGE, "meal.bad_minutes")

@@ -27,6 +27,8 @@ from bot.meals.models import (
     CANCELLED,
     GUEST,
     JOINED,
+    MAYBE,
+    OFFERED,
     SCHEDULED,
     WAITING,
     Meal,
@@ -73,9 +75,15 @@ async def join(
 ) -> str:
     """Take a seat or a place on the waiting list.
 
-    Returns "joined", "waiting", "already_joined" or "already_waiting".
+    Returns "joined", "waiting", "already_joined" or "already_waiting". A yes to an
+    offered seat takes it (even a little after its deadline, while it is still held).
     """
     existing = await rsvp_of(session, occurrence.id, person_id)
+    if existing is not None and existing.status == OFFERED:
+        existing.status = JOINED
+        existing.offer_expires_at = None
+        await session.flush()
+        return JOINED
     if existing is not None and existing.status in (JOINED, WAITING):
         return f"already_{existing.status}"
     seated = await _take_seat(session, occurrence.id)
@@ -120,21 +128,21 @@ async def promote_waiting(session: AsyncSession, occurrence_id: int) -> list[int
 async def leave(session: AsyncSession, occurrence: MealOccurrence, person_id: int) -> str:
     """Give up a seat (the waiting list moves up) or a waiting place.
 
-    Returns "left", "left_waiting" or "not_joined".
+    Returns "left", "left_waiting", "offer_declined", "left_maybe" or "not_joined".
     """
     rsvp = await rsvp_of(session, occurrence.id, person_id)
     if rsvp is None or rsvp.status == GUEST:
         return "not_joined"
-    was_seated = rsvp.status == JOINED
+    status = rsvp.status
     await session.delete(rsvp)
     await session.flush()
     await cancel_pending(session, f"meal:{occurrence.id}:p{person_id}:")
-    if not was_seated:
-        return "left_waiting"
+    if status not in (JOINED, OFFERED):  # a waiting place or a "maybe" holds no seat
+        return "left_maybe" if status == MAYBE else "left_waiting"
     await _free_seat(session, occurrence.id)
     if occurrence.status == SCHEDULED:
         await promote_waiting(session, occurrence.id)
-    return "left"
+    return "offer_declined" if status == OFFERED else "left"
 
 
 async def subscribe(
@@ -282,7 +290,7 @@ async def cancel_occurrence(
     now: datetime,
 ) -> int:
     """Cancel one date: pending reminders go, everyone who joined or waited is told."""
-    people = await people_at(session, occurrence.id, (JOINED, WAITING))
+    people = await people_at(session, occurrence.id, (JOINED, WAITING, OFFERED, MAYBE))
     occurrence.status = CANCELLED
     occurrence.cancelled_at = now
     await cancel_pending(session, f"meal:{occurrence.id}:")
@@ -309,7 +317,7 @@ async def cancel_series(
     future = list((await session.execute(upcoming_query(meal, now))).scalars())
     told: set[int] = set()
     for occurrence in future:
-        people = await people_at(session, occurrence.id, (JOINED, WAITING))
+        people = await people_at(session, occurrence.id, (JOINED, WAITING, OFFERED, MAYBE))
         occurrence.status = CANCELLED
         occurrence.cancelled_at = now
         await cancel_pending(session, f"meal:{occurrence.id}:")

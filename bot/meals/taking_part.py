@@ -13,8 +13,9 @@ from bot.core.context import Context
 from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.signals import ProgrammeJoined, announce
-from bot.meals import answers, hosting, jobs, load, render, service
-from bot.meals.models import JOINED, WAITING, Meal
+from bot.meals import answers, hosting, jobs, load, offers, render, service
+from bot.meals import maybe as maybe_answers
+from bot.meals.models import JOINED, MAYBE, OFFERED, WAITING, Meal
 from bot.meals.scheduling import when
 
 LIST_LIMIT = 15
@@ -72,7 +73,12 @@ async def list_meals(ctx: Context, days: int | None) -> None:
         if item.mine == JOINED:
             state = ctx.t("meal.list_you_joined")
         elif item.mine == WAITING:
-            state = ctx.t("meal.list_you_wait")
+            place = await offers.position_of(ctx.session, item.occurrence.id, ctx.person.id)
+            state = ctx.t("meal.list_you_wait_at", position=place or 1)
+        elif item.mine == OFFERED:
+            state = ctx.t("meal.list_offered")
+        elif item.mine == MAYBE:
+            state = ctx.t("meal.list_you_maybe")
         elif free > 0:
             state = ctx.t("meal.list_free", free=free, capacity=item.occurrence.capacity)
         else:
@@ -86,7 +92,7 @@ async def list_meals(ctx: Context, days: int | None) -> None:
                 state=state,
             )
         )
-        if item.mine not in (JOINED, WAITING) and len(buttons) < PROMPT_BUTTONS:
+        if item.mine not in (JOINED, WAITING, OFFERED) and len(buttons) < PROMPT_BUTTONS:
             # The date in the value makes each button join its own occurrence.
             day = item.occurrence.starts_at.astimezone(ZoneInfo(item.meal.timezone)).date()
             label = f"{item.meal.title[:24]}, {when(ctx, item.occurrence.starts_at, 'date')}"
@@ -118,9 +124,11 @@ async def join(ctx: Context, meal: Meal, which: str) -> None:
     )
     await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
     values = {"title": meal.title, "code": meal.code, "when": when(ctx, occurrence.starts_at)}
-    if outcome == "waiting":
-        ahead = len(await load.people_at(ctx.session, occurrence.id, (WAITING,)))
-        ctx.say("meal.waiting", position=ahead, **values)
+    if outcome in ("waiting", "already_waiting"):
+        place = await offers.position_of(ctx.session, occurrence.id, ctx.person.id) or 1
+        await offers.note_position(ctx.session, occurrence.id, ctx.person.id, place)
+        key = "meal.waiting" if outcome == "waiting" else "meal.already_waiting_at"
+        ctx.say(key, position=place, **values)
         return
     ctx.say(f"meal.{outcome}", **values)
     if outcome == "joined" and meal.every_weeks > 0:
@@ -165,10 +173,27 @@ async def leave(ctx: Context, meal: Meal, which: str) -> None:
     if occurrence is None:
         return
     outcome = await service.leave(ctx.session, occurrence, ctx.person.id)
-    if outcome == "left":  # whoever took the seat is told now, not at the next poll
+    if outcome in ("left", "offer_declined"):  # the next is told now, not at the next poll
         await jobs.tell_moved_up(ctx.session, ctx.services, ctx.now)
     ctx.say(
         f"meal.{outcome}",
+        title=meal.title,
+        code=meal.code,
+        when=when(ctx, occurrence.starts_at),
+    )
+
+
+async def maybe(ctx: Context, meal: Meal, which: str) -> None:
+    """ "Maybe" for the next date or a typed one: counted apart, no seat, one reminder."""
+    occurrence = await hosting.occurrence_for(ctx, meal, which)
+    if occurrence is None:
+        return
+    outcome = await maybe_answers.say_maybe(
+        ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
+    )
+    await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
+    ctx.say(
+        f"meal.maybe_{outcome}",
         title=meal.title,
         code=meal.code,
         when=when(ctx, occurrence.starts_at),
