@@ -26,13 +26,13 @@ import discord
 from discord import app_commands
 
 from bot.adapters.base import EventHandler
-from bot.adapters.discord_events import DiscordEvents
 from bot.adapters.discord_commands import (
     CatalogTranslator,
     build_commands,
     fingerprint,
     suggestion_choices,
 )
+from bot.adapters.discord_events import DiscordEvents
 from bot.config import Config, ConfigError, Problem, RolesConfig, secret_from_env
 from bot.core.dispatcher import COMMAND_OPTION
 from bot.core.events import (

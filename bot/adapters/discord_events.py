@@ -28,6 +28,7 @@ log = logging.getLogger("samvaer.discord")
 GUILD_ONLY = 2  # privacy level
 STAGE_INSTANCE, VOICE, EXTERNAL = 1, 2, 3  # entity types
 WEEKLY = 2  # recurrence rule frequency
+WEEKS_APART = (1, 2)  # the weekly intervals Discord's rules allow: every week, every other
 LOCATION_LIMIT = 100
 NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 1000
@@ -42,8 +43,11 @@ def utc_text(moment: datetime) -> str:
 
 
 def recurrence_rule(start: datetime, every_weeks: int) -> dict[str, Any] | None:
-    """Weekly or every other week on the start's weekday (in UTC, as Discord reads it)."""
-    if every_weeks <= 0:
+    """Weekly or every other week on the start's weekday (in UTC, as Discord reads it).
+
+    Meals further apart have no rule: their event is the next date, moved on after each.
+    """
+    if every_weeks not in WEEKS_APART:
         return None
     return {
         "start": utc_text(start),

@@ -80,9 +80,7 @@ class MatrixWidgets:
             return SendResult(ok=True, extra={"refused": "no_room"})
         widget = widget_id(message.reference)
         content = widget_content(message.place, message.name, self.client.user_id, widget)
-        answer = await self.client.room_put_state(
-            room_id, WIDGET_EVENT, content, state_key=widget
-        )
+        answer = await self.client.room_put_state(room_id, WIDGET_EVENT, content, state_key=widget)
         if isinstance(answer, ErrorResponse):
             status = str(answer.status_code or "")
             log.info("matrix.widget_refused status=%s", status)

@@ -19,8 +19,8 @@ from bot.core.outbox import enqueue, enqueue_many
 from bot.db.models import OutboxItem
 from bot.meals import render
 from bot.meals.load import display_names, meal_rooms, next_occurrence, people_at, recipients
-from bot.meals.native import publish
 from bot.meals.models import JOINED, SCHEDULED, Meal, MealOccurrence, MealRsvp
+from bot.meals.native import publish
 from bot.meals.places import assign_tables
 from bot.meals.planning import plan_horizon, plan_meal
 from bot.meals.rules import FEEDBACK_WINDOW, ends_at

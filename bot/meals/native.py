@@ -69,9 +69,7 @@ class Departure:
     moved_to: datetime | None  # the new start; None when the date is cancelled
 
 
-def departures(
-    dates: Sequence[tuple[datetime, bool]], at: time, zone: ZoneInfo
-) -> list[Departure]:
+def departures(dates: Sequence[tuple[datetime, bool]], at: time, zone: ZoneInfo) -> list[Departure]:
     """The dates (start, cancelled) that are cancelled or start at another time than the
     series' ``at``, soonest first."""
     found = []
@@ -98,9 +96,7 @@ def description(services: Services, meal: Meal, changed: Sequence[Departure]) ->
     community = services.config.community
     lang, zone = community.language, ZoneInfo(community.timezone)
     lines = [
-        render.text_for(
-            services, lang, "meal.event_about", platform=meal.platform, code=meal.code
-        )
+        render.text_for(services, lang, "meal.event_about", platform=meal.platform, code=meal.code)
     ]
     for departure in changed:
         day = render.day_text(departure.day, community.timezone, lang)

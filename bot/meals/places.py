@@ -19,8 +19,8 @@ from bot.core.context import Services
 from bot.core.events import CancelVideoPlace, CreateVideoPlace
 from bot.core.outbox import enqueue
 from bot.meals.load import rowcount
-from bot.meals.native import shows_natively
 from bot.meals.models import JOINED, Meal, MealOccurrence, MealRsvp, MealTable
+from bot.meals.native import shows_natively
 from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, split_tables, video_link
 
 VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table

@@ -72,6 +72,8 @@ def test_recurrence_rule_weekly_and_fortnightly() -> None:
     rule = recurrence_rule(start, 2)
     assert rule is not None
     assert rule["interval"] == 2
+    # Discord's weekly rules go no further apart: such a meal's event is its next date.
+    assert recurrence_rule(start, 3) is None
 
 
 def test_a_late_evening_meal_repeats_on_its_utc_weekday() -> None:
