@@ -41,6 +41,8 @@ REFUSED_KIND = "meal_native_refused"  # outbox kind of the host's "the platform 
 NATIVE_EVENTS = "native_events"
 VIDEO_WIDGETS = "video_widgets"
 DESCRIPTION_LIMIT = 1000  # Discord's limit on an event's description
+# Refusals that are no one's missing right (no server or room to show the meal in).
+NOTHING_TO_SHOW_IN = frozenset({"no_server", "no_room"})
 
 
 def shows_natively(services: Services, platform: str) -> bool:
@@ -245,18 +247,21 @@ async def published(
     meal = await session.get(Meal, meal_id) if meal_id is not None else None
     if meal is None:
         return
-    if result.extra.get("refused"):
-        await _tell_host_refused(session, services, meal, now)
+    refused = result.extra.get("refused", "")
+    if refused:
+        if refused not in NOTHING_TO_SHOW_IN:
+            await _tell_host_refused(session, services, meal, now)
         return
     if not result.value or result.value == meal.native_event_id:
         return
-    if meal.cancelled_at is not None or (
-        meal.native_event_id and message.event_id != meal.native_event_id
-    ):
-        # Cancelled meanwhile, or a second one made before the first's id came back.
-        await withdraw(session, services, meal, now, result.value)
+    if meal.cancelled_at is not None:
+        await withdraw(session, services, meal, now, result.value)  # cancelled meanwhile
         return
+    stale = meal.native_event_id
     meal.native_event_id = result.value  # new, or made again after it vanished on the platform
+    if stale and message.event_id != stale:
+        # Made twice before the first id came back: the later one carries the latest change.
+        await withdraw(session, services, meal, now, stale)
 
 
 async def _tell_host_refused(

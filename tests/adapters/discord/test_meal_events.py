@@ -152,6 +152,18 @@ async def test_edits_patch_the_same_event(discord_app: App, recorder: Recorder) 
     assert relinked["entity_metadata"] == {"location": "https://meet.example/soup"}
 
 
+async def test_a_change_before_the_event_exists_leaves_one_event_with_the_change(
+    discord_app: App, recorder: Recorder
+) -> None:
+    await _type(discord_app, '!meal schedule "Soup evening" 2026-11-26 18:00')
+    meal = await _meal(discord_app, "Soup evening")
+    await _type(discord_app, f'!meal edit {meal.code} title "Soup night"')
+    await discord_app.tick()  # both are sent before the first event's id is known
+    assert [event["name"] for event in recorder.events] == ["Soup night"]
+    kept = await _meal(discord_app, "Soup night")
+    assert kept.native_event_id == f"{GUILD_ID}/{recorder.events[0]['id']}"
+
+
 async def test_one_cancelled_date_stays_in_the_series_and_is_named(
     discord_app: App, recorder: Recorder
 ) -> None:
