@@ -110,14 +110,19 @@ class DiscordEvents:
         guild = getattr(channel, "guild", None)
         return guild if isinstance(guild, discord.Guild) else self._default_guild()
 
-    def _channel_of(self, guild: discord.Guild, place: str) -> tuple[int, int] | None:
+    async def _channel_of(self, guild: discord.Guild, place: str) -> tuple[int, int] | None:
         """The voice or stage channel of ``guild`` a place links to, if it is one."""
         parts = place.rstrip("/").split("/")
         if len(parts) < 2 or "/channels/" not in place or not parts[-1].isdigit():
             return None
         if parts[-2] != str(guild.id):
             return None
-        channel = guild.get_channel(int(parts[-1]))
+        channel: Any = guild.get_channel(int(parts[-1]))
+        if channel is None:  # made a moment ago, before the gateway told the cache
+            try:
+                channel = await guild.fetch_channel(int(parts[-1]))
+            except discord.HTTPException:
+                return None
         if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
             return channel.id, channel.type.value
         return None
@@ -132,7 +137,7 @@ class DiscordEvents:
         )
         if guild is None or not self._served(guild.id):
             return SendResult(ok=True, extra={"refused": "no_server"})
-        body = event_body(message, self._channel_of(guild, message.place))
+        body = event_body(message, await self._channel_of(guild, message.place))
         http = self.client.http
         try:
             if event_id:
