@@ -32,6 +32,7 @@ from bot.adapters.discord_commands import (
     fingerprint,
     suggestion_choices,
 )
+from bot.adapters.discord_events import DiscordEvents
 from bot.config import Config, ConfigError, Problem, RolesConfig, secret_from_env
 from bot.core.dispatcher import COMMAND_OPTION
 from bot.core.events import (
@@ -47,11 +48,13 @@ from bot.core.events import (
     MessageIn,
     OpenPrivateSpace,
     Outgoing,
+    PublishEvent,
     Role,
     Room,
     Sender,
     SendResult,
     TextMessage,
+    WithdrawEvent,
 )
 from bot.core.i18n import Translator, load_catalogs
 from bot.core.registry import Command, CommandRegistry, Param
@@ -438,6 +441,12 @@ class DiscordAdapter:
         self._prepared = False
         self._pacer = _Pacer(rate)
         self._pacer.pace(self.client.http)
+        self.events = DiscordEvents(
+            self.client,
+            default_guild=self._default_guild,
+            served=self._served,
+            tell_organisers=self._tell_organisers,
+        )
         if not self.settings.guild_ids:
             self._log_unserved()
 
@@ -1075,6 +1084,14 @@ class DiscordAdapter:
     @_send.register
     async def _(self, message: CancelVideoPlace) -> SendResult:
         return await self._cancel_video_place(message)
+
+    @_send.register
+    async def _(self, message: PublishEvent) -> SendResult:
+        return await self.events.publish(message)
+
+    @_send.register
+    async def _(self, message: WithdrawEvent) -> SendResult:
+        return await self.events.withdraw(message)
 
     # ------------------------------------------------------------ private spaces
 

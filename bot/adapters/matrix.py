@@ -100,6 +100,7 @@ from bot.adapters.matrix_rules import (
     typed_option,
 )
 from bot.adapters.matrix_sync_state import StateSaver
+from bot.adapters.matrix_widgets import MatrixWidgets
 from bot.config import Config, ConfigError, MatrixConfig, Problem, secret_from_env
 from bot.core.events import (
     CancelVideoPlace,
@@ -114,11 +115,13 @@ from bot.core.events import (
     MessageIn,
     OpenPrivateSpace,
     Outgoing,
+    PublishEvent,
     Role,
     Room,
     Sender,
     SendResult,
     TextMessage,
+    WithdrawEvent,
 )
 from bot.core.i18n import Translator, load_catalogs
 from bot.core.outbox import DELIVERY_KEY
@@ -196,7 +199,7 @@ class MatrixAdapter:
 
     platform = PLATFORM
     # Prompts are polls; reactions still answer the prompts sent before polls.
-    capabilities = frozenset({"polls", "reactions", "private_spaces"})
+    capabilities = frozenset({"polls", "reactions", "private_spaces", "video_widgets"})
 
     def __init__(
         self,
@@ -240,6 +243,7 @@ class MatrixAdapter:
             ),
         )
         self._translator = Translator(load_catalogs(), config.community.language)
+        self.widgets = MatrixWidgets(self.client)
         self._pacer = SendPacer()
         # Room creation has its own limit on the homeserver (about one a minute by default).
         self._create_pacer = SendPacer()
@@ -1016,6 +1020,14 @@ class MatrixAdapter:
     @_send.register
     async def _(self, message: CancelVideoPlace) -> SendResult:
         return SendResult(ok=True)  # a call link has nothing to call off
+
+    @_send.register
+    async def _(self, message: PublishEvent) -> SendResult:
+        return await self.widgets.publish(message)
+
+    @_send.register
+    async def _(self, message: WithdrawEvent) -> SendResult:
+        return await self.widgets.withdraw(message)
 
     def _video_url(self, message: CreateVideoPlace) -> str:
         if message.kind.startswith(("https://", "http://")):

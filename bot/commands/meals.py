@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
-from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
+from bot.core.events import CreateVideoPlace, Outgoing, PublishEvent, Role, SendResult
 from bot.core.i18n import format_local
 from bot.core.parsing import ArgumentError, IntRange, Rest, echo
 from bot.core.registry import CommandRegistry, SuggestionQuery
@@ -23,6 +23,7 @@ from bot.meals import (
     jobs,
     load,
     minimum,
+    native,
     places,
     privacy,
     scheduling,
@@ -288,6 +289,15 @@ def setup(registry: CommandRegistry) -> None:
     async def video_made(job: JobContext, message: Outgoing, result: SendResult) -> None:
         if isinstance(message, CreateVideoPlace) and result.value:
             await places.store_video_place(job.session, message.reference, result.value)
+            if not result.extra.get("fallback"):
+                await native.voice_place_made(
+                    job.session, job.services, message.reference, result.value, job.now
+                )
+
+    @registry.on_delivered(native.PUBLISH_KIND)
+    async def meal_shown(job: JobContext, message: Outgoing, result: SendResult) -> None:
+        if isinstance(message, PublishEvent):
+            await native.published(job.session, job.services, message, result, job.now)
 
     @registry.suggest("meal", "code")
     async def meal_codes(query: SuggestionQuery) -> list[tuple[str, str]]:

@@ -17,9 +17,11 @@ from bot.core.events import (
     OpenPrivateSpace,
     Option,
     Outgoing,
+    PublishEvent,
     Role,
     Room,
     TextMessage,
+    WithdrawEvent,
 )
 
 _TYPES: dict[str, type[Any]] = {
@@ -31,6 +33,8 @@ _TYPES: dict[str, type[Any]] = {
         OpenPrivateSpace,
         CreateVideoPlace,
         CancelVideoPlace,
+        PublishEvent,
+        WithdrawEvent,
         ForgetFiles,
     )
 }

@@ -31,7 +31,9 @@ from bot.core.events import (
     ForgetFiles,
     OpenPrivateSpace,
     Outgoing,
+    PublishEvent,
     SendResult,
+    WithdrawEvent,
     outgoing_platform,
 )
 from bot.core.outbox import (
@@ -64,7 +66,7 @@ def delivery_lanes(message: Outgoing) -> tuple[str, ...]:
         return tuple(f"{platform} person {member}" for member in message.members) or (
             f"{platform} space {message.reference}",
         )
-    if isinstance(message, CreateVideoPlace | CancelVideoPlace):
+    if isinstance(message, CreateVideoPlace | CancelVideoPlace | PublishEvent | WithdrawEvent):
         return (f"{platform} room {message.reference}",)
     if isinstance(message, ForgetFiles):
         return (f"{platform} person {message.user_id}",)

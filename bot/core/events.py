@@ -182,6 +182,41 @@ class CancelVideoPlace:
 
 
 @dataclass(frozen=True)
+class PublishEvent:
+    """Show a planned gathering the platform's own way, or update it (``event_id`` given).
+
+    Discord: a guild scheduled event, repeating every ``every_weeks`` weeks when not 0;
+    Matrix: a one-click video widget in ``room_id``. ``place`` is where people meet: a
+    call link, or the link of a voice channel the adapter made. The adapter returns the
+    id to update or withdraw it with as the result's value; when the platform refuses
+    (a missing permission), the result is ok with ``extra["refused"]`` naming why.
+    """
+
+    platform: str
+    reference: str
+    name: str
+    starts_at_iso: str
+    minutes: int = 60
+    every_weeks: int = 0
+    place: str = ""
+    description: str = ""
+    room_id: str = ""
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class WithdrawEvent:
+    """Take back what a :class:`PublishEvent` made (the gathering was called off).
+
+    ``event_id`` is the value the adapter returned; a place already gone is ok.
+    """
+
+    platform: str
+    reference: str
+    event_id: str
+
+
+@dataclass(frozen=True)
 class ForgetFiles:
     """Delete every file the adapter wrote for ``user_id`` (their erasure, ``forget``).
 
@@ -199,6 +234,8 @@ Outgoing = (
     | OpenPrivateSpace
     | CreateVideoPlace
     | CancelVideoPlace
+    | PublishEvent
+    | WithdrawEvent
     | ForgetFiles
 )
 
@@ -216,6 +253,14 @@ class SendResult:
 
 def outgoing_platform(message: Outgoing) -> str:
     """The platform an outgoing message must be sent on."""
-    if isinstance(message, OpenPrivateSpace | CreateVideoPlace | CancelVideoPlace | ForgetFiles):
+    if isinstance(
+        message,
+        OpenPrivateSpace
+        | CreateVideoPlace
+        | CancelVideoPlace
+        | PublishEvent
+        | WithdrawEvent
+        | ForgetFiles,
+    ):
         return message.platform
     return message.to.platform

@@ -24,6 +24,7 @@ from bot.meals.models import (
     MealRsvp,
     MealTable,
 )
+from bot.meals.native import publish
 from bot.meals.places import call_off_video_places
 from bot.meals.rules import local_start, meal_zone
 from bot.meals.service import promote_waiting, tell_people
@@ -97,6 +98,7 @@ async def change_title(
     """A new title for every date; returns how many people were told."""
     meal.title = title
     await session.flush()
+    await publish(session, services, meal, now)
     dates = await future_dates(session, meal, now)
     return await _tell_joined(
         session, services, meal, dates, "meal.title_changed_notice", now, "title"
@@ -129,6 +131,7 @@ async def change_time(
     if every_date and occurrences:
         meal.planned_until = max(meal.planned_until, *(o.starts_at for o in occurrences))
     await session.flush()
+    await publish(session, services, meal, now)
     return await _tell_joined(
         session, services, meal, occurrences, "meal.time_changed_notice", now, "time"
     )
@@ -201,7 +204,7 @@ async def change_link(
     """A new video link for these dates (every table meets there); returns how many
     people were told."""
     # Voice channels and events the platform made for these dates are called off first.
-    await call_off_video_places(session, meal, occurrences, now)
+    await call_off_video_places(session, services, meal, occurrences, now)
     if every_date:
         meal.video_kind, meal.video_url = "url", link
     ids = [o.id for o in occurrences]
@@ -210,6 +213,7 @@ async def change_link(
             update(MealTable).where(MealTable.occurrence_id.in_(ids)).values(video_url=link)
         )
     await session.flush()
+    await publish(session, services, meal, now)
     return await _tell_joined(
         session,
         services,

@@ -19,6 +19,7 @@ from bot.core.outbox import enqueue, enqueue_many, people_given
 from bot.meals import maybe, offers, render
 from bot.meals.load import display_names, meal_rooms, next_occurrence, people_at, recipients
 from bot.meals.models import JOINED, SCHEDULED, Meal, MealOccurrence, MealRsvp
+from bot.meals.native import publish
 from bot.meals.places import assign_tables
 from bot.meals.planning import plan_horizon, plan_meal
 from bot.meals.rules import FEEDBACK_WINDOW, ends_at
@@ -237,6 +238,10 @@ async def _ask_feedback(session: AsyncSession, services: Services, now: datetime
         if end > now:
             continue
         occurrence.feedback_asked = True
+        if meal.every_weeks and meal.native_event_id:
+            # The date is over: the platform's event of the series moves on to the next
+            # date, at its local time (right across a daylight-saving change).
+            await publish(session, services, meal, now)
         if now - end > services.config.scheduling.grace:
             continue
         came = await session.execute(

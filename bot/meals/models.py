@@ -41,6 +41,11 @@ class Meal(Base):
     minimum: Mapped[int] = mapped_column(default=0)  # 0: none; fewer joined → the host is asked
     video_kind: Mapped[str] = mapped_column(String(16))  # jitsi | element | discord | url
     video_url: Mapped[str] = mapped_column(Text, default="")  # for "url": the address given
+    # Where the platform shows the meal itself (a Discord event, a Matrix room widget):
+    # the id its adapter returned, "" while there is none. Nothing personal.
+    native_event_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # The meal's own call link (table 1 of every date) where the room shows it: "" otherwise.
+    place_url: Mapped[str] = mapped_column(Text, default="", server_default="")
     planned_until: Mapped[datetime]  # start of the last occurrence made so far
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -20,6 +20,7 @@ from bot.core.events import CancelVideoPlace, CreateVideoPlace
 from bot.core.outbox import enqueue
 from bot.meals.load import rowcount
 from bot.meals.models import JOINED, Meal, MealOccurrence, MealRsvp, MealTable
+from bot.meals.native import shows_natively
 from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, split_tables, video_link
 
 VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table
@@ -60,6 +61,7 @@ async def ensure_tables(
     )
     links: dict[int, str] = {number: url for number, url in rows}
     voice = meal.video_kind in VOICE_KINDS and can_make_voice(services, meal.platform)
+    native = shows_natively(services, meal.platform)
     new = []
     for number in range(1, count + 1):
         if number in links:
@@ -68,8 +70,16 @@ async def ensure_tables(
         if meal.video_kind == "url":
             url = meal.video_url
         elif not voice:
-            # An unguessable room name per occurrence and table keeps strangers out.
-            url = random_link(services, "element" if meal.video_kind == "element" else "jitsi")
+            # An unguessable room name per occurrence and table keeps strangers out; where the
+            # meal's room shows the meal's call (a widget, an event), table 1 of every date
+            # meets at the meal's own unguessable link.
+            kind = "element" if meal.video_kind == "element" else "jitsi"
+            if native and number == 1:
+                if not meal.place_url:
+                    meal.place_url = random_link(services, kind)
+                url = meal.place_url
+            else:
+                url = random_link(services, kind)
         links[number] = url
         new.append({"occurrence_id": occurrence.id, "table_no": number, "video_url": url})
         if voice:
@@ -80,7 +90,8 @@ async def ensure_tables(
                     platform=meal.platform,
                     kind=VOICE,
                     name=f"{meal.title}{suffix}"[:95],
-                    starts_at_iso=occurrence.starts_at.isoformat(),
+                    # Where the meal itself is shown natively, no event per date and table.
+                    starts_at_iso="" if native else occurrence.starts_at.isoformat(),
                     minutes=meal.minutes,
                     reference=f"meal_table:{occurrence.id}:{number}",
                 ),
@@ -110,10 +121,20 @@ async def store_video_place(session: AsyncSession, reference: str, value: str) -
 
 
 async def call_off_video_places(
-    session: AsyncSession, meal: Meal, occurrences: Sequence[MealOccurrence], now: datetime
+    session: AsyncSession,
+    services: Services,
+    meal: Meal,
+    occurrences: Sequence[MealOccurrence],
+    now: datetime,
 ) -> int:
-    """Ask the platform to call off the places it made for these dates (Discord events)."""
+    """Ask the platform to call off the events it made per date for voice channels.
+
+    Where the meal itself is shown natively there are none: ``bot.meals.native`` changes
+    or withdraws the meal's one event instead.
+    """
     if meal.video_kind not in VOICE_KINDS or not occurrences:
+        return 0
+    if shows_natively(services, meal.platform):
         return 0
     by_id = {occurrence.id: occurrence for occurrence in occurrences}
     rows = await session.execute(

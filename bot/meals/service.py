@@ -37,6 +37,7 @@ from bot.meals.models import (
     MealRsvp,
     MealSubscription,
 )
+from bot.meals.native import after_cancel
 from bot.meals.places import call_off_video_places
 
 # ---------------------------------------------------------------- seats
@@ -294,7 +295,8 @@ async def cancel_occurrence(
     occurrence.status = CANCELLED
     occurrence.cancelled_at = now
     await cancel_pending(session, f"meal:{occurrence.id}:")
-    await call_off_video_places(session, meal, [occurrence], now)
+    await call_off_video_places(session, services, meal, [occurrence], now)
+    await after_cancel(session, services, meal, now)
     await tell_people(
         session,
         services,
@@ -335,6 +337,7 @@ async def cancel_series(
                 kind="meal_cancelled",
                 dedupe=f"meal-cancelled:{occurrence.id}",
             )
-    await call_off_video_places(session, meal, future, now)
+    await call_off_video_places(session, services, meal, future, now)
+    await after_cancel(session, services, meal, now)
     await session.execute(delete(MealSubscription).where(MealSubscription.meal_id == meal.id))
     return len(told)

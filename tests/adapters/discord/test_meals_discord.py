@@ -1,4 +1,4 @@
-"""Meals on Discord: meal ids autocomplete, and cancelling calls off the scheduled event."""
+"""Meals on Discord: meal ids autocomplete, and cancelling takes the scheduled event away."""
 
 from __future__ import annotations
 
@@ -122,14 +122,15 @@ async def test_meal_options_are_marked_for_autocomplete(adapter: DiscordAdapter)
     assert not rating.get("autocomplete")
 
 
-async def test_cancelling_a_meal_cancels_its_scheduled_event(
+async def test_cancelling_a_meal_deletes_its_scheduled_event(
     discord_app: App, adapter: DiscordAdapter, recorder: Recorder
 ) -> None:
     await _type(discord_app, '!meal schedule "Soup evening" 2026-11-26 18:00 video discord')
-    await discord_app.tick()  # the outbox makes the voice channel and the event
+    await discord_app.tick()  # the outbox makes the voice channel, then the meal's event
     created = recorder.named("POST", "/scheduled-events")
     assert len(created) == 1
     assert created[0].json["scheduled_start_time"].startswith("2026-11-26T17:00:00")
+    assert created[0].json["entity_type"] == 2  # in the voice channel
     async with discord_app.uow() as uow:
         links = list((await uow.session.execute(select(MealTable.video_url))).scalars())
     assert links
@@ -138,16 +139,14 @@ async def test_cancelling_a_meal_cancels_its_scheduled_event(
     code = (await _codes(discord_app))["Soup evening"]
     await _type(discord_app, f"!meal cancel {code}")
     await discord_app.tick()
-    assert not recorder.named("PATCH", "/scheduled-events/")  # asked first, not done
+    assert not recorder.named("DELETE", "/scheduled-events/")  # asked first, not done
     await _type(discord_app, "yes")
     await discord_app.tick()
-    patched = recorder.named("PATCH", "/scheduled-events/")
-    assert len(patched) == 1
-    assert patched[0].json["status"] == CANCELLED_STATUS
-    assert recorder.events[0]["status"] == CANCELLED_STATUS
+    assert len(recorder.named("DELETE", "/scheduled-events/")) == 1
+    assert recorder.events == []
 
     await discord_app.tick()  # delivered once, not again
-    assert len(recorder.named("PATCH", "/scheduled-events/")) == 1
+    assert len(recorder.named("DELETE", "/scheduled-events/")) == 1
 
 
 async def test_cancelling_one_date_of_a_series_leaves_the_others(
@@ -221,7 +220,7 @@ async def test_the_fallback_link_cannot_be_worked_out_from_the_title(
     assert all(len(link.removeprefix("https://meet.jit.si/Samvaer-")) >= 20 for link in links)
 
 
-async def test_a_new_link_calls_off_the_voice_channel_event(
+async def test_a_new_link_moves_the_event_out_of_the_voice_channel(
     discord_app: App, adapter: DiscordAdapter, recorder: Recorder
 ) -> None:
     await _type(discord_app, '!meal schedule "Soup evening" 2026-11-26 18:00 video discord')
@@ -232,7 +231,9 @@ async def test_a_new_link_calls_off_the_voice_channel_event(
     await discord_app.tick()
     patched = recorder.named("PATCH", "/scheduled-events/")
     assert len(patched) == 1
-    assert patched[0].json["status"] == CANCELLED_STATUS
+    assert patched[0].json["entity_type"] == 3
+    assert patched[0].json["channel_id"] is None
+    assert patched[0].json["entity_metadata"] == {"location": "https://meet.example/soup"}
     async with discord_app.uow() as uow:
         links = list((await uow.session.execute(select(MealTable.video_url))).scalars())
     assert links == ["https://meet.example/soup"]
