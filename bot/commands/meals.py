@@ -23,6 +23,7 @@ from bot.meals import (
     load,
     places,
     privacy,
+    reminder_choice,
     scheduling,
     service,
     taking_part,
@@ -148,6 +149,14 @@ def setup(registry: CommandRegistry) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is not None:
             await taking_part.leave(ctx, meal, which)
+
+    @registry.command(
+        "meal reminders",
+        private=True,
+        aliases=("påmindelser", "paamindelser", "påminnelser", "paaminnelser", "reminder", "husk"),
+    )
+    async def reminders(ctx: Context, when: Annotated[str, Rest(max_length=80)] = "") -> None:
+        await reminder_choice.choose(ctx, when)
 
     @registry.command("meal cancel", aliases=("aflys", "avlys", "annuller", "aflyse", "avlyse"))
     async def cancel(

@@ -107,6 +107,12 @@ async def change_time(
     for occurrence in occurrences:
         occurrence.starts_at = moved_start(meal, occurrence, at)
         occurrence.reminders_done = 0  # the reminders follow the new time
+    if occurrences:
+        await session.execute(
+            update(MealRsvp)
+            .where(MealRsvp.occurrence_id.in_([o.id for o in occurrences]))
+            .values(reminded_minutes=None)
+        )
     if every_date and occurrences:
         meal.planned_until = max(meal.planned_until, *(o.starts_at for o in occurrences))
     await session.flush()

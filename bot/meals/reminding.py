@@ -1,0 +1,149 @@
+"""Meal reminders at the times each person chose (``meal reminders 1d 30m``), kept out of
+their quiet hours.
+
+Each joined seat remembers the last reminder sent (``reminded_minutes``); on every run
+the pure rule :func:`bot.meals.reminder_times.due_reminder` says which one, if any, is
+due now. A reminder that falls in the person's quiet hours waits until they end (the
+text names the date and time, so it is still right then) and gives way to a later one
+due by then; a reminder that could only arrive after the meal has started is dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Services
+from bot.core.events import TextMessage
+from bot.core.outbox import enqueue_many
+from bot.core.quiet import parse_quiet_hours, send_time, stored_quiet_hours
+from bot.db.models import Person
+from bot.meals import render
+from bot.meals.load import display_names, recipients
+from bot.meals.models import JOINED, SCHEDULED, Meal, MealOccurrence, MealReminderChoice, MealRsvp
+from bot.meals.places import assign_tables
+from bot.meals.reminder_times import LONGEST, SHORTEST, default_minutes, due_reminder, from_stored
+
+REMINDER_KIND = "meal_reminder"
+
+
+async def choices_of(
+    session: AsyncSession, services: Services, person_ids: list[int]
+) -> dict[int, tuple[int, ...]]:
+    """Each person's reminders in minutes before the start (the community's by default)."""
+    default = default_minutes(services.config.meals.reminders_before)
+    chosen = {person_id: default for person_id in person_ids}
+    if person_ids:
+        rows = await session.execute(
+            select(MealReminderChoice.person_id, MealReminderChoice.minutes).where(
+                MealReminderChoice.person_id.in_(person_ids)
+            )
+        )
+        chosen.update({person_id: from_stored(text) for person_id, text in rows})
+    return chosen
+
+
+async def send_reminders(session: AsyncSession, services: Services, now: datetime) -> int:
+    """Enqueue every reminder due now; returns how many were queued."""
+    longest = max(LONGEST, *default_minutes(services.config.meals.reminders_before), SHORTEST)
+    seats = (
+        await session.execute(
+            select(MealRsvp.id, MealRsvp.person_id, MealRsvp.reminded_minutes, MealOccurrence, Meal)
+            .join(MealOccurrence, MealOccurrence.id == MealRsvp.occurrence_id)
+            .join(Meal, Meal.id == MealOccurrence.meal_id)
+            .where(
+                MealRsvp.status == JOINED,
+                MealOccurrence.status == SCHEDULED,
+                MealOccurrence.starts_at > now,
+                MealOccurrence.starts_at <= now + timedelta(minutes=longest),
+            )
+            .order_by(MealOccurrence.starts_at, MealRsvp.id)
+        )
+    ).all()
+    if not seats:
+        return 0
+    people = sorted({person_id for _, person_id, _, _, _ in seats})
+    chosen = await choices_of(session, services, people)
+    quiet_of = dict(
+        (
+            await session.execute(
+                select(Person.id, Person.quiet_hours).where(Person.id.in_(people))
+            )
+        ).all()
+    )
+    community = services.config.delivery.quiet_hours
+    default_quiet = parse_quiet_hours(community) if community else None
+    zones = {
+        person_id: rec.zone
+        for person_id, rec in (await recipients(session, services, people, "")).items()
+    }
+    # occurrence id -> (meal, occurrence, [(rsvp id, person, minutes, send at)])
+    due: dict[int, tuple[Meal, MealOccurrence, list[tuple[int, int, int, datetime | None]]]] = {}
+    for rsvp_id, person_id, reminded, occurrence, meal in seats:
+        minutes = chosen[person_id]
+        if due_reminder(occurrence.starts_at, minutes, now, reminded) is None:
+            continue
+        quiet = stored_quiet_hours(quiet_of.get(person_id), default_quiet)
+        zone = ZoneInfo(zones.get(person_id) or services.config.community.timezone)
+        send_at = send_time(now, zone, quiet, occurrence.starts_at)
+        which = due_reminder(occurrence.starts_at, minutes, now, reminded, send_at)
+        if which is None:  # nothing left that could arrive before the start
+            which, send_at = min(minutes), None
+        due.setdefault(occurrence.id, (meal, occurrence, []))[2].append(
+            (rsvp_id, person_id, which, send_at)
+        )
+    total = 0
+    for meal, occurrence, people_due in due.values():
+        await session.execute(
+            update(MealRsvp),
+            [{"id": rsvp_id, "reminded_minutes": which} for rsvp_id, _, which, _ in people_due],
+        )
+        total += await _remind(session, services, meal, occurrence, people_due, now)
+    return total
+
+
+async def _remind(
+    session: AsyncSession,
+    services: Services,
+    meal: Meal,
+    occurrence: MealOccurrence,
+    people_due: list[tuple[int, int, int, datetime | None]],
+    now: datetime,
+) -> int:
+    seat_of, links, hosts = await assign_tables(session, services, meal, occurrence, now)
+    sending = {person_id: (which, at) for _, person_id, which, at in people_due if at is not None}
+    found = await recipients(session, services, [p for p in sending if p in seat_of], meal.platform)
+    host_names = await display_names(session, [h for h in hosts.values() if h is not None])
+    rows = []
+    for rec in found.values():
+        which, send_at = sending[rec.person_id]
+        assert send_at is not None
+        text = render.reminder(
+            services,
+            rec,
+            meal,
+            when=render.when(occurrence.starts_at, rec.zone, rec.lang, now),
+            table=seat_of[rec.person_id],
+            links=links,
+            hosts=hosts,
+            host_names=host_names,
+        )
+        rows.append(
+            {
+                "message": TextMessage(rec.to, text),
+                "due_at": send_at,
+                "kind": REMINDER_KIND,
+                "person_id": rec.person_id,
+                # The start is in the key: a meal moved to another time is reminded again.
+                "dedupe_key": (
+                    f"meal:{occurrence.id}:p{rec.person_id}:m{which}"
+                    f":{occurrence.starts_at:%Y%m%d%H%M}"
+                ),
+                # A reminder is of no use once the meal has begun.
+                "expires_at": occurrence.starts_at,
+            }
+        )
+    return await enqueue_many(session, rows, now=now)
