@@ -41,6 +41,10 @@ _CLOCK = r"(\d{1,2})(?:[:.](\d{2}))?"
 _RANGE = re.compile(rf"^{_CLOCK}\s*(?:-|–|—|til|to|till)\s*{_CLOCK}$")
 
 
+class BadQuietHours(ValueError):
+    """Not a span of quiet hours."""
+
+
 @dataclass(frozen=True)
 class QuietHours:
     """From ``start`` to ``end`` local time; across midnight when ``end <= start``."""
@@ -62,17 +66,18 @@ class QuietHours:
 
 
 def parse_quiet_hours(text: str) -> QuietHours:
-    """``"22:00-08:00"``, ``"22-8"``, ``"23.30–07"``; raises ValueError otherwise."""
+    """``"22:00-08:00"``, ``"22-8"``, ``"23.30–07"``; raises BadQuietHours otherwise."""
     found = _RANGE.match(text.strip().casefold())
     if found is None:
-        raise ValueError(text)
+        raise BadQuietHours(text)
     start_hour, start_minute, end_hour, end_minute = found.groups()
-    start = time(int(start_hour) % 24 if start_hour == "24" else int(start_hour))
-    start = start.replace(minute=int(start_minute or 0))
-    end = time(int(end_hour) % 24 if end_hour == "24" else int(end_hour))
-    end = end.replace(minute=int(end_minute or 0))
-    if start == end:
-        raise ValueError(text)
+    try:
+        start = time(int(start_hour) % 24, int(start_minute or 0))
+        end = time(int(end_hour) % 24, int(end_minute or 0))
+    except ValueError:
+        raise BadQuietHours(text) from None
+    if int(start_hour) > 24 or int(end_hour) > 24 or start == end:
+        raise BadQuietHours(text)
     return QuietHours(start, end)
 
 

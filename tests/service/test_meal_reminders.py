@@ -4,7 +4,7 @@ message, and the crisis answer that is never held (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 

@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.meals.companions import MOST as MOST_COMPANIONS
+from bot.meals.companions import BadCompanions, seats_for, split_companions
 from bot.meals.reminder_times import (
     DEFAULT,
     LONGEST,
@@ -123,3 +125,36 @@ def test_each_reminder_at_most_once_in_order_and_never_early(
         sent.append(which)
         reminded = which
     assert sent == sorted(set(sent), reverse=True)  # each once, nearer the start each time
+
+
+@pytest.mark.parametrize(
+    ("text", "rest", "companions"),
+    [
+        ("", "", None),
+        ("+1", "", 1),
+        ("+ 2", "", 2),
+        ("2026-12-03 +1", "2026-12-03", 1),
+        ("med 1", "", 1),
+        ("med en", "", 1),
+        ("with 2", "", 2),
+        ("3/12 pluss 1", "3/12", 1),
+        ("+0", "", 0),
+        ("alle", "alle", None),
+    ],
+)
+def test_companions_are_read_in_every_language(
+    text: str, rest: str, companions: int | None
+) -> None:
+    assert split_companions(text) == (rest, companions)
+
+
+@pytest.mark.parametrize("text", ["+4", "med", "with many", "+2 +2"])
+def test_too_many_or_unreadable_companions_are_refused(text: str) -> None:
+    with pytest.raises(BadCompanions):
+        split_companions(text)
+
+
+@given(st.integers(0, MOST_COMPANIONS))
+def test_a_person_with_companions_takes_a_seat_for_each(companions: int) -> None:
+    assert split_companions(f"+{companions}") == ("", companions)
+    assert seats_for(companions) == companions + 1

@@ -35,8 +35,7 @@ def meals(draw: st.DrawFn) -> tuple[list[Seat], list[tuple[int, int]], int]:
     size = draw(st.integers(2, 10))
     people = draw(st.integers(0, 40))
     seats = [
-        Seat(i, draw(st.booleans()), draw(st.integers(0, min(2, size - 1))))
-        for i in range(people)
+        Seat(i, draw(st.booleans()), draw(st.integers(0, min(2, size - 1)))) for i in range(people)
     ]
     ids = [s.person_id for s in seats]
     pairs = []
