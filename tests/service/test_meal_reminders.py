@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection
 
 from bot.core.events import ChoicePrompt, FileMessage, Role
+from bot.db.engine import alembic_config, make_engine
 from bot.db.models import OutboxItem, Person
 from bot.meals.models import Meal, MealReminderChoice
 from tests.helpers import Chat, text_of
@@ -183,3 +187,35 @@ async def test_mydata_shows_and_forget_removes_the_choices(chat: Chat) -> None:
     await chat.say("anna", "yes")
     async with chat.app.uow() as uow:
         assert (await uow.session.execute(select(MealReminderChoice))).first() is None
+
+
+async def test_migration_0011_upgrades_and_downgrades(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}")
+
+    def run(connection: Connection, step: str, revision: str) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        getattr(command, step)(config, revision)
+
+    def columns(connection: Connection) -> set[str]:
+        found = inspect(connection)
+        names = {f"people.{c['name']}" for c in found.get_columns("people")}
+        names |= {f"meal_rsvps.{c['name']}" for c in found.get_columns("meal_rsvps")}
+        return names | set(found.get_table_names())
+
+    ours = {
+        "people.quiet_hours",
+        "meal_rsvps.companions",
+        "meal_rsvps.reminded_minutes",
+        "meal_reminder_choices",
+    }
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run, "upgrade", "heads")
+            assert ours <= await connection.run_sync(columns)
+            await connection.run_sync(run, "downgrade", "0011@-1")
+            assert not ours & await connection.run_sync(columns)
+            await connection.run_sync(run, "upgrade", "heads")
+            assert ours <= await connection.run_sync(columns)
+    finally:
+        await engine.dispose()
