@@ -14,7 +14,7 @@ from bot.core.dispatcher import command_option
 from bot.core.events import Role
 from bot.core.parsing import ArgumentError, echo
 from bot.core.signals import ProgrammeJoined, announce
-from bot.meals import answers, hosting, jobs, load, render, service
+from bot.meals import answers, hosting, jobs, load, reminder_choice, render, service
 from bot.meals.companions import MOST, BadCompanions, seats_for, split_companions
 from bot.meals.models import JOINED, WAITING, Meal
 from bot.meals.scheduling import when
@@ -111,6 +111,12 @@ async def list_meals(ctx: Context, days: int | None) -> None:
     if total > len(listed):
         lines.append(ctx.t("meal.list_more", more=total - len(listed)))
     lines.append(ctx.t("meal.list_hint"))
+    if any(
+        item.mine == JOINED for item in listed
+    ):  # when they will hear of it, and how to change it
+        minutes, own = await reminder_choice.chosen_minutes(ctx)
+        text = reminder_choice.reminders_text(ctx, minutes, own)
+        lines.append(f"{text} {ctx.t('meal.reminders_change')}" if minutes else text)
     if buttons:
         ctx.prompt("\n".join(lines), buttons)
     else:

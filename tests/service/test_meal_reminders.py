@@ -219,3 +219,12 @@ async def test_migration_0011_upgrades_and_downgrades(tmp_path: Path) -> None:
             assert ours <= await connection.run_sync(columns)
     finally:
         await engine.dispose()
+
+
+async def test_meal_list_says_when_you_are_reminded(chat: Chat) -> None:
+    code = await _schedule(chat, '"Soup" 26/11 18:00')
+    await chat.say("anna", f"!meal join {code}")
+    await chat.say("anna", "!meal reminders 2h")
+    answer = await chat.text("anna", "!meal list")
+    assert "You are reminded 2 hours before a meal you joined." in answer
+    assert "meal reminders" in answer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.meals.rules import Seat
@@ -47,7 +47,7 @@ def meals(draw: st.DrawFn) -> tuple[list[Seat], list[tuple[int, int]], int]:
     return seats, pairs, size
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(meals())
 def test_everyone_seated_once_within_size_and_pairs_never_split_when_they_fit(
     case: tuple[list[Seat], list[tuple[int, int]], int],
