@@ -11,9 +11,10 @@ due by then; a reminder that could only arrive after the meal has started is dro
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
@@ -25,7 +26,7 @@ from bot.meals import render
 from bot.meals.load import display_names, recipients
 from bot.meals.models import JOINED, SCHEDULED, Meal, MealOccurrence, MealReminderChoice, MealRsvp
 from bot.meals.places import assign_tables
-from bot.meals.reminder_times import LONGEST, SHORTEST, default_minutes, due_reminder, from_stored
+from bot.meals.reminder_times import LONGEST, default_minutes, due_reminder, from_stored
 
 REMINDER_KIND = "meal_reminder"
 
@@ -46,19 +47,60 @@ async def choices_of(
     return chosen
 
 
+MOST_CHOICES_IN_SQL = 50  # distinct choices spelled out in the query; beyond, a wider net
+
+
+async def _possibly_due(session: AsyncSession, services: Services, now: datetime) -> Any:
+    """A condition true for the joined seats that may have a reminder due now.
+
+    Spelled out per distinct choice (people share a few: the usual, "1d 30m"…), so a
+    run reads only the seats it will remind, not every seat of the coming week.
+    """
+    choices = list((await session.execute(select(MealReminderChoice.minutes).distinct())).scalars())
+    # (which people, their reminders, whether only seats not yet reminded are read)
+    sets: list[tuple[Any, tuple[int, ...], bool]] = [
+        (
+            MealReminderChoice.minutes.is_(None),
+            default_minutes(services.config.meals.reminders_before),
+            True,
+        )
+    ]
+    wide = len(choices) > MOST_CHOICES_IN_SQL
+    if wide:
+        # Too many different choices to spell out: the exact rule decides, after reading.
+        sets.append((MealReminderChoice.minutes != "", (LONGEST,), False))
+    else:
+        sets += [(MealReminderChoice.minutes == text, from_stored(text), True) for text in choices]
+    clauses = []
+    for chosen, minutes, exact in sets:
+        if not minutes:
+            continue  # no reminders
+        due_any = [
+            and_(
+                MealOccurrence.starts_at <= now + timedelta(minutes=m),
+                or_(MealRsvp.reminded_minutes.is_(None), MealRsvp.reminded_minutes > m)
+                if exact
+                else true(),
+            )
+            for m in minutes
+        ]
+        clauses.append(and_(chosen, or_(*due_any)))
+    return or_(*clauses) if clauses else false()
+
+
 async def send_reminders(session: AsyncSession, services: Services, now: datetime) -> int:
     """Enqueue every reminder due now; returns how many were queued."""
-    longest = max(LONGEST, *default_minutes(services.config.meals.reminders_before), SHORTEST)
     seats = (
         await session.execute(
             select(MealRsvp.id, MealRsvp.person_id, MealRsvp.reminded_minutes, MealOccurrence, Meal)
             .join(MealOccurrence, MealOccurrence.id == MealRsvp.occurrence_id)
             .join(Meal, Meal.id == MealOccurrence.meal_id)
+            .outerjoin(MealReminderChoice, MealReminderChoice.person_id == MealRsvp.person_id)
             .where(
                 MealRsvp.status == JOINED,
                 MealOccurrence.status == SCHEDULED,
                 MealOccurrence.starts_at > now,
-                MealOccurrence.starts_at <= now + timedelta(minutes=longest),
+                await _possibly_due(session, services, now),
             )
             .order_by(MealOccurrence.starts_at, MealRsvp.id)
         )
