@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
+from bot.meals.companions import seats_for
 from bot.meals.jobs import tell_moved_up
 from bot.meals.load import upcoming_query
 from bot.meals.models import JOINED, WAITING, Meal, MealOccurrence, MealRsvp, MealTable
@@ -142,7 +143,14 @@ async def change_capacity(
     moved = 0
     for occurrence in occurrences:
         joined = await _joined(session, occurrence.id)
-        surplus = joined[capacity:]
+        # Each keeps their companions' seats too: whoever does not fit with all of theirs moves.
+        kept_seats = 0
+        surplus: list[MealRsvp] = []
+        for rsvp in joined:
+            if surplus or kept_seats + seats_for(rsvp.companions) > capacity:
+                surplus.append(rsvp)
+            else:
+                kept_seats += seats_for(rsvp.companions)
         for rsvp in surplus:
             rsvp.status = WAITING
             rsvp.table_no = None
@@ -150,7 +158,7 @@ async def change_capacity(
         await session.execute(
             update(MealOccurrence)
             .where(MealOccurrence.id == occurrence.id)
-            .values(taken=len(joined) - len(surplus), capacity=capacity)
+            .values(taken=kept_seats, capacity=capacity)
             .execution_options(synchronize_session=False)
         )
         await session.flush()

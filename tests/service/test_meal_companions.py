@@ -108,3 +108,14 @@ async def test_buddies_sit_at_the_same_table(chat: Chat) -> None:
         )
     assert table_of[ids["anna"]] == table_of[ids["zed"]]
     assert sorted(table_of.values()).count(table_of[ids["anna"]]) == 6
+
+
+async def test_fewer_seats_move_a_person_with_their_companion_together(chat: Chat) -> None:
+    code = await _schedule(chat, '"Soup" tomorrow 18:00 capacity 4')
+    await chat.say("anna", f"!meal join {code}")
+    await chat.say("bo", f"!meal join {code} +1")
+    await chat.say("vera", f"!meal edit {code} seats 2")
+    assert await _taken(chat) == 1
+    async with chat.app.uow() as uow:
+        rows = (await uow.session.execute(select(MealRsvp.status, MealRsvp.companions))).all()
+        assert sorted(tuple(r) for r in rows) == [("joined", 0), ("waiting", 1)]
