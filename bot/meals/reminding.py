@@ -10,6 +10,7 @@ due by then; a reminder that could only arrive after the meal has started is dro
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import as_utc
 from bot.core.context import Services
 from bot.core.events import TextMessage
 from bot.core.outbox import enqueue_many
@@ -29,22 +31,6 @@ from bot.meals.places import assign_tables
 from bot.meals.reminder_times import LONGEST, default_minutes, due_reminder, from_stored
 
 REMINDER_KIND = "meal_reminder"
-
-
-async def choices_of(
-    session: AsyncSession, services: Services, person_ids: list[int]
-) -> dict[int, tuple[int, ...]]:
-    """Each person's reminders in minutes before the start (the community's by default)."""
-    default = default_minutes(services.config.meals.reminders_before)
-    chosen = {person_id: default for person_id in person_ids}
-    if person_ids:
-        rows = await session.execute(
-            select(MealReminderChoice.person_id, MealReminderChoice.minutes).where(
-                MealReminderChoice.person_id.in_(person_ids)
-            )
-        )
-        chosen.update({person_id: from_stored(text) for person_id, text in rows})
-    return chosen
 
 
 MOST_CHOICES_IN_SQL = 50  # distinct choices spelled out in the query; beyond, a wider net
@@ -90,11 +76,21 @@ async def _possibly_due(session: AsyncSession, services: Services, now: datetime
 
 async def send_reminders(session: AsyncSession, services: Services, now: datetime) -> int:
     """Enqueue every reminder due now; returns how many were queued."""
+    # Plain columns, not entities: thousands of seats may fall due in the same minute.
     seats = (
         await session.execute(
-            select(MealRsvp.id, MealRsvp.person_id, MealRsvp.reminded_minutes, MealOccurrence, Meal)
+            select(
+                MealRsvp.id,
+                MealRsvp.person_id,
+                MealRsvp.reminded_minutes,
+                MealRsvp.occurrence_id,
+                MealOccurrence.starts_at,
+                MealReminderChoice.minutes,
+                Person.timezone,
+                Person.quiet_hours,
+            )
             .join(MealOccurrence, MealOccurrence.id == MealRsvp.occurrence_id)
-            .join(Meal, Meal.id == MealOccurrence.meal_id)
+            .join(Person, Person.id == MealRsvp.person_id)
             .outerjoin(MealReminderChoice, MealReminderChoice.person_id == MealRsvp.person_id)
             .where(
                 MealRsvp.status == JOINED,
@@ -107,43 +103,54 @@ async def send_reminders(session: AsyncSession, services: Services, now: datetim
     ).all()
     if not seats:
         return 0
-    people = sorted({person_id for _, person_id, _, _, _ in seats})
-    chosen = await choices_of(session, services, people)
-    quiet_of = dict(
-        (
-            await session.execute(
-                select(Person.id, Person.quiet_hours).where(Person.id.in_(people))
-            )
-        ).all()
-    )
+    default = default_minutes(services.config.meals.reminders_before)
     community = services.config.delivery.quiet_hours
     default_quiet = parse_quiet_hours(community) if community else None
-    zones = {
-        person_id: rec.zone
-        for person_id, rec in (await recipients(session, services, people, "")).items()
-    }
-    # occurrence id -> (meal, occurrence, [(rsvp id, person, minutes, send at)])
-    due: dict[int, tuple[Meal, MealOccurrence, list[tuple[int, int, int, datetime | None]]]] = {}
-    for rsvp_id, person_id, reminded, occurrence, meal in seats:
-        minutes = chosen[person_id]
-        if due_reminder(occurrence.starts_at, minutes, now, reminded) is None:
+    zones: dict[str, ZoneInfo] = {}
+    # occurrence id -> [(rsvp id, person, minutes, send at or None to drop)]
+    due: dict[int, list[tuple[int, int, int, datetime | None]]] = {}
+    for (
+        rsvp_id,
+        person_id,
+        reminded,
+        occurrence_id,
+        starts_at,
+        choice,
+        zone_name,
+        quiet_text,
+    ) in seats:
+        starts_at = as_utc(starts_at)
+        minutes = default if choice is None else from_stored(choice)
+        if due_reminder(starts_at, minutes, now, reminded) is None:
             continue
-        quiet = stored_quiet_hours(quiet_of.get(person_id), default_quiet)
-        zone = ZoneInfo(zones.get(person_id) or services.config.community.timezone)
-        send_at = send_time(now, zone, quiet, occurrence.starts_at)
-        which = due_reminder(occurrence.starts_at, minutes, now, reminded, send_at)
+        zone_name = zone_name or services.config.community.timezone
+        if zone_name not in zones:
+            zones[zone_name] = ZoneInfo(zone_name)
+        quiet = stored_quiet_hours(quiet_text, default_quiet)
+        send_at = send_time(now, zones[zone_name], quiet, starts_at)
+        which = due_reminder(starts_at, minutes, now, reminded, send_at)
         if which is None:  # nothing left that could arrive before the start
             which, send_at = min(minutes), None
-        due.setdefault(occurrence.id, (meal, occurrence, []))[2].append(
-            (rsvp_id, person_id, which, send_at)
+        due.setdefault(occurrence_id, []).append((rsvp_id, person_id, which, send_at))
+    if not due:
+        return 0
+    found = (
+        await session.execute(
+            select(MealOccurrence, Meal)
+            .join(Meal, Meal.id == MealOccurrence.meal_id)
+            .where(MealOccurrence.id.in_(list(due)))
+            .order_by(MealOccurrence.starts_at, MealOccurrence.id)
         )
+    ).all()
     total = 0
-    for meal, occurrence, people_due in due.values():
+    for occurrence, meal in found:
+        people_due = due[occurrence.id]
         await session.execute(
             update(MealRsvp),
             [{"id": rsvp_id, "reminded_minutes": which} for rsvp_id, _, which, _ in people_due],
         )
         total += await _remind(session, services, meal, occurrence, people_due, now)
+        await asyncio.sleep(0)  # others' commands between meals
     return total
 
 
