@@ -228,3 +228,23 @@ async def test_meal_list_says_when_you_are_reminded(chat: Chat) -> None:
     answer = await chat.text("anna", "!meal list")
     assert "You are reminded 2 hours before a meal you joined." in answer
     assert "meal reminders" in answer
+
+
+async def test_a_checkin_reminder_at_a_time_chosen_in_quiet_hours_comes_then(chat: Chat) -> None:
+    # Alice chose 23:00 herself: her own choice counts over the community's quiet hours.
+    await chat.say("alice", "!checkin schedule daily 23:00")
+    chat.clear()
+    chat.clock.set(datetime(2026, 11, 23, 22, 0, tzinfo=UTC))  # 23:00 in Copenhagen
+    await chat.tick()
+    assert any("How are you today?" in t for t in chat.inbox_texts("alice"))
+
+
+async def test_an_alert_reaches_the_volunteer_in_the_night(chat: Chat) -> None:
+    await chat.say("vera", "!help", role=Role.VOLUNTEER)
+    await chat.say("alice", "!checkin share on")
+    chat.clock.set(datetime(2026, 11, 23, 23, 30, tzinfo=UTC))  # 00:30 in Copenhagen
+    chat.clear()
+    await chat.say("alice", "I want to end my life")
+    await chat.tick()
+    assert [t for t in chat.inbox_texts("vera") if "Alert #1" in t]
+    assert any("A volunteer has now been told" in t for t in chat.inbox_texts("alice"))
