@@ -28,8 +28,9 @@ OFF = "off"  # stored for a person who wants no quiet hours at all
 #: Outbox kinds that are sent in quiet hours too, and why.
 NEVER_HELD = frozenset(
     {
-        "deferred_reply",  # an answer to something the person just wrote, sent again
-        "crisis",  # a crisis answer
+        # An answer to something the person just wrote, sent again after a failed
+        # delivery; the crisis answer is sent at once and, if that fails, comes this way.
+        "deferred_reply",
         "checkin_reminder",  # at the time the person chose for their own check-in
         "checkin_alert",  # a volunteer is told someone may be unwell; escalation waits on it
         "checkin_alert_outcome",  # the person is told a volunteer now knows
