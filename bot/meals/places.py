@@ -169,10 +169,13 @@ async def assign_tables(
             .order_by(MealRsvp.id)
         )
     ).all()
-    pairs = await active_pairs_among(session, [row.person_id for row in rsvps])
+    size = services.config.meals.table_size
+    # Buddies matter only when the meal is split into tables.
+    split = sum(1 + row.companions for row in rsvps) > size
+    pairs = await active_pairs_among(session, [row.person_id for row in rsvps]) if split else []
     tables = split_tables(
         [Seat(person_id, volunteer, guests) for _, person_id, volunteer, _, guests in rsvps],
-        services.config.meals.table_size,
+        size,
         pairs,
     )
     seat_of = {seat.person_id: table.number for table in tables for seat in table.seats}

@@ -36,8 +36,11 @@ REMINDER_KIND = "meal_reminder"
 MOST_CHOICES_IN_SQL = 50  # distinct choices spelled out in the query; beyond, a wider net
 
 
-async def _possibly_due(session: AsyncSession, services: Services, now: datetime) -> Any:
-    """A condition true for the joined seats that may have a reminder due now.
+async def _possibly_due(
+    session: AsyncSession, services: Services, now: datetime
+) -> tuple[Any, int]:
+    """A condition true for the joined seats that may have a reminder due now, and the
+    longest reminder anyone has (no date starting later needs to be looked at).
 
     Spelled out per distinct choice (people share a few: the usual, "1d 30m"…), so a
     run reads only the seats it will remind, not every seat of the coming week.
@@ -71,11 +74,13 @@ async def _possibly_due(session: AsyncSession, services: Services, now: datetime
             for m in minutes
         ]
         clauses.append(and_(chosen, or_(*due_any)))
-    return or_(*clauses) if clauses else false()
+    longest = max((max(minutes) for _, minutes, _ in sets if minutes), default=0)
+    return (or_(*clauses) if clauses else false()), longest
 
 
 async def send_reminders(session: AsyncSession, services: Services, now: datetime) -> int:
     """Enqueue every reminder due now; returns how many were queued."""
+    possibly_due, longest = await _possibly_due(session, services, now)
     # Plain columns, not entities: thousands of seats may fall due in the same minute.
     seats = (
         await session.execute(
@@ -96,7 +101,8 @@ async def send_reminders(session: AsyncSession, services: Services, now: datetim
                 MealRsvp.status == JOINED,
                 MealOccurrence.status == SCHEDULED,
                 MealOccurrence.starts_at > now,
-                await _possibly_due(session, services, now),
+                MealOccurrence.starts_at <= now + timedelta(minutes=longest),
+                possibly_due,
             )
             .order_by(MealOccurrence.starts_at, MealRsvp.id)
         )
