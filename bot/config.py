@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 
 from bot.config_problems import (
     ConfigError,
@@ -39,6 +39,7 @@ from bot.config_values import (
     TimeZone,
     parse_duration,
 )
+from bot.core.quiet import parse_quiet_hours
 
 # The sections are here; the value types (and Problem) are in bot.config_values and the
 # reporting of problems in bot.config_problems. Both are named here too, where the rest of
@@ -313,10 +314,29 @@ class SchedulingConfig(Section):
     dialog_timeout: Duration = timedelta(hours=1)
 
 
+def _quiet_hours(value: str) -> str:
+    if value.strip():
+        try:
+            parse_quiet_hours(value)
+        except ValueError:
+            raise KeyedValueError(
+                "bad_quiet_hours",
+                f'"{value}" is not quiet hours like "22:00-08:00"',
+                value=value,
+            ) from None
+    return value.strip()
+
+
+QuietHoursText = Annotated[str, AfterValidator(_quiet_hours)]
+
+
 class DeliveryConfig(Section):
     # Sends at once from the outbox (reminders, alerts, announcements); messages to the
     # same person or room still go one after another, in order.
     max_in_flight: int = Field(default=10, ge=1, le=100)
+    # No direct message that nobody asked for is sent in these hours, local time
+    # (a person may choose their own with "quiet"); "" for none. See bot/core/quiet.py.
+    quiet_hours: QuietHoursText = "22:00-08:00"
 
 
 def _room_refs(value: Any) -> Any:

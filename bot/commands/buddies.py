@@ -19,6 +19,7 @@ from bot.buddies.profile import (
 )
 from bot.buddies.render import describe
 from bot.buddies.stats import buddy_statistics
+from bot.buddies.together import active_pairs_among
 from bot.core.context import Context, JobContext
 from bot.core.dispatcher import command_option
 from bot.core.events import Role
@@ -39,6 +40,7 @@ def setup(registry: CommandRegistry) -> None:
     """Register the buddy commands, dialog, timed work, hooks and providers."""
     registry.group("buddy")
     registry.group("admin")
+    registry.pairs_source(active_pairs_among)  # buddies sit at one table at a meal
 
     @registry.command("buddy join", private=True)
     async def join(ctx: Context, args: Annotated[str, Rest(max_length=600)] = "") -> None:

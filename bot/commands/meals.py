@@ -26,6 +26,7 @@ from bot.meals import (
     native,
     places,
     privacy,
+    reminder_choice,
     scheduling,
     service,
     taking_part,
@@ -140,6 +141,10 @@ def setup(registry: CommandRegistry) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is not None:
             await minimum.minimum(ctx, meal, rest)
+
+    @registry.command("meal reminders", private=True)
+    async def reminders(ctx: Context, when: Annotated[str, Rest(max_length=80)] = "") -> None:
+        await reminder_choice.choose(ctx, when)
 
     @registry.command("meal cancel")
     async def cancel(

@@ -17,7 +17,8 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +48,7 @@ from bot.core.outbox import (
     SENT,
     YIELD_EVERY,
 )
+from bot.core.quiet_hold import QuietPolicy, hold_quiet
 from bot.db.models import OutboxItem
 from bot.db.uow import UnitOfWorkFactory
 
@@ -136,6 +138,7 @@ class OutboxDeliverer:
         worker_id: str | None = None,
         on_delivered: DeliveredHook | None = None,
         max_in_flight: int = DEFAULT_IN_FLIGHT,
+        quiet: QuietPolicy | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
@@ -147,6 +150,7 @@ class OutboxDeliverer:
         self._on_delivered = on_delivered
         self.max_in_flight = max(1, max_in_flight)
         self._sent_since_yield = 0
+        self.quiet = quiet  # None: quiet hours are not applied (a benchmark's baseline)
 
     async def mark_missed(self) -> int:
         """Rows older than the grace period are not sent late in a burst; they are counted."""
@@ -188,7 +192,10 @@ class OutboxDeliverer:
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list((await session.execute(query)).scalars())
+            if rows and self.quiet is not None:
+                rows = await self._hold_quiet(session, rows, now, self.quiet)
             if not rows:
+                await uow.commit()
                 return []
             ids = [row.id for row in rows]
             # The status guard makes the claim safe on SQLite too (one writer at a time).
@@ -217,6 +224,29 @@ class OutboxDeliverer:
                 for row in rows
                 if row.id in claimed_ids
             ]
+
+    @staticmethod
+    async def _hold_quiet(
+        session: AsyncSession, rows: list[OutboxItem], now: datetime, policy: QuietPolicy
+    ) -> list[OutboxItem]:
+        """Put off (or drop) direct messages that fall in their reader's quiet hours;
+        the rest of the batch goes on (see :mod:`bot.core.quiet`)."""
+        held = await hold_quiet(session, rows, now, policy)
+        for row_id, when in held.items():
+            values: dict[str, Any] = (
+                {"status": MISSED, "result": "quiet hours"}
+                if when is None
+                else {"status": PENDING, "due_at": when, "claimed_until": None}
+            )
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == row_id, OutboxItem.status.in_((PENDING, CLAIMED)))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        if held:
+            log.info("outbox.quiet held=%d", len(held))
+        return [row for row in rows if row.id not in held]
 
     async def _mark(self, outcomes: list[tuple[Claimed, SendResult]]) -> DeliveryReport:
         report = DeliveryReport()

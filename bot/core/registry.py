@@ -31,6 +31,7 @@ from bot.core.words import command_aliases
 
 if TYPE_CHECKING:
     from bot.core.steps import StepDialog
+    from bot.core.together import PairsSource
 
 Handler = Callable[..., Awaitable[None]]
 
@@ -146,6 +147,8 @@ class CommandRegistry:
     crisis_hooks: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
     suggesters: dict[tuple[str, str], Suggester] = field(default_factory=dict)
     signal_listeners: dict[str, list[Handler]] = field(default_factory=dict)
+    # Features that say who belongs together (bot.core.together): buddies for meal tables.
+    pairs_sources: list[PairsSource] = field(default_factory=list)
     # Each command's name per language, from the catalogs: {lang: {"buddy join": "makker tilmeld"}}.
     names: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -262,6 +265,12 @@ class CommandRegistry:
 
         return decorate
 
+    def pairs_source(self, source: PairsSource) -> PairsSource:
+        """Decorator: ``source(session, person_ids)`` names the pairs among those people
+        (see ``bot.core.together``)."""
+        self.pairs_sources.append(source)
+        return source
+
     def personal_data(self, provider: Any) -> None:
         """Register an object with ``export(session, person_id)`` and ``erase(...)``."""
         self.data_providers.append(provider)
@@ -282,6 +291,7 @@ class CommandRegistry:
         self.data_providers.extend(other.data_providers)
         for kind, listeners in other.signal_listeners.items():
             self.signal_listeners.setdefault(kind, []).extend(listeners)
+        self.pairs_sources.extend(other.pairs_sources)
 
     # ---------------------------------------------------------------- names per language
 

@@ -41,6 +41,11 @@ async def attendance_of(
     return upcoming or started
 
 
+def _plus(companions: int) -> str:
+    """ "Anna +1": the companions someone brings, who have no account and no name here."""
+    return f" +{companions}" if companions else ""
+
+
 async def who(ctx: Context, meal: Meal, which: str) -> None:
     """``meal who <id> [date]``: the names as the platform shows them, seats, waiting list."""
     if not may_host(ctx, meal):
@@ -73,14 +78,17 @@ async def who(ctx: Context, meal: Meal, which: str) -> None:
             marks += ctx.t("meal.who_guest")
         if rsvp.attended_at is not None:
             marks += " ✓"
-        lines.append(f"{n}. {names.get(rsvp.person_id, '?')}{marks}")
+        lines.append(f"{n}. {names.get(rsvp.person_id, '?')}{_plus(rsvp.companions)}{marks}")
     if waiting:
         lines.append(ctx.t("meal.who_waiting"))
-        lines += [f"{n}. {names.get(r.person_id, '?')}" for n, r in enumerate(waiting, 1)]
+        lines += [
+            f"{n}. {names.get(r.person_id, '?')}{_plus(r.companions)}"
+            for n, r in enumerate(waiting, 1)
+        ]
     offered = [r for r in rsvps if r.status == OFFERED]
     if offered:
         lines.append(ctx.t("meal.who_offered"))
-        lines += [f"• {names.get(r.person_id, '?')}" for r in offered]
+        lines += [f"• {names.get(r.person_id, '?')}{_plus(r.companions)}" for r in offered]
     maybe = [r for r in rsvps if r.status == MAYBE]
     if maybe:  # counted apart: they hold no seat
         lines.append(ctx.tn("meal.who_maybe", len(maybe)))

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
+from bot.meals.companions import seats_for
 from bot.meals.jobs import tell_moved_up
 from bot.meals.load import upcoming_query
 from bot.meals.models import (
@@ -128,6 +129,12 @@ async def change_time(
     for occurrence in occurrences:
         occurrence.starts_at = moved_start(meal, occurrence, at)
         occurrence.reminders_done = 0  # the reminders follow the new time
+    if occurrences:
+        await session.execute(
+            update(MealRsvp)
+            .where(MealRsvp.occurrence_id.in_([o.id for o in occurrences]))
+            .values(reminded_minutes=None)
+        )
     if every_date and occurrences:
         meal.planned_until = max(meal.planned_until, *(o.starts_at for o in occurrences))
     await session.flush()
@@ -158,7 +165,14 @@ async def change_capacity(
     moved = 0
     for occurrence in occurrences:
         joined = await _holding_seats(session, occurrence.id)
-        surplus = joined[capacity:]
+        # Each keeps their companions' seats too: whoever does not fit with all of theirs moves.
+        kept_seats = 0
+        surplus: list[MealRsvp] = []
+        for rsvp in joined:
+            if surplus or kept_seats + seats_for(rsvp.companions) > capacity:
+                surplus.append(rsvp)
+            else:
+                kept_seats += seats_for(rsvp.companions)
         for rsvp in surplus:
             rsvp.status = WAITING
             rsvp.table_no = None
@@ -167,7 +181,7 @@ async def change_capacity(
         await session.execute(
             update(MealOccurrence)
             .where(MealOccurrence.id == occurrence.id)
-            .values(taken=len(joined) - len(surplus), capacity=capacity)
+            .values(taken=kept_seats, capacity=capacity)
             .execution_options(synchronize_session=False)
         )
         await session.flush()

@@ -117,6 +117,24 @@ class MealRsvp(Base):
     maybe_reminded: Mapped[bool] = mapped_column(default=False)
     attended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # People without an account who come with this person ("meal join <id> +1"): each
+    # takes a seat; nothing is known of them but their number.
+    companions: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The smallest "this long before" (minutes) this person was reminded at; None: not yet.
+    reminded_minutes: Mapped[int | None]
+
+
+class MealReminderChoice(Base):
+    """When one person wants to be reminded of the meals they joined (no row: the
+    community's default; an empty ``minutes``: never)."""
+
+    __tablename__ = "meal_reminder_choices"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    minutes: Mapped[str] = mapped_column(String(100))  # "1440,30": minutes before, sorted
+    updated_at: Mapped[datetime]
 
 
 class MealTable(Base):

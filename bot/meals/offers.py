@@ -11,7 +11,9 @@ restart does not repeat a message.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -21,7 +23,10 @@ from bot.core.context import Services
 from bot.core.dispatcher import command_option
 from bot.core.events import ChoicePrompt, Option, TextMessage
 from bot.core.outbox import enqueue_many
+from bot.core.quiet import parse_quiet_hours, quiet_ends, stored_quiet_hours
+from bot.db.models import Person
 from bot.meals import render
+from bot.meals.companions import seats_for
 from bot.meals.load import recipients
 from bot.meals.maybe import maybe_count
 from bot.meals.models import (
@@ -68,6 +73,24 @@ def _deadline_text(moment: datetime, zone: str, lang: str, now: datetime) -> str
 # ---------------------------------------------------------------- offers
 
 
+async def _quiet_until(
+    session: AsyncSession,
+    services: Services,
+    person_id: int,
+    found: Mapping[Any, Any],
+    now: datetime,
+) -> datetime:
+    """When the person's quiet hours end (``now`` if they are awake): their own setting, or
+    the community's, in their zone."""
+    stored = (
+        await session.execute(select(Person.quiet_hours).where(Person.id == person_id))
+    ).scalar_one_or_none()
+    community = services.config.delivery.quiet_hours
+    quiet = stored_quiet_hours(stored, parse_quiet_hours(community) if community else None)
+    zones = [rec.zone for rec in found.values()] or [services.config.community.timezone]
+    return quiet_ends(now, ZoneInfo(zones[0]), quiet)
+
+
 async def offer_or_keep(
     session: AsyncSession,
     services: Services,
@@ -82,11 +105,14 @@ async def offer_or_keep(
     times = offer_times(services)
     if not offers_apply(occurrence.starts_at, now, times):
         return 0
-    deadline = offer_deadline(now, occurrence.starts_at, times)
+    found = await recipients(session, services, [rsvp.person_id], meal.platform)
+    # An offer made in the night is held until the person's quiet hours end; its time to
+    # answer starts then, so nobody loses a seat while asleep.
+    seen_from = await _quiet_until(session, services, rsvp.person_id, found, now)
+    deadline = offer_deadline(now, occurrence.starts_at, times, seen_from)
     rsvp.status = OFFERED
     rsvp.offer_expires_at = deadline
     rsvp.position_told = None
-    found = await recipients(session, services, [rsvp.person_id], meal.platform)
     rows = []
     for rec in found.values():
         text = render.notice(
@@ -146,9 +172,10 @@ async def expire_offers(session: AsyncSession, services: Services, now: datetime
     expired = 0
     for rsvp, occurrence, meal in rows:
         person_id, rsvp_id = rsvp.person_id, rsvp.id
+        seats = seats_for(rsvp.companions)  # their companions' seats were held with theirs
         await session.delete(rsvp)
         await session.flush()
-        await _free_seat(session, occurrence.id)
+        await _free_seat(session, occurrence.id, seats)
         expired += 1
         if occurrence.status != SCHEDULED or occurrence.starts_at <= now:
             continue

@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.context import Services
 from bot.core.events import CancelVideoPlace, CreateVideoPlace
 from bot.core.outbox import enqueue
+from bot.core.together import pairs_among
 from bot.meals.load import rowcount
 from bot.meals.models import JOINED, Meal, MealOccurrence, MealRsvp, MealTable
 from bot.meals.native import shows_natively
-from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, split_tables, video_link
+from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, video_link
+from bot.meals.seating import split_tables
 
 VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table
 CANCEL_VIDEO_KIND = "meal_video_cancel"  # outbox kind of a CancelVideoPlace for a table
@@ -170,27 +172,42 @@ async def assign_tables(
     occurrence: MealOccurrence,
     now: datetime,
 ) -> tuple[dict[int, int], dict[int, str], dict[int, int | None]]:
-    """Split the joined people into balanced tables and store each person's table.
+    """Split the joined people into balanced tables (buddies together, companions with
+    whoever brought them) and store each person's table.
 
     Returns ({person: table}, {table: video url}, {table: host person or None}).
     """
     rsvps = (
         await session.execute(
-            select(MealRsvp.id, MealRsvp.person_id, MealRsvp.is_volunteer, MealRsvp.table_no)
+            select(
+                MealRsvp.id,
+                MealRsvp.person_id,
+                MealRsvp.is_volunteer,
+                MealRsvp.table_no,
+                MealRsvp.companions,
+            )
             .where(MealRsvp.occurrence_id == occurrence.id, MealRsvp.status == JOINED)
             .order_by(MealRsvp.id)
         )
     ).all()
-    table_size = services.config.meals.table_size
+    size = services.config.meals.table_size
+    everyone = sum(1 + row.companions for row in rsvps)
     if occurrence.one_table:  # the host merged the tables: everyone at one
-        table_size = max(table_size, len(rsvps))
+        size = max(size, everyone)
+    # Buddies matter only when the meal is split into tables.
+    split = everyone > size
+    people = [row.person_id for row in rsvps]
+    sources = services.registry.pairs_sources
+    pairs = await pairs_among(sources, session, people) if split else []
     tables = split_tables(
-        [Seat(person_id, volunteer) for _, person_id, volunteer, _ in rsvps], table_size
+        [Seat(person_id, volunteer, guests) for _, person_id, volunteer, _, guests in rsvps],
+        size,
+        pairs,
     )
     seat_of = {seat.person_id: table.number for table in tables for seat in table.seats}
     changed = [
         {"id": rsvp_id, "table_no": seat_of[person_id]}
-        for rsvp_id, person_id, _, table_no in rsvps
+        for rsvp_id, person_id, _, table_no, _ in rsvps
         if table_no != seat_of[person_id]
     ]
     if changed:

@@ -373,6 +373,7 @@ class Seat:
 
     person_id: int
     is_volunteer: bool = False
+    companions: int = 0  # people without an account who come with them ("+1")
 
 
 @dataclass(frozen=True)
@@ -387,36 +388,6 @@ class Table:
 def table_count(people: int, table_size: int) -> int:
     """How many tables ``people`` need so none has more than ``table_size``."""
     return max(1, math.ceil(people / table_size))
-
-
-def split_tables(seats: Sequence[Seat], table_size: int) -> list[Table]:
-    """Balanced tables (sizes differ by at most one), volunteers spread as hosts.
-
-    Deterministic: the same people in the same order give the same tables.
-    """
-    count = table_count(len(seats), table_size)
-    sizes = [len(seats) // count + (1 if i < len(seats) % count else 0) for i in range(count)]
-    tables: list[list[Seat]] = [[] for _ in range(count)]
-
-    def place(seat: Seat, table: int) -> None:
-        while len(tables[table]) >= sizes[table]:
-            table = (table + 1) % count
-        tables[table].append(seat)
-
-    # Volunteers first, one per table in turn, so every table gets a host when possible.
-    for turn, seat in enumerate(s for s in seats if s.is_volunteer):
-        place(seat, turn % count)
-    # The others fill tables in the order they joined, so people who joined together sit together.
-    for seat in (s for s in seats if not s.is_volunteer):
-        place(seat, 0)
-    return [
-        Table(
-            number=i + 1,
-            seats=tuple(members),
-            host=next((s.person_id for s in members if s.is_volunteer), None),
-        )
-        for i, members in enumerate(tables)
-    ]
 
 
 # ---------------------------------------------------------------- a meal's own times

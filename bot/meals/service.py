@@ -22,6 +22,7 @@ from bot.core.context import Services
 from bot.core.events import TextMessage
 from bot.core.outbox import cancel_pending, enqueue_many
 from bot.meals import render
+from bot.meals.companions import seats_for
 from bot.meals.load import people_at, recipients, rowcount, rsvp_of, upcoming_query
 from bot.meals.models import (
     CANCELLED,
@@ -43,26 +44,26 @@ from bot.meals.places import call_off_video_places
 # ---------------------------------------------------------------- seats
 
 
-async def _take_seat(session: AsyncSession, occurrence_id: int) -> bool:
-    """Take one seat if one is free; atomic on both databases."""
+async def _take_seat(session: AsyncSession, occurrence_id: int, seats: int = 1) -> bool:
+    """Take ``seats`` seats if that many are free (all or none); atomic on both databases."""
     result = await session.execute(
         update(MealOccurrence)
         .where(
             MealOccurrence.id == occurrence_id,
             MealOccurrence.status == SCHEDULED,
-            MealOccurrence.taken < MealOccurrence.capacity,
+            MealOccurrence.taken + seats <= MealOccurrence.capacity,
         )
-        .values(taken=MealOccurrence.taken + 1)
+        .values(taken=MealOccurrence.taken + seats)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
 
 
-async def _free_seat(session: AsyncSession, occurrence_id: int) -> None:
+async def _free_seat(session: AsyncSession, occurrence_id: int, seats: int = 1) -> None:
     await session.execute(
         update(MealOccurrence)
-        .where(MealOccurrence.id == occurrence_id, MealOccurrence.taken > 0)
-        .values(taken=MealOccurrence.taken - 1)
+        .where(MealOccurrence.id == occurrence_id, MealOccurrence.taken >= seats)
+        .values(taken=MealOccurrence.taken - seats)
         .execution_options(synchronize_session=False)
     )
 
@@ -73,11 +74,14 @@ async def join(
     person_id: int,
     is_volunteer: bool,
     now: datetime,
+    companions: int | None = None,
 ) -> str:
-    """Take a seat or a place on the waiting list.
+    """Take a seat (and one for each companion, all or none) or a place on the waiting list.
 
-    Returns "joined", "waiting", "already_joined" or "already_waiting". A yes to an
-    offered seat takes it (even a little after its deadline, while it is still held).
+    Returns "joined", "waiting", "already_joined", "already_waiting", or, when someone
+    already seated changes how many come with them, "companions_changed" or
+    "companions_no_room" (nothing changed: not enough seats free). A yes to an offered
+    seat takes it (even a little after its deadline, while it is still held).
     """
     existing = await rsvp_of(session, occurrence.id, person_id)
     if existing is not None and existing.status == OFFERED:
@@ -86,12 +90,16 @@ async def join(
         await session.flush()
         return JOINED
     if existing is not None and existing.status in (JOINED, WAITING):
-        return f"already_{existing.status}"
-    seated = await _take_seat(session, occurrence.id)
+        if companions is None or companions == existing.companions:
+            return f"already_{existing.status}"
+        return await _change_companions(session, occurrence, existing, companions)
+    companions = companions or 0
+    seated = await _take_seat(session, occurrence.id, seats_for(companions))
     status = JOINED if seated else WAITING
     if existing is not None:  # a guest who came without a seat now takes one
         existing.status = status
         existing.created_at = now
+        existing.companions = companions
     else:
         session.add(
             MealRsvp(
@@ -100,10 +108,30 @@ async def join(
                 status=status,
                 is_volunteer=is_volunteer,
                 created_at=now,
+                companions=companions,
             )
         )
     await session.flush()
     return status
+
+
+async def _change_companions(
+    session: AsyncSession, occurrence: MealOccurrence, rsvp: MealRsvp, companions: int
+) -> str:
+    """More or fewer companions for someone already seated (or waiting)."""
+    if rsvp.status == WAITING:
+        rsvp.companions = companions
+        return "companions_changed"
+    more = companions - rsvp.companions
+    if more > 0 and not await _take_seat(session, occurrence.id, more):
+        return "companions_no_room"
+    if more < 0:
+        await _free_seat(session, occurrence.id, -more)
+    rsvp.companions = companions
+    await session.flush()
+    if more < 0 and occurrence.status == SCHEDULED:
+        await promote_waiting(session, occurrence.id)
+    return "companions_changed"
 
 
 async def promote_waiting(session: AsyncSession, occurrence_id: int) -> list[int]:
@@ -118,7 +146,10 @@ async def promote_waiting(session: AsyncSession, occurrence_id: int) -> list[int
                 .limit(1)
             )
         ).scalar_one_or_none()
-        if first is None or not await _take_seat(session, occurrence_id):
+        # The first in line with all their companions, or nobody: the order is kept.
+        if first is None or not await _take_seat(
+            session, occurrence_id, seats_for(first.companions)
+        ):
             return promoted
         first.status = JOINED
         first.moved_up = True
@@ -135,12 +166,13 @@ async def leave(session: AsyncSession, occurrence: MealOccurrence, person_id: in
     if rsvp is None or rsvp.status == GUEST:
         return "not_joined"
     status = rsvp.status
+    seats = seats_for(rsvp.companions)
     await session.delete(rsvp)
     await session.flush()
     await cancel_pending(session, f"meal:{occurrence.id}:p{person_id}:")
     if status not in (JOINED, OFFERED):  # a waiting place or a "maybe" holds no seat
         return "left_maybe" if status == MAYBE else "left_waiting"
-    await _free_seat(session, occurrence.id)
+    await _free_seat(session, occurrence.id, seats)  # their companions' seats too
     if occurrence.status == SCHEDULED:
         await promote_waiting(session, occurrence.id)
     return "offer_declined" if status == OFFERED else "left"

@@ -12,13 +12,25 @@ from zoneinfo import ZoneInfo
 from bot.core.context import Context
 from bot.core.dispatcher import command_option
 from bot.core.events import Role
+from bot.core.parsing import ArgumentError, echo
 from bot.core.signals import ProgrammeJoined, announce
-from bot.meals import answers, hosting, jobs, load, offers, render, service
+from bot.meals import answers, hosting, jobs, load, offers, reminder_choice, render, service
 from bot.meals import maybe as maybe_answers
+from bot.meals.companions import MOST, BadCompanions, seats_for, split_companions
 from bot.meals.models import JOINED, MAYBE, OFFERED, WAITING, Meal
 from bot.meals.scheduling import when
 
 LIST_LIMIT = 15
+
+
+def read_companions(which: str) -> tuple[str, int | None]:
+    """The date or "all" typed, and the companions named ("+1"), or a clear error."""
+    try:
+        return split_companions(which)
+    except BadCompanions as bad:
+        raise ArgumentError("meal.companions_bad", value=echo(str(bad)), most=MOST) from None
+
+
 PROMPT_BUTTONS = 5
 
 
@@ -105,6 +117,12 @@ async def list_meals(ctx: Context, days: int | None) -> None:
     if total > len(listed):
         lines.append(ctx.t("meal.list_more", more=total - len(listed)))
     lines.append(ctx.t("meal.list_hint"))
+    if any(
+        item.mine == JOINED for item in listed
+    ):  # when they will hear of it, and how to change it
+        minutes, own = await reminder_choice.chosen_minutes(ctx)
+        text = reminder_choice.reminders_text(ctx, minutes, own)
+        lines.append(f"{text} {ctx.t('meal.reminders_change')}" if minutes else text)
     if buttons:
         ctx.prompt("\n".join(lines), buttons)
     else:
@@ -112,15 +130,19 @@ async def list_meals(ctx: Context, days: int | None) -> None:
 
 
 async def join(ctx: Context, meal: Meal, which: str) -> None:
-    """A seat (or the waiting list) at the next date, a typed date, or every date."""
+    """A seat (or the waiting list) at the next date, a typed date, or every date;
+    with companions who have no account ("+1")."""
+    which, companions = read_companions(which)
     if _all(which):
+        if companions:
+            raise ArgumentError("meal.companions_one_date", code=meal.code)
         await _join_all(ctx, meal)
         return
     occurrence = await hosting.occurrence_for(ctx, meal, which)
     if occurrence is None:
         return
     outcome = await service.join(
-        ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
+        ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now, companions
     )
     await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
     values = {"title": meal.title, "code": meal.code, "when": when(ctx, occurrence.starts_at)}
@@ -129,8 +151,21 @@ async def join(ctx: Context, meal: Meal, which: str) -> None:
         await offers.note_position(ctx.session, occurrence.id, ctx.person.id, place)
         key = "meal.waiting" if outcome == "waiting" else "meal.already_waiting_at"
         ctx.say(key, position=place, **values)
+        if outcome == "waiting" and companions:
+            ctx.say("meal.companions_waiting", companions=ctx.tn("meal.companions", companions))
+        return
+    if outcome.startswith("companions_"):
+        if outcome == "companions_changed" and companions == 0:
+            outcome = "companions_none_now"
+        ctx.say(f"meal.{outcome}", companions=ctx.tn("meal.companions", companions or 0), **values)
         return
     ctx.say(f"meal.{outcome}", **values)
+    if outcome == "joined" and companions:
+        ctx.say(
+            "meal.companions_joined",
+            companions=ctx.tn("meal.companions", companions),
+            seats=ctx.tn("meal.seats", seats_for(companions)),
+        )
     if outcome == "joined" and meal.every_weeks > 0:
         ctx.say("meal.join_all_hint", code=meal.code)
 

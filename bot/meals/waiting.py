@@ -32,13 +32,17 @@ def offers_apply(starts_at: datetime, now: datetime, times: OfferTimes) -> bool:
     return now < starts_at and starts_at - now <= times.window
 
 
-def offer_deadline(now: datetime, starts_at: datetime, times: OfferTimes) -> datetime:
-    """When an offer made ``now`` runs out: after its length, never later than
-    ``OFFER_CUTOFF`` before the start; so close to the start that this has passed,
+def offer_deadline(
+    now: datetime, starts_at: datetime, times: OfferTimes, seen_from: datetime | None = None
+) -> datetime:
+    """When an offer made ``now`` runs out: its length after the person can first see it
+    (``seen_from``: when their quiet hours end, if the offer is made in them), never later
+    than ``OFFER_CUTOFF`` before the start; so close to the start that this has passed,
     the offer lasts until the start. Always after ``now`` and never after the start."""
-    deadline = min(now + times.length, starts_at - OFFER_CUTOFF)
-    if deadline <= now:
-        return starts_at
+    start = max(now, seen_from or now)
+    deadline = min(start + times.length, starts_at - OFFER_CUTOFF)
+    if deadline <= start:
+        return max(starts_at, now)
     return deadline
 
 

@@ -212,7 +212,9 @@ async def test_across_the_spring_change_times_are_real_hours_and_shown_locally(
     asked = _prompts(chat, "vera", "Kun 2 har tilmeldt sig *Frokost*")
     assert len(asked) == 1
     assert "søndag 28. marts" in asked[0].text
-    # A seat freed at 00:30 local time: four real hours later is 05:30 summer time.
+    # A seat freed at 00:30 local time, with Bo's quiet hours off: four real hours later
+    # is 05:30 summer time.
+    await chat.say("bo", "!quiet off", locale="da")
     chat.clock.set(datetime(2027, 3, 27, 23, 30, tzinfo=UTC))
     await chat.say("anna", f"!måltid afmeld {code}", locale="da")
     await chat.app.deliver()
@@ -220,6 +222,27 @@ async def test_across_the_spring_change_times_are_real_hours_and_shown_locally(
     assert len(offer) == 1
     assert "Sig ja senest 05:30" in offer[0].text
     assert [o.label for o in offer[0].options] == ["Ja, jeg kommer", "Nej tak"]
+
+
+async def test_an_offer_made_in_the_night_waits_for_the_morning_and_its_time_starts_then(
+    chat: Chat,
+) -> None:
+    # Quiet hours 22:00-08:00 Copenhagen (the community's default); the meal at 13:00.
+    chat.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    code = await _schedule(chat, '"Brunch" 2/12 13:00 pladser 1', locale="da")
+    for user in ("anna", "bo"):
+        await chat.say(user, f"!måltid deltag {code}", locale="da")
+    chat.clock.set(datetime(2026, 12, 1, 23, 30, tzinfo=UTC))  # 00:30 there
+    await chat.say("anna", f"!måltid afmeld {code}", locale="da")
+    await chat.app.deliver()
+    assert not _prompts(chat, "bo", "der blev en plads ledig")  # asleep: not woken
+    chat.clock.set(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))  # 08:00 there
+    await chat.app.deliver()
+    offer = _prompts(chat, "bo", "der blev en plads ledig")
+    assert len(offer) == 1
+    # Four hours to answer, counted from 08:00 when the offer could first be read.
+    assert "Sig ja senest 12:00" in offer[0].text
+    assert (await _statuses(chat))["bo"] == "offered"
 
 
 async def test_more_seats_while_an_offer_is_out_never_seat_more_than_the_capacity(

@@ -48,7 +48,9 @@ async def test_oslo_times_across_the_autumn_change(chat: Chat) -> None:
     reminder = _prompts(chat, "pia", "Du sa kanskje")
     assert len(reminder) == 1
     assert "søndag 25. oktober kl. 18:00" in reminder[0].text
-    # Anna leaves at 01:30 summer time; four real hours later the clocks show 04:30.
+    # Anna leaves at 01:30 summer time; Bo has turned his quiet hours off, so he is asked
+    # at once, and four real hours later the clocks show 04:30.
+    await chat.say("bo", "!quiet off")
     chat.clock.set(datetime(2026, 10, 24, 23, 30, tzinfo=UTC))
     await chat.say("anna", f"!måltid avmeld {dinner}")
     await chat.app.deliver()
