@@ -33,16 +33,19 @@ from bot.adapters.discord_commands import (
     suggestion_choices,
 )
 from bot.config import Config, ConfigError, Problem, RolesConfig, secret_from_env
-from bot.core.dispatcher import COMMAND_OPTION
+from bot.core.codec import command_of, decode_action, encode_action
 from bot.core.events import (
+    Action,
     CancelVideoPlace,
     ChoiceIn,
     ChoicePrompt,
+    CommandIn,
     CreateVideoPlace,
     Destination,
     Direct,
     FileMessage,
     Incoming,
+    Invoke,
     MemberJoined,
     MessageIn,
     OpenPrivateSpace,
@@ -62,8 +65,8 @@ log = logging.getLogger("samvaer.discord")
 PLATFORM = "discord"
 MESSAGE_LIMIT = 2000
 CUSTOM_ID_LIMIT = 100
-CHOICE_PREFIX = "sv:"  # the option value follows verbatim
-CHOICE_HASHED = "sv#"  # a digest of a value too long for a custom id
+CHOICE_PREFIX = "sv:"  # the option's action follows, as bot.core.codec writes it
+CHOICE_HASHED = "sv#"  # a digest of an action too long for a custom id
 BUTTONS_PER_MESSAGE = 25
 EVENTS_PER_GUILD = 100
 DEFAULT_RATE = 48.0  # REST requests per second; Discord's global limit is 50 (interactions aside)
@@ -73,7 +76,7 @@ VOICE_KINDS = ("discord", "voice")  # CreateVideoPlace kinds served with a voice
 EVENT_LINK = re.compile(r"/channels/(?P<guild>\d+)/(?P<channel>\d+)")
 
 Suggest = Callable[[Sender, str, str, str], Awaitable[list[tuple[str, str]]]]
-PrivacyCheck = Callable[[MessageIn | ChoiceIn], bool]
+PrivacyCheck = Callable[[MessageIn | ChoiceIn | CommandIn], bool]
 NOT_MEMBER_MEMORY = 10_000  # people told "members only" this process, before forgetting
 
 
@@ -163,12 +166,13 @@ class RoleRules:
 # ---------------------------------------------------------------- buttons
 
 
-def choice_custom_id(value: str) -> str:
-    """A stable custom id for an option: the value itself, or a digest when too long."""
-    plain = CHOICE_PREFIX + value
+def choice_custom_id(value: Action) -> str:
+    """A stable custom id for an option: its encoded action, or a digest when too long."""
+    encoded = encode_action(value)
+    plain = CHOICE_PREFIX + encoded
     if len(plain) <= CUSTOM_ID_LIMIT:
         return plain
-    return CHOICE_HASHED + hashlib.sha256(value.encode()).hexdigest()[:40]
+    return CHOICE_HASHED + hashlib.sha256(encoded.encode()).hexdigest()[:40]
 
 
 class ChoiceButton(
@@ -430,7 +434,7 @@ class DiscordAdapter:
         self._answering: contextvars.ContextVar[_Answering | None] = contextvars.ContextVar(
             f"discord-answering-{id(self)}", default=None
         )
-        self._long_choices: dict[str, str] = {}
+        self._long_choices: dict[str, Action] = {}
         self._dm_channels: dict[str, int] = {}  # user id → DM channel id, opened once
         self._dm_opening: dict[str, asyncio.Future[int]] = {}
         self._told_organisers: set[str] = set()
@@ -757,7 +761,7 @@ class DiscordAdapter:
         sender = self._sender(member, [member], None)
         await self._emit(MemberJoined(sender, Room(PLATFORM, room_id)))
 
-    def _may_be_private(self, event: MessageIn | ChoiceIn) -> bool:
+    def _may_be_private(self, event: MessageIn | ChoiceIn | CommandIn) -> bool:
         """Whether an answer may carry something private; decided before it exists."""
         if self._privacy_check is None:
             return True
@@ -767,8 +771,11 @@ class DiscordAdapter:
             log.exception("discord.privacy_check_failed")
             return True
 
-    async def on_slash(self, interaction: discord.Interaction, command: Command, line: str) -> None:
-        """A slash command: the dispatcher gets the canonical command line, as if typed.
+    async def on_slash(
+        self, interaction: discord.Interaction, command: Command, invoke: Invoke
+    ) -> None:
+        """A slash command: the dispatcher gets the command with its option values apart,
+        so they reach the handler as given (never written out as a line and parsed).
 
         In a server, an answer that may be private (a private command, crisis words in an
         option) is deferred ephemerally: Discord gives the first follow-up the defer's
@@ -776,10 +783,10 @@ class DiscordAdapter:
         """
         in_guild = interaction.guild_id is not None
         locale = str(interaction.locale.value) if interaction.locale else None
-        event = MessageIn(
+        event = CommandIn(
             await self._interaction_sender(interaction),
             Room(PLATFORM, str(interaction.channel_id or "")),
-            self.settings.prefix + line,
+            invoke,
             not in_guild,
             f"i{interaction.id}",
         )
@@ -803,10 +810,11 @@ class DiscordAdapter:
             return []
         return suggestion_choices(pairs)
 
-    def _choice_value(self, custom_id: str) -> str | None:
-        """The option value a button carries; None when it is not known any more."""
+    def _choice_value(self, custom_id: str) -> Action | None:
+        """The action a button carries; None when it is not known any more. Buttons
+        posted before actions were typed carry ``cmd:`` and a command line, still run."""
         if custom_id.startswith(CHOICE_PREFIX):
-            return custom_id[len(CHOICE_PREFIX) :]
+            return decode_action(custom_id[len(CHOICE_PREFIX) :])
         return self._long_choices.get(custom_id)
 
     async def on_choice(self, interaction: discord.Interaction, custom_id: str, label: str) -> None:
@@ -835,7 +843,7 @@ class DiscordAdapter:
             f"i{interaction.id}",
         )
         # A dialog answer is private, like the dialog; so is a private command.
-        private = in_guild and (not value.startswith(COMMAND_OPTION) or self._may_be_private(event))
+        private = in_guild and (command_of(value) is None or self._may_be_private(event))
         if private:
             await interaction.response.defer(ephemeral=True, thinking=True)
         else:

@@ -102,6 +102,7 @@ from bot.adapters.matrix_rules import (
 from bot.adapters.matrix_sync_state import StateSaver
 from bot.config import Config, ConfigError, MatrixConfig, Problem, secret_from_env
 from bot.core.events import (
+    Action,
     CancelVideoPlace,
     ChoiceIn,
     ChoicePrompt,
@@ -799,7 +800,7 @@ class MatrixAdapter:
 
     def _picked(
         self, room_id: str, user_id: str, prompt_id: str, key: str, *, from_poll: bool = False
-    ) -> str | None:
+    ) -> Action | None:
         """The value of the option a reaction key or poll answer picks, if it may answer."""
         prompt = self.state.prompt(room_id, prompt_id)
         if prompt is None or not may_answer(prompt, user_id, typed=False):
@@ -810,7 +811,7 @@ class MatrixAdapter:
             return None
         return prompt.options[number - 1].value
 
-    def _typed_choice(self, room_id: str, user_id: str, text: str) -> str | None:
+    def _typed_choice(self, room_id: str, user_id: str, text: str) -> Action | None:
         """A typed number answering the room's latest prompt, as that option's value."""
         prompt_id = self.state.typed.get(room_id)
         prompt = self.state.prompt(room_id, prompt_id) if prompt_id else None

@@ -48,6 +48,42 @@ class Direct:
 Destination = Room | Direct
 
 
+# ---------------------------------------------------------------- actions
+
+Arg = str | int
+"""One argument value of an :class:`Invoke`, as the handler's converter takes it."""
+
+
+@dataclass(frozen=True)
+class Invoke:
+    """Run a command with these argument values: what a button or a slash command does.
+
+    ``command`` is the canonical name (``"meal join"``); ``args`` fill the handler's
+    parameters in order and ``named`` by parameter name (a slash command's options). The
+    registry binds them with the same converters and checks as typed text, but nothing
+    is written out as a command line and parsed again, so a ``"`` or a space in a value
+    arrives as it was.
+    """
+
+    command: str
+    args: tuple[Arg, ...] = ()
+    named: tuple[tuple[str, Arg], ...] = ()
+
+    def words(self) -> str:
+        """The argument values as one text (looked through for crisis words)."""
+        values = [*self.args, *(value for _name, value in self.named)]
+        return " ".join(str(value) for value in values)
+
+
+Action = str | Invoke
+"""What picking an option does: a plain dialog answer (text) or a command to run."""
+
+
+def invoke(command: str, *args: Arg) -> Invoke:
+    """The action that runs ``command`` with ``args``: ``invoke("meal join", code)``."""
+    return Invoke(command, tuple(args))
+
+
 # ---------------------------------------------------------------- incoming
 
 
@@ -68,13 +104,28 @@ class MessageIn:
 class ChoiceIn:
     """A button press or reaction that picked one option of a choice prompt.
 
-    ``value`` is the option's value: a command line or a dialog answer, so a
+    ``value`` is the option's action: a command to run or a dialog answer, so a
     tap does exactly what typing it would.
     """
 
     sender: Sender
     room: Room
-    value: str
+    value: Action
+    is_direct: bool
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class CommandIn:
+    """A command called with its arguments already apart (a Discord slash command).
+
+    Runs like the same command typed, in a direct chat or a room, but its values
+    reach the handler as given: no command line is written and parsed again.
+    """
+
+    sender: Sender
+    room: Room
+    invoke: Invoke
     is_direct: bool
     event_id: str = ""
 
@@ -87,7 +138,7 @@ class MemberJoined:
     room: Room
 
 
-Incoming = MessageIn | ChoiceIn | MemberJoined
+Incoming = MessageIn | ChoiceIn | CommandIn | MemberJoined
 
 
 # ---------------------------------------------------------------- outgoing
@@ -95,10 +146,10 @@ Incoming = MessageIn | ChoiceIn | MemberJoined
 
 @dataclass(frozen=True)
 class Option:
-    """One choice of a prompt: a short label and the value sent back when picked."""
+    """One choice of a prompt: a short label and the action taken when it is picked."""
 
     label: str
-    value: str
+    value: Action
 
 
 @dataclass(frozen=True)
