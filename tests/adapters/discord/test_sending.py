@@ -9,6 +9,7 @@ from bot.config import parse_config
 from bot.core.events import (
     CreateVideoPlace,
     Direct,
+    Invoke,
     OpenPrivateSpace,
     Role,
     TextMessage,
@@ -119,7 +120,7 @@ async def test_member_roles_come_from_the_interaction(
     await feed(adapter, command_interaction("help", [], roles=(ORGANISER_ROLE,)))
     await feed(adapter, command_interaction("help", [], user=BOB))
     assert [e.sender.role for e in seen] == [Role.ORGANISER, Role.PARTICIPANT]  # type: ignore[attr-defined]
-    assert seen[0].text == "!help"  # type: ignore[attr-defined]
+    assert seen[0].invoke == Invoke("help")  # type: ignore[attr-defined]
 
 
 async def test_sync_is_idempotent_across_reconnects(
