@@ -1183,7 +1183,7 @@ class DiscordAdapter:
                     ok=True, value=jitsi_link(message.name), extra={"fallback": "jitsi"}
                 )
         extra = {"channel_id": str(voice.id)}
-        if message.starts_at_iso:
+        if message.starts_at is not None:
             event_id = await self._schedule_event(guild, voice, message)
             if event_id:
                 extra["event_id"] = event_id
@@ -1192,7 +1192,7 @@ class DiscordAdapter:
     async def _schedule_event(
         self, guild: discord.Guild, voice: discord.VoiceChannel, message: CreateVideoPlace
     ) -> str:
-        starts = _aware(message.starts_at_iso)
+        starts = _aware(message.starts_at)
         if starts is None:
             return ""
         try:
@@ -1226,7 +1226,7 @@ class DiscordAdapter:
         if guild is None or not self._served(guild.id):
             return SendResult(ok=True, value="guild gone")
         channel_id = int(found["channel"])
-        starts = _aware(message.starts_at_iso)
+        starts = _aware(message.starts_at)
         try:
             events = await guild.fetch_scheduled_events(with_counts=False)
             cancelled = []
@@ -1264,11 +1264,10 @@ class DiscordAdapter:
                 log.info("discord.organiser_notice_failed room=%s", room_id)
 
 
-def _aware(iso: str) -> datetime | None:
-    """A datetime from ISO text, read as UTC when it carries no offset."""
-    if not iso:
+def _aware(moment: datetime | None) -> datetime | None:
+    """The moment, read as UTC when it carries no offset."""
+    if moment is None:
         return None
-    moment = datetime.fromisoformat(iso)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

@@ -999,7 +999,8 @@ class MatrixAdapter:
     @_send.register
     async def _(self, message: CreateVideoPlace) -> SendResult:
         url = self._video_url(message)
-        if message.reference.startswith("!") and ":" in message.reference:
+        room = str(message.reference or "")
+        if room.startswith("!") and ":" in room:
             widget_id = f"samvaer-{_slug(message.name)}"
             widget: dict[str, Any] = {
                 "type": "m.jitsi" if "jit" in url else "m.custom",
@@ -1008,7 +1009,7 @@ class MatrixAdapter:
                 "data": {},
             }
             answer: RoomPutStateResponse | RoomPutStateError = await self.client.room_put_state(
-                message.reference, "im.vector.modular.widgets", widget, state_key=widget_id
+                room, "im.vector.modular.widgets", widget, state_key=widget_id
             )
             if isinstance(answer, ErrorResponse):
                 log.info("matrix.widget_skipped error=%s", answer.status_code)

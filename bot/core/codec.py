@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import fields
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.events import (
@@ -27,6 +28,7 @@ from bot.core.events import (
     OpenPrivateSpace,
     Option,
     Outgoing,
+    PlaceRef,
     Role,
     Room,
     TextMessage,
@@ -110,6 +112,12 @@ def _decode_destination(data: dict[str, str]) -> Destination:
     return Direct(data["platform"], data["user"])
 
 
+def _aware(iso: str) -> datetime:
+    """A moment from ISO text, read as UTC when it carries no offset."""
+    moment = datetime.fromisoformat(iso)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def encode(message: Outgoing) -> dict[str, Any]:
     """A JSON-safe dict for an outgoing message."""
     data: dict[str, Any] = {"type": type(message).__name__}
@@ -119,6 +127,10 @@ def encode(message: Outgoing) -> dict[str, Any]:
             value = _encode_destination(value)
         elif isinstance(value, bytes):
             value = base64.b64encode(value).decode("ascii")
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, PlaceRef):
+            value = str(value)
         elif item.name == "options":
             value = [
                 {"label": option.label, "value": encode_action(option.value)} for option in value
@@ -133,11 +145,17 @@ def decode(data: dict[str, Any]) -> Outgoing:
     """The outgoing message a dict from :func:`encode` describes."""
     cls = _TYPES[data["type"]]
     kwargs: dict[str, Any] = {}
+    if "starts_at_iso" in data:  # rows written before start times were typed
+        data = {**data, "starts_at": data["starts_at_iso"] or None}
     for item in fields(cls):
         if item.name not in data:
             continue
         value = data[item.name]
-        if item.name == "to":
+        if item.name == "starts_at":
+            value = _aware(value) if value else None
+        elif item.name == "reference" and cls in (CreateVideoPlace, CancelVideoPlace):
+            value = PlaceRef.parse(value) if value else None
+        elif item.name == "to":
             value = _decode_destination(value)
         elif item.name == "content":
             value = base64.b64decode(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 class Role(enum.IntEnum):
@@ -206,30 +207,58 @@ class OpenPrivateSpace:
 
 
 @dataclass(frozen=True)
+class PlaceRef:
+    """What a video place is for, so the adapter's answer finds its way back:
+    ``PlaceRef("meal_table", (occurrence_id, table_no))``.
+
+    Its text (``meal_table:12:3``) is what the outbox keeps, as it did before the
+    reference was typed; :meth:`parse` reads both.
+    """
+
+    kind: str
+    ids: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return ":".join([self.kind, *(str(number) for number in self.ids)])
+
+    @classmethod
+    def parse(cls, text: str) -> PlaceRef:
+        """The reference a text names; one that is not ``kind:1:2`` is kept whole as its kind."""
+        kind, *numbers = text.split(":")
+        if numbers and all(n.isdigit() and str(int(n)) == n for n in numbers):
+            return cls(kind, tuple(int(n) for n in numbers))
+        return cls(text)
+
+
+@dataclass(frozen=True)
 class CreateVideoPlace:
-    """Make a video place (voice channel, call link) and return its URL or id."""
+    """Make a video place (voice channel, call link) and return its URL or id.
+
+    With ``starts_at`` (aware) an adapter that can also puts it in the calendar
+    (a Discord scheduled event) for ``minutes``.
+    """
 
     platform: str
     kind: str
     name: str
-    starts_at_iso: str = ""
+    starts_at: datetime | None = None
     minutes: int = 60
-    reference: str = ""
+    reference: PlaceRef | None = None
 
 
 @dataclass(frozen=True)
 class CancelVideoPlace:
     """Call off a video place made earlier (on Discord: cancel its scheduled event).
 
-    ``place_id`` is what the adapter returned when it made the place; ``starts_at_iso``
+    ``place_id`` is what the adapter returned when it made the place; ``starts_at``
     says which date when one place serves a series. Adapters with nothing to cancel
     answer ok.
     """
 
     platform: str
-    reference: str
+    reference: PlaceRef | None
     place_id: str
-    starts_at_iso: str = ""
+    starts_at: datetime | None = None
 
 
 @dataclass(frozen=True)

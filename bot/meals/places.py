@@ -16,12 +16,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.events import CancelVideoPlace, CreateVideoPlace
+from bot.core.events import CancelVideoPlace, CreateVideoPlace, PlaceRef
 from bot.core.outbox import enqueue
 from bot.meals.load import rowcount
 from bot.meals.models import JOINED, Meal, MealOccurrence, MealRsvp, MealTable
 from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, split_tables, video_link
 
+MEAL_TABLE = "meal_table"  # a PlaceRef's kind: (occurrence id, table number)
 VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table
 CANCEL_VIDEO_KIND = "meal_video_cancel"  # outbox kind of a CancelVideoPlace for a table
 VOICE_CHANNELS = "voice_channels"  # the adapter capability of making voice channels
@@ -80,9 +81,9 @@ async def ensure_tables(
                     platform=meal.platform,
                     kind=VOICE,
                     name=f"{meal.title}{suffix}"[:95],
-                    starts_at_iso=occurrence.starts_at.isoformat(),
+                    starts_at=occurrence.starts_at,
                     minutes=meal.minutes,
-                    reference=f"meal_table:{occurrence.id}:{number}",
+                    reference=PlaceRef(MEAL_TABLE, (occurrence.id, number)),
                 ),
                 due_at=now,
                 now=now,
@@ -95,15 +96,14 @@ async def ensure_tables(
     return {number: links[number] for number in range(1, count + 1)}
 
 
-async def store_video_place(session: AsyncSession, reference: str, value: str) -> bool:
-    """Keep the link of a video place an adapter made for ``meal_table:<occ>:<table>``."""
-    kind, _, rest = reference.partition(":")
-    occurrence_id, _, number = rest.partition(":")
-    if kind != "meal_table" or not occurrence_id.isdigit() or not number.isdigit():
+async def store_video_place(session: AsyncSession, reference: PlaceRef | None, value: str) -> bool:
+    """Keep the link of a video place an adapter made for a meal's table."""
+    if reference is None or reference.kind != MEAL_TABLE or len(reference.ids) != 2:
         return False
+    occurrence_id, number = reference.ids
     result = await session.execute(
         update(MealTable)
-        .where(MealTable.occurrence_id == int(occurrence_id), MealTable.table_no == int(number))
+        .where(MealTable.occurrence_id == occurrence_id, MealTable.table_no == number)
         .values(video_url=value)
     )
     return rowcount(result) == 1
@@ -128,9 +128,9 @@ async def call_off_video_places(
             session,
             CancelVideoPlace(
                 platform=meal.platform,
-                reference=f"meal_table:{occurrence_id}:{number}",
+                reference=PlaceRef(MEAL_TABLE, (occurrence_id, number)),
                 place_id=place,
-                starts_at_iso=occurrence.starts_at.isoformat(),
+                starts_at=occurrence.starts_at,
             ),
             due_at=now,
             now=now,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from bot.adapters.discord import DiscordAdapter, RoleRules
@@ -73,7 +75,13 @@ async def test_video_place_makes_voice_channel_and_event(
     adapter: DiscordAdapter, recorder: Recorder
 ) -> None:
     result = await adapter.send(
-        CreateVideoPlace("discord", "discord", "Soup evening", "2026-11-26T17:00:00+00:00", 90)
+        CreateVideoPlace(
+            "discord",
+            "discord",
+            "Soup evening",
+            datetime.fromisoformat("2026-11-26T17:00:00+00:00"),
+            90,
+        )
     )
     assert result.ok
     assert result.value.startswith("https://discord.com/channels/")
