@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.adapters.discord import CHOICE_HASHED, CHOICE_PREFIX, CUSTOM_ID_LIMIT, choice_custom_id
 from bot.core.codec import command_of, decode, decode_action, encode, encode_action
-from bot.core.events import ChoicePrompt, Direct, Invoke, Option, invoke
+from bot.core.events import ChoicePrompt, Direct, Invoke, Option, PlaceRef, invoke
 from bot.core.parsing import ArgumentError, IntRange, Rest
 from bot.core.registry import CommandRegistry
 
@@ -126,3 +126,21 @@ def test_wrong_values_given_apart_are_refused_like_typed_ones() -> None:
         command.bind(Invoke("note", named=(("colour", "blue"),)))
     with pytest.raises(ArgumentError):
         command.bind(Invoke("note", (1, "a", "b")))
+
+
+# ---------------------------------------------------------------- video-place references
+
+
+@given(
+    st.text(alphabet=st.characters(blacklist_characters=":"), max_size=20),
+    st.lists(st.integers(min_value=0, max_value=10**12), max_size=3),
+)
+def test_a_place_reference_is_read_back_from_its_text(kind: str, ids: list[int]) -> None:
+    reference = PlaceRef(kind, tuple(ids))
+    assert PlaceRef.parse(str(reference)) == reference
+
+
+def test_a_place_reference_keeps_its_old_text() -> None:
+    assert str(PlaceRef("meal_table", (12, 3))) == "meal_table:12:3"
+    # Text that is not kind:numbers (a Matrix room id) is kept whole.
+    assert str(PlaceRef.parse("!room:example.org")) == "!room:example.org"
