@@ -276,13 +276,14 @@ class Dispatcher:
         an answer's visibility before it exists (a Discord defer) ask this first;
         it needs no database.
         """
-        if self._detect(text_of(event), event) is not None:
+        text = text_of(event)
+        if self._detect(text, event) is not None:
             return True
-        named = self._named_command(event, text_of(event).strip())
+        named = self._named_command(event, text.strip())
         if isinstance(named, Invoke):
             command = self.services.registry.commands.get(named.command)
         else:
-            line = "" if named is None else named
+            line = text.strip() if named is None else named
             command, _used, _head = self.services.registry.resolve(tokenize(line))
         return command is not None and command.private
 

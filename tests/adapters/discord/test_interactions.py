@@ -135,3 +135,26 @@ async def test_a_wrong_slash_value_gets_the_error_and_the_usage(
     assert "Vælg et tal fra 1 til 5" in said, said
     assert "tjekind [1-5] [note]" in said, said
     assert await _checkins(discord_app) == []
+
+
+async def test_a_button_with_a_typed_action_runs_it_and_a_private_one_answers_privately(
+    discord_app: App, adapter: DiscordAdapter, recorder: Recorder
+) -> None:
+    from bot.core.events import ChoiceIn, Invoke, invoke
+
+    seen: list[object] = []
+
+    async def record(event: object) -> None:
+        seen.append(event)
+        await discord_app.on_event(event)  # type: ignore[arg-type]
+
+    adapter.attach(record)
+    custom_id = choice_custom_id(invoke("buddy status"))
+    assert custom_id == 'sv:run:["buddy status"]'
+    await feed(adapter, button_interaction(custom_id, "Status"))
+    assert isinstance(seen[0], ChoiceIn)
+    assert seen[0].value == Invoke("buddy status")
+    # buddy status is a private command: the press is deferred ephemerally, in the guild.
+    defer = recorder.named("POST", "/callback")[0]
+    assert defer.json["data"]["flags"] & EPHEMERAL
+    assert all(c.flags & EPHEMERAL for c in _followups(recorder))
