@@ -60,9 +60,7 @@ def recurrence_rule(start: datetime, every_weeks: int) -> dict[str, Any] | None:
 def event_body(message: PublishEvent, channel: tuple[int, int] | None) -> dict[str, Any]:
     """The JSON of an event for ``message``; ``channel`` is (channel id, channel type) of a
     voice or stage channel of the server, None for an external event at ``place``."""
-    start = datetime.fromisoformat(message.starts_at_iso)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
+    start = message.starts_at
     body: dict[str, Any] = {
         "name": (message.name or "Samvær")[:NAME_LIMIT],
         "description": message.description[:DESCRIPTION_LIMIT],

@@ -103,6 +103,7 @@ from bot.adapters.matrix_sync_state import StateSaver
 from bot.adapters.matrix_widgets import MatrixWidgets
 from bot.config import Config, ConfigError, MatrixConfig, Problem, secret_from_env
 from bot.core.events import (
+    Action,
     CancelVideoPlace,
     ChoiceIn,
     ChoicePrompt,
@@ -803,7 +804,7 @@ class MatrixAdapter:
 
     def _picked(
         self, room_id: str, user_id: str, prompt_id: str, key: str, *, from_poll: bool = False
-    ) -> str | None:
+    ) -> Action | None:
         """The value of the option a reaction key or poll answer picks, if it may answer."""
         prompt = self.state.prompt(room_id, prompt_id)
         if prompt is None or not may_answer(prompt, user_id, typed=False):
@@ -814,7 +815,7 @@ class MatrixAdapter:
             return None
         return prompt.options[number - 1].value
 
-    def _typed_choice(self, room_id: str, user_id: str, text: str) -> str | None:
+    def _typed_choice(self, room_id: str, user_id: str, text: str) -> Action | None:
         """A typed number answering the room's latest prompt, as that option's value."""
         prompt_id = self.state.typed.get(room_id)
         prompt = self.state.prompt(room_id, prompt_id) if prompt_id else None
@@ -1002,7 +1003,8 @@ class MatrixAdapter:
     @_send.register
     async def _(self, message: CreateVideoPlace) -> SendResult:
         url = self._video_url(message)
-        if message.reference.startswith("!") and ":" in message.reference:
+        room = str(message.reference or "")
+        if room.startswith("!") and ":" in room:
             widget_id = f"samvaer-{_slug(message.name)}"
             widget: dict[str, Any] = {
                 "type": "m.jitsi" if "jit" in url else "m.custom",
@@ -1011,7 +1013,7 @@ class MatrixAdapter:
                 "data": {},
             }
             answer: RoomPutStateResponse | RoomPutStateError = await self.client.room_put_state(
-                message.reference, "im.vector.modular.widgets", widget, state_key=widget_id
+                room, "im.vector.modular.widgets", widget, state_key=widget_id
             )
             if isinstance(answer, ErrorResponse):
                 log.info("matrix.widget_skipped error=%s", answer.status_code)

@@ -20,7 +20,7 @@ from bot.buddies.profile import (
 from bot.buddies.render import describe
 from bot.buddies.scoring import CONTACT_MODES, KINDS, TIME_SLOTS
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import command_option
+from bot.core.events import Invoke, invoke
 from bot.core.parsing import ArgumentError
 from bot.core.signals import ProgrammeJoined, announce
 from bot.core.steps import Finish, Next, Outcome, Retry, Step, StepDialog
@@ -114,6 +114,16 @@ def pair_arg(text: str) -> tuple[int | None, str]:
     return None, text
 
 
+def _pair_action(ctx: Context, verb: str, pair_id: int) -> Invoke:
+    """``buddy <verb>`` about one pair. A command whose last argument is free text (``buddy
+    end #12 reason``) reads the pair there as ``#12``; the others take its number."""
+    word, *fixed = verb.split(" ")
+    name = f"buddy {word}"
+    command = ctx.services.registry.commands.get(name)
+    free_text = command is not None and any(param.rest for param in command.params)
+    return invoke(name, *fixed, f"#{pair_id}" if free_text else pair_id)
+
+
 async def choose_pair(
     ctx: Context, pairs: list[BuddyPair], wanted: int | None, verb: str, none_key: str
 ) -> BuddyPair | None:
@@ -137,7 +147,7 @@ async def choose_pair(
             if pair.status == ACTIVE
             else ctx.t("buddy.proposal_label", id=pair.id)
         )
-        options.append((label, command_option(f"buddy {verb} #{pair.id}")))
+        options.append((label, _pair_action(ctx, verb, pair.id)))
     ctx.prompt(ctx.t("buddy.which"), options)
     return None
 
@@ -162,8 +172,8 @@ async def start_profile(ctx: Context, role: str, args: str) -> None:
         ctx.prompt(
             ctx.t("buddy.ask_consent"),
             [
-                (ctx.t("choice.yes"), command_option(f"buddy {command} {rest}")),
-                (ctx.t("choice.no"), command_option(f"buddy {command} consent=no")),
+                (ctx.t("choice.yes"), invoke(f"buddy {command}", rest)),
+                (ctx.t("choice.no"), invoke(f"buddy {command}", "consent=no")),
             ],
         )
         return

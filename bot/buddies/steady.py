@@ -11,7 +11,7 @@ from bot.buddies.profile import language_name
 from bot.buddies.rules import other_side
 from bot.core.clock import as_utc
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import command_option
+from bot.core.events import invoke
 from bot.core.parsing import ArgumentError, OneOf
 from bot.core.words import word_table
 from bot.people.service import display_name
@@ -47,9 +47,9 @@ async def pause_until(ctx: Context, text: str) -> None:
             [
                 (
                     ctx.t("choice.yes"),
-                    command_option(f"buddy pause until {past.values['meant']}"),
+                    invoke("buddy pause", f"until {past.values['meant']}"),
                 ),
-                (ctx.t("choice.no"), command_option("buddy status")),
+                (ctx.t("choice.no"), invoke("buddy status")),
             ],
         )
         return

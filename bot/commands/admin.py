@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import ROLE_KEYS, command_option
-from bot.core.events import ChoicePrompt, Direct, Option, Role, Room, TextMessage
+from bot.core.dispatcher import ROLE_KEYS
+from bot.core.events import ChoicePrompt, Direct, Option, Role, Room, TextMessage, invoke
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
 from bot.core.steps import Finish, Outcome, Step, StepDialog
@@ -391,11 +391,11 @@ def setup(registry: CommandRegistry) -> None:
                 (
                     Option(
                         _t(ctx, issuer_lang, issuer.platform, "choice.yes"),
-                        command_option("link yes"),
+                        invoke("link", "yes"),
                     ),
                     Option(
                         _t(ctx, issuer_lang, issuer.platform, "choice.no"),
-                        command_option("link no"),
+                        invoke("link", "no"),
                     ),
                 ),
             )

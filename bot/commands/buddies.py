@@ -21,8 +21,7 @@ from bot.buddies.render import describe
 from bot.buddies.stats import buddy_statistics
 from bot.buddies.together import active_pairs_among
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import command_option
-from bot.core.events import Role
+from bot.core.events import Role, invoke
 from bot.core.parsing import ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
 from bot.core.words import word_table
@@ -71,7 +70,7 @@ def setup(registry: CommandRegistry) -> None:
             fields = [f for f in questionnaire.CHANGEABLE if questionnaire.changeable(row, f)]
             ctx.prompt(
                 ctx.t("buddy.ask_field"),
-                [(ctx.t(f"buddy.field.{f}"), command_option(f"buddy profile {f}")) for f in fields],
+                [(ctx.t(f"buddy.field.{f}"), invoke("buddy profile", f)) for f in fields],
             )
             return
         if "=" in args:
@@ -273,8 +272,8 @@ def setup(registry: CommandRegistry) -> None:
             ctx.prompt(
                 ctx.t("buddy.feedback_not_working"),
                 [
-                    (ctx.t("buddy.choice.new_match"), command_option(f"buddy rematch #{pair.id}")),
-                    (ctx.t("buddy.choice.keep"), command_option("buddy status")),
+                    (ctx.t("buddy.choice.new_match"), invoke("buddy rematch", f"#{pair.id}")),
+                    (ctx.t("buddy.choice.keep"), invoke("buddy status")),
                 ],
             )
         else:

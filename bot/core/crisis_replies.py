@@ -14,11 +14,14 @@ from dataclasses import replace
 
 from bot.core.context import Context, Services
 from bot.core.events import (
+    Arg,
     ChoiceIn,
     ChoicePrompt,
+    CommandIn,
     Direct,
     FileMessage,
     Incoming,
+    Invoke,
     MemberJoined,
     MessageIn,
     Outgoing,
@@ -33,17 +36,44 @@ from bot.safety.render import crisis_text
 log = logging.getLogger("samvaer.dispatch")
 
 
-def without_nul(event: MessageIn | ChoiceIn) -> MessageIn | ChoiceIn:
+Said = MessageIn | ChoiceIn | CommandIn
+"""An event a person made by writing, tapping or calling a command."""
+
+
+def text_of(event: Said) -> str:
+    """What the person wrote: the message, a plain answer, or the values a command got."""
+    if isinstance(event, MessageIn):
+        return event.text
+    action = event.value if isinstance(event, ChoiceIn) else event.invoke
+    return action if isinstance(action, str) else action.words()
+
+
+def _clean(action: Invoke) -> Invoke:
+    def clean(value: Arg) -> Arg:
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+    return replace(
+        action,
+        args=tuple(clean(value) for value in action.args),
+        named=tuple((name, clean(value)) for name, value in action.named),
+    )
+
+
+def without_nul(event: Said) -> Said:
     """The event with NUL characters taken out of its text and the sender's name: no
     database stores them, and a name with one must not lock a person out."""
-    text = event.text if isinstance(event, MessageIn) else event.value
+    text = text_of(event)
     name = event.sender.display_name
     if "\x00" not in text and "\x00" not in name:
         return event
     sender = replace(event.sender, display_name=name.replace("\x00", ""))
     if isinstance(event, MessageIn):
         return replace(event, sender=sender, text=text.replace("\x00", ""))
-    return replace(event, sender=sender, value=text.replace("\x00", ""))
+    if isinstance(event, CommandIn):
+        return replace(event, sender=sender, invoke=_clean(event.invoke))
+    value = event.value
+    cleaned = value.replace("\x00", "") if isinstance(value, str) else _clean(value)
+    return replace(event, sender=sender, value=cleaned)
 
 
 class Undetected:
@@ -59,7 +89,7 @@ class CrisisReplies:
     services: Services
     _uow: UnitOfWorkFactory
 
-    def _detect(self, text: str, event: MessageIn | ChoiceIn) -> CrisisMatch | None:
+    def _detect(self, text: str, event: Said) -> CrisisMatch | None:
         # Words Danish and Norwegian share are read in the platform's language, else the
         # community's: that decides the reply's language and lines before anything else
         # is known about the person.
@@ -69,9 +99,7 @@ class CrisisReplies:
         )
         return detector.detect(text, prefer=prefer)
 
-    async def _crisis_hooks_apart(
-        self, event: MessageIn | ChoiceIn, found: CrisisMatch | None
-    ) -> None:
+    async def _crisis_hooks_apart(self, event: Said, found: CrisisMatch | None) -> None:
         """Tell a volunteer (with consent) in a unit of work of its own, for crisis words
         that do not go through the usual path (an edit, a rate-limited message, an answer
         whose own work was discarded). Never raises: the lines are already on their way."""
@@ -101,9 +129,7 @@ class CrisisReplies:
         except Exception:
             log.exception("safety.crisis_alert_failed platform=%s", event.sender.platform)
 
-    def _with_room_note(
-        self, event: MessageIn | ChoiceIn, answers: list[Outgoing]
-    ) -> list[Outgoing]:
+    def _with_room_note(self, event: Said, answers: list[Outgoing]) -> list[Outgoing]:
         """Private answers to something said in a room leave one neutral line there."""
         own = Direct(event.sender.platform, event.sender.user_id)
         private = any(
@@ -117,17 +143,17 @@ class CrisisReplies:
         note = TextMessage(event.room, text, reply_to=event.event_id, private_answer_note=True)
         return [*answers, note]
 
-    def _fallback_language(self, event: MessageIn | ChoiceIn) -> str:
+    def _fallback_language(self, event: Said) -> str:
         return language_from_locale(event.sender.locale) or self.services.config.community.language
 
-    def _plain(self, event: MessageIn | ChoiceIn, key: str) -> Outgoing:
+    def _plain(self, event: Said, key: str) -> Outgoing:
         lang = self._fallback_language(event)
         text = self.services.translator.text(lang, key)
         return TextMessage(event.room, text, reply_to=event.event_id)
 
     def _crisis_reply(
         self,
-        event: MessageIn | ChoiceIn,
+        event: Said,
         found: CrisisMatch,
         lang: str | None,
         plan: SafetyPlan | None = None,
@@ -163,7 +189,7 @@ class CrisisReplies:
         if isinstance(event, MemberJoined):
             return None, []
         event = without_nul(event)
-        text = event.text if isinstance(event, MessageIn) else event.value
+        text = text_of(event)
         found = self._detect(text, event)
         if found is None:
             return None, []

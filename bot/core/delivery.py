@@ -69,7 +69,7 @@ def delivery_lanes(message: Outgoing) -> tuple[str, ...]:
             f"{platform} space {message.reference}",
         )
     if isinstance(message, CreateVideoPlace | CancelVideoPlace | PublishEvent | WithdrawEvent):
-        return (f"{platform} room {message.reference}",)
+        return (f"{platform} room {message.reference or ''}",)
     if isinstance(message, ForgetFiles):
         return (f"{platform} person {message.user_id}",)
     if isinstance(message.to, Direct):

@@ -18,10 +18,17 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.core.answers import CANCEL, HELP, match_answer, vocabulary
+from bot.core.codec import COMMAND_OPTION, command_of
 from bot.core.context import Context, Services
-from bot.core.crisis_replies import UNDETECTED, CrisisReplies, Undetected, without_nul
+from bot.core.crisis_replies import (
+    UNDETECTED,
+    CrisisReplies,
+    Said,
+    Undetected,
+    text_of,
+    without_nul,
+)
 from bot.core.dialogs import (
-    COMMAND_OPTION,
     DIALOG_ANSWER_LIMIT,
     DIALOGS_PER_PERSON,
     PAUSED,
@@ -33,12 +40,16 @@ from bot.core.dialogs import (
     sent_question,
 )
 from bot.core.events import (
+    Action,
     ChoiceIn,
+    CommandIn,
     Incoming,
+    Invoke,
     MemberJoined,
     MessageIn,
     Outgoing,
     Role,
+    invoke,
 )
 from bot.core.parsing import ArgumentError, echo, tokenize
 from bot.core.ratelimit import RateLimiter
@@ -82,7 +93,12 @@ class _StaleConnection(Exception):
 
 
 def command_option(line: str) -> str:
-    """The value of a choice option that runs ``line`` as a command when picked."""
+    """The old form of an option that runs ``line`` as a typed command when picked.
+
+    Still understood (buttons and stored rows made with it keep working) but not for
+    new code: options carry an :class:`~bot.core.events.Invoke` (``invoke("meal join",
+    code)``), whose values reach the handler without being written out and parsed.
+    """
     return COMMAND_OPTION + line
 
 
@@ -120,7 +136,7 @@ class Dispatcher(CrisisReplies):
         if isinstance(event, MemberJoined):
             return []
         event = without_nul(event)
-        text = event.text if isinstance(event, MessageIn) else event.value
+        text = text_of(event)
         # Crisis words come first, everywhere a person can type, before anything that
         # needs the database: the lines go out even when it is down.
         if isinstance(found, Undetected):
@@ -153,51 +169,59 @@ class Dispatcher(CrisisReplies):
         # The crisis reply (in the person's own language once they were looked up).
         return self._with_room_note(event, [*crisis, *answers])
 
-    def must_be_private(self, event: MessageIn | ChoiceIn) -> bool:
+    def must_be_private(self, event: Said) -> bool:
         """Whether the answer to ``event`` may carry private content.
 
         True for crisis words and for private commands. Adapters that must choose
         an answer's visibility before it exists (a Discord defer) ask this first;
         it needs no database.
         """
-        text = event.text if isinstance(event, MessageIn) else event.value
+        text = text_of(event)
         if self._detect(text, event) is not None:
             return True
-        line = text.strip()
-        prefix = self.services.prefix(event.sender.platform)
-        if line.startswith(COMMAND_OPTION):
-            line = line[len(COMMAND_OPTION) :]
-        elif prefix and line.startswith(prefix):
-            line = line[len(prefix) :]
-        command, _used, _head = self.services.registry.resolve(tokenize(line))
+        named = self._named_command(event, text.strip())
+        if isinstance(named, Invoke):
+            command = self.services.registry.commands.get(named.command)
+        else:
+            line = text.strip() if named is None else named
+            command, _used, _head = self.services.registry.resolve(tokenize(line))
         return command is not None and command.private
+
+    def _named_command(self, event: Said, stripped: str) -> Invoke | str | None:
+        """The command an event runs: a typed action, a command line, or None (plain text)."""
+        if isinstance(event, CommandIn):
+            return event.invoke
+        if isinstance(event, ChoiceIn):
+            value = event.value
+            return command_of(value.strip() if isinstance(value, str) else value)
+        prefix = self.services.prefix(event.sender.platform)
+        if prefix and stripped.startswith(prefix):
+            return stripped[len(prefix) :]
+        return None
 
     # ------------------------------------------------------------ helpers
 
-    def _addressed_to_bot(self, event: MessageIn | ChoiceIn, text: str) -> bool:
-        """Direct messages, taps and prefixed commands count; room chatter does not."""
+    def _addressed_to_bot(self, event: Said, text: str) -> bool:
+        """Direct messages, taps, called commands and prefixed commands count; room
+        chatter does not."""
         prefix = self.services.prefix(event.sender.platform)
-        return event.is_direct or isinstance(event, ChoiceIn) or text.lstrip().startswith(prefix)
+        return (
+            event.is_direct
+            or isinstance(event, ChoiceIn | CommandIn)
+            or text.lstrip().startswith(prefix)
+        )
 
     # ------------------------------------------------------------ routing
 
     async def _handle(
         self,
-        event: MessageIn | ChoiceIn,
+        event: Said,
         text: str,
         found: CrisisMatch | None,
         crisis: list[Outgoing],
     ) -> list[Outgoing]:
-        services = self.services
-        prefix = services.prefix(event.sender.platform)
         stripped = text.strip()
-        is_choice = isinstance(event, ChoiceIn)
-        command_line: str | None = None
-        if is_choice and stripped.startswith(COMMAND_OPTION):
-            command_line = stripped[len(COMMAND_OPTION) :]
-        elif not is_choice and prefix and stripped.startswith(prefix):
-            command_line = stripped[len(prefix) :]
-
+        command_line = self._named_command(event, stripped)
         work = (event, stripped, command_line, found, crisis)
         if self._turns is None:
             return await self._unit_of_work(*work)
@@ -215,9 +239,9 @@ class Dispatcher(CrisisReplies):
 
     async def _unit_of_work_once(
         self,
-        event: MessageIn | ChoiceIn,
+        event: Said,
         stripped: str,
-        command_line: str | None,
+        command_line: Invoke | str | None,
         found: CrisisMatch | None,
         crisis: list[Outgoing],
     ) -> list[Outgoing]:
@@ -344,10 +368,10 @@ class Dispatcher(CrisisReplies):
             return True
         if answer.index is None:
             return False
-        value = prompt.options[answer.index].value
-        if not value.startswith(COMMAND_OPTION):
+        command = command_of(prompt.options[answer.index].value)
+        if command is None:
             return False
-        await self._command(ctx, value[len(COMMAND_OPTION) :])
+        await self._command(ctx, command)
         return True
 
     async def _plain_words(self, ctx: Context, text: str) -> bool:
@@ -378,11 +402,11 @@ class Dispatcher(CrisisReplies):
             return
         ctx.prompt(ctx.t("welcome.not_understood"), self._first_choices(ctx))
 
-    def _first_choices(self, ctx: Context) -> list[tuple[str, str]]:
+    def _first_choices(self, ctx: Context) -> list[tuple[str, Action]]:
         return [
-            (ctx.t("welcome.choice_checkin"), command_option("checkin")),
-            (ctx.t("welcome.choice_buddy"), command_option("buddy join")),
-            (ctx.t("welcome.choice_meals"), command_option("meal list")),
+            (ctx.t("welcome.choice_checkin"), invoke("checkin")),
+            (ctx.t("welcome.choice_buddy"), invoke("buddy join")),
+            (ctx.t("welcome.choice_meals"), invoke("meal list")),
         ]
 
     def _words(self, ctx: Context, key: str) -> frozenset[str]:
@@ -398,21 +422,34 @@ class Dispatcher(CrisisReplies):
         tokens = tokenize(text)
         return bool(tokens) and self.services.registry.canonical(tokens[0].text) is not None
 
-    async def _command(self, ctx: Context, line: str) -> None:
+    async def _command(self, ctx: Context, line: Invoke | str) -> None:
+        """Run a command: typed (a line to parse) or called (an action with its values)."""
         registry = self.services.registry
-        tokens = tokenize(line)
-        command, used, head = registry.resolve(tokens)
-        if command is None:
-            if head:
-                self._group_usage(ctx, head)
-            else:
-                self._unknown(ctx, tokens[0].text if tokens else "")
-            return
+        tokens, used = [], 0
+        if isinstance(line, Invoke):
+            command = registry.commands.get(line.command)
+            if command is None:
+                # A button from a version that had this command: said like a typed one.
+                self._unknown(ctx, line.command)
+                return
+        else:
+            tokens = tokenize(line)
+            found, used, head = registry.resolve(tokens)
+            if found is None:
+                if head:
+                    self._group_usage(ctx, head)
+                else:
+                    self._unknown(ctx, tokens[0].text if tokens else "")
+                return
+            command = found
         if ctx.role < command.role:
             ctx.say("error.role_needed", role=ctx.t(ROLE_PLURAL_KEYS[command.role]))
             return
         try:
-            args = command.parse(tokens[used:], line)
+            if isinstance(line, Invoke):
+                args = command.bind(line)
+            else:
+                args = command.parse(tokens[used:], line)
         except ArgumentError as error:
             self._usage_error(ctx, command, error)
             return

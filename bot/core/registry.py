@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.events import Role
+from bot.core.events import Arg, Invoke, Role
 from bot.core.parsing import ArgumentError, Rest, Token, convert
 from bot.core.words import command_aliases
 
@@ -94,6 +94,42 @@ class Command:
         if index < len(tokens):
             raise ArgumentError()
         return values
+
+    def bind(self, invoke: Invoke) -> list[Any]:
+        """Handler arguments from values given apart (a button's action, a slash
+        command's options): by position, then by parameter name. Each goes through its
+        parameter's converter and checks as if typed, but nothing is split or unquoted."""
+        names = {param.name for param in self.params}
+        named = dict(invoke.named)
+        if len(invoke.args) > len(self.params) or not set(named) <= names:
+            raise ArgumentError()
+        values: list[Any] = []
+        for index, param in enumerate(self.params):
+            given: Arg | None = (
+                invoke.args[index] if index < len(invoke.args) else named.get(param.name)
+            )
+            if isinstance(given, str) and param.rest:
+                given = given.strip()
+            if given is None or given == "":
+                if param.required:
+                    raise ArgumentError()
+                values.append(param.default)
+                continue
+            values.append(_bound(param, given))
+        return values
+
+
+def _bound(param: Param, given: Arg) -> Any:
+    """One value given apart, converted and checked like the same token typed."""
+    if param.rest:
+        text = str(given)
+        limit = param.converter.max_length if isinstance(param.converter, Rest) else None
+        if limit is not None and len(text) > limit:
+            raise ArgumentError("error.too_long", limit=limit)
+        return text
+    if param.converter is int and isinstance(given, int) and not isinstance(given, bool):
+        return given
+    return convert(param.converter, str(given))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ statistics like a person's own "meal here".
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.dispatcher import command_option
+from bot.core.events import invoke
 from bot.core.parsing import tokenize
 from bot.meals import answers, load, service
 from bot.meals.hosting import may_host, occurrence_for
@@ -116,13 +116,11 @@ async def attended(ctx: Context, meal: Meal, people: str) -> None:
         options = [
             (
                 f"{names.get(r.person_id, '?')}{' ✓' if r.attended_at else ''}",
-                command_option(f"meal attended {meal.code} {n}"),
+                invoke("meal attended", meal.code, str(n)),
             )
             for n, r in enumerate(rsvps, 1)
         ][:ATTEND_BUTTONS]
-        options.append(
-            (ctx.t("meal.attend_everyone"), command_option(f"meal attended {meal.code} all"))
-        )
+        options.append((ctx.t("meal.attend_everyone"), invoke("meal attended", meal.code, "all")))
         ctx.prompt(
             ctx.t("meal.attend_prompt", title=meal.title, when=shown, code=meal.code), options
         )

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, Option
+from bot.core.events import ChoicePrompt, Option, invoke
 from bot.core.outbox import enqueue_many
 from bot.meals import render
 from bot.meals.load import recipients
@@ -102,11 +101,11 @@ async def remind_maybes(session: AsyncSession, services: Services, now: datetime
             options = (
                 Option(
                     render.text_for(services, rec.lang, "meal.button_join"),
-                    command_option(f"meal join {meal.code} {day}"),
+                    invoke("meal join", meal.code, day),
                 ),
                 Option(
                     render.text_for(services, rec.lang, "meal.button_not_this_time"),
-                    command_option(f"meal leave {meal.code} {day}"),
+                    invoke("meal leave", meal.code, day),
                 ),
             )
             out.append(

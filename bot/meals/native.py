@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.events import PublishEvent, SendResult, TextMessage, WithdrawEvent
+from bot.core.events import PlaceRef, PublishEvent, SendResult, TextMessage, WithdrawEvent
 from bot.core.outbox import enqueue
 from bot.meals import render
 from bot.meals.load import meal_rooms, recipients, upcoming_query
@@ -169,7 +169,7 @@ async def publish(
         platform=meal.platform,
         reference=reference_of(meal),
         name=meal.title[:100],
-        starts_at_iso=event_start(meal, upcoming).isoformat(),
+        starts_at=event_start(meal, upcoming),
         minutes=meal.minutes,
         every_weeks=meal.every_weeks,
         place=place,
@@ -213,24 +213,25 @@ async def after_cancel(
 
 
 async def voice_place_made(
-    session: AsyncSession, services: Services, reference: str, link: str, now: datetime
+    session: AsyncSession, services: Services, reference: PlaceRef | None, link: str, now: datetime
 ) -> bool:
     """Table 1's voice channel of a meal is ready: show the meal there when not shown yet."""
-    kind, _, rest = reference.partition(":")
-    occurrence_id, _, number = rest.partition(":")
-    if kind != "meal_table" or number != "1" or not occurrence_id.isdigit():
+    if reference is None or reference.kind != "meal_table" or len(reference.ids) != 2:
+        return False
+    occurrence_id, number = reference.ids
+    if number != 1:
         return False
     found = (
         await session.execute(
             select(Meal)
             .join(MealOccurrence, MealOccurrence.meal_id == Meal.id)
-            .where(MealOccurrence.id == int(occurrence_id))
+            .where(MealOccurrence.id == occurrence_id)
         )
     ).scalar_one_or_none()
     if found is None or found.native_event_id or found.video_kind not in VOICE_KINDS:
         return False
     upcoming = (await session.execute(upcoming_query(found, now).limit(1))).scalars().first()
-    if upcoming is None or upcoming.id != int(occurrence_id):
+    if upcoming is None or upcoming.id != occurrence_id:
         return False  # the channel of a later date: the next date's shows the meal
     return await publish(session, services, found, now, place=link)
 

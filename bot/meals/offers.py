@@ -20,8 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, Option, TextMessage
+from bot.core.events import ChoicePrompt, Option, TextMessage, invoke
 from bot.core.outbox import enqueue_many
 from bot.core.quiet import parse_quiet_hours, quiet_ends, stored_quiet_hours
 from bot.db.models import Person
@@ -127,11 +126,11 @@ async def offer_or_keep(
         options = (
             Option(
                 render.text_for(services, rec.lang, "meal.button_offer_yes"),
-                command_option(f"meal join {meal.code} {day}"),
+                invoke("meal join", meal.code, day),
             ),
             Option(
                 render.text_for(services, rec.lang, "meal.button_offer_no"),
-                command_option(f"meal leave {meal.code} {day}"),
+                invoke("meal leave", meal.code, day),
             ),
         )
         rows.append(
@@ -186,7 +185,7 @@ async def expire_offers(session: AsyncSession, services: Services, now: datetime
             text = render.notice(services, rec, meal, occurrence, "meal.offer_expired")
             option = Option(
                 render.text_for(services, rec.lang, "meal.button_back_on_list"),
-                command_option(f"meal join {meal.code} {local_day(meal, occurrence)}"),
+                invoke("meal join", meal.code, local_day(meal, occurrence)),
             )
             out.append(
                 {
@@ -352,15 +351,15 @@ def minimum_options(services: Services, lang: str, meal: Meal, day: str) -> tupl
     return (
         Option(
             render.text_for(services, lang, "meal.button_minimum_merge"),
-            command_option(f"meal minimum {meal.code} merge {day}"),
+            invoke("meal minimum", meal.code, f"merge {day}"),
         ),
         Option(
             render.text_for(services, lang, "meal.button_minimum_go"),
-            command_option(f"meal minimum {meal.code} go {day}"),
+            invoke("meal minimum", meal.code, f"go {day}"),
         ),
         Option(
             render.text_for(services, lang, "meal.button_minimum_cancel"),
-            command_option(f"meal cancel {meal.code} {day}"),
+            invoke("meal cancel", meal.code, day),
         ),
     )
 

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.events import CancelVideoPlace, CreateVideoPlace
+from bot.core.events import CancelVideoPlace, CreateVideoPlace, PlaceRef
 from bot.core.outbox import enqueue
 from bot.core.together import pairs_among
 from bot.meals.load import rowcount
@@ -25,6 +25,7 @@ from bot.meals.native import shows_natively
 from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, video_link
 from bot.meals.seating import split_tables
 
+MEAL_TABLE = "meal_table"  # a PlaceRef's kind: (occurrence id, table number)
 VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table
 CANCEL_VIDEO_KIND = "meal_video_cancel"  # outbox kind of a CancelVideoPlace for a table
 VOICE_CHANNELS = "voice_channels"  # the adapter capability of making voice channels
@@ -93,9 +94,9 @@ async def ensure_tables(
                     kind=VOICE,
                     name=f"{meal.title}{suffix}"[:95],
                     # Where the meal itself is shown natively, no event per date and table.
-                    starts_at_iso="" if native else occurrence.starts_at.isoformat(),
+                    starts_at=None if native else occurrence.starts_at,
                     minutes=meal.minutes,
-                    reference=f"meal_table:{occurrence.id}:{number}",
+                    reference=PlaceRef(MEAL_TABLE, (occurrence.id, number)),
                 ),
                 due_at=now,
                 now=now,
@@ -108,15 +109,14 @@ async def ensure_tables(
     return {number: links[number] for number in range(1, count + 1)}
 
 
-async def store_video_place(session: AsyncSession, reference: str, value: str) -> bool:
-    """Keep the link of a video place an adapter made for ``meal_table:<occ>:<table>``."""
-    kind, _, rest = reference.partition(":")
-    occurrence_id, _, number = rest.partition(":")
-    if kind != "meal_table" or not occurrence_id.isdigit() or not number.isdigit():
+async def store_video_place(session: AsyncSession, reference: PlaceRef | None, value: str) -> bool:
+    """Keep the link of a video place an adapter made for a meal's table."""
+    if reference is None or reference.kind != MEAL_TABLE or len(reference.ids) != 2:
         return False
+    occurrence_id, number = reference.ids
     result = await session.execute(
         update(MealTable)
-        .where(MealTable.occurrence_id == int(occurrence_id), MealTable.table_no == int(number))
+        .where(MealTable.occurrence_id == occurrence_id, MealTable.table_no == number)
         .values(video_url=value)
     )
     return rowcount(result) == 1
@@ -151,9 +151,9 @@ async def call_off_video_places(
             session,
             CancelVideoPlace(
                 platform=meal.platform,
-                reference=f"meal_table:{occurrence_id}:{number}",
+                reference=PlaceRef(MEAL_TABLE, (occurrence_id, number)),
                 place_id=place,
-                starts_at_iso=occurrence.starts_at.isoformat(),
+                starts_at=occurrence.starts_at,
             ),
             due_at=now,
             now=now,

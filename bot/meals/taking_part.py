@@ -10,8 +10,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.context import Context
-from bot.core.dispatcher import command_option
-from bot.core.events import Role
+from bot.core.events import Action, Role, invoke
 from bot.core.parsing import ArgumentError, echo
 from bot.core.signals import ProgrammeJoined, announce
 from bot.meals import answers, hosting, jobs, load, offers, reminder_choice, render, service
@@ -79,7 +78,7 @@ async def list_meals(ctx: Context, days: int | None) -> None:
         ctx.say("meal.list_empty", days=days)
         return
     lines = [ctx.t("meal.list_title", days=days)]
-    buttons: list[tuple[str, str]] = []
+    buttons: list[tuple[str, Action]] = []
     for item in listed:
         free = item.occurrence.capacity - item.occurrence.taken
         if item.mine == JOINED:
@@ -111,7 +110,7 @@ async def list_meals(ctx: Context, days: int | None) -> None:
             buttons.append(
                 (
                     ctx.t("meal.button_join_code", title=label),
-                    command_option(f"meal join {item.meal.code} {day.isoformat()}"),
+                    invoke("meal join", item.meal.code, day.isoformat()),
                 )
             )
     if total > len(listed):

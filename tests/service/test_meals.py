@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot.core.dispatcher import command_option
 from bot.core.events import (
     ChoicePrompt,
     CreateVideoPlace,
@@ -19,6 +18,7 @@ from bot.core.events import (
     Role,
     Room,
     Sender,
+    invoke,
 )
 from bot.core.tables import Mean, by_name
 from bot.db.models import OutboxItem
@@ -286,7 +286,7 @@ async def test_join_all_here_feedback_and_stats(chat: Chat) -> None:
     prompts = [m for m in chat.inbox("anna") if isinstance(m, ChoicePrompt)]
     assert len(prompts) == 1
     assert len(prompts[0].options) == 5
-    assert prompts[0].options[3].value == command_option(f"meal feedback {code} 4")
+    assert prompts[0].options[3].value == invoke("meal feedback", code, "4")
     await chat.press("anna", prompts[0].options[3].value)
     assert "saved" in await chat.text("anna", "Nice people, good soup")
     assert "Choose" not in await chat.text("anna", f"!meal feedback {code} 5 even better")

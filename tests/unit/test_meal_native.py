@@ -90,7 +90,7 @@ def _message(**changes: object) -> PublishEvent:
         "platform": "discord",
         "reference": "meal:7",
         "name": "Soup evening",
-        "starts_at_iso": "2026-11-26T18:00:00+01:00",
+        "starts_at": datetime.fromisoformat("2026-11-26T18:00:00+01:00"),
         "minutes": 90,
         "every_weeks": 0,
         "place": "https://meet.jit.si/Samvaer-abc",
