@@ -100,6 +100,7 @@ from bot.adapters.matrix_rules import (
     typed_option,
 )
 from bot.adapters.matrix_sync_state import StateSaver
+from bot.adapters.matrix_trust import SyncWatch, VerifiedRooms
 from bot.config import Config, ConfigError, MatrixConfig, Problem, secret_from_env
 from bot.core.events import (
     CancelVideoPlace,
@@ -221,6 +222,10 @@ class MatrixAdapter:
         self._backoff_base, self._backoff_cap = backoff
         self._sync_timeout_ms = sync_timeout_ms
         self.clock = clock
+        #: For how fresh the synced view of a room is (never moved by wall-clock changes).
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._watch = SyncWatch(self.sync_timeout)
+        self._verified = VerifiedRooms()
         self._invites = InviteBudget(
             self.settings.invites_per_inviter_per_day, self.settings.invites_per_day
         )
@@ -269,6 +274,11 @@ class MatrixAdapter:
     @property
     def own_user_id(self) -> str:
         return str(self.client.user_id)
+
+    @property
+    def sync_timeout(self) -> float:
+        """How long (seconds) a sync request waits for news before answering empty."""
+        return self._sync_timeout_ms / 1000
 
     # ------------------------------------------------------------ login
 
@@ -484,9 +494,10 @@ class MatrixAdapter:
             "room": {"timeline": {"limit": timeline_limit}},
             "presence": {"not_types": ["*"]},
         }
+        timeout_ms = 0 if first else self._sync_timeout_ms
         sync: asyncio.Task[SyncResponse | SyncError] = asyncio.create_task(
-            self.client.sync(
-                timeout=0 if first else self._sync_timeout_ms,
+            self._watched_sync(
+                timeout=timeout_ms,
                 since=self.state.next_batch or None,
                 sync_filter=sync_filter,
                 full_state=full_state or None,
@@ -500,6 +511,25 @@ class MatrixAdapter:
             return None
         stopping.cancel()
         return sync.result()
+
+    async def _watched_sync(self, **options: Any) -> SyncResponse | SyncError:
+        """One sync request, noting while it runs that the bot is listening for changes.
+
+        Rooms whose state changed are noted as soon as nio has taken the answer in,
+        before anything else runs, so no send trusts a room's old verification.
+        """
+        self._watch.polling(self.monotonic(), options["timeout"] / 1000)
+        try:
+            response: SyncResponse | SyncError = await self.client.sync(**options)
+        except BaseException:
+            self._watch.failed()
+            raise
+        if not isinstance(response, SyncResponse):
+            self._watch.failed()
+            return response
+        self._verified.changed(state_changed_rooms(response))
+        self._watch.answered(self.monotonic())
+        return response
 
     async def _handle_sync(self, response: SyncResponse, on_event: EventHandler) -> None:
         fresh = not self.state.next_batch
@@ -1060,6 +1090,7 @@ class MatrixAdapter:
         result = await self._post(room_id, content, event_type=event_type)
         if not result.ok and isinstance(to, Direct) and not result.retry:
             # The person left the old direct room: open a new one and try once more.
+            self._verified.forget(room_id)
             self.state.directs.pop(to.user_id, None)
             room_id = await self._room_id(to)
             if room_id is None:
@@ -1147,6 +1178,8 @@ class MatrixAdapter:
         lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
         async with lock:
             candidates = [self.state.directs.get(user_id, "")]
+            if self._private_as_synced(candidates[0], user_id):
+                return candidates[0]
             if not await self._private_now(candidates[0], user_id):
                 await self._load_marked()
                 candidates = [
@@ -1166,15 +1199,32 @@ class MatrixAdapter:
                 self._saver.touch()
             return self.state.directs[user_id]
 
+    def _private_as_synced(self, room_id: str, user_id: str) -> bool:
+        """Private by a verification no synced change has ended, and by the synced room too."""
+        if not room_id or room_id in self._bound_rooms:
+            return False
+        if not self._verified.trusted(room_id, user_id, self.monotonic(), self._watch):
+            return False
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return False
+        facts = facts_from_room(
+            room, self._creators.get(room_id, frozenset()), self._ever_members.get(room_id, ())
+        )
+        return private_with(facts, self.own_user_id, user_id)
+
     async def _private_now(self, room_id: str, user_id: str) -> bool:
         """Ask the homeserver for the room's state and check it is private to the two."""
         if not room_id or room_id in self._bound_rooms:
             return False
+        generation = self._verified.generation(room_id)
         answer: RoomGetStateResponse | RoomGetStateError = await self.client.room_get_state(room_id)
         if not isinstance(answer, RoomGetStateResponse):
             return False
         private = private_with(facts_from_state(answer.events), self.own_user_id, user_id)
-        if not private:
+        if private:
+            self._verified.confirm(room_id, user_id, generation, self.monotonic())
+        else:
             log.info("matrix.direct_refused room=%s", room_id)
         return private
 
@@ -1249,6 +1299,15 @@ class MatrixAdapter:
         await self._saver.close()
         # nio leaves AsyncClient.close unannotated; it closes the HTTP session.
         await self.client.close()  # type: ignore[no-untyped-call]
+
+
+def state_changed_rooms(response: SyncResponse) -> set[str]:
+    """Rooms with any state event in the sync answer, and rooms the bot is no longer in."""
+    changed = set(response.rooms.leave)
+    for room_id, info in response.rooms.join.items():
+        if info.state or any("state_key" in event.source for event in info.timeline.events):
+            changed.add(room_id)
+    return changed
 
 
 def _slug(text: str) -> str:
