@@ -57,7 +57,7 @@ class SyncWatch:
         self._polling_since = None
 
     def live(self, now: float) -> bool:
-        """Whether a state change made before ``now`` has reached, or will at once reach, the bot."""
+        """Whether a state change made before ``now`` has reached (or at once reaches) the bot."""
         if self._polling_since is not None:
             return now - self._polling_since <= self.poll_timeout + POLL_GRACE
         return self._answered_at is not None and now - self._answered_at <= AFTER_ANSWER

@@ -1,4 +1,4 @@
-"""Hostile tests on a real Synapse: a direct room checked once stays checked only while nothing changes.
+"""Hostile tests on a real Synapse: a checked direct room stays trusted only while nothing changes.
 
 The bot asks the homeserver whether a direct room is private the first time it
 uses it, and afterwards trusts its live sync until the sync shows any state
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.synapse
 
 
 class StateQuestions:
-    """Counts the bot's questions to the homeserver about a room's full state (the calls go through)."""
+    """Counts the bot's questions for a room's full state (the questions still go out)."""
 
     def __init__(self, adapter: MatrixAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
