@@ -150,6 +150,10 @@ async def main(people_count: int, rounds: int, ten_thousand: bool, sequential: b
             adapter.state.directs[people[n].user_id] = made.room_id
 
         await _gather_bounded(people_count, IN_FLIGHT, make_room)
+        # As in a running community, the rooms exist before reminders go out: wait
+        # until the bot's own sync has seen them all.
+        while not set(rooms) <= set(adapter.client.rooms):
+            await asyncio.sleep(0.1)
         seconds = time.perf_counter() - started
         print(f"Set-up: {people_count} accounts and DM rooms in {seconds:.0f} s", flush=True)
         await plain_round(plain_client, rooms[: min(50, people_count)], "warm-up")

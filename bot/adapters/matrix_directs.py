@@ -116,7 +116,8 @@ class MatrixDirects(MatrixClient):
             return False
         private = private_with(facts_from_state(answer.events), self.own_user_id, user_id)
         if private:
-            self._verified.confirm(room_id, user_id, generation, self.monotonic())
+            state_ids = [str(event.get("event_id", "")) for event in answer.events]
+            self._verified.confirm(room_id, user_id, generation, self.monotonic(), state_ids)
         else:
             log.info("matrix.direct_refused room=%s", room_id)
         return private
@@ -182,10 +183,18 @@ class MatrixDirects(MatrixClient):
         response.release()
 
 
-def state_changed_rooms(response: SyncResponse) -> set[str]:
-    """Rooms with any state event in the sync answer, and rooms the bot is no longer in."""
-    changed = set(response.rooms.leave)
+def state_changed_rooms(response: SyncResponse) -> dict[str, list[str]]:
+    """The state events of each room in the sync answer (room id -> event ids).
+
+    A room the bot is no longer in counts as changed by an event no check has seen.
+    """
+    changed: dict[str, list[str]] = {room_id: [""] for room_id in response.rooms.leave}
     for room_id, info in response.rooms.join.items():
-        if info.state or any("state_key" in event.source for event in info.timeline.events):
-            changed.add(room_id)
+        ids = [
+            str(event.source.get("event_id", ""))
+            for event in [*info.state, *info.timeline.events]
+            if "state_key" in event.source
+        ]
+        if ids:
+            changed[room_id] = ids
     return changed

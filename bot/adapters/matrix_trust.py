@@ -23,7 +23,7 @@ choice (inviting someone, making the room public), never to a stranger's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 #: How much longer than its timeout a long-poll may take before the sync counts as stuck.
@@ -75,6 +75,9 @@ class VerifiedRooms:
     def __init__(self) -> None:
         self._generation: dict[str, int] = {}
         self._verified: dict[tuple[str, str], _Verified] = {}
+        # The ids of the state events the last confirmation saw, per room: a sync that
+        # only catches up on those (it lagged behind the question) changes nothing.
+        self._seen_state: dict[str, frozenset[str]] = {}
 
     def generation(self, room_id: str) -> int:
         """A number that grows with every state change synced for the room.
@@ -84,19 +87,37 @@ class VerifiedRooms:
         """
         return self._generation.get(room_id, 0)
 
-    def confirm(self, room_id: str, user_id: str, generation: int, now: float) -> None:
-        """The homeserver said the room is private to the bot and ``user_id``."""
+    def confirm(
+        self,
+        room_id: str,
+        user_id: str,
+        generation: int,
+        now: float,
+        state_ids: Collection[str] = (),
+    ) -> None:
+        """The homeserver said the room is private to the bot and ``user_id``.
+
+        ``state_ids`` are the event ids of the room's state in that answer.
+        """
         if generation == self.generation(room_id):
             self._verified[(room_id, user_id)] = _Verified(generation, now)
+            self._seen_state[room_id] = frozenset(state_ids)
 
-    def changed(self, room_ids: Iterable[str]) -> None:
-        """The sync showed a state event (or the bot's leaving) in these rooms."""
-        for room_id in room_ids:
-            self._generation[room_id] = self.generation(room_id) + 1
+    def changed(self, state_events: Mapping[str, Collection[str]]) -> None:
+        """The sync showed these state events (room id -> event ids).
+
+        A room changes unless every one of them was part of its last confirmed state.
+        """
+        for room_id, event_ids in state_events.items():
+            seen = self._seen_state.get(room_id)
+            if seen is not None and event_ids and all(e in seen for e in event_ids):
+                continue
+            self.forget(room_id)
 
     def forget(self, room_id: str) -> None:
-        """A send to the room failed for good: it is not trusted again without asking."""
-        self.changed([room_id])
+        """Not trusted again without asking (the bot left, or a send there failed for good)."""
+        self._generation[room_id] = self.generation(room_id) + 1
+        self._seen_state.pop(room_id, None)
 
     def trusted(self, room_id: str, user_id: str, now: float, watch: SyncWatch) -> bool:
         """Whether the earlier verification still stands for ``user_id`` right now."""
