@@ -70,6 +70,14 @@ async def _gather_bounded(count: int, limit: int, work: Any) -> None:
     await asyncio.gather(*(worker() for _ in range(limit)))
 
 
+async def _synced_all(adapter: MatrixAdapter, rooms: list[str]) -> None:
+    """Wait (polling; the bench has no event for it) until the adapter has synced every room."""
+    while True:
+        if set(rooms) <= set(adapter.client.rooms):
+            return
+        await asyncio.sleep(0.1)
+
+
 async def plain_round(client: AsyncClient, rooms: list[str], label: str) -> float:
     async def one(n: int) -> None:
         content = {"msgtype": "m.text", "body": f"How are you today? ({label} {n})"}
@@ -152,8 +160,7 @@ async def main(people_count: int, rounds: int, ten_thousand: bool, sequential: b
         await _gather_bounded(people_count, IN_FLIGHT, make_room)
         # As in a running community, the rooms exist before reminders go out: wait
         # until the bot's own sync has seen them all.
-        while not set(rooms) <= set(adapter.client.rooms):
-            await asyncio.sleep(0.1)
+        await _synced_all(adapter, rooms)
         seconds = time.perf_counter() - started
         print(f"Set-up: {people_count} accounts and DM rooms in {seconds:.0f} s", flush=True)
         await plain_round(plain_client, rooms[: min(50, people_count)], "warm-up")
