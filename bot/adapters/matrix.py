@@ -37,10 +37,7 @@ from bot.adapters.matrix_client import (
 from bot.adapters.matrix_directs import state_changed_rooms
 from bot.adapters.matrix_incoming import MatrixIncoming
 from bot.adapters.matrix_pacing import RATE_LIMIT_FIX, SendPacer
-from bot.adapters.matrix_rules import (
-    invite_refusal,
-    room_creators,
-)
+from bot.adapters.matrix_rules import invite_refusal, room_creators
 
 __all__ = [
     "PLATFORM",

@@ -52,9 +52,7 @@ from bot.adapters.matrix_rules import (
 from bot.adapters.matrix_sync_state import StateSaver
 from bot.adapters.matrix_trust import SyncWatch, VerifiedRooms
 from bot.config import Config, ConfigError, MatrixConfig, Problem, secret_from_env
-from bot.core.events import (
-    SendResult,
-)
+from bot.core.events import SendResult
 from bot.core.i18n import Translator, load_catalogs
 from bot.core.outbox import DELIVERY_KEY
 from bot.logs import add_secret

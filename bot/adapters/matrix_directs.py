@@ -25,11 +25,7 @@ from nio import (
 )
 
 from bot.adapters.matrix_client import DirectRoomsAnswer, MatrixClient
-from bot.adapters.matrix_rules import (
-    facts_from_room,
-    facts_from_state,
-    private_with,
-)
+from bot.adapters.matrix_rules import facts_from_room, facts_from_state, private_with
 
 log = logging.getLogger("samvaer.matrix")
 

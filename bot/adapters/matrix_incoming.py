@@ -17,11 +17,7 @@ from nio import (
 
 from bot.adapters.base import EventHandler
 from bot.adapters.matrix_client import NETWORK_ERRORS, PLATFORM, RoomEvent, StateEventAnswer
-from bot.adapters.matrix_polls import (
-    POLL_RESPONSE_TYPES,
-    answer_number,
-    poll_vote,
-)
+from bot.adapters.matrix_polls import POLL_RESPONSE_TYPES, answer_number, poll_vote
 from bot.adapters.matrix_rules import (
     CREATOR_LEVEL,
     creators_outrank_all,

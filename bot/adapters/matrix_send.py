@@ -22,16 +22,8 @@ from nio import (
 
 from bot.adapters.matrix_client import NETWORK_ERRORS
 from bot.adapters.matrix_directs import MatrixDirects
-from bot.adapters.matrix_polls import (
-    POLL_START,
-    fits_a_poll,
-    poll_content,
-)
-from bot.adapters.matrix_rules import (
-    PendingPrompt,
-    is_file_image,
-    prompt_text,
-)
+from bot.adapters.matrix_polls import POLL_START, fits_a_poll, poll_content
+from bot.adapters.matrix_rules import PendingPrompt, is_file_image, prompt_text
 from bot.core.events import (
     CancelVideoPlace,
     ChoicePrompt,
