@@ -56,12 +56,14 @@ class MatrixDirects(MatrixClient):
         return private_with(facts, self.own_user_id, user_id)
 
     async def direct_room(self, user_id: str) -> str | None:
-        """A room private to the bot and ``user_id``, checked with the homeserver now.
+        """A room private to the bot and ``user_id``.
 
         Only rooms the bot made as a direct chat with the person, or that are in
         the bot's ``m.direct`` for them (a direct chat the person opened), are
-        candidates; and one is used only if, right now, nobody but the two was
-        ever in it, nobody can join uninvited and its history is not public.
+        candidates; and one is used only if nobody but the two was ever in it,
+        nobody can join uninvited and its history is not public. That is asked of
+        the homeserver unless an earlier answer still stands (no state change
+        synced since, the sync live: see :mod:`bot.adapters.matrix_trust`).
         Otherwise a new direct chat is made.
         """
         lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
