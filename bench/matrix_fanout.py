@@ -89,6 +89,20 @@ async def plain_round(client: AsyncClient, rooms: list[str], label: str) -> floa
     return len(rooms) / (time.perf_counter() - started)
 
 
+class StateChecks:
+    """Counts the adapter's questions to the homeserver about a room's full state."""
+
+    def __init__(self, adapter: MatrixAdapter) -> None:
+        self.count = 0
+        original = adapter.client.room_get_state
+
+        async def counted(room_id: str) -> Any:
+            self.count += 1
+            return await original(room_id)
+
+        adapter.client.room_get_state = counted  # type: ignore[method-assign]
+
+
 async def reminder_round(app: App, people: list[Account], per_person: int = 1) -> float:
     now = app.services.clock.now()
     text = app.services.translator.text("en", "checkin.ask")
@@ -165,8 +179,14 @@ async def main(people_count: int, rounds: int, ten_thousand: bool, sequential: b
         print(f"Set-up: {people_count} accounts and DM rooms in {seconds:.0f} s", flush=True)
         await plain_round(plain_client, rooms[: min(50, people_count)], "warm-up")
 
+        checks = StateChecks(adapter)
         first_use = await reminder_round(app, people)
-        print(f"First reminders after the start (each room checked once): {first_use:6.1f}/s")
+        print(
+            f"First reminders after the start (each room checked once): {first_use:6.1f}/s, "
+            f"{checks.count} room-state checks",
+            flush=True,
+        )
+        checks.count = 0
         print(
             f"Check-in reminders to {people_count} people vs ten concurrent plain nio sends "
             f"(max_in_flight {IN_FLIGHT}):"
@@ -188,6 +208,7 @@ async def main(people_count: int, rounds: int, ten_thousand: bool, sequential: b
                 flush=True,
             )
         print(f"  mean ratio {sum(ratios) / len(ratios):.2f} (target ≥ 0.90)")
+        print(f"  room-state checks during the rounds: {checks.count}")
 
         if sequential:
             app.deliverer.max_in_flight = 1
