@@ -10,6 +10,7 @@ Load: 1,000 meals in one week with 50 seats taken each (50,000 seats) and
 
     .venv/bin/python bench/meals_bench.py            # SQLite and, when running, PostgreSQL
     .venv/bin/python bench/meals_bench.py sqlite
+    .venv/bin/python bench/meals_bench.py sqlite --quiet-ratio   # with/without quiet hours
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ async def bench_fanout(app, adapter: RecordingAdapter) -> tuple[float, float, in
     return elapsed, worst * 1000, reminders
 
 
-async def run(backend: str) -> None:
+async def run(backend: str, quiet: bool = True) -> None:
     schema = ""
     with tempfile.TemporaryDirectory() as folder:
         if backend == "sqlite":
@@ -227,6 +228,8 @@ async def run(backend: str) -> None:
                 adapters=[adapter],
                 migrate=False,
             )
+            if not quiet:  # the baseline: the outbox sends without looking at quiet hours
+                app.deliverer.quiet = None
             began = time.perf_counter()
             await populate(app)
             print(
@@ -239,7 +242,8 @@ async def run(backend: str) -> None:
             )
             elapsed, lag, count = await bench_fanout(app, adapter)
             print(
-                f"[{backend}] fan-out: {count} reminders handed to the adapter in {elapsed:.2f} s, "
+                f"[{backend}] fan-out (quiet hours {'applied' if quiet else 'not applied'}): "
+                f"{count} reminders handed to the adapter in {elapsed:.2f} s, "
                 f"worst loop lag {lag:.0f} ms"
             )
         finally:
@@ -263,13 +267,18 @@ async def postgres_running() -> bool:
         await engine.dispose()
 
 
-async def main(backends: list[str]) -> None:
+async def main(backends: list[str], quiet_ratio: bool = False) -> None:
     for backend in backends:
         if backend == "postgres" and not await postgres_running():
             print("[postgres] not running at 127.0.0.1:5432; skipped")
             continue
-        await run(backend)
+        if quiet_ratio:  # with and without the quiet-hours step, in rotated order
+            for quiet in (True, False, False, True):
+                await run(backend, quiet)
+        else:
+            await run(backend)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:] or ["sqlite", "postgres"]))
+    arguments = [a for a in sys.argv[1:] if a != "--quiet-ratio"]
+    asyncio.run(main(arguments or ["sqlite", "postgres"], "--quiet-ratio" in sys.argv))

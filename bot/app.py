@@ -17,6 +17,7 @@ from bot.adapters.base import Adapter, KeepsFiles, KnowsRoles, MovesTime
 from bot.core.claims import claim_event
 from bot.core.clock import MovableClock
 from bot.core.context import JobContext, Services
+from bot.core.delivery import DeliveryReport, OutboxDeliverer
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import (
     ChoicePrompt,
@@ -32,7 +33,7 @@ from bot.core.events import (
     outgoing_platform,
 )
 from bot.core.jobs import next_job_due, release, try_acquire
-from bot.core.outbox import DUE_NOW, DeliveryReport, OutboxDeliverer, enqueue, next_due
+from bot.core.outbox import DUE_NOW, enqueue, next_due
 from bot.db.models import Account
 from bot.db.sqlite_driver import off_event_loop
 from bot.db.uow import UnitOfWorkFactory

@@ -14,10 +14,12 @@ from bot.app import App
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import JobContext, Services
+from bot.core.delivery import OutboxDeliverer
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Outgoing, Sender, SendResult
 from bot.core.i18n import Translator, load_catalogs
-from bot.core.outbox import OutboxDeliverer
+from bot.core.quiet import parse_quiet_hours
+from bot.core.quiet_hold import QuietPolicy
 from bot.core.registry import CommandRegistry, SuggestionQuery
 from bot.db.engine import make_engine, upgrade
 from bot.db.uow import UnitOfWorkFactory
@@ -34,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.meals",
     "bot.commands.admin",
     "bot.commands.impact",
+    "bot.commands.quiet",
 )
 
 
@@ -120,6 +123,10 @@ async def bootstrap(
         platforms=lambda: set(app_adapters),
         on_delivered=on_delivered,
         max_in_flight=config.delivery.max_in_flight,
+        quiet=QuietPolicy(
+            parse_quiet_hours(config.delivery.quiet_hours) if config.delivery.quiet_hours else None,
+            config.community.timezone,
+        ),
     )
     app = App(
         services=services,

@@ -6,128 +6,59 @@ only the names of environment variables that hold them (``*_env`` keys).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+
+from bot.config_problems import (
+    ConfigError,
+    _problem,
+    config_warnings,
+    dangerous_problems,
+    dangerous_settings,
+    describe_errors,
+    describe_problems,
+    warning_problems,
 )
+from bot.config_values import (
+    LANGUAGES,
+    SMALLEST_GROUP,
+    Duration,
+    EnvName,
+    KeyedValueError,
+    Language,
+    LocalTime,
+    Problem,
+    Section,
+    TimeZone,
+    parse_duration,
+)
+from bot.core.quiet import parse_quiet_hours
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem or warning in a config file: a catalog key (``cli.config.<key>``), the
-    values its text takes, and the same line in English (for logs, tests and fallback)."""
-
-    key: str
-    values: dict[str, str]
-    english: str
-
-    def __str__(self) -> str:
-        return self.english
-
-
-class KeyedValueError(ValueError):
-    """A validator's ValueError that names its message in the catalogs."""
-
-    def __init__(self, key: str, english: str, **values: str) -> None:
-        super().__init__(english)
-        self.key = key
-        self.values = values
-        self.english = english
-
-
-def _known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise KeyedValueError(
-            "bad_zone", f'"{value}" is not a time zone like "Europe/Copenhagen"', value=value
-        ) from exc
-    return value
-
-
-TimeZone = Annotated[str, AfterValidator(_known_zone)]
-
-LANGUAGES = ("da", "nb", "en")
-SMALLEST_GROUP = 5  # statistics never show a count of fewer people than this
-Language = Literal["da", "nb", "en"]
-
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse ``"15m"``, ``"24h"``, ``"7d"`` into a timedelta; ValueError otherwise."""
-    match = _DURATION.match(text)
-    if not match:
-        raise KeyedValueError(
-            "bad_duration", f'"{text}" is not a duration like "15m" or "24h"', value=f'"{text}"'
-        )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if not isinstance(value, str):
-        raise KeyedValueError(
-            "bad_duration", f'{value!r} is not a duration like "15m" or "24h"', value=repr(value)
-        )
-    return parse_duration(value)
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-def _hhmm(value: Any) -> str:
-    if not isinstance(value, str) or not _HHMM.match(value):
-        raise KeyedValueError(
-            "bad_time", f'{value!r} is not a time like "10:00"', value=repr(value), example="10:00"
-        )
-    return value
-
-
-LocalTime = Annotated[str, BeforeValidator(_hhmm)]
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-
-def _env_name(value: Any) -> str:
-    # Never put the value into the message: a wrong value here is most often the secret itself.
-    if not isinstance(value, str) or (value and not _ENV_NAME.match(value)):
-        raise KeyedValueError(
-            "bad_env_name",
-            "must be the name of an environment variable (capital letters, digits and _, "
-            "like SAMVAER_MATRIX_PASSWORD), not the secret itself; put the secret in that "
-            "variable (the value given is not shown)",
-        )
-    return value
-
-
-EnvName = Annotated[str, BeforeValidator(_env_name)]
-# Keys whose values are never repeated in an error message: they may hold a secret.
-_QUIET_KEYS = re.compile(r"url|_env|token|password|secret|homeserver", re.IGNORECASE)
-
-
-class Section(BaseModel):
-    """Base for every config section: frozen, no unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The sections are here; the value types (and Problem) are in bot.config_values and the
+# reporting of problems in bot.config_problems. Both are named here too, where the rest of
+# the code has always found them.
+__all__ = [
+    "LANGUAGES",
+    "SMALLEST_GROUP",
+    "Config",
+    "ConfigError",
+    "Problem",
+    "config_warnings",
+    "dangerous_settings",
+    "describe_errors",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+    "secret_from_env",
+    "warning_problems",
+]
 
 
 class CommunityConfig(Section):
@@ -242,6 +173,12 @@ class MealsConfig(Section):
     element_call_base_url: str = "https://call.element.io"
     list_days: int = Field(default=14, ge=1, le=90)
     title_max_length: int = Field(default=80, ge=5, le=200)
+    # A seat freed this close to the start is offered to the next on the waiting list, who
+    # has offer_length to say yes; earlier, the next simply gets it.
+    offer_window: Duration = timedelta(hours=48)
+    offer_length: Duration = timedelta(hours=4)
+    maybe_reminder_before: Duration = timedelta(hours=24)  # one reminder to a "maybe"
+    minimum_check_before: Duration = timedelta(hours=24)  # too few joined: the host is asked
 
 
 def _months(value: Any) -> Any:
@@ -377,10 +314,29 @@ class SchedulingConfig(Section):
     dialog_timeout: Duration = timedelta(hours=1)
 
 
+def _quiet_hours(value: str) -> str:
+    if value.strip():
+        try:
+            parse_quiet_hours(value)
+        except ValueError:
+            raise KeyedValueError(
+                "bad_quiet_hours",
+                f'"{value}" is not quiet hours like "22:00-08:00"',
+                value=value,
+            ) from None
+    return value.strip()
+
+
+QuietHoursText = Annotated[str, AfterValidator(_quiet_hours)]
+
+
 class DeliveryConfig(Section):
     # Sends at once from the outbox (reminders, alerts, announcements); messages to the
     # same person or room still go one after another, in order.
     max_in_flight: int = Field(default=10, ge=1, le=100)
+    # No direct message that nobody asked for is sent in these hours, local time
+    # (a person may choose their own with "quiet"); "" for none. See bot/core/quiet.py.
+    quiet_hours: QuietHoursText = "22:00-08:00"
 
 
 def _room_refs(value: Any) -> Any:
@@ -447,125 +403,6 @@ class Config(Section):
         return tuple(line for group in lines.values() for line in group)
 
 
-class ConfigError(Exception):
-    """A config file with problems; ``problems`` holds one English line per problem,
-    ``items`` the same as :class:`Problem` values to show in the operator's language, and
-    ``language`` the file's ``[community] language`` when it could be read."""
-
-    def __init__(self, problems: list[str] | list[Problem], language: str | None = None) -> None:
-        self.items = [p if isinstance(p, Problem) else Problem("", {}, p) for p in problems]
-        self.problems = [p.english for p in self.items]
-        self.language = language
-        super().__init__("\n".join(self.problems))
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            # pydantic adds the union branch or validator name; skip those.
-            if part.startswith(("function-", "union[", "tagged-union[")):
-                continue
-            path += f".{part}" if path else part
-    return path
-
-
-def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: Any = Config
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            return []
-        field = model.model_fields.get(part)
-        if field is None:
-            return []
-        annotation = field.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        model = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-    return list(model.model_fields) if model is not None else []
-
-
-# pydantic error types with a text of their own in the catalogs (cli.config.type.<type>).
-_TYPED_ERRORS = frozenset(
-    {
-        "int_parsing",
-        "int_type",
-        "int_from_float",
-        "float_parsing",
-        "float_type",
-        "bool_parsing",
-        "bool_type",
-        "string_type",
-        "greater_than",
-        "greater_than_equal",
-        "less_than",
-        "less_than_equal",
-        "literal_error",
-        "list_type",
-        "tuple_type",
-        "dict_type",
-        "model_type",
-    }
-)
-
-
-def _problem(path: str, key: str, english: str, **values: str) -> Problem:
-    line = f"{path}: {english}" if path else english
-    return Problem(key, {"path": path, **values}, line)
-
-
-def describe_problems(error: ValidationError) -> list[Problem]:
-    """Turn pydantic errors into ``key.path: problem`` items with did-you-mean hints."""
-    problems = []
-    for item in error.errors():
-        loc = tuple(item["loc"])
-        path = _key_path(loc)
-        kind = item["type"]
-        if kind == "extra_forbidden":
-            key = str(loc[-1])
-            close = difflib.get_close_matches(key, _known_keys(loc), n=1)
-            if close:
-                english = f'unknown key — did you mean "{close[0]}"?'
-                problems.append(_problem(path, "unknown_key_hint", english, close=close[0]))
-            else:
-                problems.append(_problem(path, "unknown_key", "unknown key"))
-            continue
-        message = str(item["msg"]).removeprefix("Value error, ")
-        ctx = item.get("ctx") or {}
-        if kind == "missing":
-            problems.append(_problem(path, "required", "is required"))
-            continue
-        if kind == "value_error":
-            error_value = ctx.get("error")
-            if isinstance(error_value, KeyedValueError):
-                problems.append(
-                    _problem(path, error_value.key, error_value.english, **error_value.values)
-                )
-            else:
-                problems.append(_problem(path, "", message))
-            continue
-        shown = ""
-        if "input" in item and not any(
-            isinstance(part, str) and _QUIET_KEYS.search(part) for part in loc
-        ):
-            shown = f"{item['input']!r}: "
-        values = {name: str(value) for name, value in ctx.items()}
-        if kind == "literal_error":
-            # pydantic joins the choices with an English "or"; the catalogs get a plain list.
-            values["choices"] = values.get("expected", "").replace(" or ", ", ")
-        key = f"type.{kind}" if kind in _TYPED_ERRORS else ""
-        problems.append(_problem(path, key, shown + message, input=shown, **values))
-    return problems
-
-
-def describe_errors(error: ValidationError) -> list[str]:
-    """Turn pydantic errors into ``key.path: problem`` lines with did-you-mean hints."""
-    return [problem.english for problem in describe_problems(error)]
-
-
 def parse_config(data: dict[str, Any]) -> Config:
     """Validate a parsed TOML document; ConfigError lists every problem."""
     try:
@@ -576,145 +413,6 @@ def parse_config(data: dict[str, Any]) -> Config:
         raise ConfigError(
             describe_problems(exc), language if language in LANGUAGES else None
         ) from None
-
-
-def dangerous_settings(config: Config) -> list[str]:
-    """Settings that would hand power or personal data to the wrong people, each with the fix.
-
-    ``load_config`` (so ``samvaer check-config`` and every start) refuses them.
-    """
-    return [problem.english for problem in dangerous_problems(config)]
-
-
-def dangerous_problems(config: Config) -> list[Problem]:
-    """:func:`dangerous_settings` as :class:`Problem` items."""
-    problems = []
-    if config.discord is not None and not config.discord.guild_ids:
-        problems.append(
-            _problem(
-                "discord.guild_ids",
-                "empty_guild_ids",
-                "is empty, so anyone who adds the bot to a server of their own "
-                "could make themselves organiser there and read crisis alerts; list the servers "
-                "you serve: guild_ids = [123456789012345678] (Server Settings → Widget, or "
-                "right-click the server → Copy Server ID)",
-            )
-        )
-    if config.matrix is not None:
-        organiser = config.matrix.organiser_power_level
-        volunteer = config.matrix.volunteer_power_level
-        if organiser <= 0:
-            problems.append(
-                _problem(
-                    "matrix.organiser_power_level",
-                    "organiser_level_zero",
-                    f"is {organiser}, so every member of a bound "
-                    "room (power level 0) would be an organiser; use organiser_power_level = 100 "
-                    "(room admins)",
-                    value=str(organiser),
-                )
-            )
-        elif organiser <= volunteer:
-            problems.append(
-                _problem(
-                    "matrix.organiser_power_level",
-                    "organiser_level_low",
-                    f"is {organiser}, not above "
-                    f"volunteer_power_level ({volunteer}), so every volunteer would be an "
-                    "organiser; use organiser_power_level = 100 and volunteer_power_level = 50",
-                    value=str(organiser),
-                    volunteer=str(volunteer),
-                )
-            )
-        if volunteer <= 0:
-            problems.append(
-                _problem(
-                    "matrix.volunteer_power_level",
-                    "volunteer_level_zero",
-                    f"is {volunteer}, so every member of a bound room "
-                    "(power level 0) would be a volunteer and receive crisis alerts; use "
-                    "volunteer_power_level = 50 (moderators), below organiser_power_level = 100",
-                    value=str(volunteer),
-                )
-            )
-    if config.privacy.min_group_size < SMALLEST_GROUP:
-        problems.append(
-            _problem(
-                "privacy.min_group_size",
-                "small_groups",
-                f"is {config.privacy.min_group_size}; counts of fewer than "
-                f"{SMALLEST_GROUP} people can single someone out in statistics; use "
-                f"min_group_size = {SMALLEST_GROUP} or more",
-                value=str(config.privacy.min_group_size),
-                smallest=str(SMALLEST_GROUP),
-            )
-        )
-    sections: list[tuple[str, Section | None]] = [
-        ("console", config.console),
-        ("matrix", config.matrix),
-        ("discord", config.discord),
-    ]
-    for name, section in sections:
-        if section is not None and not str(getattr(section, "prefix", "!")).strip():
-            problems.append(
-                _problem(
-                    f"{name}.prefix",
-                    "empty_prefix",
-                    "is empty, so every message in a room would be read as a "
-                    'command; use prefix = "!"',
-                )
-            )
-    for key in ("jitsi_base_url", "element_call_base_url"):
-        if not str(getattr(config.meals, key)).startswith("https://"):
-            # The value is not repeated: a URL may carry a secret.
-            problems.append(
-                _problem(
-                    f"meals.{key}",
-                    "meal_link_https",
-                    "must start with https://, so that meal links cannot be read "
-                    "or changed on the way; use the https address of the video service",
-                )
-            )
-    return problems
-
-
-def config_warnings(config: Config) -> list[str]:
-    """Settings that work but are probably not what was meant (shown, not refused)."""
-    return [problem.english for problem in warning_problems(config)]
-
-
-def warning_problems(config: Config) -> list[Problem]:
-    """:func:`config_warnings` as :class:`Problem` items."""
-    warnings = []
-    platforms = [p for p in ("matrix", "discord") if getattr(config, p) is not None]
-    # Where a check-in alert goes: the volunteers' rooms, else every volunteer or organiser
-    # privately (from [roles], Discord roles, or Matrix power levels in bound rooms).
-    matrix_rooms_bound = any(
-        ref.startswith("matrix:")
-        for feature in ("announcements", "meals", "volunteers", "organisers", "checkins")
-        for ref in getattr(config.rooms, feature)
-    )
-    someone = (
-        config.rooms.volunteers
-        or config.roles.volunteers
-        or config.roles.organisers
-        or (config.matrix is not None and matrix_rooms_bound)
-    )
-    if platforms and not someone:
-        room = "discord:<channel id>" if platforms[-1] == "discord" else "matrix:<room id>"
-        warnings.append(
-            _problem(
-                "rooms.volunteers",
-                "no_volunteers",
-                "sharing is on but no volunteers room or volunteer is "
-                "configured, so alerts have nowhere to go; bind a volunteers room ([rooms] "
-                f'volunteers = ["{room}"]) or list volunteers in [roles] volunteers',
-                # The TOML to write stays as it is in every language.
-                bind=f'[rooms] volunteers = ["{room}"]',
-                roles="[roles] volunteers",
-            )
-        )
-    return warnings
 
 
 def load_config(path: Path | None) -> Config:

@@ -9,6 +9,7 @@ from bot.adapters.recording import RecordingAdapter
 from bot.app import App
 from bot.core.clock import FakeClock
 from bot.core.events import (
+    Action,
     ChoiceIn,
     ChoicePrompt,
     Direct,
@@ -71,7 +72,7 @@ class Chat:
         )
         return await self.app.handle(event)
 
-    async def press(self, user: str, value: str, *, room: str | None = None) -> list[Outgoing]:
+    async def press(self, user: str, value: Action, *, room: str | None = None) -> list[Outgoing]:
         """``user`` taps an option whose value is ``value``."""
         event = ChoiceIn(
             self.sender(user), Room(PLATFORM, room or f"dm:{user}"), value, room is None

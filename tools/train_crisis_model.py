@@ -3,10 +3,14 @@
     python tools/train_crisis_model.py [--search]
 
 The phrase files catch what a safeguarding lead wrote down; this catches wordings
-nobody wrote down. It is a logistic regression (L2, scikit-learn) over the stemmed
-words and word pairs of a message (in all three languages' stems, figurative spans
-taken out as the detector does), trained on the ``TRAINING`` corpora; the ``unseen``
-ones are kept only for measuring and never read here.
+nobody wrote down. It is two linear nets over the stemmed words and word pairs of a
+message (in all three languages' stems, figurative spans taken out as the detector
+does), trained on the ``TRAINING`` corpora, and their log-odds averaged: a logistic
+regression (L2, scikit-learn) and a multinomial naive Bayes. The regression weighs
+words against each other; naive Bayes weighs each word on its own, which carries
+better to a writer whose other words the regression never saw. Both are linear in the
+same features, so their average is one table of weights. The ``unseen`` corpora are
+kept only for measuring and never read here.
 
 Each corpus was written by a different writer, so the honest stand-in for a new
 writer is *leave one corpus out*: train on all the other corpora, score the one left
@@ -30,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
 
 from bot.safety.detect import CrisisDetector, message_features
 
@@ -44,6 +49,11 @@ STRENGTH = 3.0  # inverse L2 strength (scikit-learn's C), chosen by leave-one-co
 SEARCH = (0.3, 1.0, 3.0, 10.0)
 MAX_FALSE_POSITIVES = 0.04  # per language, on held-out writers: a margin below 5 %
 SMALLEST_WEIGHT = 0.005  # weights nearer zero than this are left out of the file
+SMOOTHING = 0.5  # naive Bayes' additive smoothing (alpha)
+# The regression's share of the averaged log-odds (each net's log-odds first divided by
+# its spread on held-out writers, so neither dominates by scale); chosen by
+# leave-one-corpus-out: 0.5 and 0.7 gave 97.7 % recall, the regression alone 96.9 %.
+REGRESSION_SHARE = 0.6
 
 
 @dataclass
@@ -76,26 +86,65 @@ def load() -> Corpora:
     return Corpora(np.array(corpus), np.array(langs), np.array(labels), np.array(caught), features)
 
 
-def fit(
-    features: list[set[str]], labels: np.ndarray, strength: float
-) -> tuple[CountVectorizer, LogisticRegression]:
+@dataclass
+class Nets:
+    """The two nets trained on the same features, and how their log-odds are averaged."""
+
+    vectorizer: CountVectorizer
+    regression: LogisticRegression
+    bayes: MultinomialNB
+
+    def log_odds(self, features: list[set[str]]) -> tuple[np.ndarray, np.ndarray]:
+        matrix = self.vectorizer.transform(features)
+        joint = self.bayes.predict_joint_log_proba(matrix)
+        return self.regression.decision_function(matrix), joint[:, 1] - joint[:, 0]
+
+    def weights(self, scales: tuple[float, float]) -> tuple[float, dict[str, float]]:
+        """The averaged nets as one bias and one weight per feature."""
+        share = (REGRESSION_SHARE / scales[0], (1 - REGRESSION_SHARE) / scales[1])
+        logs = self.bayes.feature_log_prob_
+        bayes_weights = logs[1] - logs[0]
+        priors = self.bayes.class_log_prior_
+        bias = share[0] * float(self.regression.intercept_[0]) + share[1] * float(
+            priors[1] - priors[0]
+        )
+        names = self.vectorizer.get_feature_names_out()
+        weights = {
+            str(name): share[0] * float(w) + share[1] * float(b)
+            for name, w, b in zip(names, self.regression.coef_[0], bayes_weights, strict=True)
+        }
+        return bias, weights
+
+
+def fit(features: list[set[str]], labels: np.ndarray, strength: float) -> Nets:
     vectorizer = CountVectorizer(analyzer=sorted, binary=True, min_df=MIN_COUNT)
     matrix = vectorizer.fit_transform(features)
-    model = LogisticRegression(C=strength, max_iter=5000)
-    model.fit(matrix, labels)
-    return vectorizer, model
+    regression = LogisticRegression(C=strength, max_iter=5000)
+    regression.fit(matrix, labels)
+    bayes = MultinomialNB(alpha=SMOOTHING)
+    bayes.fit(matrix, labels)
+    return Nets(vectorizer, regression, bayes)
 
 
-def held_out_scores(data: Corpora, strength: float) -> np.ndarray:
-    """Each message's log-odds from a net trained on every corpus but its own."""
-    scores = np.zeros(len(data.corpus))
+def held_out_log_odds(data: Corpora, strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each message's log-odds from both nets trained on every corpus but its own."""
+    regression = np.zeros(len(data.corpus))
+    bayes = np.zeros(len(data.corpus))
     for name in TRAINING:
         test = data.corpus == name
         train = [f for f, t in zip(data.features, test, strict=True) if not t]
-        vectorizer, model = fit(train, data.crisis[~test], strength)
+        nets = fit(train, data.crisis[~test], strength)
         held = [f for f, t in zip(data.features, test, strict=True) if t]
-        scores[test] = model.decision_function(vectorizer.transform(held))
-    return scores
+        regression[test], bayes[test] = nets.log_odds(held)
+    return regression, bayes
+
+
+def averaged(log_odds: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, tuple[float, float]]:
+    """The averaged held-out log-odds, and each net's spread used to scale it."""
+    scales = (float(log_odds[0].std()), float(log_odds[1].std()))
+    combined = REGRESSION_SHARE * log_odds[0] / scales[0]
+    combined += (1 - REGRESSION_SHARE) * log_odds[1] / scales[1]
+    return combined, scales
 
 
 def thresholds(data: Corpora, scores: np.ndarray) -> dict[str, float]:
@@ -158,20 +207,15 @@ def main() -> None:
         results = {}
         for candidate in SEARCH:
             print(f"C = {candidate}")
-            scores = held_out_scores(data, candidate)
+            scores, _scales = averaged(held_out_log_odds(data, candidate))
             results[candidate] = report(data, scores, thresholds(data, scores))
         strength = max(results, key=lambda c: results[c])
         print(f"chosen C = {strength}")
-    scores = held_out_scores(data, strength)
+    scores, scales = averaged(held_out_log_odds(data, strength))
     chosen = thresholds(data, scores)
     report(data, scores, chosen)
-    vectorizer, model = fit(data.features, data.crisis, strength)
-    names = vectorizer.get_feature_names_out()
-    weights = sorted(
-        ((float(w), str(f)) for f, w in zip(names, model.coef_[0], strict=True)),
-        reverse=True,
-    )
-    kept = [(w, f) for w, f in weights if abs(w) >= SMALLEST_WEIGHT]
+    bias, weights = fit(data.features, data.crisis, strength).weights(scales)
+    kept = sorted(((w, f) for f, w in weights.items() if abs(w) >= SMALLEST_WEIGHT), reverse=True)
     # Rounded up, so the file is never more lenient than what was measured.
     limits = {lang: math.ceil(chance(chosen[lang]) * 1000) / 1000 for lang in LANGUAGES}
     lines = [
@@ -179,9 +223,10 @@ def main() -> None:
         "# tests/unit/crisis_corpus/ (never the `unseen` ones). Do not edit by hand: add",
         "# phrases to phrases/<lang>.toml, or labelled messages to a corpus, and train again.",
         "# Each feature is a stemmed word (w:) or word pair (b:) in any of da/nb/en;",
+        "# each weight is a logistic regression's and a naive Bayes' averaged;",
         "# a message no phrase caught is caught when bias + its features' weights give a",
         "# chance >= its language's threshold (chosen on writers the net had not seen).",
-        f"bias = {float(model.intercept_[0]):.4f}",
+        f"bias = {bias:.4f}",
         "",
         "[threshold]",
         *(f"{lang} = {limits[lang]}" for lang in LANGUAGES),

@@ -19,6 +19,7 @@ POLLS = "polls"  # choice prompts as the platform's own polls, answered by votin
 PRIVATE_SPACES = "private_spaces"  # private rooms or threads for two
 NATIVE_EVENTS = "native_events"  # the platform's own scheduled events
 VOICE_CHANNELS = "voice_channels"  # makes a voice channel for a meal (CreateVideoPlace "voice")
+VIDEO_WIDGETS = "video_widgets"  # a one-click video call pinned in a room (PublishEvent)
 
 
 class Adapter(Protocol):

@@ -6,8 +6,10 @@ command (``checkin 4``) is offered as ``/checkin now``. The names and
 descriptions of every command, option and choice are localised for Danish and
 Norwegian from the catalogs (``command.<key>``, ``option.<param>``,
 ``about.<key>.<param>``, ``word.<choice>``). An
-invocation is turned back into the canonical command line, so the
-dispatcher does all parsing, role checks and replies, exactly as if typed.
+invocation becomes an :class:`~bot.core.events.Invoke` with the option values by
+parameter name: the registry binds them with the same converters and checks as
+typed text, and the dispatcher does role checks and replies, but a value is never
+written into a command line and parsed again (a ``"`` or a space stays as it was).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.core.events import Arg, Invoke
 from bot.core.i18n import Translator
 from bot.core.parsing import IntRange, OneOf, Rest
 from bot.core.registry import Command, CommandRegistry, Param
@@ -38,7 +41,7 @@ STRING_LIMIT = 6000
 MAX_SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_TEXT_LIMIT = 100  # a choice's name and value are at most 100 characters
 
-Invoke = Callable[[discord.Interaction, Command, str], Awaitable[None]]
+OnSlash = Callable[[discord.Interaction, Command, Invoke], Awaitable[None]]
 Complete = Callable[
     [discord.Interaction, Command, Param, str], Awaitable[list[app_commands.Choice[str]]]
 ]
@@ -212,21 +215,17 @@ def option_name(param: Param) -> str:
     return name if valid_name(name) else "value"
 
 
-def command_line(command: Command, values: Mapping[str, object]) -> str:
-    """The canonical command line (without prefix) for a slash invocation's option values."""
-    parts = [command.name]
+def invocation(command: Command, values: Mapping[str, object]) -> Invoke:
+    """The command with a slash invocation's option values, by parameter name."""
+    named: list[tuple[str, Arg]] = []
     for param in command.params:
         value = values.get(option_name(param))
+        if isinstance(value, app_commands.Choice):
+            value = value.value
         if value is None or value == "":
             continue
-        text = str(value.value if isinstance(value, app_commands.Choice) else value)
-        if param.rest:
-            parts.append(text)
-        elif any(ch.isspace() for ch in text) or not text:
-            parts.append('"' + text.replace('"', "'") + '"')
-        else:
-            parts.append(text)
-    return " ".join(parts)
+        named.append((param.name, value if isinstance(value, int | str) else str(value)))
+    return Invoke(command.name, named=tuple(named))
 
 
 def _completer(command: Command, param: Param, complete: Complete) -> Completer:
@@ -242,7 +241,7 @@ def _completer(command: Command, param: Param, complete: Complete) -> Completer:
 
 def _callback(
     command: Command,
-    invoke: Invoke,
+    on_slash: OnSlash,
     registry: CommandRegistry | None = None,
     complete: Complete | None = None,
     translator: Translator | None = None,
@@ -250,7 +249,7 @@ def _callback(
     """A callback whose signature tells discord.py the options of ``command``."""
 
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
-        await invoke(interaction, command, command_line(command, values))
+        await on_slash(interaction, command, invocation(command, values))
 
     parameters = [
         inspect.Parameter(
@@ -311,7 +310,7 @@ def _callback(
 def build_commands(
     registry: CommandRegistry,
     translator: Translator,
-    invoke: Invoke,
+    on_slash: OnSlash,
     complete: Complete | None = None,
 ) -> list[app_commands.Command[Any, ..., Any] | app_commands.Group]:
     """The application commands for every registry command, grouped by their first word.
@@ -327,7 +326,7 @@ def build_commands(
                 app_commands.Command(
                     name=localised(head, top_level_names(registry, translator, command).extras()),
                     description=descriptions(translator, f"help.{command.key}"),
-                    callback=_callback(command, invoke, registry, complete, translator),
+                    callback=_callback(command, on_slash, registry, complete, translator),
                 )
             )
             continue
@@ -352,7 +351,7 @@ def build_commands(
                 app_commands.Command(
                     name=name,
                     description=descriptions(translator, f"help.{command.key}"),
-                    callback=_callback(command, invoke, registry, complete, translator),
+                    callback=_callback(command, on_slash, registry, complete, translator),
                     parent=group,
                 )
             )

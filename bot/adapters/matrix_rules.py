@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.answers import match_answer
+from bot.core.codec import decode_action, encode_action
 from bot.core.events import Option, Role
 from bot.files import make_private, open_private, private_folder
 
@@ -344,7 +345,8 @@ class PendingPrompt:
     @cached_property
     def as_json(self) -> dict[str, Any]:
         """Its form in the state file, made once (the state is saved again and again)."""
-        return {"options": [[o.label, o.value] for o in self.options], "for_user": self.for_user}
+        options = [[o.label, encode_action(o.value)] for o in self.options]
+        return {"options": options, "for_user": self.for_user}
 
 
 @dataclass
@@ -392,7 +394,9 @@ class SyncState:
     def from_json(cls, data: Mapping[str, Any]) -> SyncState:
         prompts: OrderedDict[str, PendingPrompt] = OrderedDict()
         for key, value in dict(data.get("prompts", {})).items():
-            options = tuple(Option(str(label), str(v)) for label, v in value["options"])
+            options = tuple(
+                Option(str(label), decode_action(str(v))) for label, v in value["options"]
+            )
             prompts[str(key)] = PendingPrompt(options, str(value.get("for_user", "")))
         return cls(
             next_batch=str(data.get("next_batch", "")),

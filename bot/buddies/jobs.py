@@ -14,8 +14,7 @@ from bot.buddies.rules import FOLLOWUP_ANSWERS, other_side, pair_key
 from bot.buddies.service import end_term, run_round, tell
 from bot.core.clock import as_utc
 from bot.core.context import JobContext
-from bot.core.dispatcher import command_option
-from bot.core.events import TextMessage
+from bot.core.events import TextMessage, invoke
 from bot.db.models import Person
 from bot.people.service import display_name
 from bot.rooms.service import rooms_for
@@ -94,7 +93,7 @@ async def follow_up(job: JobContext, pair: BuddyPair) -> None:
             "buddy.followup",
             dedupe=f"{pair_key(pair.id)}followup:{pair.followup_round}:{person_id}",
             options=[
-                (f"buddy.feedback.{answer}", command_option(f"buddy feedback {answer} {pair.id}"))
+                (f"buddy.feedback.{answer}", invoke("buddy feedback", answer, pair.id))
                 for answer in FOLLOWUP_ANSWERS
             ],
             name=name,
@@ -123,7 +122,7 @@ async def look_at_terms(job: JobContext) -> None:
                 "buddy.extension_question",
                 dedupe=f"{pair_key(pair.id)}extension:{ends.date().isoformat()}:{person_id}",
                 options=[
-                    (f"buddy.extend.{answer}", command_option(f"buddy extend {answer} {pair.id}"))
+                    (f"buddy.extend.{answer}", invoke("buddy extend", answer, pair.id))
                     for answer in ("yes", "no")
                 ],
                 name=await display_name(session, other_side(pair, person_id)),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buddies.load import open_pairs, profile_of
@@ -23,11 +23,7 @@ from bot.buddies.models import (
     BuddyReport,
 )
 from bot.buddies.rules import other_side, pair_key, report_key
-from bot.core.outbox import CANCELLED as CANCELLED_STATUS
-from bot.core.outbox import PENDING as PENDING_STATUS
-from bot.db.models import OutboxItem
-
-ERASED_PAYLOAD = {"type": "TextMessage", "to": {"user": "-", "platform": "-"}, "text": ""}
+from bot.core.outbox import erase_by_prefix
 
 
 @dataclass
@@ -90,13 +86,7 @@ class BuddyData:
         # Messages about these pairs may name the person: cancel and blank them. The
         # rows stay so their dedupe keys keep a repeated job from sending them again.
         for prefix in prefixes:
-            about = OutboxItem.dedupe_key.startswith(prefix)
-            await session.execute(
-                update(OutboxItem)
-                .where(about, OutboxItem.status == PENDING_STATUS)
-                .values(status=CANCELLED_STATUS)
-            )
-            await session.execute(update(OutboxItem).where(about).values(payload=ERASED_PAYLOAD))
+            await erase_by_prefix(session, prefix)
         await session.execute(delete(BuddyProfile).where(BuddyProfile.person_id == person_id))
 
 

@@ -20,6 +20,7 @@ from babel import Locale
 from bot.buddies.scoring import AGE_BANDS, CONTACT_MODES, GENDERS, TIME_SLOTS, UNSAID
 from bot.buddies.wishes import age_band, gender_word
 from bot.core.answers import NO, SKIP, fold, vocabulary
+from bot.core.words import word_set, word_table
 
 FIELDS = (
     "languages",
@@ -37,7 +38,7 @@ OPTIONAL_FIELDS = ("interests", "gender", "age", "wish_gender", "wish_age", "abo
 ABOUT_MAX = 200
 INTEREST_MAX = 10
 INTEREST_LENGTH = 30
-SKIP_WORDS = frozenset({"-", "none", "ingen"})
+SKIP_WORDS = word_set("buddies.skip")  # the words are data: bot/locales/<lang>/words.toml
 
 
 def skipped(text: str) -> bool:
@@ -48,87 +49,35 @@ def skipped(text: str) -> bool:
     return word in SKIP_WORDS or bool(vocabulary().of(fold(word)) & {SKIP, NO})
 
 
-ALL_WORDS = frozenset({"all", "alle", "alt", "any", "anytime", "everything", "uanset", "uansett"})
+ALL_WORDS = word_set("buddies.all")
 
 KEY_ALIASES = MappingProxyType(
-    {
-        "languages": ("language", "lang", "sprog", "språk", "sprak"),
-        "interests": ("interest", "interesser", "interesse", "hobbies", "hobby"),
-        "contact": ("kontakt", "mode", "modes"),
-        "times": ("time", "tid", "tider", "when", "hvornår", "når"),
-        "kind": ("type", "slags", "hvem", "who"),
-        "about": ("om", "om mig", "om meg", "bio"),
-        "gender": ("køn", "kjønn", "kjonn", "koen", "kon"),
-        "age": ("alder", "aldersgruppe", "age_band", "age-band"),
-        "wish_gender": ("wish-gender", "ønske_køn", "ønske-køn", "ønske_kjønn", "ønske-kjønn"),
-        "wish_age": ("wish-age", "ønske_alder", "ønske-alder"),
-        "capacity": ("kapacitet", "kapasitet", "antal", "antall"),
-        "consent": ("samtykke",),
-    }
-)
-CONTACT_WORDS = MappingProxyType(
-    {
-        "text": ("tekst", "skriv", "skrive", "chat", "besked", "melding", "writing"),
-        "voice": ("stemme", "tale", "telefon", "phone", "opkald", "samtale", "call", "lyd"),
-        "video": ("videoopkald", "videosamtale", "kamera", "camera", "facetime"),
-    }
-)
-KIND_WORDS = MappingProxyType(
-    {
-        "volunteer": ("frivillig", "frivilige", "helper", "hjælper", "hjelper"),
-        "peer": (
-            "ligemand",
-            "likemann",
-            "ligesindet",
-            "likesinnet",
-            "deltager",
-            "deltaker",
-            "peer",
+    word_table(
+        "buddies.profile_field",
+        (
+            "languages",
+            "interests",
+            "contact",
+            "times",
+            "kind",
+            "about",
+            "gender",
+            "age",
+            "wish_gender",
+            "wish_age",
+            "capacity",
+            "consent",
         ),
-        "any": (
-            "alle",
-            "begge",
-            "lige meget",
-            "uanset",
-            "uansett",
-            "either",
-            "both",
-            "hvem som helst",
-        ),
-    }
+    )
 )
-DAY_WORDS = MappingProxyType(
-    {
-        "weekday": ("weekdays", "hverdag", "hverdage", "hverdager", "ugedag", "ukedag", "week"),
-        "weekend": ("weekends", "helg", "helgen", "helger", "lørdag", "søndag"),
-    }
-)
+CONTACT_WORDS = MappingProxyType(word_table("buddies.contact", ("text", "voice", "video")))
+KIND_WORDS = MappingProxyType(word_table("buddies.kind", ("volunteer", "peer", "any")))
+DAY_WORDS = MappingProxyType(word_table("buddies.days", ("weekday", "weekend")))
 PART_WORDS = MappingProxyType(
-    {
-        "morning": ("mornings", "morgen", "morgener", "formiddag", "formiddage", "formiddager"),
-        "afternoon": ("afternoons", "eftermiddag", "eftermiddage", "ettermiddag", "ettermiddager"),
-        "evening": (
-            "evenings",
-            "aften",
-            "aftener",
-            "aftner",
-            "kveld",
-            "kvelder",
-            "kvelden",
-            "night",
-        ),
-    }
+    word_table("buddies.part_of_day", ("morning", "afternoon", "evening"))
 )
 # Extra language words people type that the locale data doesn't list.
-LANGUAGE_EXTRA = MappingProxyType(
-    {
-        "no": ("norsk", "bokmål", "bokmal", "nynorsk", "norwegian", "nb", "nn"),
-        "fa": ("farsi", "persian", "persisk"),
-        "ku": ("kurdisk", "kurdish", "kurmanji", "sorani"),
-        "prs": ("dari",),
-        "sgn": ("tegnsprog", "tegnspråk", "sign", "sign language"),
-    }
-)
+LANGUAGE_EXTRA = MappingProxyType(word_table("buddies.language", ("no", "fa", "ku", "prs", "sgn")))
 
 
 class ProfileError(Exception):

@@ -10,17 +10,20 @@ from bot.buddies.models import ACTIVE, BuddyPair, BuddyProfile
 from bot.buddies.profile import (
     COMMON_LANGUAGES,
     FIELDS,
+    PARSERS,
     Profile,
     ProfileError,
     language_name,
     parse_arguments,
+    skipped,
 )
 from bot.buddies.render import describe
 from bot.buddies.scoring import AGE_BANDS, CONTACT_MODES, GENDERS, KINDS, TIME_SLOTS, UNSAID
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import command_option
+from bot.core.events import Invoke, invoke
 from bot.core.parsing import ArgumentError
 from bot.core.signals import ProgrammeJoined, announce
+from bot.core.steps import Finish, Next, Outcome, Retry, Step, StepDialog
 from bot.people.service import display_name, set_consent
 
 PROFILE_DIALOG = "buddy_profile"
@@ -125,6 +128,16 @@ def pair_arg(text: str) -> tuple[int | None, str]:
     return None, text
 
 
+def _pair_action(ctx: Context, verb: str, pair_id: int) -> Invoke:
+    """``buddy <verb>`` about one pair. A command whose last argument is free text (``buddy
+    end #12 reason``) reads the pair there as ``#12``; the others take its number."""
+    word, *fixed = verb.split(" ")
+    name = f"buddy {word}"
+    command = ctx.services.registry.commands.get(name)
+    free_text = command is not None and any(param.rest for param in command.params)
+    return invoke(name, *fixed, f"#{pair_id}" if free_text else pair_id)
+
+
 async def choose_pair(
     ctx: Context, pairs: list[BuddyPair], wanted: int | None, verb: str, none_key: str
 ) -> BuddyPair | None:
@@ -148,7 +161,7 @@ async def choose_pair(
             if pair.status == ACTIVE
             else ctx.t("buddy.proposal_label", id=pair.id)
         )
-        options.append((label, command_option(f"buddy {verb} #{pair.id}")))
+        options.append((label, _pair_action(ctx, verb, pair.id)))
     ctx.prompt(ctx.t("buddy.which"), options)
     return None
 
@@ -173,8 +186,8 @@ async def start_profile(ctx: Context, role: str, args: str) -> None:
         ctx.prompt(
             ctx.t("buddy.ask_consent"),
             [
-                (ctx.t("choice.yes"), command_option(f"buddy {command} {rest}")),
-                (ctx.t("choice.no"), command_option(f"buddy {command} consent=no")),
+                (ctx.t("choice.yes"), invoke(f"buddy {command}", rest)),
+                (ctx.t("choice.no"), invoke(f"buddy {command}", "consent=no")),
             ],
         )
         return
@@ -224,7 +237,8 @@ def describe_profile(ctx: Context, row: BuddyProfile) -> str:
     return text
 
 
-async def next_question(ctx: Context, data: dict[str, Any]) -> None:
+async def after_answer(ctx: Context, data: dict[str, Any]) -> Next | Finish:
+    """The next question still unanswered, or (with none left) the profile saved."""
     profile = Profile.from_data(data["profile"])
     missing = profile.missing(
         volunteer=data["role"] == "volunteer", optional=bool(data.get("optional", True))
@@ -233,16 +247,14 @@ async def next_question(ctx: Context, data: dict[str, Any]) -> None:
         if not profile.answered and "intro_shown" not in data:
             data["intro_shown"] = True
             ctx.say("buddy.dialog_intro")
-        ctx.continue_dialog(PROFILE_DIALOG, missing[0], data)
-        ask(ctx, missing[0], data.get("current"))
-        return
+        return Next(missing[0], data)
     ctx.end_dialog()
     single = data.get("single")
     if single:
         # `buddy profile <field>`: only that answer changes.
         changed = Profile().with_answer(single, getattr(profile, single))
         await change(ctx, changed, None)
-        return
+        return Finish()
     await service.save_profile(
         ctx.session, ctx.person.id, data["role"], profile, int(data["capacity"]), ctx.now
     )
@@ -253,6 +265,42 @@ async def next_question(ctx: Context, data: dict[str, Any]) -> None:
         )
     else:
         ctx.say("buddy.joined", time=ctx.config.buddies.match_at)
+    return Finish()
+
+
+async def next_question(ctx: Context, data: dict[str, Any]) -> None:
+    """Go on with the questionnaire from a command: the next question, or the end."""
+    PROFILE.follow(ctx, await after_answer(ctx, data))
+
+
+def _field(field: str) -> Step:
+    """One question of the profile; "keep" (or skipping) keeps an earlier answer."""
+
+    def ask_field(ctx: Context, data: dict[str, Any]) -> None:
+        ask(ctx, field, data.get("current"))
+
+    async def answer(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+        current = (data.get("current") or {}).get(field)
+        if current and (text.strip() == KEEP or skipped(text)):
+            # Skipping keeps the earlier answer.
+            profile = Profile.from_data(data["profile"]).with_answer(
+                field, tuple(current) if isinstance(current, list) else current
+            )
+            data["profile"] = profile.to_data()
+            return await after_answer(ctx, data)
+        try:
+            value = PARSERS[field](text)
+        except ProfileError as error:
+            ctx.reply(error_text(error, ctx))
+            return Retry()
+        data["profile"] = Profile.from_data(data["profile"]).with_answer(field, value).to_data()
+        return await after_answer(ctx, data)
+
+    return Step(ask_field, answer)
+
+
+# The profile's questions, one at a time, each only while unanswered.
+PROFILE = StepDialog(PROFILE_DIALOG, {field: _field(field) for field in FIELDS}, first=FIELDS[0])
 
 
 def changeable(row: BuddyProfile, field: str) -> bool:

@@ -6,14 +6,14 @@ for messages that go through the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.buddies.profile import language_name
 from bot.buddies.rules import icebreaker_number
 from bot.core.context import JobContext
-from bot.core.events import ChoicePrompt, Destination, Option, TextMessage
+from bot.core.events import Action, ChoicePrompt, Destination, Option, TextMessage
 from bot.core.i18n import format_local
 
 
@@ -27,7 +27,7 @@ def message(
     lang: str,
     to: Destination,
     key: str,
-    options: list[tuple[str, str]] | None,
+    options: Sequence[tuple[str, Action]] | None,
     values: dict[str, object],
 ) -> TextMessage | ChoicePrompt:
     """A private text, with choices when there are options (label key, value)."""

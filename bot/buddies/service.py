@@ -12,7 +12,7 @@ texts in :mod:`render`; timed work is in :mod:`jobs`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,8 +40,7 @@ from bot.buddies.rules import RoundSummary, other_side, pair_key
 from bot.buddies.scoring import Candidate
 from bot.core.clock import as_utc
 from bot.core.context import JobContext
-from bot.core.dispatcher import command_option
-from bot.core.events import OpenPrivateSpace
+from bot.core.events import Action, OpenPrivateSpace, invoke
 from bot.core.i18n import format_local
 from bot.people.service import accounts_of, direct_to, display_name
 
@@ -54,7 +53,7 @@ async def tell(
     key: str,
     *,
     dedupe: str | None,
-    options: list[tuple[str, str]] | None = None,
+    options: Sequence[tuple[str, Action]] | None = None,
     **values: object,
 ) -> None:
     """A private message to a person, in their language, through the outbox.
@@ -251,8 +250,8 @@ async def propose(
             rules.proposal_text(kind, me.role),
             dedupe=f"{pair_key(pair.id)}proposal:{me.person_id}",
             options=[
-                ("buddy.choice.accept", command_option(f"buddy accept {pair.id}")),
-                ("buddy.choice.decline", command_option(f"buddy decline {pair.id}")),
+                ("buddy.choice.accept", invoke("buddy accept", pair.id)),
+                ("buddy.choice.decline", invoke("buddy decline", pair.id)),
             ],
             # No "about me" here: that is for the introduction, once both said yes.
             shared=_describer(job, common, me.frequency, them.frequency),

@@ -11,14 +11,12 @@ from bot.buddies.profile import language_name
 from bot.buddies.rules import other_side
 from bot.core.clock import as_utc
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import command_option
+from bot.core.events import invoke
 from bot.core.parsing import ArgumentError, OneOf
+from bot.core.words import word_table
 from bot.people.service import display_name
 
-YES_NO = OneOf(
-    {"yes": ("ja", "gerne", "gjerne", "y"), "no": ("nej", "nei", "n")},
-    error="buddy.error.yes_no",
-)
+YES_NO = OneOf(word_table("buddies.yes_no", ("yes", "no")), error="buddy.error.yes_no")
 LONGEST_SHOWN = 5
 
 
@@ -49,9 +47,9 @@ async def pause_until(ctx: Context, text: str) -> None:
             [
                 (
                     ctx.t("choice.yes"),
-                    command_option(f"buddy pause until {past.values['meant']}"),
+                    invoke("buddy pause", f"until {past.values['meant']}"),
                 ),
-                (ctx.t("choice.no"), command_option("buddy status")),
+                (ctx.t("choice.no"), invoke("buddy status")),
             ],
         )
         return

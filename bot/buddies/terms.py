@@ -13,23 +13,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.parsing import ArgumentError
+from bot.core.words import word_index, word_set
 
 FREQUENCIES = ("weekly", "fortnightly")
-FREQUENCY_WORDS = {
-    "weekly": "weekly",
-    "ugentlig": "weekly",
-    "ukentlig": "weekly",
-    "hver-uge": "weekly",
-    "hver-uke": "weekly",
-    "fortnightly": "fortnightly",
-    "biweekly": "fortnightly",
-    "every-other-week": "fortnightly",
-    "hver-anden-uge": "fortnightly",
-    "hveranden": "fortnightly",
-    "annenhver": "fortnightly",
-    "annenhver-uke": "fortnightly",
-}
-UNTIL_WORDS = frozenset({"until", "till", "indtil", "til", "inntil", "frem-til", "fram-til"})
+# The words are data (bot/locales/<lang>/words.toml).
+FREQUENCY_WORDS = word_index("buddies.frequency", FREQUENCIES)
+UNTIL_WORDS = word_set("buddies.until")
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?\.?$")

@@ -24,8 +24,8 @@ from bot.checkins.rules import low_mood_run_start
 from bot.core.context import Services
 from bot.core.events import Destination, Direct, Role, TextMessage
 from bot.core.i18n import format_local
-from bot.core.outbox import CLAIMED, PENDING, SENT, enqueue
-from bot.db.models import Account, OutboxItem, Person
+from bot.core.outbox import SENT, delivery_states, enqueue
+from bot.db.models import Account, Person
 from bot.people.service import direct_to, display_name
 from bot.rooms.service import rooms_for
 from bot.safety.render import crisis_rows
@@ -306,13 +306,8 @@ async def follow_up_alerts(
         )
     )
     for alert in waiting.scalars():
-        rows = await session.execute(
-            select(OutboxItem.status, OutboxItem.sent_at).where(
-                OutboxItem.dedupe_key.startswith(alert_key(alert.id))
-            )
-        )
-        states = rows.all()
-        sent_at = [when for status, when in states if status == SENT and when is not None]
+        states = await delivery_states(session, alert_key(alert.id))
+        sent_at = [s.sent_at for s in states if s.status == SENT and s.sent_at is not None]
         if sent_at:
             alert.delivered_at = min(sent_at)
             if alert.tell_person and alert.person_told != "delivered":
@@ -322,7 +317,7 @@ async def follow_up_alerts(
                     told = "checkin.volunteer_told"
                 await _tell_person(session, services, alert, told, now)
             continue
-        still_trying = any(status in (PENDING, CLAIMED) for status, _when in states)
+        still_trying = any(state.still_trying for state in states)
         deadline = alert.created_at + safety.alert_delivery_wait
         if still_trying and now < deadline:
             next_due.append(deadline)

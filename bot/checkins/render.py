@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from bot.checkins.rules import MOOD_HIGH, MOOD_LOW
 from bot.core.context import Services
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, Destination, Option
+from bot.core.events import ChoicePrompt, Destination, Invoke, Option, invoke
 
 
-def mood_options(services: Services, lang: str) -> list[tuple[str, str]]:
+def mood_options(services: Services, lang: str) -> list[tuple[str, Invoke]]:
     """The five answers as (label, value) pairs; picking one runs ``checkin N``."""
     translator = services.translator
     return [
-        (translator.text(lang, f"checkin.mood_{n}"), command_option(f"checkin {n}"))
+        (translator.text(lang, f"checkin.mood_{n}"), invoke("checkin", n))
         for n in range(MOOD_LOW, MOOD_HIGH + 1)
     ]
 

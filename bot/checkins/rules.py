@@ -14,6 +14,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.parsing import ArgumentError
+from bot.core.words import word_set, words
 
 Marker = TypeVar("Marker")
 
@@ -21,42 +22,21 @@ MOOD_LOW = 1
 MOOD_HIGH = 5
 ALL_DAYS = frozenset(range(7))
 
-# Monday is 0, as in datetime.weekday(). Words users type in English, Danish and Norwegian.
-WEEKDAY_WORDS: dict[str, int] = {}
-for _day, _words in enumerate(
-    (
-        ("mon", "monday", "man", "mandag"),
-        ("tue", "tues", "tuesday", "tir", "tirs", "tirsdag"),
-        ("wed", "wednesday", "ons", "onsdag"),
-        ("thu", "thur", "thurs", "thursday", "tor", "tors", "torsdag"),
-        ("fri", "friday", "fre", "fredag"),
-        ("sat", "saturday", "lør", "lor", "lørdag", "lordag", "loerdag"),
-        ("sun", "sunday", "søn", "son", "søndag", "sondag", "soendag"),
-    )
-):
-    for _word in _words:
-        WEEKDAY_WORDS[_word] = _day
-WEEKDAY_GROUPS: dict[str, frozenset[int]] = {
-    "weekdays": frozenset(range(5)),
-    "hverdag": frozenset(range(5)),
-    "hverdage": frozenset(range(5)),
-    "hverdager": frozenset(range(5)),
-    "weekend": frozenset({5, 6}),
-    "weekender": frozenset({5, 6}),
-    "helg": frozenset({5, 6}),
-    "helgen": frozenset({5, 6}),
+# Monday is 0, as in datetime.weekday(). The words people type for them (English, Danish,
+# Norwegian) are data: bot/locales/<lang>/words.toml.
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_WORDS: dict[str, int] = {
+    word: day for day, name in enumerate(WEEKDAY_NAMES) for word in words(f"weekday.{name}")
 }
-DAILY_WORDS = frozenset(
-    {"daily", "day", "every", "daglig", "dagligt", "dagleg", "hver", "dag", "alle", "dager"}
-)
-WEEKLY_WORDS = frozenset(
-    {"weekly", "week", "ugentlig", "ugentligt", "ukentlig", "ukentleg", "uge", "uke", "på", "om"}
-)
-OFF_WORDS = frozenset(
-    {"off", "stop", "stopp", "fra", "av", "slut", "slutt", "ingen", "none", "nej", "nei", "no"}
-)
+WEEKDAY_GROUPS: dict[str, frozenset[int]] = {
+    **{word: frozenset(range(5)) for word in words("checkins.weekdays")},
+    **{word: frozenset({5, 6}) for word in words("checkins.weekend")},
+}
+DAILY_WORDS = word_set("checkins.daily")
+WEEKLY_WORDS = word_set("checkins.weekly")
+OFF_WORDS = word_set("checkins.off")
 PLURAL_ENDINGS = ("ene", "er", "e")
-FILLER_WORDS = frozenset({"kl", "kl.", "at", "klokken", "klokka", "i"})
+FILLER_WORDS = word_set("checkins.time_filler")
 _TIME = re.compile(r"^(?:kl\.?)?(\d{1,2})(?:[:.](\d{2}))?$")
 _LIST_SPLIT = re.compile(r"[,;/+&\s]+")
 

@@ -10,10 +10,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import ROLE_KEYS, command_option
-from bot.core.events import ChoicePrompt, Direct, Option, Role, Room, TextMessage
+from bot.core.dispatcher import ROLE_KEYS
+from bot.core.events import ChoicePrompt, Direct, Option, Role, Room, TextMessage, invoke
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
+from bot.core.steps import Finish, Outcome, Step, StepDialog
+from bot.core.words import word_set, word_table
 from bot.db.models import Account, Person, RoomBinding
 from bot.organising.linking import (
     CODE_VALID_FOR,
@@ -35,13 +37,9 @@ from bot.people.service import accounts_of
 from bot.rooms.service import FEATURES, configured_rooms
 
 FEATURE = OneOf(
-    {
-        "announcements": ("meddelelser", "kunngjøringer", "opslag", "nyheder", "nyheter"),
-        "meals": ("meal", "måltider", "måltid", "spisning", "middag"),
-        "volunteers": ("volunteer", "frivillige", "frivillig"),
-        "organisers": ("organizers", "organiser", "arrangører", "arrangør", "ledere"),
-        "checkins": ("checkin", "tjekind", "innsjekk", "innsjekking"),
-    },
+    word_table(
+        "organising.feature", ("announcements", "meals", "volunteers", "organisers", "checkins")
+    ),
     error="admin.feature_unknown",
 )
 STATS_DAYS = IntRange(1, 3660, "admin.days_range")
@@ -72,8 +70,8 @@ def _accounts_text(accounts: list[Account]) -> str:
     return ", ".join(f"{a.platform} ({a.display_name or a.external_id})" for a in accounts)
 
 
-YES_WORDS = frozenset({"yes", "ja", "y", "j", "jo", "ok", "okay"})
-NO_WORDS = frozenset({"no", "nej", "nei", "n"})
+YES_WORDS = word_set("organising.link_yes_no.yes")
+NO_WORDS = word_set("organising.link_yes_no.no")
 LINK_DIALOG = "link_confirm"
 
 
@@ -145,11 +143,11 @@ class LinkingData:
 
 def setup(registry: CommandRegistry) -> None:
     """Register the organisers' commands, linking and the daily purge."""
-    registry.group("admin", aliases=("adm", "arrangør", "arrangor", "organiser"))
+    registry.group("admin")
 
     # ------------------------------------------------------------ rooms
 
-    @registry.command("admin room", role=Role.ORGANISER, aliases=("rum", "rom", "kanal"))
+    @registry.command("admin room", role=Role.ORGANISER)
     async def admin_room(
         ctx: Context, feature: Annotated[str, FEATURE], state: Annotated[str, ON_OFF]
     ) -> None:
@@ -187,7 +185,7 @@ def setup(registry: CommandRegistry) -> None:
         else:
             ctx.say("admin.room_already_off", feature=name)
 
-    @registry.command("admin rooms", role=Role.ORGANISER, aliases=("rummene", "rommene", "kanaler"))
+    @registry.command("admin rooms", role=Role.ORGANISER)
     async def admin_rooms(ctx: Context) -> None:
         result = await ctx.session.execute(
             select(RoomBinding).order_by(RoomBinding.feature, RoomBinding.bound_at)
@@ -223,7 +221,7 @@ def setup(registry: CommandRegistry) -> None:
 
     # ------------------------------------------------------------ roles
 
-    @registry.command("admin roles", role=Role.ORGANISER, private=True, aliases=("roller",))
+    @registry.command("admin roles", role=Role.ORGANISER, private=True)
     async def admin_roles(ctx: Context) -> None:
         roles = ctx.config.roles
         none = ctx.t("admin.roles_none")
@@ -274,13 +272,7 @@ def setup(registry: CommandRegistry) -> None:
 
     # ------------------------------------------------------------ statistics
 
-    @registry.command(
-        "admin stats",
-        role=Role.ORGANISER,
-        private=True,
-        aliases=("statistik", "statistikk", "tal", "tall"),
-        long_running=True,
-    )
+    @registry.command("admin stats", role=Role.ORGANISER, private=True, long_running=True)
     async def admin_stats(
         ctx: Context, days: Annotated[int, STATS_DAYS] = DEFAULT_STATS_DAYS
     ) -> None:
@@ -303,13 +295,7 @@ def setup(registry: CommandRegistry) -> None:
             ctx.t("admin.stats_chart_caption", days=ctx.tn("stats.days", days)),
         )
 
-    @registry.command(
-        "admin export",
-        role=Role.ORGANISER,
-        private=True,
-        aliases=("eksport", "eksporter", "csv"),
-        long_running=True,
-    )
+    @registry.command("admin export", role=Role.ORGANISER, private=True, long_running=True)
     async def admin_export(
         ctx: Context, days: Annotated[int, STATS_DAYS] = DEFAULT_EXPORT_DAYS
     ) -> None:
@@ -335,7 +321,7 @@ def setup(registry: CommandRegistry) -> None:
 
     # ------------------------------------------------------------ linking
 
-    @registry.command("link", private=True, aliases=("forbind", "kobl", "koble", "tilknyt"))
+    @registry.command("link", private=True)
     async def link(ctx: Context, code: Annotated[str, Rest(max_length=40)] = "") -> None:
         if not code:
             made = await issue_code(ctx.session, ctx.person.id, ctx.sender.platform, ctx.now)
@@ -364,22 +350,21 @@ def setup(registry: CommandRegistry) -> None:
             found = await ctx.session.get(OrgLinkCode, result.code_id)
             assert found is not None
             issuer = await issuer_account(ctx.session, found)
-            ctx.prompt(
-                ctx.t(
-                    "link.confirm_redeemer",
-                    platform=found.platform,
-                    name=_name_of(issuer),
-                ),
-                [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
+            linking.begin(
+                ctx, {"code_id": found.id, "platform": found.platform, "name": _name_of(issuer)}
             )
-            ctx.continue_dialog(LINK_DIALOG, "confirm", {"code_id": found.id})
 
-    @registry.dialog(LINK_DIALOG)
-    async def link_confirm(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
+    def ask_link(ctx: Context, data: dict[str, Any]) -> None:
+        ctx.prompt(
+            ctx.t("link.confirm_redeemer", platform=data["platform"], name=data["name"]),
+            [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
+        )
+
+    async def link_confirm(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
         ctx.end_dialog()
         if text.casefold().strip(" .!") not in YES_WORDS:
             ctx.say("link.not_joined")
-            return
+            return Finish()
         account = await _own_account(ctx)
         claimed = await claim_code(
             ctx.session, int(data["code_id"]), ctx.person.id, account.id, ctx.now
@@ -387,7 +372,7 @@ def setup(registry: CommandRegistry) -> None:
         issuer = None if claimed is None else await issuer_account(ctx.session, claimed)
         if claimed is None or issuer is None:
             ctx.say("link.claim_gone")
-            return
+            return Finish()
         minutes = int(CODE_VALID_FOR.total_seconds() // 60)
         ctx.say("link.waiting", platform=issuer.platform, name=_name_of(issuer), minutes=minutes)
         # The code's maker is asked on the account the code was made on.
@@ -406,15 +391,23 @@ def setup(registry: CommandRegistry) -> None:
                 (
                     Option(
                         _t(ctx, issuer_lang, issuer.platform, "choice.yes"),
-                        command_option("link yes"),
+                        invoke("link", "yes"),
                     ),
                     Option(
                         _t(ctx, issuer_lang, issuer.platform, "choice.no"),
-                        command_option("link no"),
+                        invoke("link", "no"),
                     ),
                 ),
             )
         )
+        return Finish()
+
+    # Joining two accounts: the one who typed the code says yes; after crisis words the
+    # question is set aside.
+    linking = StepDialog(
+        LINK_DIALOG, {"confirm": Step(ask_link, link_confirm)}, "confirm", resumes=False
+    )
+    registry.steps(linking)
 
     async def _issuer_answers(ctx: Context, yes: bool) -> None:
         """The code's maker answers a join someone asked for with their code."""
@@ -447,7 +440,7 @@ def setup(registry: CommandRegistry) -> None:
             )
         )
 
-    @registry.command("unlink", private=True, aliases=("afkobl", "frakobl", "adskil", "skill"))
+    @registry.command("unlink", private=True)
     async def unlink(ctx: Context) -> None:
         person_id = ctx.person.id
         split = await unlink_account(

@@ -16,76 +16,48 @@ from bot.buddies.profile import (
     canonical_key,
     language_name,
     parse_arguments,
-    skipped,
 )
 from bot.buddies.render import describe
 from bot.buddies.stats import buddy_statistics
+from bot.buddies.together import active_pairs_among
 from bot.core.context import Context, JobContext
-from bot.core.dispatcher import command_option
-from bot.core.events import Role
+from bot.core.events import Role, invoke
 from bot.core.parsing import ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
+from bot.core.words import word_table
 from bot.people.service import display_name
 
+# The words are data (bot/locales/<lang>/words.toml).
 FEEDBACK = OneOf(
-    {
-        "good": ("godt", "god", "fint", "bra", "great"),
-        "okay": ("ok", "okay", "nogenlunde", "sånn passe", "middels"),
-        "not_working": ("not-working", "notworking", "dårligt", "dårlig", "virker-ikke", "bad"),
-    },
-    error="buddy.error.feedback",
+    word_table("buddies.feedback", ("good", "okay", "not_working")), error="buddy.error.feedback"
 )
-NOW = OneOf({"now": ("nu", "nå", "no")}, error="buddy.error.now")
-CLOSE = OneOf({"close": ("luk", "lukk", "closed")}, error="buddy.error.close")
+NOW = OneOf(word_table("buddies.now", ("now",)), error="buddy.error.now")
+CLOSE = OneOf(word_table("buddies.close", ("close",)), error="buddy.error.close")
 
 
 def setup(registry: CommandRegistry) -> None:
     """Register the buddy commands, dialog, timed work, hooks and providers."""
-    registry.group("buddy", aliases=("makker", "venn", "ven", "buddies"))
-    registry.group("admin", aliases=("adm", "arrangør", "arrangor", "organiser"))
+    registry.group("buddy")
+    registry.group("admin")
+    registry.pairs_source(active_pairs_among)  # buddies sit at one table at a meal
 
-    @registry.command("buddy join", private=True, aliases=("tilmeld", "bli-med", "meld-på"))
+    @registry.command("buddy join", private=True)
     async def join(ctx: Context, args: Annotated[str, Rest(max_length=600)] = "") -> None:
         if ctx.role >= Role.VOLUNTEER:
             ctx.say("buddy.join_is_for_participants")
             return
         await questionnaire.start_profile(ctx, "participant", args)
 
-    @registry.command("buddy volunteer", private=True, aliases=("frivillig", "hjælp", "hjelp"))
+    @registry.command("buddy volunteer", private=True)
     async def volunteer(ctx: Context, args: Annotated[str, Rest(max_length=600)] = "") -> None:
         if ctx.role < Role.VOLUNTEER:
             ctx.say("buddy.volunteer_is_for_volunteers")
             return
         await questionnaire.start_profile(ctx, "volunteer", args)
 
-    @registry.dialog(
-        questionnaire.PROFILE_DIALOG,
-        ask=lambda ctx, step, data: questionnaire.ask(ctx, step, data.get("current")),
-    )
-    async def profile_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        current = (data.get("current") or {}).get(step)
-        if current and (text.strip() == questionnaire.KEEP or skipped(text)):
-            # Skipping keeps the earlier answer.
-            profile = Profile.from_data(data["profile"]).with_answer(
-                step, tuple(current) if isinstance(current, list) else current
-            )
-            data["profile"] = profile.to_data()
-            await questionnaire.next_question(ctx, data)
-            return
-        try:
-            value = PARSERS[step](text)
-        except ProfileError as error:
-            ctx.reply(questionnaire.error_text(error, ctx))
-            questionnaire.ask(ctx, step, data.get("current"))
-            return
-        data["profile"] = Profile.from_data(data["profile"]).with_answer(step, value).to_data()
-        await questionnaire.next_question(ctx, data)
+    registry.steps(questionnaire.PROFILE)
 
-    @registry.command(
-        "buddy profile",
-        private=True,
-        aliases=("profil", "ændr", "aendr", "endre", "ret", "rett", "change", "edit"),
-    )
+    @registry.command("buddy profile", private=True)
     async def profile(ctx: Context, args: Annotated[str, Rest(max_length=600)] = "") -> None:
         row = await load.profile_of(ctx.session, ctx.person.id)
         if row is None:
@@ -98,7 +70,7 @@ def setup(registry: CommandRegistry) -> None:
             fields = [f for f in questionnaire.CHANGEABLE if questionnaire.changeable(row, f)]
             ctx.prompt(
                 ctx.t("buddy.ask_field"),
-                [(ctx.t(f"buddy.field.{f}"), command_option(f"buddy profile {f}")) for f in fields],
+                [(ctx.t(f"buddy.field.{f}"), invoke("buddy profile", f)) for f in fields],
             )
             return
         if "=" in args:
@@ -140,8 +112,7 @@ def setup(registry: CommandRegistry) -> None:
                 "current": stored,
                 "single": field,
             }
-            ctx.continue_dialog(questionnaire.PROFILE_DIALOG, field, data)
-            questionnaire.ask(ctx, field, data["current"])
+            questionnaire.PROFILE.begin(ctx, data, step=field)
             return
         try:
             answer = PARSERS[field](value)
@@ -151,7 +122,7 @@ def setup(registry: CommandRegistry) -> None:
             ) from None
         await questionnaire.change(ctx, Profile().with_answer(field, answer), None)
 
-    @registry.command("buddy accept", private=True, aliases=("ja", "accepter", "godta", "yes"))
+    @registry.command("buddy accept", private=True)
     async def accept(ctx: Context, pair_id: int | None = None) -> None:
         pairs = [
             p
@@ -166,7 +137,7 @@ def setup(registry: CommandRegistry) -> None:
         else:
             ctx.say("buddy.accepted_waiting")
 
-    @registry.command("buddy decline", private=True, aliases=("nej", "nei", "afslå", "avslå"))
+    @registry.command("buddy decline", private=True)
     async def decline(ctx: Context, pair_id: int | None = None) -> None:
         pairs = [
             p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == PROPOSED
@@ -177,7 +148,7 @@ def setup(registry: CommandRegistry) -> None:
         await service.decline(questionnaire.job_of(ctx), pair, ctx.person.id)
         ctx.say("buddy.declined")
 
-    @registry.command("buddy status", private=True, aliases=("stilling", "hvordan"))
+    @registry.command("buddy status", private=True)
     async def status(ctx: Context) -> None:
         profile = await load.profile_of(ctx.session, ctx.person.id)
         pairs = await load.open_pairs(ctx.session, ctx.person.id)
@@ -226,20 +197,18 @@ def setup(registry: CommandRegistry) -> None:
             return
         ctx.say("buddy.paused" if paused else "buddy.resumed")
 
-    @registry.command("buddy pause", private=True, aliases=("hvil",))
+    @registry.command("buddy pause", private=True)
     async def pause(ctx: Context, until: Annotated[str, Rest(max_length=40)] = "") -> None:
         if until:
             await steady.pause_until(ctx, until)
             return
         await _set_pause(ctx, True)
 
-    @registry.command(
-        "buddy resume", private=True, aliases=("genoptag", "fortsæt", "fortsett", "gjenoppta")
-    )
+    @registry.command("buddy resume", private=True)
     async def resume(ctx: Context) -> None:
         await _set_pause(ctx, False)
 
-    @registry.command("buddy leave", private=True, aliases=("forlad", "forlat", "afmeld", "avmeld"))
+    @registry.command("buddy leave", private=True)
     async def leave(ctx: Context) -> None:
         left = await service.leave_pool(questionnaire.job_of(ctx), ctx.person.id)
         if left is None:
@@ -247,7 +216,7 @@ def setup(registry: CommandRegistry) -> None:
             return
         ctx.say("buddy.left_keep_active" if left.still_active else "buddy.left")
 
-    @registry.command("buddy end", private=True, aliases=("afslut", "slut", "avslutt", "stop"))
+    @registry.command("buddy end", private=True)
     async def end(ctx: Context, reason: Annotated[str, Rest(max_length=300)] = "") -> None:
         wanted, _reason = questionnaire.pair_arg(reason)
         pairs = await load.open_pairs(ctx.session, ctx.person.id)
@@ -257,7 +226,7 @@ def setup(registry: CommandRegistry) -> None:
         await service.end_pair(questionnaire.job_of(ctx), pair, ctx.person.id, "ended")
         ctx.say("buddy.ended")
 
-    @registry.command("buddy rematch", private=True, aliases=("ny", "new", "igen", "igjen"))
+    @registry.command("buddy rematch", private=True)
     async def rematch(ctx: Context, which: Annotated[str, Rest(max_length=20)] = "") -> None:
         wanted, _ = questionnaire.pair_arg(which)
         pairs = [p for p in await load.open_pairs(ctx.session, ctx.person.id) if p.status == ACTIVE]
@@ -268,7 +237,7 @@ def setup(registry: CommandRegistry) -> None:
         await service.seek_again(ctx.session, ctx.person.id, ctx.now)
         ctx.say("buddy.rematch", time=ctx.config.buddies.match_at)
 
-    @registry.command("buddy block", private=True, aliases=("bloker", "blokker", "blokér"))
+    @registry.command("buddy block", private=True)
     async def block(ctx: Context, which: Annotated[str, Rest(max_length=20)] = "") -> None:
         wanted, _ = questionnaire.pair_arg(which)
         pairs = await load.open_pairs(ctx.session, ctx.person.id)
@@ -278,11 +247,7 @@ def setup(registry: CommandRegistry) -> None:
         await service.block(questionnaire.job_of(ctx), pair, ctx.person.id)
         ctx.say("buddy.blocked")
 
-    @registry.command(
-        "buddy report",
-        private=True,
-        aliases=("rapporter", "rapportér", "indberet", "meld-fra", "si-fra"),
-    )
+    @registry.command("buddy report", private=True)
     async def report(ctx: Context, text: Annotated[str, Rest(max_length=2000)]) -> None:
         limit = ctx.config.buddies.reports_per_day
         if await reports.filed_today(ctx.session, ctx.person.id, ctx.now) >= limit:
@@ -292,7 +257,7 @@ def setup(registry: CommandRegistry) -> None:
         filed = await reports.file_report(questionnaire.job_of(ctx), ctx.person.id, text, pairs)
         ctx.say("buddy.report_receipt", ref=filed.id)
 
-    @registry.command("buddy feedback", private=True, aliases=("svar",))
+    @registry.command("buddy feedback", private=True)
     async def feedback(
         ctx: Context, answer: Annotated[str, FEEDBACK], pair_id: int | None = None
     ) -> None:
@@ -307,28 +272,26 @@ def setup(registry: CommandRegistry) -> None:
             ctx.prompt(
                 ctx.t("buddy.feedback_not_working"),
                 [
-                    (ctx.t("buddy.choice.new_match"), command_option(f"buddy rematch #{pair.id}")),
-                    (ctx.t("buddy.choice.keep"), command_option("buddy status")),
+                    (ctx.t("buddy.choice.new_match"), invoke("buddy rematch", f"#{pair.id}")),
+                    (ctx.t("buddy.choice.keep"), invoke("buddy status")),
                 ],
             )
         else:
             ctx.say(f"buddy.feedback_thanks_{answer}")
 
-    @registry.command(
-        "buddy extend", private=True, aliases=("forlæng", "forleng", "fortsæt-sammen")
-    )
+    @registry.command("buddy extend", private=True)
     async def extend(
         ctx: Context, answer: Annotated[str, steady.YES_NO], pair_id: int | None = None
     ) -> None:
         await steady.extend(ctx, answer, pair_id)
 
-    @registry.command("buddy often", private=True, aliases=("hyppighed", "hyppighet", "hvor-ofte"))
+    @registry.command("buddy often", private=True)
     async def often(ctx: Context, how: Annotated[str, Rest(max_length=40)]) -> None:
         await steady.often(ctx, how)
 
     # ------------------------------------------------------------ organisers
 
-    @registry.command("admin match", role=Role.ORGANISER, aliases=("match", "par"))
+    @registry.command("admin match", role=Role.ORGANISER)
     async def admin_match(ctx: Context, when: Annotated[str, NOW]) -> None:
         summary = await service.run_round(questionnaire.job_of(ctx))
         lines = [ctx.t("buddy.round_result", proposed=summary.proposed, waiting=summary.waiting)]
@@ -350,9 +313,7 @@ def setup(registry: CommandRegistry) -> None:
             lines.append("• " + ctx.t(key, count=wishes, smallest=smallest))
         ctx.reply("\n".join(lines))
 
-    @registry.command(
-        "admin volunteers", role=Role.ORGANISER, private=True, aliases=("frivillige",)
-    )
+    @registry.command("admin volunteers", role=Role.ORGANISER, private=True)
     async def admin_volunteers(ctx: Context) -> None:
         rows = await load.volunteer_profiles(ctx.session)
         if not rows:
@@ -376,7 +337,7 @@ def setup(registry: CommandRegistry) -> None:
         lines.extend(await steady.longest_waiting_lines(ctx))
         ctx.reply("\n".join(lines))
 
-    @registry.command("admin reports", role=Role.ORGANISER, private=True, aliases=("rapporter",))
+    @registry.command("admin reports", role=Role.ORGANISER, private=True)
     async def admin_reports(ctx: Context) -> None:
         rows = await reports.open_reports(ctx.session)
         if not rows:
@@ -395,7 +356,7 @@ def setup(registry: CommandRegistry) -> None:
             )
         ctx.reply("\n".join(lines))
 
-    @registry.command("admin report", role=Role.ORGANISER, private=True, aliases=("rapport",))
+    @registry.command("admin report", role=Role.ORGANISER, private=True)
     async def admin_report(
         ctx: Context,
         action: Annotated[str, CLOSE],

@@ -19,14 +19,13 @@ from bot.core.events import Role
 from bot.core.i18n import BABEL_LOCALES
 from bot.core.parsing import ON_OFF, ArgumentError, IntRange, OneOf, Rest
 from bot.core.registry import CommandRegistry
+from bot.core.steps import Finish, Outcome, Retry, Step, StepDialog
 from bot.core.tables import StatTable
+from bot.core.words import word_set, word_table
 from bot.people.service import set_consent
 
 MOOD = IntRange(1, 5, "checkin.mood_range")
-YES_NO = OneOf(
-    {"yes": ("ja", "y", "j", "jo", "ok"), "no": ("nej", "nei", "n", "nope")},
-    error="checkin.yes_or_no",
-)
+YES_NO = OneOf(word_table("checkins.yes_no", ("yes", "no")), error="checkin.yes_or_no")
 HISTORY_LINES = 50
 
 
@@ -49,23 +48,39 @@ async def _save(ctx: Context, mood: int, note: str) -> None:
 
 
 CONSENT_DIALOG = "checkin_consent"
-NO_WORDS = frozenset({"no", "nej", "nei", "n", "nope", "ikke", "nej tak", "nei takk", "no thanks"})
+NO_WORDS = word_set("checkins.consent_no")
 
 
-def _ask_consent(ctx: Context, with_note: bool) -> None:
+def _ask_consent(ctx: Context, data: dict[str, Any]) -> None:
     text = ctx.t("checkin.ask_consent")
-    if with_note:
+    if data.get("note"):
         text += "\n" + ctx.t("checkin.ask_consent_note")
     ctx.prompt(text, [(ctx.t("checkin.consent_yes"), "yes"), (ctx.t("checkin.consent_no"), "no")])
 
 
+async def _consent_answer(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+    """Nothing is kept until the person says yes: the mood and the note wait with the
+    question, and go if the answer is no."""
+    answer = text.casefold().strip(" .!")
+    if answer in NO_WORDS:
+        ctx.say("checkin.not_kept")
+        return Finish()
+    if answer not in YES_WORDS:
+        return Retry("checkin.consent_yes_or_no")
+    ctx.end_dialog()
+    await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
+    await _save(ctx, int(data["mood"]), str(data.get("note", "")))
+    return Finish()
+
+
+CONSENT = StepDialog(CONSENT_DIALOG, {"consent": Step(_ask_consent, _consent_answer)}, "consent")
+
+
 def setup(registry: CommandRegistry) -> None:
     """Register the check-in commands, timed work, statistics and personal data."""
-    registry.group(
-        "checkin", aliases=("tjekind", "tjek-ind", "indtjek", "innsjekk", "sjekkinn", "sjekk-inn")
-    )
+    registry.group("checkin")
 
-    @registry.command("checkin", private=True, aliases=("humør", "humor"))
+    @registry.command("checkin", private=True)
     async def checkin(
         ctx: Context,
         mood: Annotated[int, MOOD] | None = None,
@@ -80,29 +95,13 @@ def setup(registry: CommandRegistry) -> None:
         if not ctx.person.consent_checkins:
             # Nothing is kept until the person says yes: the mood and the note wait with
             # the question (and go if the answer is no, or the question times out).
-            _ask_consent(ctx, bool(note))
-            ctx.continue_dialog(CONSENT_DIALOG, "consent", {"mood": mood, "note": note})
+            CONSENT.begin(ctx, {"mood": mood, "note": note})
             return
         await _save(ctx, mood, note)
 
-    @registry.dialog(
-        CONSENT_DIALOG, ask=lambda ctx, step, data: _ask_consent(ctx, bool(data.get("note")))
-    )
-    async def consent_answer(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        answer = text.casefold().strip(" .!")
-        if answer in NO_WORDS:
-            ctx.end_dialog()
-            ctx.say("checkin.not_kept")
-            return
-        if answer not in YES_WORDS:
-            ctx.say("checkin.consent_yes_or_no")
-            _ask_consent(ctx, bool(data.get("note")))
-            return
-        ctx.end_dialog()
-        await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
-        await _save(ctx, int(data["mood"]), str(data.get("note", "")))
+    registry.steps(CONSENT)
 
-    @registry.command("checkin consent", private=True, aliases=("samtykke", "lov"))
+    @registry.command("checkin consent", private=True)
     async def checkin_consent(
         ctx: Context,
         answer: Annotated[str, YES_NO],
@@ -117,11 +116,7 @@ def setup(registry: CommandRegistry) -> None:
             return
         await _save(ctx, mood, "")
 
-    @registry.command(
-        "checkin schedule",
-        private=True,
-        aliases=("påmind", "påmindelse", "påminnelse", "paamind", "plan", "reminder", "remind"),
-    )
+    @registry.command("checkin schedule", private=True)
     async def checkin_schedule(ctx: Context, spec: Annotated[str, Rest()] = "") -> None:
         rule = parse_schedule(spec)
         if rule is None:
@@ -142,9 +137,7 @@ def setup(registry: CommandRegistry) -> None:
                 first=first,
             )
 
-    @registry.command(
-        "checkin history", private=True, aliases=("historik", "historikk", "oversigt", "oversikt")
-    )
+    @registry.command("checkin history", private=True)
     async def checkin_history(ctx: Context) -> None:
         days = ctx.config.checkins.history_days
         since = ctx.now - timedelta(days=days)
@@ -175,7 +168,7 @@ def setup(registry: CommandRegistry) -> None:
             f"checkins-{ctx.now:%Y%m%d}.png", png, "image/png", ctx.t("checkin.chart_caption")
         )
 
-    @registry.command("checkin share", private=True, aliases=("del", "dele", "deling"))
+    @registry.command("checkin share", private=True)
     async def checkin_share(ctx: Context, state: Annotated[str, ON_OFF]) -> None:
         given = state == "on"
         if given and not ctx.person.consent_checkins:
@@ -186,12 +179,7 @@ def setup(registry: CommandRegistry) -> None:
             return
         ctx.say("checkin.share_on" if given else "checkin.share_off")
 
-    @registry.command(
-        "checkin alerts",
-        role=Role.VOLUNTEER,
-        private=True,
-        aliases=("varsler", "alarmer", "advarsler", "alarm"),
-    )
+    @registry.command("checkin alerts", role=Role.VOLUNTEER, private=True)
     async def checkin_alerts(ctx: Context) -> None:
         alerts = await load.open_alerts(ctx.session)
         if not alerts:
@@ -211,12 +199,7 @@ def setup(registry: CommandRegistry) -> None:
         lines.append(ctx.t("checkin.alerts_footer"))
         ctx.reply("\n".join(lines))
 
-    @registry.command(
-        "checkin ack",
-        role=Role.VOLUNTEER,
-        private=True,
-        aliases=("tager", "tar", "tag", "ta", "kvitter", "kvittér", "take"),
-    )
+    @registry.command("checkin ack", role=Role.VOLUNTEER, private=True)
     async def checkin_ack(ctx: Context, alert_id: Annotated[str, Rest()] = "") -> None:
         number = alert_id.strip().lstrip("#")
         if not number.isdigit():

@@ -8,23 +8,14 @@ from bot.core.context import Context
 from bot.core.dispatcher import ROLE_KEYS
 from bot.core.parsing import ON_OFF, OneOf, Rest, echo
 from bot.core.registry import CommandRegistry
+from bot.core.steps import Finish, Next, Outcome, Retry, Step, StepDialog
+from bot.core.words import word_table
 from bot.people.service import set_consent
 
-LANGUAGE = OneOf(
-    {
-        "da": ("dansk", "danish", "dk", "danmark"),
-        "nb": ("norsk", "bokmål", "bokmal", "norwegian", "no", "nn", "norge"),
-        "en": ("english", "engelsk", "eng", "uk", "gb"),
-    },
-    error="language.unknown",
-)
+# The words are data (bot/locales/<lang>/words.toml).
+LANGUAGE = OneOf(word_table("language_name", ("da", "nb", "en")), error="language.unknown")
 CONSENT = OneOf(
-    {
-        "checkins": ("checkin", "tjekind", "innsjekk"),
-        "buddies": ("buddy", "makker", "venn"),
-        "share": ("del", "deling", "dele"),
-    },
-    error="consent.unknown",
+    word_table("consent_kind", ("checkins", "buddies", "share")), error="consent.unknown"
 )
 
 
@@ -44,7 +35,7 @@ async def _set_consent(ctx: Context, what: str, given: bool) -> bool:
 def setup(registry: CommandRegistry) -> None:
     """Register the basic commands."""
 
-    @registry.command("help", aliases=("hjælp", "hjelp", "?"))
+    @registry.command("help")
     async def help_command(ctx: Context, topic: Annotated[str, Rest()] = "") -> None:
         reg = ctx.services.registry
         if topic:
@@ -71,44 +62,53 @@ def setup(registry: CommandRegistry) -> None:
         lines.append(ctx.t("help.outro"))
         ctx.reply("\n".join(lines))
 
-    def ask_start(ctx: Context, step: str, data: dict[str, Any] | None = None) -> None:
-        # One question at a time: check-ins first, then the buddy profile.
-        ctx.prompt(
-            ctx.t(f"start.ask_{step}"),
-            [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
-        )
+    def start_question(what: str, then: str | None) -> Step:
+        """Consent to ``what`` (yes or no), then the question ``then`` or the end."""
 
-    @registry.command("start", aliases=("begynd", "kom i gang"), private=True)
+        def ask(ctx: Context, data: dict[str, Any]) -> None:
+            ctx.prompt(
+                ctx.t(f"start.ask_{what}"),
+                [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
+            )
+
+        async def answer(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+            if text not in ("yes", "no"):
+                return Retry("question.not_an_option", {"count": 2})
+            await _set_consent(ctx, what, text == "yes")
+            # The answer to a question is confirmed as such, changed or not.
+            ctx.say(f"consent.{what}_{'on' if text == 'yes' else 'off'}")
+            if then is not None:
+                return Next(then)
+            ctx.say("start.more")
+            return Finish()
+
+        return Step(ask, answer)
+
+    # One question at a time: check-ins first, then the buddy profile.
+    welcome = StepDialog(
+        START_DIALOG,
+        {
+            "checkins": start_question("checkins", then="buddies"),
+            "buddies": start_question("buddies", then=None),
+        },
+        first="checkins",
+    )
+    registry.steps(welcome)
+
+    @registry.command("start", private=True)
     async def start(ctx: Context) -> None:
         if ctx.person.started_at is None:
             ctx.person.started_at = ctx.now
         ctx.say("start.welcome")
-        ask_start(ctx, "checkins")
-        ctx.continue_dialog(START_DIALOG, "checkins", {})
+        welcome.begin(ctx)
 
-    @registry.dialog(START_DIALOG, ask=ask_start)
-    async def start_answer(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        if text not in ("yes", "no") or step not in ("checkins", "buddies"):
-            ctx.say("question.not_an_option", count=2)
-            ask_start(ctx, step)
-            return
-        await _set_consent(ctx, step, text == "yes")
-        # The answer to a question is confirmed as such, changed or not.
-        ctx.say(f"consent.{step}_{'on' if text == 'yes' else 'off'}")
-        if step == "checkins":
-            ask_start(ctx, "buddies")
-            ctx.continue_dialog(START_DIALOG, "buddies", {})
-            return
-        ctx.end_dialog()
-        ctx.say("start.more")
-
-    @registry.command("language", aliases=("sprog", "språk", "lang"))
+    @registry.command("language")
     async def language(ctx: Context, code: Annotated[str, LANGUAGE]) -> None:
         ctx.person.language = code
         ctx.lang = code
         ctx.say("language.set")
 
-    @registry.command("consent", aliases=("samtykke",), private=True)
+    @registry.command("consent", private=True)
     async def consent(
         ctx: Context, what: Annotated[str, CONSENT], state: Annotated[str, ON_OFF]
     ) -> None:
@@ -116,6 +116,6 @@ def setup(registry: CommandRegistry) -> None:
         key = f"consent.{what}_{state}"
         ctx.say(key if changed else "consent.unchanged")
 
-    @registry.command("whoami", aliases=("hvem",))
+    @registry.command("whoami")
     async def whoami(ctx: Context) -> None:
         ctx.say("whoami", name=ctx.sender.display_name, role=ctx.t(ROLE_KEYS[ctx.role]))

@@ -13,6 +13,7 @@ from bot.core.events import Role
 from bot.core.parsing import IntRange, OneOf
 from bot.core.registry import CommandRegistry
 from bot.core.signals import ProgrammeJoined
+from bot.core.steps import Finish, Next, Outcome, Retry, Step, StepDialog
 from bot.impact import jobs, load, privacy, render, service
 from bot.impact.models import (
     ANSWERED,
@@ -25,7 +26,8 @@ from bot.impact.models import (
     ImpactRound,
 )
 from bot.impact.offline import period_start
-from bot.impact.report import Words, files, summary
+from bot.impact.report import Words, summary
+from bot.impact.report_files import files
 from bot.impact.rules import (
     ITEMS,
     SKIP,
@@ -85,21 +87,93 @@ async def _finish_round(ctx: Context, row: ImpactRound) -> None:
         )
 
 
-async def _after_item(ctx: Context, row: ImpactRound, item: str) -> None:
+async def _after_item(ctx: Context, row: ImpactRound, item: str) -> Outcome:
     index = ITEMS.index(item)
     if index + 1 >= len(ITEMS):
         await _finish_round(ctx, row)
-        return
-    following = ITEMS[index + 1]
-    ctx.continue_dialog(ROUND_DIALOG, following, {"round": row.id})
-    _ask_item(ctx, following)
+        return Finish()
+    return Next(ITEMS[index + 1], {"round": row.id})
 
 
-def _ask_pulse_step(ctx: Context, step: str) -> None:
-    if step == "support":
-        ctx.prompt(ctx.t("impact.pulse_support"), render.support_options(ctx.services, ctx.lang))
-    else:
-        ctx.prompt(ctx.t("impact.pulse_hours"), render.hours_options(ctx.services, ctx.lang))
+def _round_item(item: str) -> Step:
+    """One question of a round; after the last the round is done."""
+
+    def ask(ctx: Context, data: dict[str, Any]) -> None:
+        _ask_item(ctx, item)
+
+    async def answer(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+        row = await service.open_round(ctx.session, ctx.person.id, int(data.get("round", 0)))
+        if row is None:
+            ctx.say("impact.round_gone")
+            return Finish()
+        labels = render.labels(ctx.services, ctx.lang, item)
+        answer = read_answer(text, item, labels, _skip_words(ctx))
+        if answer == "":
+            return Retry("impact.not_an_answer")
+        if answer != SKIP:
+            await service.save_item(row, item, int(answer), ctx.now)
+        return await _after_item(ctx, row, item)
+
+    return Step(ask, answer)
+
+
+# A round's questions, one item at a time; after crisis words it is set aside.
+ROUND = StepDialog(
+    ROUND_DIALOG, {item: _round_item(item) for item in ITEMS}, first=ITEMS[0], resumes=False
+)
+
+
+def _ask_support(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.prompt(ctx.t("impact.pulse_support"), render.support_options(ctx.services, ctx.lang))
+
+
+def _ask_hours(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.prompt(ctx.t("impact.pulse_hours"), render.hours_options(ctx.services, ctx.lang))
+
+
+async def _pulse(ctx: Context, data: dict[str, Any]) -> ImpactPulse | None:
+    row = await ctx.session.get(ImpactPulse, int(data.get("pulse", 0)))
+    if row is None or row.person_id != ctx.person.id:
+        ctx.say("impact.round_gone")
+        return None
+    return row
+
+
+async def _support(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+    row = await _pulse(ctx, data)
+    if row is None:
+        return Finish()
+    word = text.casefold().strip(" .!")
+    choices = dict(render.support_options(ctx.services, ctx.lang))
+    by_label = {label.casefold(): value for label, value in choices.items()}
+    choice = word if word in SUPPORT_CHOICES else by_label.get(word)
+    if choice is None and word not in _skip_words(ctx):
+        return Retry("impact.not_an_answer")
+    row.support = choice
+    return Next("hours", {"pulse": row.id})
+
+
+async def _hours(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+    row = await _pulse(ctx, data)
+    if row is None:
+        return Finish()
+    word = text.casefold().strip(" .!")
+    if word not in _skip_words(ctx):
+        hours = read_hours(word)
+        if hours is None:
+            return Retry("impact.hours_not_understood")
+        row.hours = hours
+    key = {"anon": "impact.pulse_done_anon", "named": "impact.pulse_done_named"}
+    ctx.say(key.get(row.support or "", "impact.pulse_done"))
+    return Finish()
+
+
+# A volunteer's pulse, after how it went: whether they want support, then the hours.
+PULSE = StepDialog(
+    PULSE_DIALOG,
+    {"support": Step(_ask_support, _support), "hours": Step(_ask_hours, _hours)},
+    first="support",
+)
 
 
 async def _start_now(ctx: Context) -> bool:
@@ -129,7 +203,7 @@ async def _start_now(ctx: Context) -> bool:
 
 def setup(registry: CommandRegistry) -> None:
     """Register the impact commands, dialogs, timed work, listeners and personal data."""
-    registry.group("impact", aliases=("effekt", "virkning"))
+    registry.group("impact")
 
     @registry.command("impact", private=True)
     async def impact(ctx: Context) -> None:
@@ -152,7 +226,7 @@ def setup(registry: CommandRegistry) -> None:
         if state.paused_until is not None and state.paused_until > ctx.now:
             ctx.say("impact.status_paused")
 
-    @registry.command("impact on", private=True, aliases=("til", "på", "ja", "yes"))
+    @registry.command("impact on", private=True)
     async def impact_on(ctx: Context) -> None:
         if not ctx.config.impact.enabled:
             ctx.say("impact.not_used")
@@ -167,12 +241,12 @@ def setup(registry: CommandRegistry) -> None:
         else:
             ctx.say("impact.consent_on_volunteer")
 
-    @registry.command("impact off", private=True, aliases=("fra", "av", "nej", "nei", "no"))
+    @registry.command("impact off", private=True)
     async def impact_off(ctx: Context) -> None:
         changed = await service.set_consent(ctx.session, ctx.config, ctx.person.id, False, ctx.now)
         ctx.say("impact.consent_off" if changed else "impact.consent_already_off")
 
-    @registry.command("impact answer", private=True, aliases=("svar",))
+    @registry.command("impact answer", private=True)
     async def impact_answer(
         ctx: Context,
         round_id: Annotated[int, ID],
@@ -187,38 +261,24 @@ def setup(registry: CommandRegistry) -> None:
         answer = read_answer(value, item, labels, _skip_words(ctx))
         if answer == "":
             ctx.say("impact.not_an_answer")
-            _ask_item(ctx, item)
-            ctx.continue_dialog(ROUND_DIALOG, item, {"round": row.id})
+            ROUND.begin(ctx, {"round": row.id}, step=item)
             return
         if answer != SKIP:
             await service.save_item(row, item, int(answer), ctx.now)
-        await _after_item(ctx, row, item)
+        following = await _after_item(ctx, row, item)
+        if isinstance(following, Next):
+            ROUND.begin(ctx, following.data, step=following.step)
 
-    @registry.dialog(ROUND_DIALOG)  # after crisis words the round is set aside, not resumed
-    async def round_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        row = await service.open_round(ctx.session, ctx.person.id, int(data.get("round", 0)))
-        if row is None or step not in ITEMS:
-            ctx.end_dialog()
-            ctx.say("impact.round_gone")
-            return
-        labels = render.labels(ctx.services, ctx.lang, step)
-        answer = read_answer(text, step, labels, _skip_words(ctx))
-        if answer == "":
-            ctx.say("impact.not_an_answer")
-            _ask_item(ctx, step)
-            return
-        if answer != SKIP:
-            await service.save_item(row, step, int(answer), ctx.now)
-        await _after_item(ctx, row, step)
+    registry.steps(ROUND)
 
-    @registry.command("impact skip", private=True, aliases=("spring", "hopp", "later", "senere"))
+    @registry.command("impact skip", private=True)
     async def impact_skip(ctx: Context, round_id: Annotated[int, ID]) -> None:
         if await service.skip_round(ctx.session, ctx.person.id, round_id):
             ctx.say("impact.round_skipped")
         else:
             ctx.say("impact.round_gone")
 
-    @registry.command("impact pulse", private=True, aliases=("puls",))
+    @registry.command("impact pulse", private=True)
     async def impact_pulse(ctx: Context, pulse_id: Annotated[int, ID], how: str) -> None:
         row = await ctx.session.get(ImpactPulse, pulse_id)
         if row is None or row.person_id != ctx.person.id or row.status != ASKED:
@@ -232,49 +292,13 @@ def setup(registry: CommandRegistry) -> None:
             ctx.say("impact.not_an_answer")
             return
         row.how, row.status, row.answered_at = int(how), ANSWERED, ctx.now
-        ctx.continue_dialog(PULSE_DIALOG, "support", {"pulse": row.id})
-        _ask_pulse_step(ctx, "support")
+        PULSE.begin(ctx, {"pulse": row.id})
 
-    @registry.dialog(PULSE_DIALOG, ask=lambda ctx, step, data: _ask_pulse_step(ctx, step))
-    async def pulse_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        row = await ctx.session.get(ImpactPulse, int(data.get("pulse", 0)))
-        if row is None or row.person_id != ctx.person.id:
-            ctx.end_dialog()
-            ctx.say("impact.round_gone")
-            return
-        word = text.casefold().strip(" .!")
-        if step == "support":
-            choices = dict(render.support_options(ctx.services, ctx.lang))
-            by_label = {label.casefold(): value for label, value in choices.items()}
-            choice = word if word in SUPPORT_CHOICES else by_label.get(word)
-            if choice is None and word not in _skip_words(ctx):
-                ctx.say("impact.not_an_answer")
-                _ask_pulse_step(ctx, "support")
-                return
-            row.support = choice
-            ctx.continue_dialog(PULSE_DIALOG, "hours", {"pulse": row.id})
-            _ask_pulse_step(ctx, "hours")
-            return
-        if word not in _skip_words(ctx):
-            hours = read_hours(word)
-            if hours is None:
-                ctx.say("impact.hours_not_understood")
-                _ask_pulse_step(ctx, "hours")
-                return
-            row.hours = hours
-        ctx.end_dialog()
-        key = {"anon": "impact.pulse_done_anon", "named": "impact.pulse_done_named"}
-        ctx.say(key.get(row.support or "", "impact.pulse_done"))
+    registry.steps(PULSE)
 
     # ------------------------------------------------------------ the report
 
-    @registry.command(
-        "admin impact",
-        role=Role.ORGANISER,
-        private=True,
-        aliases=("effekt", "virkning"),
-        long_running=True,
-    )
+    @registry.command("admin impact", role=Role.ORGANISER, private=True, long_running=True)
     async def admin_impact(ctx: Context, months: Annotated[int, MONTHS] = DEFAULT_MONTHS) -> None:
         config = ctx.config
         since = period_start(ctx.now, months, config.community.timezone)

@@ -1,6 +1,6 @@
-"""meal [schedule | list | join | leave | cancel | edit | who | attended | ics | here | feedback]:
-shared meals on video. Each command reads its arguments, calls the meals feature and answers;
-the questions and decisions live in bot/meals/."""
+"""meal [schedule | list | join | maybe | leave | minimum | cancel | edit | who | attended | ics |
+here | feedback]: shared meals on video. Each command reads its arguments, calls the meals
+feature and answers; the questions and decisions live in bot/meals/."""
 
 from __future__ import annotations
 
@@ -11,25 +11,29 @@ from typing import Annotated, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context, JobContext
-from bot.core.events import CreateVideoPlace, Outgoing, Role, SendResult
+from bot.core.events import CreateVideoPlace, Outgoing, PublishEvent, Role, SendResult
 from bot.core.i18n import format_local
 from bot.core.parsing import ArgumentError, IntRange, Rest, echo
 from bot.core.registry import CommandRegistry, SuggestionQuery
+from bot.core.steps import Finish, Outcome, Step, StepDialog
 from bot.meals import (
     answers,
     attendance,
     hosting,
     jobs,
     load,
+    minimum,
+    native,
     places,
     privacy,
+    reminder_choice,
     scheduling,
     service,
     taking_part,
 )
 from bot.meals.ics import meal_calendar
 from bot.meals.models import CANCELLED, GUEST, JOINED, Meal
-from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, ends_at, normalise_code
+from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, MINIMUM_WORDS, ends_at, normalise_code
 from bot.meals.stats import aggregates
 
 log = logging.getLogger("samvaer.meals")
@@ -71,33 +75,16 @@ def _is_volunteer(ctx: Context) -> bool:
 
 def setup(registry: CommandRegistry) -> None:
     """Register the meal commands, the scheduling dialog and the timed work."""
-    registry.group(
-        "meal",
-        aliases=(
-            "meals",
-            "måltid",
-            "maaltid",
-            "måltider",
-            "spisning",
-            "fællesspisning",
-            "faellesspisning",
-            "middag",
-            "spise",
-        ),
-    )
+    registry.group("meal")
 
-    @registry.command(
-        "meal schedule",
-        role=Role.VOLUNTEER,
-        aliases=("planlæg", "planlaeg", "planlegg", "opret", "lag", "ny", "new", "add"),
-    )
+    @registry.command("meal schedule", role=Role.VOLUNTEER)
     async def schedule(ctx: Context, details: Annotated[str, Rest()] = "") -> None:
         if details:
             await scheduling.schedule_line(ctx, details)
         else:
             scheduling.start(ctx)
 
-    registry.dialog(scheduling.DIALOG, ask=scheduling.ask)(scheduling.step)
+    registry.steps(scheduling.SCHEDULE)
     registry.dialog(hosting.CANCEL_DIALOG)(hosting.choose_step)
     registry.dialog(hosting.EDIT_DIALOG)(hosting.edit_step)
 
@@ -117,19 +104,13 @@ def setup(registry: CommandRegistry) -> None:
         lines = [f"{ctx.prefix}{ctx.t('usage.' + c.key)}" for c in commands]
         ctx.reply(ctx.t("reply.group_usage", command="meal") + "\n" + "\n".join(lines))
 
-    @registry.command(
-        "meal list", aliases=("liste", "vis", "oversigt", "oversikt", "kommende", "ls", "show")
-    )
+    @registry.command("meal list")
     async def list_meals(
         ctx: Context, days: Annotated[int, IntRange(1, 90, "meal.bad_days")] | None = None
     ) -> None:
         await taking_part.list_meals(ctx, days)
 
-    @registry.command(
-        "meal join",
-        private=True,
-        aliases=("deltag", "tilmeld", "delta", "påmeld", "meldpå", "med"),
-    )
+    @registry.command("meal join", private=True)
     async def join(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
@@ -137,11 +118,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await taking_part.join(ctx, meal, which)
 
-    @registry.command(
-        "meal leave",
-        private=True,
-        aliases=("forlad", "afmeld", "frameld", "avmeld", "meldav", "forlat", "drop"),
-    )
+    @registry.command("meal leave", private=True)
     async def leave(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
@@ -149,7 +126,27 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await taking_part.leave(ctx, meal, which)
 
-    @registry.command("meal cancel", aliases=("aflys", "avlys", "annuller", "aflyse", "avlyse"))
+    @registry.command("meal maybe", private=True)
+    async def maybe(
+        ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
+    ) -> None:
+        meal = await _meal_or_say(ctx, code)
+        if meal is not None:
+            await taking_part.maybe(ctx, meal, which)
+
+    @registry.command("meal minimum")
+    async def meal_minimum(
+        ctx: Context, code: Annotated[str, MEAL_CODE], rest: Annotated[str, Rest()] = ""
+    ) -> None:
+        meal = await _meal_or_say(ctx, code)
+        if meal is not None:
+            await minimum.minimum(ctx, meal, rest)
+
+    @registry.command("meal reminders", private=True)
+    async def reminders(ctx: Context, when: Annotated[str, Rest(max_length=80)] = "") -> None:
+        await reminder_choice.choose(ctx, when)
+
+    @registry.command("meal cancel")
     async def cancel(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
@@ -157,20 +154,20 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await hosting.cancel(ctx, meal, which)
 
-    @registry.command(
-        "meal edit",
-        aliases=("ret", "rediger", "endre", "ændr", "aendr", "change", "skift"),
-    )
+    @registry.command("meal edit")
     async def edit(
         ctx: Context, code: Annotated[str, MEAL_CODE], rest: Annotated[str, Rest()] = ""
     ) -> None:
         meal = await _meal_or_say(ctx, code)
-        if meal is not None:
-            await hosting.edit(ctx, meal, rest)
+        if meal is None:
+            return
+        first, _, value = rest.strip().partition(" ")
+        if first.casefold() in MINIMUM_WORDS:  # "meal edit <id> minimum 4"
+            await minimum.minimum(ctx, meal, value)
+            return
+        await hosting.edit(ctx, meal, rest)
 
-    @registry.command(
-        "meal who", private=True, aliases=("hvem", "deltagere", "deltakere", "gæster", "gjester")
-    )
+    @registry.command("meal who", private=True)
     async def who(
         ctx: Context, code: Annotated[str, MEAL_CODE], which: Annotated[str, Rest()] = ""
     ) -> None:
@@ -178,11 +175,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await attendance.who(ctx, meal, which)
 
-    @registry.command(
-        "meal attended",
-        private=True,
-        aliases=("fremmøde", "fremmode", "oppmøte", "oppmote", "kom", "attendance"),
-    )
+    @registry.command("meal attended", private=True)
     async def attended(
         ctx: Context, code: Annotated[str, MEAL_CODE], people: Annotated[str, Rest()] = ""
     ) -> None:
@@ -190,7 +183,7 @@ def setup(registry: CommandRegistry) -> None:
         if meal is not None:
             await attendance.attended(ctx, meal, people)
 
-    @registry.command("meal ics", aliases=("kalender", "calendar", "ical", "ics"))
+    @registry.command("meal ics")
     async def ics(ctx: Context, code: Annotated[str, MEAL_CODE]) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is None:
@@ -216,7 +209,7 @@ def setup(registry: CommandRegistry) -> None:
             ctx.t("meal.ics_caption", title=meal.title),
         )
 
-    @registry.command("meal here", aliases=("her", "tilstede", "present", "kommet"))
+    @registry.command("meal here")
     async def here(ctx: Context, code: Annotated[str, MEAL_CODE]) -> None:
         meal = await _meal_or_say(ctx, code)
         if meal is None:
@@ -234,11 +227,7 @@ def setup(registry: CommandRegistry) -> None:
         )
         ctx.say("meal.here_saved" if recorded else "meal.here_already", title=meal.title)
 
-    @registry.command(
-        "meal feedback",
-        private=True,
-        aliases=("bedøm", "bedom", "vurder", "tilbagemelding", "tilbakemelding", "evaluering"),
-    )
+    @registry.command("meal feedback", private=True)
     async def feedback(
         ctx: Context,
         code: Annotated[str, MEAL_CODE],
@@ -262,23 +251,28 @@ def setup(registry: CommandRegistry) -> None:
         if comment:
             ctx.say("meal.feedback_thanks", title=meal.title)
             return
-        ctx.say("meal.feedback_ask_comment")
-        ctx.continue_dialog(FEEDBACK_DIALOG, "comment", {"feedback": saved.id})
+        comment_dialog.begin(ctx, {"feedback": saved.id})
 
-    @registry.dialog(
-        FEEDBACK_DIALOG, ask=lambda ctx, step, data: ctx.say("meal.feedback_ask_comment")
-    )
-    async def feedback_comment(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        ctx.end_dialog()
+    def ask_comment(ctx: Context, data: dict[str, Any]) -> None:
+        ctx.say("meal.feedback_ask_comment")
+
+    async def feedback_comment(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
         if text.casefold().strip(" .!") in SKIP_WORDS:
             ctx.say("meal.feedback_thanks_short")
-            return
+            return Finish()
         feedback_id = int(data.get("feedback", 0))
         comment = text.strip()[:COMMENT_MAX]
         if not await service.add_comment(ctx.session, feedback_id, ctx.person.id, comment):
             ctx.say("meal.feedback_thanks_short")
-            return
+            return Finish()
         ctx.say("meal.feedback_comment_saved")
+        return Finish()
+
+    # After the stars, one optional comment.
+    comment_dialog = StepDialog(
+        FEEDBACK_DIALOG, {"comment": Step(ask_comment, feedback_comment)}, "comment"
+    )
+    registry.steps(comment_dialog)
 
     # ------------------------------------------------------------ timed work and hooks
 
@@ -300,6 +294,15 @@ def setup(registry: CommandRegistry) -> None:
     async def video_made(job: JobContext, message: Outgoing, result: SendResult) -> None:
         if isinstance(message, CreateVideoPlace) and result.value:
             await places.store_video_place(job.session, message.reference, result.value)
+            if not result.extra.get("fallback"):
+                await native.voice_place_made(
+                    job.session, job.services, message.reference, result.value, job.now
+                )
+
+    @registry.on_delivered(native.PUBLISH_KIND)
+    async def meal_shown(job: JobContext, message: Outgoing, result: SendResult) -> None:
+        if isinstance(message, PublishEvent):
+            await native.published(job.session, job.services, message, result, job.now)
 
     @registry.suggest("meal", "code")
     async def meal_codes(query: SuggestionQuery) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from bot.core.answers import YES, vocabulary
 from bot.core.context import Context
 from bot.core.events import ForgetFiles
 from bot.core.registry import CommandRegistry
+from bot.core.steps import Finish, Outcome, Step, StepDialog
 from bot.people.service import accounts_of
 from bot.privacy.data import erase_person, export_person
 from bot.privacy.summary import explained_json, summary
@@ -23,7 +24,7 @@ FORGET_DIALOG = "forget_confirm"
 def setup(registry: CommandRegistry) -> None:
     """Register the privacy commands."""
 
-    @registry.command("privacy", aliases=("privatliv", "personvern", "gdpr"), private=True)
+    @registry.command("privacy", private=True)
     async def privacy(ctx: Context) -> None:
         retention = ctx.config.privacy.retention_days
         state = {True: ctx.t("consent.state_on"), False: ctx.t("consent.state_off")}
@@ -39,7 +40,7 @@ def setup(registry: CommandRegistry) -> None:
             consent_buddies=state[ctx.person.consent_buddies],
         )
 
-    @registry.command("mydata", aliases=("mine data", "minedata", "data"), private=True)
+    @registry.command("mydata", private=True)
     async def mydata(ctx: Context) -> None:
         data = await export_person(ctx.session, ctx.person.id, ctx.services.registry.data_providers)
         data["exported_at"] = ctx.now.isoformat()
@@ -56,26 +57,23 @@ def setup(registry: CommandRegistry) -> None:
         filename = f"samvaer-mydata-{ctx.now:%Y%m%d}.json"
         ctx.send_file(filename, content, "application/json", ctx.t("mydata.caption"))
 
-    @registry.command("forget", aliases=("glem", "glemmeg", "slet"), private=True)
+    @registry.command("forget", private=True)
     async def forget(ctx: Context) -> None:
         accounts = await accounts_of(ctx.session, ctx.person.id)
-        _confirm(ctx, len(accounts))
-        ctx.continue_dialog(FORGET_DIALOG, "confirm", {"accounts": len(accounts)})
+        forgetting.begin(ctx, {"accounts": len(accounts)})
 
-    def _confirm(ctx: Context, accounts: int) -> None:
+    def confirm(ctx: Context, data: dict[str, Any]) -> None:
+        accounts = int(data.get("accounts", 1))
         ctx.prompt(
             ctx.t("forget.confirm", accounts=ctx.tn("count.accounts", accounts)),
             [(ctx.t("choice.yes_erase"), "yes"), (ctx.t("choice.no_keep"), "no")],
         )
 
-    @registry.dialog(
-        FORGET_DIALOG, ask=lambda ctx, step, data: _confirm(ctx, data.get("accounts", 1))
-    )
-    async def forget_confirm(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
+    async def forget_confirm(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
         ctx.end_dialog()
         if text.casefold().strip(" .!") not in YES_WORDS:
             ctx.say("forget.kept")
-            return
+            return Finish()
         identities = await erase_person(
             ctx.session, ctx.person.id, ctx.services.registry.data_providers, ctx.now
         )
@@ -83,3 +81,7 @@ def setup(registry: CommandRegistry) -> None:
         for identity in identities:
             ctx.send(ForgetFiles(identity.platform, identity.external_id))
         ctx.say("forget.done")
+        return Finish()
+
+    forgetting = StepDialog(FORGET_DIALOG, {"confirm": Step(confirm, forget_confirm)}, "confirm")
+    registry.steps(forgetting)

@@ -9,14 +9,14 @@ from bot.commands.privacy import YES_WORDS
 from bot.core.context import Context
 from bot.core.dispatcher import CANCEL_WORDS
 from bot.core.registry import CommandRegistry
+from bot.core.steps import Finish, Next, Outcome, Retry, Step, StepDialog
+from bot.core.words import word_set
 from bot.people.service import set_consent
 from bot.safety.models import PLAN_PARTS
 from bot.safety.plan import PART_MAX_LENGTH, SafetyPlanData, delete_plan, plan_of, save_plan
 
 PLAN_DIALOG = "safety_plan"
-SKIP_WORDS = frozenset(
-    {"-", "skip", "spring over", "hopp over", "videre", "next", "næste", "neste"}
-)
+SKIP_WORDS = word_set("safety.skip")  # data: bot/locales/<lang>/words.toml
 
 
 def _ask(ctx: Context, step: str, data: dict[str, Any]) -> None:
@@ -29,9 +29,63 @@ def _show(ctx: Context, parts: list[tuple[str, str]]) -> None:
     ctx.reply(ctx.t("plan.yours", plan=shown))
 
 
+def _ask_consent(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.prompt(
+        ctx.t("plan.ask_consent"),
+        [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
+    )
+
+
+async def _consent(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+    if text.strip().casefold().strip(" .!") not in YES_WORDS:
+        ctx.say("plan.not_kept")
+        return Finish()
+    await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
+    ctx.say("plan.intro")
+    return Next(PLAN_PARTS[0], {"answers": {}})
+
+
+def _part(part: str) -> Step:
+    """The question of one part of the plan; the last one saves it."""
+
+    def ask(ctx: Context, data: dict[str, Any]) -> None:
+        _ask(ctx, part, data)
+
+    async def answer(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+        answer = text.strip()
+        if answer.casefold() in CANCEL_WORDS:
+            ctx.say("dialog.cancelled")
+            return Finish()
+        if len(answer) > PART_MAX_LENGTH:
+            return Retry("plan.too_long", {"limit": PART_MAX_LENGTH, "length": len(answer)})
+        answers = dict(data.get("answers", {}))
+        answers[part] = "" if answer.casefold() in SKIP_WORDS else answer
+        position = PLAN_PARTS.index(part)
+        if position + 1 < len(PLAN_PARTS):
+            return Next(PLAN_PARTS[position + 1], {"answers": answers})
+        saved = await save_plan(ctx.session, ctx.person.id, answers, ctx.now)
+        if not saved.parts():
+            await delete_plan(ctx.session, ctx.person.id)
+            ctx.say("plan.empty")
+            return Finish()
+        _show(ctx, saved.parts())
+        ctx.say("plan.saved", prefix=ctx.prefix)
+        return Finish()
+
+    return Step(ask, answer)
+
+
+# The plan's questions: consent first where it is missing, then each part in turn.
+PLAN = StepDialog(
+    PLAN_DIALOG,
+    {"consent": Step(_ask_consent, _consent), **{part: _part(part) for part in PLAN_PARTS}},
+    first=PLAN_PARTS[0],
+)
+
+
 def setup(registry: CommandRegistry) -> None:
     """Register the safety-plan commands and dialog."""
-    registry.group("plan", aliases=("sikkerhedsplan", "sikkerhetsplan", "safetyplan"))
+    registry.group("plan")
 
     @registry.command("plan", private=True)
     async def plan(ctx: Context) -> None:
@@ -42,11 +96,11 @@ def setup(registry: CommandRegistry) -> None:
             return
         await _start(ctx)
 
-    @registry.command("plan edit", private=True, aliases=("ret", "endre", "skriv", "skrive"))
+    @registry.command("plan edit", private=True)
     async def plan_edit(ctx: Context) -> None:
         await _start(ctx)
 
-    @registry.command("plan delete", private=True, aliases=("slet", "slett", "fjern"))
+    @registry.command("plan delete", private=True)
     async def plan_delete(ctx: Context) -> None:
         if await delete_plan(ctx.session, ctx.person.id):
             ctx.say("plan.deleted")
@@ -56,61 +110,10 @@ def setup(registry: CommandRegistry) -> None:
     async def _start(ctx: Context) -> None:
         if not ctx.person.consent_checkins:
             # A plan is health data: kept only with the same consent as check-ins.
-            ctx.prompt(
-                ctx.t("plan.ask_consent"),
-                [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
-            )
-            ctx.continue_dialog(PLAN_DIALOG, "consent", {})
+            PLAN.begin(ctx, step="consent")
             return
         ctx.say("plan.intro")
-        ctx.continue_dialog(PLAN_DIALOG, PLAN_PARTS[0], {"answers": {}})
-        _ask(ctx, PLAN_PARTS[0], {})
+        PLAN.begin(ctx, {"answers": {}})
 
-    def ask_again(ctx: Context, step: str, data: dict[str, Any]) -> None:
-        if step == "consent":
-            ctx.prompt(
-                ctx.t("plan.ask_consent"),
-                [(ctx.t("choice.yes"), "yes"), (ctx.t("choice.no"), "no")],
-            )
-            return
-        _ask(ctx, step, data)
-
-    @registry.dialog(PLAN_DIALOG, ask=ask_again)
-    async def plan_step(ctx: Context, step: str, data: dict[str, Any], text: str) -> None:
-        answer = text.strip()
-        if step == "consent":
-            if answer.casefold().strip(" .!") in YES_WORDS:
-                await set_consent(ctx.session, ctx.person, "checkins", True, ctx.now)
-                ctx.say("plan.intro")
-                ctx.continue_dialog(PLAN_DIALOG, PLAN_PARTS[0], {"answers": {}})
-                _ask(ctx, PLAN_PARTS[0], data)
-            else:
-                ctx.end_dialog()
-                ctx.say("plan.not_kept")
-            return
-        if answer.casefold() in CANCEL_WORDS:
-            ctx.end_dialog()
-            ctx.say("dialog.cancelled")
-            return
-        if len(answer) > PART_MAX_LENGTH:
-            ctx.say("plan.too_long", limit=PART_MAX_LENGTH, length=len(answer))
-            _ask(ctx, step, data)
-            return
-        answers = dict(data.get("answers", {}))
-        answers[step] = "" if answer.casefold() in SKIP_WORDS else answer
-        position = PLAN_PARTS.index(step)
-        if position + 1 < len(PLAN_PARTS):
-            following = PLAN_PARTS[position + 1]
-            ctx.continue_dialog(PLAN_DIALOG, following, {"answers": answers})
-            _ask(ctx, following, data)
-            return
-        ctx.end_dialog()
-        saved = await save_plan(ctx.session, ctx.person.id, answers, ctx.now)
-        if not saved.parts():
-            await delete_plan(ctx.session, ctx.person.id)
-            ctx.say("plan.empty")
-            return
-        _show(ctx, saved.parts())
-        ctx.say("plan.saved", prefix=ctx.prefix)
-
+    registry.steps(PLAN)
     registry.personal_data(SafetyPlanData())

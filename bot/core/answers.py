@@ -101,11 +101,18 @@ class Vocabulary:
         return self.of(plain.split()[0])
 
 
+#: Tables of answers.toml read only where they are asked for (units of time, words for a
+#: setting): their words never change what an answer to a question means.
+OWN_TABLES = frozenset({"duration", "setting"})
+
+
 def _read(path: Path) -> dict[str, list[str]]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     words: dict[str, list[str]] = {}
     for meaning, listed in data.items():
+        if meaning in OWN_TABLES:
+            continue
         if isinstance(listed, dict):  # [mood] 1 = [...]
             for number, inner in listed.items():
                 words.setdefault(f"{meaning}_{number}", []).extend(inner)
@@ -122,6 +129,22 @@ def vocabulary(directory: Path = LOCALES_DIR) -> Vocabulary:
         for meaning, words in _read(path).items():
             for word in words:
                 folded = fold(word) or word.strip()  # "?" stays itself
+                meanings.setdefault(folded, set()).add(meaning)
+                meanings.setdefault(_loose(folded), set()).add(meaning)
+    return Vocabulary({phrase: frozenset(found) for phrase, found in meanings.items()})
+
+
+@cache
+def table_words(table: str, directory: Path = LOCALES_DIR) -> Vocabulary:
+    """The words of one of the :data:`OWN_TABLES` in every language, by their key
+    (``[duration] hour = [...]`` → "hour")."""
+    meanings: dict[str, set[str]] = {}
+    for path in sorted(directory.glob("*/answers.toml")):
+        with path.open("rb") as handle:
+            listed = tomllib.load(handle).get(table, {})
+        for meaning, words in listed.items():
+            for word in words:
+                folded = fold(word) or word.strip()
                 meanings.setdefault(folded, set()).add(meaning)
                 meanings.setdefault(_loose(folded), set()).add(meaning)
     return Vocabulary({phrase: frozenset(found) for phrase, found in meanings.items()})

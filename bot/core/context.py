@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.events import (
+    Action,
     ChoicePrompt,
     Destination,
     Direct,
@@ -152,7 +154,7 @@ class Context(OutboxWriter):
         """Reply with the catalog message ``key``."""
         self.reply(self.t(key, **values))
 
-    def prompt(self, text: str, options: list[tuple[str, str]]) -> None:
+    def prompt(self, text: str, options: Sequence[tuple[str, Action]]) -> None:
         self.out.append(
             ChoicePrompt(self.here, text, tuple(Option(label, value) for label, value in options))
         )

@@ -23,11 +23,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.answers import CANCEL, HELP, match_answer, vocabulary
-from bot.core.codec import decode
+from bot.core.codec import command_of, decode_action, encode_action
 from bot.core.context import Context, Services
-from bot.core.events import ChoicePrompt, Direct, Option, Role, Sender
-from bot.core.outbox import SENT
-from bot.db.models import Dialog, OutboxItem
+from bot.core.events import Action, ChoicePrompt, Direct, Invoke, Option, Role, Sender
+from bot.core.outbox import last_sent_question
+from bot.db.models import Dialog
 
 log = logging.getLogger("samvaer.dialogs")
 
@@ -41,23 +41,25 @@ ROLE_NEEDED = "_role_needed"
 RESERVED = (ASKED, WAITING, SUSPENDED, DIRECT)
 DIALOG_ANSWER_LIMIT = 2000  # characters; no question here needs more
 DIALOGS_PER_PERSON = 3  # open at once across rooms; the oldest is dropped
-COMMAND_OPTION = "cmd:"
 ROLE_PLURAL_KEYS = {
     Role.PARTICIPANT: "role.participants",
     Role.VOLUNTEER: "role.volunteers",
     Role.ORGANISER: "role.organisers",
 }
 
-RunCommand = Callable[[Context, str], Awaitable[None]]
+RunCommand = Callable[[Context, Invoke | str], Awaitable[None]]
 Fallback = Callable[[Context, str], Awaitable[bool]]
 
 
 def _stored(prompt: ChoicePrompt) -> dict[str, Any]:
-    return {"text": prompt.text, "options": [[o.label, o.value] for o in prompt.options]}
+    options = [[o.label, encode_action(o.value)] for o in prompt.options]
+    return {"text": prompt.text, "options": options}
 
 
 def _prompt(ctx: Context, stored: dict[str, Any]) -> ChoicePrompt:
-    options = tuple(Option(str(label), str(value)) for label, value in stored["options"])
+    options = tuple(
+        Option(str(label), decode_action(str(value))) for label, value in stored["options"]
+    )
     return ChoicePrompt(ctx.here, str(stored["text"]), options)
 
 
@@ -152,9 +154,10 @@ class Dialogs:
                 if pending.asked is None:
                     self._ask_again(ctx, pending, spec.ask, dialog.step, data)
                 return pending
-            if isinstance(answer, str) and answer.startswith(COMMAND_OPTION):
+            command = command_of(answer) if isinstance(answer, str | Invoke) else None
+            if command is not None:
                 pending.answered = True
-                await self._run_command(ctx, answer[len(COMMAND_OPTION) :])
+                await self._run_command(ctx, command)
                 return pending
             if isinstance(answer, str):
                 text = answer
@@ -166,7 +169,7 @@ class Dialogs:
         labels = [str(label) for label, _value in (pending.asked or {}).get("options", [])]
         return match_answer(text, labels).special == CANCEL
 
-    def _answer(self, ctx: Context, pending: Pending, text: str) -> str | object | None:
+    def _answer(self, ctx: Context, pending: Pending, text: str) -> Action | object | None:
         """The value of the option ``text`` picks (or _HANDLED after help or a wrong
         number, or None: the text itself is the answer)."""
         asked = pending.asked
@@ -184,7 +187,7 @@ class Dialogs:
             ctx.send(_prompt(ctx, asked))
             return _HANDLED
         if answer.index is not None:
-            return str(asked["options"][answer.index][1])
+            return decode_action(str(asked["options"][answer.index][1]))
         return None
 
     async def _question(self, ctx: Context, pending: Pending, text: str, *, tapped: bool) -> None:
@@ -199,10 +202,11 @@ class Dialogs:
         if answer is _HANDLED:
             ctx.continue_dialog(QUESTION, "ask", {ASKED: asked})
             return
-        if isinstance(answer, str):
+        if isinstance(answer, str | Invoke):
             pending.answered = True
-            if answer.startswith(COMMAND_OPTION):
-                await self._run_command(ctx, answer[len(COMMAND_OPTION) :])
+            command = command_of(answer)
+            if command is not None:
+                await self._run_command(ctx, command)
             return
         # Not one of the choices: a command, a greeting or thanks are taken as they are;
         # in a shared room anything else is chatter. Otherwise the question stays.
@@ -398,26 +402,8 @@ async def sent_question(
 ) -> ChoicePrompt | None:
     """The last choice prompt the outbox delivered to this account, if it was the last
     thing sent to them there and is recent: a typed word may answer it."""
-    rows = await session.execute(
-        select(OutboxItem.payload)
-        .where(
-            OutboxItem.person_id == person_id,
-            OutboxItem.status == SENT,
-            OutboxItem.sent_at >= now - DIRECT_QUESTION_FOR,
-        )
-        .order_by(OutboxItem.sent_at.desc(), OutboxItem.id.desc())
-        .limit(5)
-    )
     own = Direct(sender.platform, sender.user_id)
-    for (payload,) in rows:
-        try:
-            message = decode(payload)
-        except (KeyError, TypeError, ValueError):
-            continue
-        if getattr(message, "to", None) != own:
-            continue  # sent to someone else about them, or to a room
-        return message if isinstance(message, ChoicePrompt) else None
-    return None
+    return await last_sent_question(session, person_id, own, since=now - DIRECT_QUESTION_FOR)
 
 
 def warm_vocabulary() -> None:

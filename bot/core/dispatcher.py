@@ -12,16 +12,23 @@ import difflib
 import logging
 import weakref
 from contextlib import nullcontext
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.core.answers import CANCEL, HELP, match_answer, vocabulary
+from bot.core.codec import COMMAND_OPTION, command_of
 from bot.core.context import Context, Services
+from bot.core.crisis_replies import (
+    UNDETECTED,
+    CrisisReplies,
+    Said,
+    Undetected,
+    text_of,
+    without_nul,
+)
 from bot.core.dialogs import (
-    COMMAND_OPTION,
     DIALOG_ANSWER_LIMIT,
     DIALOGS_PER_PERSON,
     PAUSED,
@@ -33,16 +40,16 @@ from bot.core.dialogs import (
     sent_question,
 )
 from bot.core.events import (
+    Action,
     ChoiceIn,
-    ChoicePrompt,
-    Direct,
-    FileMessage,
+    CommandIn,
     Incoming,
+    Invoke,
     MemberJoined,
     MessageIn,
     Outgoing,
     Role,
-    TextMessage,
+    invoke,
 )
 from bot.core.parsing import ArgumentError, echo, tokenize
 from bot.core.ratelimit import RateLimiter
@@ -55,9 +62,8 @@ from bot.people.service import (
     language_of,
     person_and_dialog,
 )
-from bot.safety.detect import CrisisMatch, default_detector
+from bot.safety.detect import CrisisMatch
 from bot.safety.models import SafetyPlan
-from bot.safety.render import crisis_text
 
 log = logging.getLogger("samvaer.dispatch")
 
@@ -86,32 +92,17 @@ class _StaleConnection(Exception):
     """The first statement of a unit of work found its pooled connection closed."""
 
 
-def without_nul(event: MessageIn | ChoiceIn) -> MessageIn | ChoiceIn:
-    """The event with NUL characters taken out of its text and the sender's name: no
-    database stores them, and a name with one must not lock a person out."""
-    text = event.text if isinstance(event, MessageIn) else event.value
-    name = event.sender.display_name
-    if "\x00" not in text and "\x00" not in name:
-        return event
-    sender = replace(event.sender, display_name=name.replace("\x00", ""))
-    if isinstance(event, MessageIn):
-        return replace(event, sender=sender, text=text.replace("\x00", ""))
-    return replace(event, sender=sender, value=text.replace("\x00", ""))
-
-
 def command_option(line: str) -> str:
-    """The value of a choice option that runs ``line`` as a command when picked."""
+    """The old form of an option that runs ``line`` as a typed command when picked.
+
+    Still understood (buttons and stored rows made with it keep working) but not for
+    new code: options carry an :class:`~bot.core.events.Invoke` (``invoke("meal join",
+    code)``), whose values reach the handler without being written out and parsed.
+    """
     return COMMAND_OPTION + line
 
 
-class Undetected:
-    """Crisis words not looked for yet (``None``: looked for, and none found)."""
-
-
-UNDETECTED = Undetected()
-
-
-class Dispatcher:
+class Dispatcher(CrisisReplies):
     """Routes incoming events to commands and dialogs, one at a time per user and room."""
 
     def __init__(self, services: Services, uow_factory: UnitOfWorkFactory) -> None:
@@ -145,7 +136,7 @@ class Dispatcher:
         if isinstance(event, MemberJoined):
             return []
         event = without_nul(event)
-        text = event.text if isinstance(event, MessageIn) else event.value
+        text = text_of(event)
         # Crisis words come first, everywhere a person can type, before anything that
         # needs the database: the lines go out even when it is down.
         if isinstance(found, Undetected):
@@ -178,161 +169,59 @@ class Dispatcher:
         # The crisis reply (in the person's own language once they were looked up).
         return self._with_room_note(event, [*crisis, *answers])
 
-    def _detect(self, text: str, event: MessageIn | ChoiceIn) -> CrisisMatch | None:
-        # Words Danish and Norwegian share are read in the platform's language, else the
-        # community's: that decides the reply's language and lines before anything else
-        # is known about the person.
-        detector = self.services.crisis or default_detector()
-        prefer = (
-            language_from_locale(event.sender.locale) or self.services.config.community.language
-        )
-        return detector.detect(text, prefer=prefer)
-
-    async def _crisis_hooks_apart(
-        self, event: MessageIn | ChoiceIn, found: CrisisMatch | None
-    ) -> None:
-        """Tell a volunteer (with consent) in a unit of work of its own, for crisis words
-        that do not go through the usual path (an edit, a rate-limited message, an answer
-        whose own work was discarded). Never raises: the lines are already on their way."""
-        if found is None or not self.services.registry.crisis_hooks:
-            return
-        now = self.services.clock.now()
-        try:
-            async with self._uow() as uow:
-                person, _dialog = await person_and_dialog(
-                    uow.session, event.sender, event.room.room_id, now
-                )
-                ctx = Context(
-                    services=self.services,
-                    session=uow.session,
-                    sender=event.sender,
-                    room=event.room,
-                    is_direct=event.is_direct,
-                    person=person,
-                    lang=language_of(
-                        person, event.sender.locale, self.services.config.community.language
-                    ),
-                    event_id=event.event_id,
-                )
-                for hook in self.services.registry.crisis_hooks:
-                    await hook(ctx)
-                await uow.commit()
-        except Exception:
-            log.exception("safety.crisis_alert_failed platform=%s", event.sender.platform)
-
-    def _with_room_note(
-        self, event: MessageIn | ChoiceIn, answers: list[Outgoing]
-    ) -> list[Outgoing]:
-        """Private answers to something said in a room leave one neutral line there."""
-        own = Direct(event.sender.platform, event.sender.user_id)
-        private = any(
-            isinstance(m, TextMessage | ChoicePrompt | FileMessage) and m.to == own for m in answers
-        )
-        if event.is_direct or not private:
-            return answers
-        text = self.services.translator.text(
-            self._fallback_language(event), "reply.answered_privately"
-        )
-        note = TextMessage(event.room, text, reply_to=event.event_id, private_answer_note=True)
-        return [*answers, note]
-
-    def must_be_private(self, event: MessageIn | ChoiceIn) -> bool:
+    def must_be_private(self, event: Said) -> bool:
         """Whether the answer to ``event`` may carry private content.
 
         True for crisis words and for private commands. Adapters that must choose
         an answer's visibility before it exists (a Discord defer) ask this first;
         it needs no database.
         """
-        text = event.text if isinstance(event, MessageIn) else event.value
+        text = text_of(event)
         if self._detect(text, event) is not None:
             return True
-        line = text.strip()
-        prefix = self.services.prefix(event.sender.platform)
-        if line.startswith(COMMAND_OPTION):
-            line = line[len(COMMAND_OPTION) :]
-        elif prefix and line.startswith(prefix):
-            line = line[len(prefix) :]
-        command, _used, _head = self.services.registry.resolve(tokenize(line))
+        named = self._named_command(event, text.strip())
+        if isinstance(named, Invoke):
+            command = self.services.registry.commands.get(named.command)
+        else:
+            line = text.strip() if named is None else named
+            command, _used, _head = self.services.registry.resolve(tokenize(line))
         return command is not None and command.private
+
+    def _named_command(self, event: Said, stripped: str) -> Invoke | str | None:
+        """The command an event runs: a typed action, a command line, or None (plain text)."""
+        if isinstance(event, CommandIn):
+            return event.invoke
+        if isinstance(event, ChoiceIn):
+            value = event.value
+            return command_of(value.strip() if isinstance(value, str) else value)
+        prefix = self.services.prefix(event.sender.platform)
+        if prefix and stripped.startswith(prefix):
+            return stripped[len(prefix) :]
+        return None
 
     # ------------------------------------------------------------ helpers
 
-    def _fallback_language(self, event: MessageIn | ChoiceIn) -> str:
-        return language_from_locale(event.sender.locale) or self.services.config.community.language
-
-    def _plain(self, event: MessageIn | ChoiceIn, key: str) -> Outgoing:
-        lang = self._fallback_language(event)
-        text = self.services.translator.text(lang, key)
-        return TextMessage(event.room, text, reply_to=event.event_id)
-
-    def _addressed_to_bot(self, event: MessageIn | ChoiceIn, text: str) -> bool:
-        """Direct messages, taps and prefixed commands count; room chatter does not."""
+    def _addressed_to_bot(self, event: Said, text: str) -> bool:
+        """Direct messages, taps, called commands and prefixed commands count; room
+        chatter does not."""
         prefix = self.services.prefix(event.sender.platform)
-        return event.is_direct or isinstance(event, ChoiceIn) or text.lstrip().startswith(prefix)
-
-    def _crisis_reply(
-        self,
-        event: MessageIn | ChoiceIn,
-        found: CrisisMatch,
-        lang: str | None,
-        plan: SafetyPlan | None = None,
-    ) -> Outgoing:
-        """The crisis lines, privately, in ``lang`` (else the best guess without the
-        database: the platform's language, then the language the words were in)."""
-        translator = self.services.translator
-        if lang is None or lang not in translator.catalogs:
-            lang = language_from_locale(event.sender.locale) or found.language
-        if lang not in translator.catalogs:
-            lang = self.services.config.community.language
-        log.info(
-            "safety.crisis_reply platform=%s category=%s", event.sender.platform, found.category
+        return (
+            event.is_direct
+            or isinstance(event, ChoiceIn | CommandIn)
+            or text.lstrip().startswith(prefix)
         )
-        body = crisis_text(
-            translator,
-            self.services.config,
-            lang,
-            self.services.clock.now(),
-            plan.parts() if plan is not None else (),
-        )
-        return TextMessage(
-            Direct(event.sender.platform, event.sender.user_id), body, crisis_lines=True
-        )
-
-    def crisis_now(self, event: Incoming) -> tuple[CrisisMatch | None, list[Outgoing]]:
-        """The crisis words in ``event`` and the reply to them (with the room's neutral
-        line), or ``(None, [])``.
-
-        Needs no database, so it can go out while the database is slow or down; the
-        full answer later carries the same lines in the person's own language.
-        """
-        if isinstance(event, MemberJoined):
-            return None, []
-        event = without_nul(event)
-        text = event.text if isinstance(event, MessageIn) else event.value
-        found = self._detect(text, event)
-        if found is None:
-            return None, []
-        return found, self._with_room_note(event, [self._crisis_reply(event, found, None)])
 
     # ------------------------------------------------------------ routing
 
     async def _handle(
         self,
-        event: MessageIn | ChoiceIn,
+        event: Said,
         text: str,
         found: CrisisMatch | None,
         crisis: list[Outgoing],
     ) -> list[Outgoing]:
-        services = self.services
-        prefix = services.prefix(event.sender.platform)
         stripped = text.strip()
-        is_choice = isinstance(event, ChoiceIn)
-        command_line: str | None = None
-        if is_choice and stripped.startswith(COMMAND_OPTION):
-            command_line = stripped[len(COMMAND_OPTION) :]
-        elif not is_choice and prefix and stripped.startswith(prefix):
-            command_line = stripped[len(prefix) :]
-
+        command_line = self._named_command(event, stripped)
         work = (event, stripped, command_line, found, crisis)
         if self._turns is None:
             return await self._unit_of_work(*work)
@@ -350,9 +239,9 @@ class Dispatcher:
 
     async def _unit_of_work_once(
         self,
-        event: MessageIn | ChoiceIn,
+        event: Said,
         stripped: str,
-        command_line: str | None,
+        command_line: Invoke | str | None,
         found: CrisisMatch | None,
         crisis: list[Outgoing],
     ) -> list[Outgoing]:
@@ -457,10 +346,6 @@ class Dispatcher:
             await self._crisis_hooks_apart(event, found)
         return answers
 
-    async def _run_crisis_hooks(self, ctx: Context) -> None:
-        for hook in self.services.registry.crisis_hooks:
-            await hook(ctx)
-
     async def _answers_a_sent_question(self, ctx: Context, text: str) -> bool:
         """A typed answer to a question sent later (a buddy proposal, a reminder): the
         option it picks runs. False when there was none, or the text picks no option."""
@@ -483,10 +368,10 @@ class Dispatcher:
             return True
         if answer.index is None:
             return False
-        value = prompt.options[answer.index].value
-        if not value.startswith(COMMAND_OPTION):
+        command = command_of(prompt.options[answer.index].value)
+        if command is None:
             return False
-        await self._command(ctx, value[len(COMMAND_OPTION) :])
+        await self._command(ctx, command)
         return True
 
     async def _plain_words(self, ctx: Context, text: str) -> bool:
@@ -517,11 +402,11 @@ class Dispatcher:
             return
         ctx.prompt(ctx.t("welcome.not_understood"), self._first_choices(ctx))
 
-    def _first_choices(self, ctx: Context) -> list[tuple[str, str]]:
+    def _first_choices(self, ctx: Context) -> list[tuple[str, Action]]:
         return [
-            (ctx.t("welcome.choice_checkin"), command_option("checkin")),
-            (ctx.t("welcome.choice_buddy"), command_option("buddy join")),
-            (ctx.t("welcome.choice_meals"), command_option("meal list")),
+            (ctx.t("welcome.choice_checkin"), invoke("checkin")),
+            (ctx.t("welcome.choice_buddy"), invoke("buddy join")),
+            (ctx.t("welcome.choice_meals"), invoke("meal list")),
         ]
 
     def _words(self, ctx: Context, key: str) -> frozenset[str]:
@@ -537,21 +422,34 @@ class Dispatcher:
         tokens = tokenize(text)
         return bool(tokens) and self.services.registry.canonical(tokens[0].text) is not None
 
-    async def _command(self, ctx: Context, line: str) -> None:
+    async def _command(self, ctx: Context, line: Invoke | str) -> None:
+        """Run a command: typed (a line to parse) or called (an action with its values)."""
         registry = self.services.registry
-        tokens = tokenize(line)
-        command, used, head = registry.resolve(tokens)
-        if command is None:
-            if head:
-                self._group_usage(ctx, head)
-            else:
-                self._unknown(ctx, tokens[0].text if tokens else "")
-            return
+        tokens, used = [], 0
+        if isinstance(line, Invoke):
+            command = registry.commands.get(line.command)
+            if command is None:
+                # A button from a version that had this command: said like a typed one.
+                self._unknown(ctx, line.command)
+                return
+        else:
+            tokens = tokenize(line)
+            found, used, head = registry.resolve(tokens)
+            if found is None:
+                if head:
+                    self._group_usage(ctx, head)
+                else:
+                    self._unknown(ctx, tokens[0].text if tokens else "")
+                return
+            command = found
         if ctx.role < command.role:
             ctx.say("error.role_needed", role=ctx.t(ROLE_PLURAL_KEYS[command.role]))
             return
         try:
-            args = command.parse(tokens[used:], line)
+            if isinstance(line, Invoke):
+                args = command.bind(line)
+            else:
+                args = command.parse(tokens[used:], line)
         except ArgumentError as error:
             self._usage_error(ctx, command, error)
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 class Role(enum.IntEnum):
@@ -48,6 +49,42 @@ class Direct:
 Destination = Room | Direct
 
 
+# ---------------------------------------------------------------- actions
+
+Arg = str | int
+"""One argument value of an :class:`Invoke`, as the handler's converter takes it."""
+
+
+@dataclass(frozen=True)
+class Invoke:
+    """Run a command with these argument values: what a button or a slash command does.
+
+    ``command`` is the canonical name (``"meal join"``); ``args`` fill the handler's
+    parameters in order and ``named`` by parameter name (a slash command's options). The
+    registry binds them with the same converters and checks as typed text, but nothing
+    is written out as a command line and parsed again, so a ``"`` or a space in a value
+    arrives as it was.
+    """
+
+    command: str
+    args: tuple[Arg, ...] = ()
+    named: tuple[tuple[str, Arg], ...] = ()
+
+    def words(self) -> str:
+        """The argument values as one text (looked through for crisis words)."""
+        values = [*self.args, *(value for _name, value in self.named)]
+        return " ".join(str(value) for value in values)
+
+
+Action = str | Invoke
+"""What picking an option does: a plain dialog answer (text) or a command to run."""
+
+
+def invoke(command: str, *args: Arg) -> Invoke:
+    """The action that runs ``command`` with ``args``: ``invoke("meal join", code)``."""
+    return Invoke(command, tuple(args))
+
+
 # ---------------------------------------------------------------- incoming
 
 
@@ -68,13 +105,28 @@ class MessageIn:
 class ChoiceIn:
     """A button press or reaction that picked one option of a choice prompt.
 
-    ``value`` is the option's value: a command line or a dialog answer, so a
+    ``value`` is the option's action: a command to run or a dialog answer, so a
     tap does exactly what typing it would.
     """
 
     sender: Sender
     room: Room
-    value: str
+    value: Action
+    is_direct: bool
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class CommandIn:
+    """A command called with its arguments already apart (a Discord slash command).
+
+    Runs like the same command typed, in a direct chat or a room, but its values
+    reach the handler as given: no command line is written and parsed again.
+    """
+
+    sender: Sender
+    room: Room
+    invoke: Invoke
     is_direct: bool
     event_id: str = ""
 
@@ -87,7 +139,7 @@ class MemberJoined:
     room: Room
 
 
-Incoming = MessageIn | ChoiceIn | MemberJoined
+Incoming = MessageIn | ChoiceIn | CommandIn | MemberJoined
 
 
 # ---------------------------------------------------------------- outgoing
@@ -95,10 +147,10 @@ Incoming = MessageIn | ChoiceIn | MemberJoined
 
 @dataclass(frozen=True)
 class Option:
-    """One choice of a prompt: a short label and the value sent back when picked."""
+    """One choice of a prompt: a short label and the action taken when it is picked."""
 
     label: str
-    value: str
+    value: Action
 
 
 @dataclass(frozen=True)
@@ -155,30 +207,93 @@ class OpenPrivateSpace:
 
 
 @dataclass(frozen=True)
+class PlaceRef:
+    """What a video place is for, so the adapter's answer finds its way back:
+    ``PlaceRef("meal_table", (occurrence_id, table_no))``.
+
+    Its text (``meal_table:12:3``) is what the outbox keeps, as it did before the
+    reference was typed; :meth:`parse` reads both.
+    """
+
+    kind: str
+    ids: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return ":".join([self.kind, *(str(number) for number in self.ids)])
+
+    @classmethod
+    def parse(cls, text: str) -> PlaceRef:
+        """The reference a text names; one that is not ``kind:1:2`` is kept whole as its kind."""
+        kind, *numbers = text.split(":")
+        if numbers and all(n.isdigit() and str(int(n)) == n for n in numbers):
+            return cls(kind, tuple(int(n) for n in numbers))
+        return cls(text)
+
+
+@dataclass(frozen=True)
 class CreateVideoPlace:
-    """Make a video place (voice channel, call link) and return its URL or id."""
+    """Make a video place (voice channel, call link) and return its URL or id.
+
+    With ``starts_at`` (aware) an adapter that can also puts it in the calendar
+    (a Discord scheduled event) for ``minutes``.
+    """
 
     platform: str
     kind: str
     name: str
-    starts_at_iso: str = ""
+    starts_at: datetime | None = None
     minutes: int = 60
-    reference: str = ""
+    reference: PlaceRef | None = None
 
 
 @dataclass(frozen=True)
 class CancelVideoPlace:
     """Call off a video place made earlier (on Discord: cancel its scheduled event).
 
-    ``place_id`` is what the adapter returned when it made the place; ``starts_at_iso``
+    ``place_id`` is what the adapter returned when it made the place; ``starts_at``
     says which date when one place serves a series. Adapters with nothing to cancel
     answer ok.
     """
 
     platform: str
-    reference: str
+    reference: PlaceRef | None
     place_id: str
-    starts_at_iso: str = ""
+    starts_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PublishEvent:
+    """Show a planned gathering the platform's own way, or update it (``event_id`` given).
+
+    Discord: a guild scheduled event, repeating every ``every_weeks`` weeks when not 0;
+    Matrix: a one-click video widget in ``room_id``. ``place`` is where people meet: a
+    call link, or the link of a voice channel the adapter made. The adapter returns the
+    id to update or withdraw it with as the result's value; when the platform refuses
+    (a missing permission), the result is ok with ``extra["refused"]`` naming why.
+    """
+
+    platform: str
+    reference: str
+    name: str
+    starts_at: datetime
+    minutes: int = 60
+    every_weeks: int = 0
+    place: str = ""
+    description: str = ""
+    room_id: str = ""
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class WithdrawEvent:
+    """Take back what a :class:`PublishEvent` made (the gathering was called off).
+
+    ``event_id`` is the value the adapter returned; a place already gone is ok.
+    """
+
+    platform: str
+    reference: str
+    event_id: str
 
 
 @dataclass(frozen=True)
@@ -199,6 +314,8 @@ Outgoing = (
     | OpenPrivateSpace
     | CreateVideoPlace
     | CancelVideoPlace
+    | PublishEvent
+    | WithdrawEvent
     | ForgetFiles
 )
 
@@ -216,6 +333,14 @@ class SendResult:
 
 def outgoing_platform(message: Outgoing) -> str:
     """The platform an outgoing message must be sent on."""
-    if isinstance(message, OpenPrivateSpace | CreateVideoPlace | CancelVideoPlace | ForgetFiles):
+    if isinstance(
+        message,
+        OpenPrivateSpace
+        | CreateVideoPlace
+        | CancelVideoPlace
+        | PublishEvent
+        | WithdrawEvent
+        | ForgetFiles,
+    ):
         return message.platform
     return message.to.platform

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.i18n import Words
+from bot.core.words import word_table
 
 
 class ArgumentError(Exception):
@@ -104,12 +105,7 @@ class OnOff(OneOf):
             raise
 
 
-ON_OFF = OnOff(
-    {
-        "on": ("til", "på", "ja", "yes", "tænd", "slå til"),
-        "off": ("fra", "av", "nej", "nei", "no", "sluk"),
-    }
-)
+ON_OFF = OnOff(word_table("on_off", ("on", "off")))
 
 
 def convert(converter: Any, token: str) -> Any:

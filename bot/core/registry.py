@@ -23,10 +23,15 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.core.events import Role
+from bot.core.events import Arg, Invoke, Role
 from bot.core.parsing import ArgumentError, Rest, Token, convert
+from bot.core.words import command_aliases
+
+if TYPE_CHECKING:
+    from bot.core.steps import StepDialog
+    from bot.core.together import PairsSource
 
 Handler = Callable[..., Awaitable[None]]
 
@@ -90,6 +95,42 @@ class Command:
             raise ArgumentError()
         return values
 
+    def bind(self, invoke: Invoke) -> list[Any]:
+        """Handler arguments from values given apart (a button's action, a slash
+        command's options): by position, then by parameter name. Each goes through its
+        parameter's converter and checks as if typed, but nothing is split or unquoted."""
+        names = {param.name for param in self.params}
+        named = dict(invoke.named)
+        if len(invoke.args) > len(self.params) or not set(named) <= names:
+            raise ArgumentError()
+        values: list[Any] = []
+        for index, param in enumerate(self.params):
+            given: Arg | None = (
+                invoke.args[index] if index < len(invoke.args) else named.get(param.name)
+            )
+            if isinstance(given, str) and param.rest:
+                given = given.strip()
+            if given is None or given == "":
+                if param.required:
+                    raise ArgumentError()
+                values.append(param.default)
+                continue
+            values.append(_bound(param, given))
+        return values
+
+
+def _bound(param: Param, given: Arg) -> Any:
+    """One value given apart, converted and checked like the same token typed."""
+    if param.rest:
+        text = str(given)
+        limit = param.converter.max_length if isinstance(param.converter, Rest) else None
+        if limit is not None and len(text) > limit:
+            raise ArgumentError("error.too_long", limit=limit)
+        return text
+    if param.converter is int and isinstance(given, int) and not isinstance(given, bool):
+        return given
+    return convert(param.converter, str(given))
+
 
 @dataclass(frozen=True)
 class DialogSpec:
@@ -124,6 +165,10 @@ class SuggestionQuery:
 Suggester = Callable[[SuggestionQuery], Awaitable[list[tuple[str, str]]]]
 
 
+def _with_data(given: Iterable[str], from_data: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*from_data, *given)))
+
+
 @dataclass
 class CommandRegistry:
     """All commands, dialogs and timed jobs, with their aliases."""
@@ -138,12 +183,15 @@ class CommandRegistry:
     crisis_hooks: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
     suggesters: dict[tuple[str, str], Suggester] = field(default_factory=dict)
     signal_listeners: dict[str, list[Handler]] = field(default_factory=dict)
+    # Features that say who belongs together (bot.core.together): buddies for meal tables.
+    pairs_sources: list[PairsSource] = field(default_factory=list)
     # Each command's name per language, from the catalogs: {lang: {"buddy join": "makker tilmeld"}}.
     names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def group(self, name: str, aliases: Iterable[str] = ()) -> None:
-        """Declare a command group (``checkin``) and its aliases (``tjekind``)."""
-        self.group_aliases[name] = tuple(aliases)
+        """Declare a command group (``checkin``); its aliases (``tjekind``) are data, in
+        ``bot/locales/<lang>/aliases.toml`` (``aliases`` adds more, for tests)."""
+        self.group_aliases[name] = _with_data(aliases, command_aliases().groups.get(name, ()))
 
     def command(
         self,
@@ -166,7 +214,7 @@ class CommandRegistry:
                 params=params_of(handler),
                 role=role,
                 private=private,
-                aliases=tuple(aliases),
+                aliases=_with_data(aliases, command_aliases().commands.get(name, ())),
                 needs_db=needs_db,
                 long_running=long_running,
             )
@@ -184,6 +232,11 @@ class CommandRegistry:
             return handler
 
         return decorate
+
+    def steps(self, machine: StepDialog) -> None:
+        """Register a dialog declared as its steps (:mod:`bot.core.steps`)."""
+        ask = machine.ask if machine.resumes else None
+        self.dialogs[machine.name] = DialogSpec(machine.name, machine.handle, ask)
 
     def every(self, name: str) -> Callable[[Callable[..., Awaitable[datetime | None]]], Any]:
         """Decorator: register timed work."""
@@ -248,6 +301,12 @@ class CommandRegistry:
 
         return decorate
 
+    def pairs_source(self, source: PairsSource) -> PairsSource:
+        """Decorator: ``source(session, person_ids)`` names the pairs among those people
+        (see ``bot.core.together``)."""
+        self.pairs_sources.append(source)
+        return source
+
     def personal_data(self, provider: Any) -> None:
         """Register an object with ``export(session, person_id)`` and ``erase(...)``."""
         self.data_providers.append(provider)
@@ -268,6 +327,7 @@ class CommandRegistry:
         self.data_providers.extend(other.data_providers)
         for kind, listeners in other.signal_listeners.items():
             self.signal_listeners.setdefault(kind, []).extend(listeners)
+        self.pairs_sources.extend(other.pairs_sources)
 
     # ---------------------------------------------------------------- names per language
 

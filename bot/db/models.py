@@ -24,6 +24,8 @@ class Person(Base):
     consent_checkins: Mapped[bool] = mapped_column(default=False)
     consent_share: Mapped[bool] = mapped_column(default=False)
     consent_buddies: Mapped[bool] = mapped_column(default=False)
+    # "22:00-08:00", "off" (none), or None: the community's (bot.core.quiet)
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
 
 
 class Account(Base):

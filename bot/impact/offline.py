@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import LANGUAGES, Config
 from bot.impact import load
-from bot.impact.report import Words, files
+from bot.impact.report import Words
+from bot.impact.report_files import files
 from bot.impact.rules import add_months
 
 # What starts the application (``bot.bootstrap.bootstrap``), handed in by the command line.

@@ -8,8 +8,7 @@ from babel.lists import format_list
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, Destination, Option
+from bot.core.events import ChoicePrompt, Destination, Option, invoke
 from bot.core.i18n import BABEL_LOCALES, format_local
 from bot.impact import load
 from bot.impact.models import ImpactPulse, ImpactRound
@@ -76,8 +75,8 @@ def invitation(services: Services, to: Destination, lang: str, volunteer: bool) 
         to,
         text,
         (
-            Option(_t(services, lang, "impact.choice_yes"), command_option("impact on")),
-            Option(_t(services, lang, "impact.choice_no"), command_option("impact off")),
+            Option(_t(services, lang, "impact.choice_yes"), invoke("impact on")),
+            Option(_t(services, lang, "impact.choice_no"), invoke("impact off")),
         ),
     )
 
@@ -97,11 +96,11 @@ def first_question(
     item = ITEMS[0]
     text = "\n\n".join([round_intro(services, lang, row), question_text(services, lang, item)])
     options = [
-        Option(label, command_option(f"impact answer {row.id} {item} {value}"))
+        Option(label, invoke("impact answer", row.id, item, value))
         for label, value in item_options(services, lang, item)
     ]
     options.append(
-        Option(_t(services, lang, "impact.choice_not_now"), command_option(f"impact skip {row.id}"))
+        Option(_t(services, lang, "impact.choice_not_now"), invoke("impact skip", row.id))
     )
     return ChoicePrompt(to, text, tuple(options))
 
@@ -132,13 +131,13 @@ async def pulse_question(
         )
         text = _t(services, lang, "impact.pulse_meal", title=title, when=when)
     options = [
-        Option(label, command_option(f"impact pulse {row.id} {n}"))
+        Option(label, invoke("impact pulse", row.id, str(n)))
         for n, label in enumerate(how_labels(services, lang), start=1)
     ]
     options.append(
         Option(
             _t(services, lang, "impact.choice_not_now"),
-            command_option(f"impact pulse {row.id} skip"),
+            invoke("impact pulse", row.id, "skip"),
         )
     )
     return ChoicePrompt(to, text, tuple(options))

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from bot.core.answers import match_answer, means
 from bot.core.parsing import ArgumentError
+from bot.core.words import word_set
 
-ALL_WORDS = frozenset(
-    {"all", "alle", "every", "hver", "always", "altid", "alltid", "series", "every date"}
-)
-THIS_WORDS = frozenset({"this", "once", "only", "denne", "dette", "kun", "bare", "den", "en"})
-SKIP_WORDS = frozenset({"no", "nej", "nei", "skip", "spring over", "hopp over", "-", "nope", "ok"})
+# The words are data (bot/locales/<lang>/words.toml).
+ALL_WORDS = word_set("meals.all_dates")
+THIS_WORDS = word_set("meals.this_date")
+SKIP_WORDS = word_set("meals.skip")
 
 
 def plain(text: str) -> str:
@@ -52,13 +52,7 @@ def pick(text: str, labels: Sequence[str]) -> int | None:
     return containing[0] if len(containing) == 1 else None
 
 
-NUMBER_WORDS = frozenset(
-    {
-        "seat", "seats", "plads", "pladser", "plass", "plasser", "people", "persons",
-        "personer", "mennesker", "min", "mins", "minute", "minutes", "minut", "minutter",
-        "ca", "cirka", "about", "around", "omkring", "rundt", "~",
-    }
-)  # fmt: skip
+NUMBER_WORDS = word_set("meals.number_word")
 
 
 def read_number(text: str, low: int, high: int, error: str) -> int:

@@ -7,11 +7,11 @@ statistics like a person's own "meal here".
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.dispatcher import command_option
+from bot.core.events import invoke
 from bot.core.parsing import tokenize
 from bot.meals import answers, load, service
 from bot.meals.hosting import may_host, occurrence_for
-from bot.meals.models import GUEST, JOINED, WAITING, Meal, MealOccurrence
+from bot.meals.models import GUEST, JOINED, MAYBE, OFFERED, WAITING, Meal, MealOccurrence
 from bot.meals.rules import FEEDBACK_WINDOW, HERE_EARLY, ends_at
 from bot.meals.scheduling import when
 
@@ -39,6 +39,11 @@ async def attendance_of(
     if upcoming is None and started is None:
         ctx.say("meal.is_cancelled" if meal.cancelled_at else "meal.is_past", title=meal.title)
     return upcoming or started
+
+
+def _plus(companions: int) -> str:
+    """ "Anna +1": the companions someone brings, who have no account and no name here."""
+    return f" +{companions}" if companions else ""
 
 
 async def who(ctx: Context, meal: Meal, which: str) -> None:
@@ -73,10 +78,21 @@ async def who(ctx: Context, meal: Meal, which: str) -> None:
             marks += ctx.t("meal.who_guest")
         if rsvp.attended_at is not None:
             marks += " ✓"
-        lines.append(f"{n}. {names.get(rsvp.person_id, '?')}{marks}")
+        lines.append(f"{n}. {names.get(rsvp.person_id, '?')}{_plus(rsvp.companions)}{marks}")
     if waiting:
         lines.append(ctx.t("meal.who_waiting"))
-        lines += [f"{n}. {names.get(r.person_id, '?')}" for n, r in enumerate(waiting, 1)]
+        lines += [
+            f"{n}. {names.get(r.person_id, '?')}{_plus(r.companions)}"
+            for n, r in enumerate(waiting, 1)
+        ]
+    offered = [r for r in rsvps if r.status == OFFERED]
+    if offered:
+        lines.append(ctx.t("meal.who_offered"))
+        lines += [f"• {names.get(r.person_id, '?')}{_plus(r.companions)}" for r in offered]
+    maybe = [r for r in rsvps if r.status == MAYBE]
+    if maybe:  # counted apart: they hold no seat
+        lines.append(ctx.tn("meal.who_maybe", len(maybe)))
+        lines += [f"• {names.get(r.person_id, '?')}" for r in maybe]
     ctx.reply("\n".join(lines))
 
 
@@ -100,13 +116,11 @@ async def attended(ctx: Context, meal: Meal, people: str) -> None:
         options = [
             (
                 f"{names.get(r.person_id, '?')}{' ✓' if r.attended_at else ''}",
-                command_option(f"meal attended {meal.code} {n}"),
+                invoke("meal attended", meal.code, str(n)),
             )
             for n, r in enumerate(rsvps, 1)
         ][:ATTEND_BUTTONS]
-        options.append(
-            (ctx.t("meal.attend_everyone"), command_option(f"meal attended {meal.code} all"))
-        )
+        options.append((ctx.t("meal.attend_everyone"), invoke("meal attended", meal.code, "all")))
         ctx.prompt(
             ctx.t("meal.attend_prompt", title=meal.title, when=shown, code=meal.code), options
         )

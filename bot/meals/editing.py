@@ -13,9 +13,19 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
+from bot.meals.companions import seats_for
 from bot.meals.jobs import tell_moved_up
 from bot.meals.load import upcoming_query
-from bot.meals.models import JOINED, WAITING, Meal, MealOccurrence, MealRsvp, MealTable
+from bot.meals.models import (
+    JOINED,
+    OFFERED,
+    WAITING,
+    Meal,
+    MealOccurrence,
+    MealRsvp,
+    MealTable,
+)
+from bot.meals.native import publish
 from bot.meals.places import call_off_video_places
 from bot.meals.rules import local_start, meal_zone
 from bot.meals.service import promote_waiting, tell_people
@@ -32,6 +42,17 @@ async def _joined(session: AsyncSession, occurrence_id: int) -> list[MealRsvp]:
     rows = await session.execute(
         select(MealRsvp)
         .where(MealRsvp.occurrence_id == occurrence_id, MealRsvp.status == JOINED)
+        .order_by(MealRsvp.id)
+    )
+    return list(rows.scalars())
+
+
+async def _holding_seats(session: AsyncSession, occurrence_id: int) -> list[MealRsvp]:
+    """Who holds a seat: those who joined and those a seat is offered to (it is kept for
+    them until they answer), in the order they joined."""
+    rows = await session.execute(
+        select(MealRsvp)
+        .where(MealRsvp.occurrence_id == occurrence_id, MealRsvp.status.in_((JOINED, OFFERED)))
         .order_by(MealRsvp.id)
     )
     return list(rows.scalars())
@@ -78,6 +99,7 @@ async def change_title(
     """A new title for every date; returns how many people were told."""
     meal.title = title
     await session.flush()
+    await publish(session, services, meal, now)
     dates = await future_dates(session, meal, now)
     return await _tell_joined(
         session, services, meal, dates, "meal.title_changed_notice", now, "title"
@@ -107,9 +129,16 @@ async def change_time(
     for occurrence in occurrences:
         occurrence.starts_at = moved_start(meal, occurrence, at)
         occurrence.reminders_done = 0  # the reminders follow the new time
+    if occurrences:
+        await session.execute(
+            update(MealRsvp)
+            .where(MealRsvp.occurrence_id.in_([o.id for o in occurrences]))
+            .values(reminded_minutes=None)
+        )
     if every_date and occurrences:
         meal.planned_until = max(meal.planned_until, *(o.starts_at for o in occurrences))
     await session.flush()
+    await publish(session, services, meal, now)
     return await _tell_joined(
         session, services, meal, occurrences, "meal.time_changed_notice", now, "time"
     )
@@ -135,16 +164,24 @@ async def change_capacity(
         meal.capacity = capacity
     moved = 0
     for occurrence in occurrences:
-        joined = await _joined(session, occurrence.id)
-        surplus = joined[capacity:]
+        joined = await _holding_seats(session, occurrence.id)
+        # Each keeps their companions' seats too: whoever does not fit with all of theirs moves.
+        kept_seats = 0
+        surplus: list[MealRsvp] = []
+        for rsvp in joined:
+            if surplus or kept_seats + seats_for(rsvp.companions) > capacity:
+                surplus.append(rsvp)
+            else:
+                kept_seats += seats_for(rsvp.companions)
         for rsvp in surplus:
             rsvp.status = WAITING
             rsvp.table_no = None
+            rsvp.offer_expires_at = None
         # Seats first, so the seats check (taken <= capacity) holds at every step.
         await session.execute(
             update(MealOccurrence)
             .where(MealOccurrence.id == occurrence.id)
-            .values(taken=len(joined) - len(surplus), capacity=capacity)
+            .values(taken=kept_seats, capacity=capacity)
             .execution_options(synchronize_session=False)
         )
         await session.flush()
@@ -181,7 +218,7 @@ async def change_link(
     """A new video link for these dates (every table meets there); returns how many
     people were told."""
     # Voice channels and events the platform made for these dates are called off first.
-    await call_off_video_places(session, meal, occurrences, now)
+    await call_off_video_places(session, services, meal, occurrences, now)
     if every_date:
         meal.video_kind, meal.video_url = "url", link
     ids = [o.id for o in occurrences]
@@ -190,6 +227,7 @@ async def change_link(
             update(MealTable).where(MealTable.occurrence_id.in_(ids)).values(video_url=link)
         )
     await session.flush()
+    await publish(session, services, meal, now)
     return await _tell_joined(
         session,
         services,

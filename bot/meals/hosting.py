@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from typing import Any
 
+from bot.core.codec import COMMAND_OPTION, decode_action, encode_action
 from bot.core.context import Context
-from bot.core.dispatcher import command_option
-from bot.core.events import Role
+from bot.core.events import Action, Invoke, Role, invoke
 from bot.core.parsing import ArgumentError, tokenize
+from bot.core.words import word_set, word_table
 from bot.meals import answers, editing, load, planning, render, service
 from bot.meals.models import CANCELLED, Meal, MealOccurrence
 from bot.meals.rules import (
@@ -30,13 +31,9 @@ from bot.meals.scheduling import limits, today, when
 
 CANCEL_DIALOG = "meal_cancel"
 EDIT_DIALOG = "meal_edit"
-KEEP_WORDS = frozenset({"keep", "behold", "no", "nej", "nei", "fortryd", "angre"})
-FIELD_WORDS = {
-    "title": ("title", "titel", "tittel", "navn", "name"),
-    "time": ("time", "tid", "tidspunkt", "klokken", "kl"),
-    "capacity": ("seats", "capacity", "pladser", "plasser", "kapacitet", "kapasitet", "plads"),
-    "link": ("link", "lenke", "video", "url"),
-}
+# The words are data (bot/locales/<lang>/words.toml).
+KEEP_WORDS = word_set("meals.keep")
+FIELD_WORDS = word_table("meals.edit_field", ("title", "time", "capacity", "link"))
 EDIT_FIELDS = tuple(FIELD_WORDS)
 ATTEND_BUTTONS = 20
 
@@ -152,7 +149,7 @@ def _ask_cancel(
     ctx: Context, meal: Meal, occurrence: MealOccurrence | None, *, series: bool
 ) -> None:
     code = meal.code
-    keep = (ctx.t("meal.option_keep"), command_option(f"meal cancel {code} keep"))
+    keep = (ctx.t("meal.option_keep"), invoke("meal cancel", code, "keep"))
     if occurrence is not None and series:
         # A series without a date: this date, or every date?
         day = when(ctx, occurrence.starts_at, "date")
@@ -160,9 +157,9 @@ def _ask_cancel(
         options = [
             (
                 ctx.t("meal.option_only_date", date=day),
-                command_option(f"meal cancel {code} {_local_day(meal, occurrence)} yes"),
+                invoke("meal cancel", code, f"{_local_day(meal, occurrence)} yes"),
             ),
-            (ctx.t("meal.option_every_date"), command_option(f"meal cancel {code} all yes")),
+            (ctx.t("meal.option_every_date"), invoke("meal cancel", code, "all yes")),
             keep,
         ]
     elif occurrence is not None:
@@ -171,25 +168,37 @@ def _ask_cancel(
         )
         which = "all" if meal.every_weeks == 0 else _local_day(meal, occurrence)
         options = [
-            (ctx.t("meal.option_cancel_yes"), command_option(f"meal cancel {code} {which} yes")),
+            (ctx.t("meal.option_cancel_yes"), invoke("meal cancel", code, f"{which} yes")),
             keep,
         ]
     else:
         text = ctx.t("meal.cancel_confirm_series", title=meal.title)
         options = [
-            (ctx.t("meal.option_cancel_yes"), command_option(f"meal cancel {code} all yes")),
+            (ctx.t("meal.option_cancel_yes"), invoke("meal cancel", code, "all yes")),
             keep,
         ]
     ctx.prompt(text, options)
-    data = {"code": code, "labels": [o[0] for o in options], "lines": [o[1] for o in options]}
+    data = {
+        "code": code,
+        "labels": [o[0] for o in options],
+        "lines": [encode_action(o[1]) for o in options],
+    }
     ctx.continue_dialog(CANCEL_DIALOG, "choose", data)
+
+
+def _line(action: Action) -> str:
+    """An option's action as the words of its command (``meal cancel K7 all yes``); a
+    question stored before actions were typed holds ``cmd:`` and those words."""
+    if isinstance(action, Invoke):
+        return " ".join([action.command, *(str(arg) for arg in action.args)])
+    return action.removeprefix(COMMAND_OPTION)
 
 
 async def choose_step(ctx: Context, name: str, data: dict[str, Any], text: str) -> None:
     """A typed answer to a cancel or edit question with choices: its number, its label,
     yes (when only one choice changes something), no, or "all"."""
     labels: list[str] = data.get("labels", [])
-    lines: list[str] = data.get("lines", [])
+    lines = [_line(decode_action(line)) for line in data.get("lines", [])]
     choice = answers.pick(text, labels)
     word = answers.plain(text)
     acting = [i for i, line in enumerate(lines) if not line.endswith(" keep")]
@@ -210,7 +219,7 @@ async def choose_step(ctx: Context, name: str, data: dict[str, Any], text: str) 
         return
     ctx.end_dialog()
     # The chosen line is one this dialog made: "meal <cancel|edit> <id> rest…".
-    _meal_word, sub, code, *rest = lines[choice].removeprefix(command_option("")).split(" ", 3)
+    _meal_word, sub, code, *rest = lines[choice].split(" ", 3)
     meal = await load.find_meal(ctx.session, code)
     if meal is None:
         ctx.say("meal.unknown_id", code=code)
@@ -244,14 +253,13 @@ async def edit(ctx: Context, meal: Meal, rest: str) -> None:
         raise ArgumentError("meal.edit_bad_field", code=meal.code, value=words[0])
     if field is None:
         options = [
-            (ctx.t(f"meal.edit_{f}"), command_option(f"meal edit {meal.code} {f}"))
-            for f in EDIT_FIELDS
+            (ctx.t(f"meal.edit_{f}"), invoke("meal edit", meal.code, f)) for f in EDIT_FIELDS
         ]
         ctx.prompt(ctx.t("meal.edit_what", title=meal.title), options)
         data = {
             "code": meal.code,
             "labels": [o[0] for o in options],
-            "lines": [o[1] for o in options],
+            "lines": [encode_action(o[1]) for o in options],
         }
         ctx.continue_dialog(EDIT_DIALOG, "choose", data)
         return
@@ -304,13 +312,13 @@ async def _edit_dates(ctx: Context, meal: Meal, field: str, raw: str, which: str
         if not target:
             # A series: this date, or every date from now on?
             day = when(ctx, occurrence.starts_at, "date")
-            base = f"meal edit {meal.code} {field} {value}"
+            change = f"{field} {value}"
             options = [
                 (
                     ctx.t("meal.option_only_date", date=day),
-                    command_option(f"{base} {_local_day(meal, occurrence)}"),
+                    invoke("meal edit", meal.code, f"{change} {_local_day(meal, occurrence)}"),
                 ),
-                (ctx.t("meal.option_every_date"), command_option(f"{base} all")),
+                (ctx.t("meal.option_every_date"), invoke("meal edit", meal.code, f"{change} all")),
             ]
             ctx.prompt(
                 ctx.t("meal.edit_scope", title=meal.title, when=when(ctx, occurrence.starts_at)),
@@ -319,7 +327,7 @@ async def _edit_dates(ctx: Context, meal: Meal, field: str, raw: str, which: str
             data = {
                 "code": meal.code,
                 "labels": [o[0] for o in options],
-                "lines": [o[1] for o in options],
+                "lines": [encode_action(o[1]) for o in options],
             }
             ctx.continue_dialog(EDIT_DIALOG, "choose", data)
             return

@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import JobContext, Services
 from bot.core.events import TextMessage
-from bot.core.outbox import enqueue, enqueue_many
-from bot.db.models import OutboxItem
-from bot.meals import render
-from bot.meals.load import display_names, meal_rooms, next_occurrence, people_at, recipients
+from bot.core.outbox import enqueue, enqueue_many, people_given
+from bot.meals import maybe, offers, render
+from bot.meals.load import meal_rooms, next_occurrence, people_at, recipients
 from bot.meals.models import JOINED, SCHEDULED, Meal, MealOccurrence, MealRsvp
+from bot.meals.native import publish
 from bot.meals.places import assign_tables
 from bot.meals.planning import plan_horizon, plan_meal
+from bot.meals.reminding import send_reminders
 from bot.meals.rules import FEEDBACK_WINDOW, ends_at
 from bot.meals.service import tell_people
 
@@ -29,18 +30,18 @@ MISSED_KIND = "meal_missed"  # outbox kind of a "we missed you"; also the record
 MISSED_YOU_EVERY = timedelta(days=30)  # at most one "we missed you" per person in this time
 
 
-def reminder_offsets(services: Services) -> list[timedelta]:
-    """Reminder offsets, earliest reminder first (24h before, then 15m before)."""
-    return sorted(set(services.config.meals.reminders_before), reverse=True)
-
-
 async def run_due(job: JobContext) -> dict[str, int]:
     """Plan series, move-up notices, reminders, start notices and feedback prompts due now."""
     session, services, now = job.session, job.services, job.now
     counts = {"planned": 0, "moved_up": 0, "reminders": 0, "started": 0, "feedback": 0}
     counts["planned"] = await _plan_series(session, services, now)
+    # Offers not answered in time free their seats first, so the next is asked at once.
+    counts["offers_expired"] = await offers.expire_offers(session, services, now)
     counts["moved_up"] = await tell_moved_up(session, services, now)
-    counts["reminders"] = await _send_reminders(session, services, now)
+    counts["positions"] = await offers.tell_positions(session, services, now)
+    counts["maybe"] = await maybe.remind_maybes(session, services, now)
+    counts["minimum"] = await offers.check_minimums(session, services, now)
+    counts["reminders"] = await send_reminders(session, services, now)
     counts["started"] = await _announce_starts(session, services, now)
     counts["feedback"] = await _ask_feedback(session, services, now)
     return counts
@@ -64,7 +65,8 @@ async def _plan_series(session: AsyncSession, services: Services, now: datetime)
 
 async def tell_moved_up(session: AsyncSession, services: Services, now: datetime) -> int:
     """Tell those moved up from a waiting list; also called in the unit of work that freed
-    the seat, so they hear at once instead of at the next run of the timed jobs."""
+    the seat, so they hear at once instead of at the next run of the timed jobs. Close to
+    the start the seat is offered instead, and waits for their yes."""
     rows = list(
         (
             await session.execute(
@@ -80,6 +82,9 @@ async def tell_moved_up(session: AsyncSession, services: Services, now: datetime
         rsvp.moved_up = False
         if occurrence.status != SCHEDULED or occurrence.starts_at <= now:
             continue
+        if await offers.offer_or_keep(session, services, rsvp, occurrence, meal, now):
+            sent += 1
+            continue
         sent += await tell_people(
             session,
             services,
@@ -92,79 +97,6 @@ async def tell_moved_up(session: AsyncSession, services: Services, now: datetime
             dedupe=f"meal:{occurrence.id}:up{rsvp.id}",
         )
     return sent
-
-
-async def _send_reminders(session: AsyncSession, services: Services, now: datetime) -> int:
-    offsets = reminder_offsets(services)
-    if not offsets:
-        return 0
-    rows = list(
-        (
-            await session.execute(
-                select(MealOccurrence, Meal)
-                .join(Meal, Meal.id == MealOccurrence.meal_id)
-                .where(
-                    MealOccurrence.status == SCHEDULED,
-                    MealOccurrence.reminders_done < len(offsets),
-                    MealOccurrence.starts_at > now,
-                    MealOccurrence.starts_at <= now + offsets[0],
-                )
-                .order_by(MealOccurrence.starts_at)
-            )
-        ).all()
-    )
-    total = 0
-    for occurrence, meal in rows:
-        due = [i for i, offset in enumerate(offsets) if occurrence.starts_at - offset <= now]
-        if not due or due[-1] < occurrence.reminders_done:
-            continue
-        # Only the latest reminder that is due: a meal planned at short notice gets one.
-        index = due[-1]
-        occurrence.reminders_done = index + 1
-        total += await _remind(session, services, meal, occurrence, index, now)
-    return total
-
-
-async def _remind(
-    session: AsyncSession,
-    services: Services,
-    meal: Meal,
-    occurrence: MealOccurrence,
-    index: int,
-    now: datetime,
-) -> int:
-    seat_of, links, hosts = await assign_tables(session, services, meal, occurrence, now)
-    if not seat_of:
-        return 0
-    found = await recipients(session, services, seat_of, meal.platform)
-    host_names = await display_names(session, [h for h in hosts.values() if h is not None])
-    when_cache: dict[tuple[str, str], str] = {}
-    rows = []
-    for rec in found.values():
-        cache_key = (rec.zone, rec.lang)
-        if cache_key not in when_cache:
-            when_cache[cache_key] = render.when(occurrence.starts_at, rec.zone, rec.lang, now)
-        text = render.reminder(
-            services,
-            rec,
-            meal,
-            when=when_cache[cache_key],
-            table=seat_of[rec.person_id],
-            links=links,
-            hosts=hosts,
-            host_names=host_names,
-        )
-        rows.append(
-            {
-                "message": TextMessage(rec.to, text),
-                "due_at": now,
-                "kind": "meal_reminder",
-                "person_id": rec.person_id,
-                "dedupe_key": f"meal:{occurrence.id}:p{rec.person_id}:r{index}",
-                "expires_at": ends_at(meal, occurrence),
-            }
-        )
-    return await enqueue_many(session, rows, now=now)
 
 
 async def _announce_starts(session: AsyncSession, services: Services, now: datetime) -> int:
@@ -229,6 +161,10 @@ async def _ask_feedback(session: AsyncSession, services: Services, now: datetime
         if end > now:
             continue
         occurrence.feedback_asked = True
+        if meal.every_weeks and meal.native_event_id:
+            # The date is over: the platform's event of the series moves on to the next
+            # date, at its local time (right across a daylight-saving change).
+            await publish(session, services, meal, now)
         if now - end > services.config.scheduling.grace:
             continue
         came = await session.execute(
@@ -275,17 +211,7 @@ async def _missed_you(
     """
     if not absent:
         return 0
-    told = set(
-        (
-            await session.execute(
-                select(OutboxItem.person_id).where(
-                    OutboxItem.kind == MISSED_KIND,
-                    OutboxItem.person_id.in_(absent),
-                    OutboxItem.created_at > now - MISSED_YOU_EVERY,
-                )
-            )
-        ).scalars()
-    )
+    told = await people_given(session, MISSED_KIND, absent, since=now - MISSED_YOU_EVERY)
     following = await next_occurrence(session, meal, now)
     rows = []
     for rec in (await recipients(session, services, absent, meal.platform)).values():

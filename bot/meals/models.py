@@ -15,6 +15,8 @@ CANCELLED = "cancelled"
 JOINED = "joined"
 WAITING = "waiting"
 GUEST = "guest"  # came ("meal here") without having taken a seat
+OFFERED = "offered"  # a freed seat held for the first on the waiting list until they answer
+MAYBE = "maybe"  # "perhaps": counted apart, holds no seat
 
 
 class Meal(Base):
@@ -36,8 +38,14 @@ class Meal(Base):
     every_weeks: Mapped[int] = mapped_column(default=0)  # 0: once
     minutes: Mapped[int] = mapped_column(default=60)
     capacity: Mapped[int]
+    minimum: Mapped[int] = mapped_column(default=0)  # 0: none; fewer joined → the host is asked
     video_kind: Mapped[str] = mapped_column(String(16))  # jitsi | element | discord | url
     video_url: Mapped[str] = mapped_column(Text, default="")  # for "url": the address given
+    # Where the platform shows the meal itself (a Discord event, a Matrix room widget):
+    # the id its adapter returned, "" while there is none. Nothing personal.
+    native_event_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # The meal's own call link (table 1 of every date) where the room shows it: "" otherwise.
+    place_url: Mapped[str] = mapped_column(Text, default="", server_default="")
     planned_until: Mapped[datetime]  # start of the last occurrence made so far
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -77,6 +85,8 @@ class MealOccurrence(Base):
     reminders_done: Mapped[int] = mapped_column(default=0)
     start_announced: Mapped[bool] = mapped_column(default=False)
     feedback_asked: Mapped[bool] = mapped_column(default=False)
+    minimum_checked: Mapped[bool] = mapped_column(default=False)
+    one_table: Mapped[bool] = mapped_column(default=False)  # the host merged the tables
     cancelled_at: Mapped[datetime | None]
 
 
@@ -100,8 +110,31 @@ class MealRsvp(Base):
     table_no: Mapped[int | None]
     # Set when the waiting list moved this person up; cleared once they were told.
     moved_up: Mapped[bool] = mapped_column(default=False)
+    # An offered seat (status "offered") is held until then; then it goes to the next.
+    offer_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The waiting-list position this person was last told; a change is told once.
+    position_told: Mapped[int | None]
+    maybe_reminded: Mapped[bool] = mapped_column(default=False)
     attended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # People without an account who come with this person ("meal join <id> +1"): each
+    # takes a seat; nothing is known of them but their number.
+    companions: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The smallest "this long before" (minutes) this person was reminded at; None: not yet.
+    reminded_minutes: Mapped[int | None]
+
+
+class MealReminderChoice(Base):
+    """When one person wants to be reminded of the meals they joined (no row: the
+    community's default; an empty ``minutes``: never)."""
+
+    __tablename__ = "meal_reminder_choices"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    minutes: Mapped[str] = mapped_column(String(100))  # "1440,30": minutes before, sorted
+    updated_at: Mapped[datetime]
 
 
 class MealTable(Base):

@@ -16,12 +16,16 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.events import CancelVideoPlace, CreateVideoPlace
+from bot.core.events import CancelVideoPlace, CreateVideoPlace, PlaceRef
 from bot.core.outbox import enqueue
+from bot.core.together import pairs_among
 from bot.meals.load import rowcount
 from bot.meals.models import JOINED, Meal, MealOccurrence, MealRsvp, MealTable
-from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, split_tables, video_link
+from bot.meals.native import shows_natively
+from bot.meals.rules import VOICE, VOICE_KINDS, Seat, ends_at, video_link
+from bot.meals.seating import split_tables
 
+MEAL_TABLE = "meal_table"  # a PlaceRef's kind: (occurrence id, table number)
 VIDEO_KIND = "meal_video"  # outbox kind of a CreateVideoPlace for a table
 CANCEL_VIDEO_KIND = "meal_video_cancel"  # outbox kind of a CancelVideoPlace for a table
 VOICE_CHANNELS = "voice_channels"  # the adapter capability of making voice channels
@@ -60,6 +64,7 @@ async def ensure_tables(
     )
     links: dict[int, str] = {number: url for number, url in rows}
     voice = meal.video_kind in VOICE_KINDS and can_make_voice(services, meal.platform)
+    native = shows_natively(services, meal.platform)
     new = []
     for number in range(1, count + 1):
         if number in links:
@@ -68,8 +73,16 @@ async def ensure_tables(
         if meal.video_kind == "url":
             url = meal.video_url
         elif not voice:
-            # An unguessable room name per occurrence and table keeps strangers out.
-            url = random_link(services, "element" if meal.video_kind == "element" else "jitsi")
+            # An unguessable room name per occurrence and table keeps strangers out; where the
+            # meal's room shows the meal's call (a widget, an event), table 1 of every date
+            # meets at the meal's own unguessable link.
+            kind = "element" if meal.video_kind == "element" else "jitsi"
+            if native and number == 1:
+                if not meal.place_url:
+                    meal.place_url = random_link(services, kind)
+                url = meal.place_url
+            else:
+                url = random_link(services, kind)
         links[number] = url
         new.append({"occurrence_id": occurrence.id, "table_no": number, "video_url": url})
         if voice:
@@ -80,9 +93,10 @@ async def ensure_tables(
                     platform=meal.platform,
                     kind=VOICE,
                     name=f"{meal.title}{suffix}"[:95],
-                    starts_at_iso=occurrence.starts_at.isoformat(),
+                    # Where the meal itself is shown natively, no event per date and table.
+                    starts_at=None if native else occurrence.starts_at,
                     minutes=meal.minutes,
-                    reference=f"meal_table:{occurrence.id}:{number}",
+                    reference=PlaceRef(MEAL_TABLE, (occurrence.id, number)),
                 ),
                 due_at=now,
                 now=now,
@@ -95,25 +109,34 @@ async def ensure_tables(
     return {number: links[number] for number in range(1, count + 1)}
 
 
-async def store_video_place(session: AsyncSession, reference: str, value: str) -> bool:
-    """Keep the link of a video place an adapter made for ``meal_table:<occ>:<table>``."""
-    kind, _, rest = reference.partition(":")
-    occurrence_id, _, number = rest.partition(":")
-    if kind != "meal_table" or not occurrence_id.isdigit() or not number.isdigit():
+async def store_video_place(session: AsyncSession, reference: PlaceRef | None, value: str) -> bool:
+    """Keep the link of a video place an adapter made for a meal's table."""
+    if reference is None or reference.kind != MEAL_TABLE or len(reference.ids) != 2:
         return False
+    occurrence_id, number = reference.ids
     result = await session.execute(
         update(MealTable)
-        .where(MealTable.occurrence_id == int(occurrence_id), MealTable.table_no == int(number))
+        .where(MealTable.occurrence_id == occurrence_id, MealTable.table_no == number)
         .values(video_url=value)
     )
     return rowcount(result) == 1
 
 
 async def call_off_video_places(
-    session: AsyncSession, meal: Meal, occurrences: Sequence[MealOccurrence], now: datetime
+    session: AsyncSession,
+    services: Services,
+    meal: Meal,
+    occurrences: Sequence[MealOccurrence],
+    now: datetime,
 ) -> int:
-    """Ask the platform to call off the places it made for these dates (Discord events)."""
+    """Ask the platform to call off the events it made per date for voice channels.
+
+    Where the meal itself is shown natively there are none: ``bot.meals.native`` changes
+    or withdraws the meal's one event instead.
+    """
     if meal.video_kind not in VOICE_KINDS or not occurrences:
+        return 0
+    if shows_natively(services, meal.platform):
         return 0
     by_id = {occurrence.id: occurrence for occurrence in occurrences}
     rows = await session.execute(
@@ -128,9 +151,9 @@ async def call_off_video_places(
             session,
             CancelVideoPlace(
                 platform=meal.platform,
-                reference=f"meal_table:{occurrence_id}:{number}",
+                reference=PlaceRef(MEAL_TABLE, (occurrence_id, number)),
                 place_id=place,
-                starts_at_iso=occurrence.starts_at.isoformat(),
+                starts_at=occurrence.starts_at,
             ),
             due_at=now,
             now=now,
@@ -149,25 +172,42 @@ async def assign_tables(
     occurrence: MealOccurrence,
     now: datetime,
 ) -> tuple[dict[int, int], dict[int, str], dict[int, int | None]]:
-    """Split the joined people into balanced tables and store each person's table.
+    """Split the joined people into balanced tables (buddies together, companions with
+    whoever brought them) and store each person's table.
 
     Returns ({person: table}, {table: video url}, {table: host person or None}).
     """
     rsvps = (
         await session.execute(
-            select(MealRsvp.id, MealRsvp.person_id, MealRsvp.is_volunteer, MealRsvp.table_no)
+            select(
+                MealRsvp.id,
+                MealRsvp.person_id,
+                MealRsvp.is_volunteer,
+                MealRsvp.table_no,
+                MealRsvp.companions,
+            )
             .where(MealRsvp.occurrence_id == occurrence.id, MealRsvp.status == JOINED)
             .order_by(MealRsvp.id)
         )
     ).all()
+    size = services.config.meals.table_size
+    everyone = sum(1 + row.companions for row in rsvps)
+    if occurrence.one_table:  # the host merged the tables: everyone at one
+        size = max(size, everyone)
+    # Buddies matter only when the meal is split into tables.
+    split = everyone > size
+    people = [row.person_id for row in rsvps]
+    sources = services.registry.pairs_sources
+    pairs = await pairs_among(sources, session, people) if split else []
     tables = split_tables(
-        [Seat(person_id, volunteer) for _, person_id, volunteer, _ in rsvps],
-        services.config.meals.table_size,
+        [Seat(person_id, volunteer, guests) for _, person_id, volunteer, _, guests in rsvps],
+        size,
+        pairs,
     )
     seat_of = {seat.person_id: table.number for table in tables for seat in table.seats}
     changed = [
         {"id": rsvp_id, "table_no": seat_of[person_id]}
-        for rsvp_id, person_id, _, table_no in rsvps
+        for rsvp_id, person_id, _, table_no, _ in rsvps
         if table_no != seat_of[person_id]
     ]
     if changed:

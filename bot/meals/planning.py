@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
 from bot.meals.models import SCHEDULED, Meal, MealOccurrence, MealSubscription
+from bot.meals.native import publish
 from bot.meals.places import ensure_tables
 from bot.meals.rules import (
     CODE_ALPHABET,
@@ -70,6 +71,7 @@ async def create_meal(
         every_weeks=request.every_weeks,
         minutes=request.minutes,
         capacity=request.capacity,
+        minimum=request.minimum,
         video_kind=request.video_kind,
         video_url=request.video_url,
         planned_until=first_start - timedelta(seconds=1),
@@ -78,6 +80,7 @@ async def create_meal(
     session.add(meal)
     await session.flush()
     made = await plan_meal(session, services, meal, now)
+    await publish(session, services, meal, now)  # where the platform shows meals itself
     return meal, made[0]
 
 

@@ -8,13 +8,17 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.meals import reminder_choice
 from bot.meals.load import rowcount
 from bot.meals.models import (
     JOINED,
+    MAYBE,
+    OFFERED,
     WAITING,
     Meal,
     MealFeedback,
     MealOccurrence,
+    MealReminderChoice,
     MealRsvp,
     MealSubscription,
 )
@@ -76,7 +80,10 @@ class MealData:
                     "status": rsvp.status,
                     "table": rsvp.table_no,
                     "attended_at": _iso(rsvp.attended_at),
+                    "companions": rsvp.companions,
                     "joined_at": _iso(rsvp.created_at),
+                    "offer_until": _iso(rsvp.offer_expires_at),
+                    "waiting_position_told": rsvp.position_told,
                 }
                 for rsvp, occ, meal in seats
             ],
@@ -84,6 +91,7 @@ class MealData:
                 {"id": meal.code, "title": meal.title, "since": _iso(sub.created_at)}
                 for sub, meal in series
             ],
+            "reminders": await reminder_choice.export(session, person_id),
             "feedback": [
                 {
                     "id": meal.code,
@@ -100,13 +108,19 @@ class MealData:
         seats = await session.execute(
             select(MealOccurrence)
             .join(MealRsvp, MealRsvp.occurrence_id == MealOccurrence.id)
-            .where(MealRsvp.person_id == person_id, MealRsvp.status.in_((JOINED, WAITING)))
+            .where(
+                MealRsvp.person_id == person_id,
+                MealRsvp.status.in_((JOINED, WAITING, OFFERED, MAYBE)),
+            )
         )
         for occurrence in list(seats.scalars()):
             await leave(session, occurrence, person_id)
         await session.execute(delete(MealRsvp).where(MealRsvp.person_id == person_id))
         await session.execute(
             delete(MealSubscription).where(MealSubscription.person_id == person_id)
+        )
+        await session.execute(
+            delete(MealReminderChoice).where(MealReminderChoice.person_id == person_id)
         )
         await session.execute(
             update(MealFeedback)

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 
 from bot.core.context import Services
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, Option, Outgoing, Room
+from bot.core.events import ChoicePrompt, Option, Outgoing, Room, invoke
 from bot.core.i18n import BABEL_LOCALES, format_local
 from bot.meals.load import Recipient
 from bot.meals.models import Meal, MealOccurrence
@@ -54,10 +53,11 @@ def text_for(services: Services, lang: str, key: str, **values: object) -> str:
 
 
 def announcement_options(services: Services, lang: str, code: str) -> list[Option]:
-    """Join/leave buttons for a meal announcement."""
+    """Join, maybe and leave buttons for a meal announcement."""
     return [
-        Option(text_for(services, lang, "meal.button_join"), command_option(f"meal join {code}")),
-        Option(text_for(services, lang, "meal.button_leave"), command_option(f"meal leave {code}")),
+        Option(text_for(services, lang, "meal.button_join"), invoke("meal join", code)),
+        Option(text_for(services, lang, "meal.button_maybe"), invoke("meal maybe", code)),
+        Option(text_for(services, lang, "meal.button_leave"), invoke("meal leave", code)),
     ]
 
 
@@ -183,7 +183,7 @@ def begins(
         (
             Option(
                 text_for(services, lang, "meal.button_here"),
-                command_option(f"meal here {meal.code}"),
+                invoke("meal here", meal.code),
             ),
         ),
     )
@@ -202,7 +202,7 @@ def feedback_prompt(services: Services, rec: Recipient, meal: Meal) -> ChoicePro
     options = tuple(
         Option(
             text_for(services, rec.lang, f"meal.rating_{n}"),
-            command_option(f"meal feedback {meal.code} {n}"),
+            invoke("meal feedback", meal.code, str(n)),
         )
         for n in range(1, 6)
     )

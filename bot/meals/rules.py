@@ -16,71 +16,42 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.core.parsing import ArgumentError, Token, tokenize
+from bot.core.words import word_index, word_set, words
 
 if TYPE_CHECKING:  # the rules read a meal's fields; they never query or write
     from bot.meals.models import Meal, MealOccurrence
 
-WEEKDAYS: dict[str, int] = {}
-for _number, _words in enumerate(
-    (
-        ("mon", "monday", "man", "mandag", "ma"),
-        ("tue", "tues", "tuesday", "tir", "tirsdag", "ti"),
-        ("wed", "wednesday", "ons", "onsdag", "on"),
-        ("thu", "thur", "thurs", "thursday", "tor", "tors", "torsdag", "to"),
-        ("fri", "friday", "fre", "fredag", "fr"),
-        ("sat", "saturday", "lør", "lørdag", "lor", "lordag", "lø"),
-        ("sun", "sunday", "søn", "søndag", "son", "sondag", "sø"),
-    )
-):
-    for _word in _words:
-        WEEKDAYS[_word] = _number
+# Monday is 0; the words people type (English, Danish, Norwegian) are data, in
+# bot/locales/<lang>/words.toml, as are the other words below.
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: dict[str, int] = {
+    word: number
+    for number, name in enumerate(WEEKDAY_NAMES)
+    for word in (*words(f"weekday.{name}"), *words(f"meals.weekday_short.{name}"))
+}
 
 # Words for today and tomorrow; two-word forms ("i morgen") are joined before lookup.
 RELATIVE_DAYS = {
-    "today": 0,
-    "idag": 0,
-    "i dag": 0,
-    "tonight": 0,
-    "tomorrow": 1,
-    "imorgen": 1,
-    "i morgen": 1,
-    "imorgon": 1,
-    "i morgon": 1,
-    "iovermorgen": 2,
-    "i overmorgen": 2,
+    word: ahead
+    for ahead, name in enumerate(("today", "tomorrow", "day_after_tomorrow"))
+    for word in words(f"meals.relative_day.{name}")
 }
-EVERY_WORDS = frozenset({"every", "hver", "hvert", "each"})
-WEEK_WORDS = frozenset({"week", "weeks", "uge", "uger", "uke", "uker", "ugen", "uken"})
-OTHER_WORDS = frozenset({"other", "second", "anden", "andre", "annen", "annenhver"})
+EVERY_WORDS = word_set("meals.every")
+WEEK_WORDS = word_set("meals.week")
+OTHER_WORDS = word_set("meals.other")
 WEEKLY_WORDS = {
-    "weekly": 1,
-    "ugentlig": 1,
-    "ukentlig": 1,
-    "fortnightly": 2,
-    "biweekly": 2,
-    "annenhver": 2,
-    "hveranden": 2,
+    **{word: 1 for word in words("meals.repeat.weekly")},
+    **{word: 2 for word in words("meals.repeat.fortnightly")},
 }
-CAPACITY_WORDS = frozenset(
-    {"capacity", "seats", "max", "kapacitet", "kapasitet", "pladser", "plasser", "plads", "plass"}
-)
-MINUTES_WORDS = frozenset(
-    {"minutes", "minutter", "min", "mins", "length", "varighed", "varighet", "længde", "lengde"}
-)
-VIDEO_WORDS = frozenset({"video", "link", "lenke"})
-TIME_FILLERS = frozenset({"kl", "kl.", "at", "klokken", "klokka", "@"})
+CAPACITY_WORDS = word_set("meals.capacity")
+MINUTES_WORDS = word_set("meals.minutes")
+VIDEO_WORDS = word_set("meals.video")
+MINIMUM_WORDS = word_set("meals.minimum")
+TIME_FILLERS = word_set("meals.time_filler")
 VOICE = "voice"  # a voice channel the platform makes (where its adapter can)
 VOICE_KINDS = frozenset({VOICE, "discord"})  # "discord": how meals made before said it
 VIDEO_KINDS = ("jitsi", "element", VOICE)
-VIDEO_ALIASES = {
-    "jitsi": "jitsi",
-    "jit.si": "jitsi",
-    "element": "element",
-    "element call": "element",
-    "discord": VOICE,
-    "voice": VOICE,
-    "talekanal": VOICE,
-}
+VIDEO_ALIASES = word_index("meals.video_kind", VIDEO_KINDS)
 MAX_WEEKS_APART = 4
 MAX_DAYS_AHEAD = 366
 CAPACITY_RANGE = (1, 1000)
@@ -248,6 +219,7 @@ class MealRequest:
     video_kind: str = "jitsi"
     video_url: str = ""
     date_guessed: bool = False  # a passed day/month read as next year: ask before creating
+    minimum: int = 0  # fewer joined a while before the start: the host is asked
 
 
 def check_title(text: str, limits: Limits) -> str:
@@ -277,6 +249,11 @@ def parse_number(text: str, low: int, high: int, error: str) -> int:
     if not low <= value <= high:
         raise ArgumentError(error, low=low, high=high)
     return value
+
+
+def parse_minimum(text: str, capacity: int) -> int:
+    """A meal's minimum size: from 0 (none) up to its seats."""
+    return parse_number(text, 0, capacity, "meal.bad_minimum")
 
 
 def parse_repeat(words: Sequence[str]) -> tuple[int, int]:
@@ -337,6 +314,8 @@ def parse_schedule(
     index = 1
     while index < len(words):
         index = options.take(words, index, can_voice)
+    if options.minimum > options.capacity:  # "minimum 8 seats 6", in either order
+        raise ArgumentError("meal.bad_minimum", low=0, high=options.capacity)
     return MealRequest(
         title=title,
         first_date=day,
@@ -347,6 +326,7 @@ def parse_schedule(
         video_kind=options.video_kind,
         video_url=options.video_url,
         date_guessed=guessed,
+        minimum=options.minimum,
     )
 
 
@@ -357,6 +337,7 @@ class _Options:
     every_weeks: int = 0
     video_kind: str = "jitsi"
     video_url: str = ""
+    minimum: int = 0
     seen: set[str] = field(default_factory=set)
 
     def take(self, words: list[str], index: int, can_voice: bool) -> int:
@@ -368,6 +349,9 @@ class _Options:
             return index + used
         if word in CAPACITY_WORDS:
             self.capacity = parse_number(value, *CAPACITY_RANGE, "meal.bad_capacity")
+            return index + 2
+        if word in MINIMUM_WORDS:
+            self.minimum = parse_minimum(value, self.capacity)
             return index + 2
         if word in MINUTES_WORDS:
             self.minutes = parse_number(value, *MINUTES_RANGE, "meal.bad_minutes")
@@ -389,6 +373,7 @@ class Seat:
 
     person_id: int
     is_volunteer: bool = False
+    companions: int = 0  # people without an account who come with them ("+1")
 
 
 @dataclass(frozen=True)
@@ -403,36 +388,6 @@ class Table:
 def table_count(people: int, table_size: int) -> int:
     """How many tables ``people`` need so none has more than ``table_size``."""
     return max(1, math.ceil(people / table_size))
-
-
-def split_tables(seats: Sequence[Seat], table_size: int) -> list[Table]:
-    """Balanced tables (sizes differ by at most one), volunteers spread as hosts.
-
-    Deterministic: the same people in the same order give the same tables.
-    """
-    count = table_count(len(seats), table_size)
-    sizes = [len(seats) // count + (1 if i < len(seats) % count else 0) for i in range(count)]
-    tables: list[list[Seat]] = [[] for _ in range(count)]
-
-    def place(seat: Seat, table: int) -> None:
-        while len(tables[table]) >= sizes[table]:
-            table = (table + 1) % count
-        tables[table].append(seat)
-
-    # Volunteers first, one per table in turn, so every table gets a host when possible.
-    for turn, seat in enumerate(s for s in seats if s.is_volunteer):
-        place(seat, turn % count)
-    # The others fill tables in the order they joined, so people who joined together sit together.
-    for seat in (s for s in seats if not s.is_volunteer):
-        place(seat, 0)
-    return [
-        Table(
-            number=i + 1,
-            seats=tuple(members),
-            host=next((s.person_id for s in members if s.is_volunteer), None),
-        )
-        for i, members in enumerate(tables)
-    ]
 
 
 # ---------------------------------------------------------------- a meal's own times

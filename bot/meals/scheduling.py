@@ -8,12 +8,15 @@ weekly 18:00 stays 18:00 on the host's clock across daylight-saving changes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from typing import Any
 
 from bot.core.context import Context
 from bot.core.parsing import ArgumentError, tokenize
 from bot.core.signals import ProgrammeJoined, announce
+from bot.core.steps import Asker, Finish, Next, Outcome, Retry, Step, StepDialog
+from bot.core.words import word_set
 from bot.meals import answers, load, planning, render
 from bot.meals.models import Meal
 from bot.meals.places import can_make_voice
@@ -40,7 +43,7 @@ FIELDS = ("title", "date", "time", "repeat", "capacity", "minutes", "video")
 CONFIRM = "confirm"
 DATE_CHECK = "date_check"
 REVIEW = "review"  # set once the summary was shown: an answer goes back to it
-ONCE_WORDS = frozenset({"once", "no", "nej", "nei", "1", "en", "én", "single", "engang"})
+ONCE_WORDS = word_set("meals.once")
 
 
 def limits(ctx: Context) -> Limits:
@@ -99,55 +102,67 @@ async def schedule_line(ctx: Context, details: str) -> None:
         "video_url": request.video_url,
         REVIEW: True,
     }
-    ctx.continue_dialog(DIALOG, DATE_CHECK, data)
-    ask(ctx, DATE_CHECK, data)
+    SCHEDULE.begin(ctx, data, step=DATE_CHECK)
 
 
 def start(ctx: Context) -> None:
-    ctx.continue_dialog(DIALOG, "title", {})
-    ask(ctx, "title", {})
+    SCHEDULE.begin(ctx)
 
 
 # ---------------------------------------------------------------- questions
 
 
-def ask(ctx: Context, step: str, data: dict[str, Any]) -> None:
-    """Ask the question of ``step``. Where a number is asked there are no numbered
-    options, so a typed "3" is three and never the third choice."""
-    meals = ctx.config.meals
-    if step == "title":
-        ctx.say("meal.ask_title", limit=meals.title_max_length)
-    elif step == "date":
-        ctx.say("meal.ask_date")
-    elif step == DATE_CHECK:
-        day = date.fromisoformat(data["date"])
-        ctx.prompt(
-            ctx.t("meal.ask_date_guess", guess=render.day_text(day, ctx.timezone, ctx.lang)),
-            [(ctx.t("meal.option_yes"), "yes"), (ctx.t("meal.option_other_date"), "no")],
-        )
-    elif step == "time":
-        ctx.say("meal.ask_time")
-    elif step == "repeat":
-        ctx.prompt(
-            ctx.t("meal.ask_repeat"),
-            [
-                (ctx.t("meal.repeat_once"), "once"),
-                (ctx.t("meal.repeat_weekly"), "every week"),
-                # No digit in a value: it can never be read as a number elsewhere.
-                (ctx.t("meal.repeat_weeks", weeks=2), "fortnightly"),
-            ],
-        )
-    elif step == "capacity":
-        ctx.say("meal.ask_capacity", default=meals.default_capacity)
-    elif step == "minutes":
-        ctx.say("meal.ask_minutes", default=meals.default_minutes)
-    elif step == "video":
-        options = [("Jitsi", "jitsi"), ("Element Call", "element")]
-        if can_voice(ctx):
-            options.append((ctx.t("meal.option_voice"), VOICE))
-        ctx.prompt(ctx.t("meal.ask_video"), options)
-    elif step == CONFIRM:
-        ctx.prompt(summary(ctx, data), [(label, value) for value, label in confirm_options(ctx)])
+def _ask_title(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.say("meal.ask_title", limit=ctx.config.meals.title_max_length)
+
+
+def _ask_date(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.say("meal.ask_date")
+
+
+def _ask_date_check(ctx: Context, data: dict[str, Any]) -> None:
+    day = date.fromisoformat(data["date"])
+    ctx.prompt(
+        ctx.t("meal.ask_date_guess", guess=render.day_text(day, ctx.timezone, ctx.lang)),
+        [(ctx.t("meal.option_yes"), "yes"), (ctx.t("meal.option_other_date"), "no")],
+    )
+
+
+def _ask_time(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.say("meal.ask_time")
+
+
+def _ask_repeat(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.prompt(
+        ctx.t("meal.ask_repeat"),
+        [
+            (ctx.t("meal.repeat_once"), "once"),
+            (ctx.t("meal.repeat_weekly"), "every week"),
+            # No digit in a value: it can never be read as a number elsewhere.
+            (ctx.t("meal.repeat_weeks", weeks=2), "fortnightly"),
+        ],
+    )
+
+
+# Where a number is asked there are no numbered options, so a typed "3" is three and
+# never the third choice.
+def _ask_capacity(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.say("meal.ask_capacity", default=ctx.config.meals.default_capacity)
+
+
+def _ask_minutes(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.say("meal.ask_minutes", default=ctx.config.meals.default_minutes)
+
+
+def _ask_video(ctx: Context, data: dict[str, Any]) -> None:
+    options = [("Jitsi", "jitsi"), ("Element Call", "element")]
+    if can_voice(ctx):
+        options.append((ctx.t("meal.option_voice"), VOICE))
+    ctx.prompt(ctx.t("meal.ask_video"), options)
+
+
+def _ask_confirm(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.prompt(summary(ctx, data), [(label, value) for value, label in confirm_options(ctx)])
 
 
 def confirm_options(ctx: Context) -> list[tuple[str, str]]:
@@ -188,66 +203,85 @@ def summary(ctx: Context, data: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- answers
 
 
-async def step(ctx: Context, name: str, data: dict[str, Any], text: str) -> None:
-    """One answer: kept, then the next question (or the summary once it was shown)."""
-    try:
-        following = await _answer(ctx, name, data, text.strip())
-    except ArgumentError as error:
-        # Stay on the same question: say what was wrong and ask it again; earlier
-        # answers are all kept.
-        ctx.reply(ctx.t(error.key or "meal.step_again", **error.values))
-        ask(ctx, name, data)
-        return
-    if following is None:
-        return
-    ctx.continue_dialog(DIALOG, following, data)
-    ask(ctx, following, data)
-
-
 def _after(name: str, data: dict[str, Any]) -> str:
     if data.get(REVIEW) or name == FIELDS[-1]:
         return CONFIRM
     return FIELDS[FIELDS.index(name) + 1]
 
 
-async def _answer(ctx: Context, name: str, data: dict[str, Any], answer: str) -> str | None:
-    if name == "title":
-        data["title"] = check_title(answer.strip('"“”„'), limits(ctx))
-    elif name == "date":
-        day, guessed = read_date(answer, today(ctx))
-        if day < today(ctx):
-            raise ArgumentError("meal.date_past")
-        if "time" in data:
-            check_when(day, time.fromisoformat(data["time"]), ctx.zone, ctx.now)
-        data["date"] = day.isoformat()
-        if guessed:
-            return DATE_CHECK
-    elif name == DATE_CHECK:
-        choice = answers.pick(answer, [ctx.t("meal.option_yes"), ctx.t("meal.option_other_date")])
-        if answers.is_yes(answer) or choice == 0:
-            return "time" if "time" not in data else _after("date", data)
-        if answers.is_no(answer) or choice == 1:
-            return "date"
-        return await _answer(ctx, "date", data, answer)  # another date, typed at once
-    elif name == "time":
-        at = parse_time(answer.removeprefix("kl.").removeprefix("kl").strip())
-        check_when(date.fromisoformat(data["date"]), at, ctx.zone, ctx.now)
-        data["time"] = at.strftime("%H:%M")
-    elif name == "repeat":
-        words = [t.text for t in tokenize(answer)]
-        if not words or answer.casefold() in ONCE_WORDS or words[0].casefold() in ONCE_WORDS:
-            data["every_weeks"] = 0
-        else:
-            data["every_weeks"], _used = parse_repeat(words)
-    elif name == "capacity":
-        data["capacity"] = answers.read_number(answer, *CAPACITY_RANGE, "meal.bad_capacity")
-    elif name == "minutes":
-        data["minutes"] = answers.read_number(answer, *MINUTES_RANGE, "meal.bad_minutes")
-    elif name == "video":
-        data["video_kind"], data["video_url"] = video_choice(answer, can_voice(ctx))
-    elif name == CONFIRM:
-        return await _confirm(ctx, data, answer)
-    return _after(name, data)
+# Each reader keeps its answer in ``data`` and names the next step (None: the dialog is
+# over); an ArgumentError keeps the same question, with every earlier answer.
+Reader = Callable[[Context, dict[str, Any], str], Awaitable[str | None]]
+
+
+async def _read_title(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
+    data["title"] = check_title(answer.strip('"“”„'), limits(ctx))
+    return _after("title", data)
+
+
+async def _read_date(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
+    day, guessed = read_date(answer, today(ctx))
+    if day < today(ctx):
+        raise ArgumentError("meal.date_past")
+    if "time" in data:
+        check_when(day, time.fromisoformat(data["time"]), ctx.zone, ctx.now)
+    data["date"] = day.isoformat()
+    return DATE_CHECK if guessed else _after("date", data)
+
+
+async def _read_date_check(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
+    choice = answers.pick(answer, [ctx.t("meal.option_yes"), ctx.t("meal.option_other_date")])
+    if answers.is_yes(answer) or choice == 0:
+        return "time" if "time" not in data else _after("date", data)
+    if answers.is_no(answer) or choice == 1:
+        return "date"
+    return await _read_date(ctx, data, answer)  # another date, typed at once
+
+
+async def _read_time(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
+    at = parse_time(answer.removeprefix("kl.").removeprefix("kl").strip())
+    check_when(date.fromisoformat(data["date"]), at, ctx.zone, ctx.now)
+    data["time"] = at.strftime("%H:%M")
+    return _after("time", data)
+
+
+async def _read_repeat(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
+    words = [t.text for t in tokenize(answer)]
+    if not words or answer.casefold() in ONCE_WORDS or words[0].casefold() in ONCE_WORDS:
+        data["every_weeks"] = 0
+    else:
+        data["every_weeks"], _used = parse_repeat(words)
+    return _after("repeat", data)
+
+
+async def _read_capacity(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
+    data["capacity"] = answers.read_number(answer, *CAPACITY_RANGE, "meal.bad_capacity")
+    return _after("capacity", data)
+
+
+async def _read_minutes(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
+    data["minutes"] = answers.read_number(answer, *MINUTES_RANGE, "meal.bad_minutes")
+    return _after("minutes", data)
+
+
+async def _read_video(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
+    data["video_kind"], data["video_url"] = video_choice(answer, can_voice(ctx))
+    return _after("video", data)
+
+
+def _step(asker: Asker, reader: Reader) -> Step:
+    """A question whose answer is kept, then the next question (or the summary once it
+    was shown)."""
+
+    async def answer(ctx: Context, data: dict[str, Any], text: str) -> Outcome:
+        try:
+            following = await reader(ctx, data, text.strip())
+        except ArgumentError as error:
+            # Stay on the same question: say what was wrong and ask it again.
+            return Retry(error.key or "meal.step_again", error.values)
+        return Finish() if following is None else Next(following, data)
+
+    return Step(asker, answer)
 
 
 async def _confirm(ctx: Context, data: dict[str, Any], answer: str) -> str | None:
@@ -268,6 +302,25 @@ async def _confirm(ctx: Context, data: dict[str, Any], answer: str) -> str | Non
         return CONFIRM
     data[REVIEW] = True
     return field
+
+
+# The scheduling questions: title, date (and whether a guessed date is meant), time,
+# repeat, seats, minutes, video, then the summary to create or change one answer.
+SCHEDULE = StepDialog(
+    DIALOG,
+    {
+        "title": _step(_ask_title, _read_title),
+        "date": _step(_ask_date, _read_date),
+        DATE_CHECK: _step(_ask_date_check, _read_date_check),
+        "time": _step(_ask_time, _read_time),
+        "repeat": _step(_ask_repeat, _read_repeat),
+        "capacity": _step(_ask_capacity, _read_capacity),
+        "minutes": _step(_ask_minutes, _read_minutes),
+        "video": _step(_ask_video, _read_video),
+        CONFIRM: _step(_ask_confirm, _confirm),
+    },
+    first="title",
+)
 
 
 # ---------------------------------------------------------------- creating

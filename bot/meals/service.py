@@ -22,11 +22,14 @@ from bot.core.context import Services
 from bot.core.events import TextMessage
 from bot.core.outbox import cancel_pending, enqueue_many
 from bot.meals import render
+from bot.meals.companions import seats_for
 from bot.meals.load import people_at, recipients, rowcount, rsvp_of, upcoming_query
 from bot.meals.models import (
     CANCELLED,
     GUEST,
     JOINED,
+    MAYBE,
+    OFFERED,
     SCHEDULED,
     WAITING,
     Meal,
@@ -35,31 +38,32 @@ from bot.meals.models import (
     MealRsvp,
     MealSubscription,
 )
+from bot.meals.native import after_cancel
 from bot.meals.places import call_off_video_places
 
 # ---------------------------------------------------------------- seats
 
 
-async def _take_seat(session: AsyncSession, occurrence_id: int) -> bool:
-    """Take one seat if one is free; atomic on both databases."""
+async def _take_seat(session: AsyncSession, occurrence_id: int, seats: int = 1) -> bool:
+    """Take ``seats`` seats if that many are free (all or none); atomic on both databases."""
     result = await session.execute(
         update(MealOccurrence)
         .where(
             MealOccurrence.id == occurrence_id,
             MealOccurrence.status == SCHEDULED,
-            MealOccurrence.taken < MealOccurrence.capacity,
+            MealOccurrence.taken + seats <= MealOccurrence.capacity,
         )
-        .values(taken=MealOccurrence.taken + 1)
+        .values(taken=MealOccurrence.taken + seats)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
 
 
-async def _free_seat(session: AsyncSession, occurrence_id: int) -> None:
+async def _free_seat(session: AsyncSession, occurrence_id: int, seats: int = 1) -> None:
     await session.execute(
         update(MealOccurrence)
-        .where(MealOccurrence.id == occurrence_id, MealOccurrence.taken > 0)
-        .values(taken=MealOccurrence.taken - 1)
+        .where(MealOccurrence.id == occurrence_id, MealOccurrence.taken >= seats)
+        .values(taken=MealOccurrence.taken - seats)
         .execution_options(synchronize_session=False)
     )
 
@@ -70,19 +74,32 @@ async def join(
     person_id: int,
     is_volunteer: bool,
     now: datetime,
+    companions: int | None = None,
 ) -> str:
-    """Take a seat or a place on the waiting list.
+    """Take a seat (and one for each companion, all or none) or a place on the waiting list.
 
-    Returns "joined", "waiting", "already_joined" or "already_waiting".
+    Returns "joined", "waiting", "already_joined", "already_waiting", or, when someone
+    already seated changes how many come with them, "companions_changed" or
+    "companions_no_room" (nothing changed: not enough seats free). A yes to an offered
+    seat takes it (even a little after its deadline, while it is still held).
     """
     existing = await rsvp_of(session, occurrence.id, person_id)
+    if existing is not None and existing.status == OFFERED:
+        existing.status = JOINED
+        existing.offer_expires_at = None
+        await session.flush()
+        return JOINED
     if existing is not None and existing.status in (JOINED, WAITING):
-        return f"already_{existing.status}"
-    seated = await _take_seat(session, occurrence.id)
+        if companions is None or companions == existing.companions:
+            return f"already_{existing.status}"
+        return await _change_companions(session, occurrence, existing, companions)
+    companions = companions or 0
+    seated = await _take_seat(session, occurrence.id, seats_for(companions))
     status = JOINED if seated else WAITING
     if existing is not None:  # a guest who came without a seat now takes one
         existing.status = status
         existing.created_at = now
+        existing.companions = companions
     else:
         session.add(
             MealRsvp(
@@ -91,10 +108,30 @@ async def join(
                 status=status,
                 is_volunteer=is_volunteer,
                 created_at=now,
+                companions=companions,
             )
         )
     await session.flush()
     return status
+
+
+async def _change_companions(
+    session: AsyncSession, occurrence: MealOccurrence, rsvp: MealRsvp, companions: int
+) -> str:
+    """More or fewer companions for someone already seated (or waiting)."""
+    if rsvp.status == WAITING:
+        rsvp.companions = companions
+        return "companions_changed"
+    more = companions - rsvp.companions
+    if more > 0 and not await _take_seat(session, occurrence.id, more):
+        return "companions_no_room"
+    if more < 0:
+        await _free_seat(session, occurrence.id, -more)
+    rsvp.companions = companions
+    await session.flush()
+    if more < 0 and occurrence.status == SCHEDULED:
+        await promote_waiting(session, occurrence.id)
+    return "companions_changed"
 
 
 async def promote_waiting(session: AsyncSession, occurrence_id: int) -> list[int]:
@@ -109,7 +146,10 @@ async def promote_waiting(session: AsyncSession, occurrence_id: int) -> list[int
                 .limit(1)
             )
         ).scalar_one_or_none()
-        if first is None or not await _take_seat(session, occurrence_id):
+        # The first in line with all their companions, or nobody: the order is kept.
+        if first is None or not await _take_seat(
+            session, occurrence_id, seats_for(first.companions)
+        ):
             return promoted
         first.status = JOINED
         first.moved_up = True
@@ -120,21 +160,22 @@ async def promote_waiting(session: AsyncSession, occurrence_id: int) -> list[int
 async def leave(session: AsyncSession, occurrence: MealOccurrence, person_id: int) -> str:
     """Give up a seat (the waiting list moves up) or a waiting place.
 
-    Returns "left", "left_waiting" or "not_joined".
+    Returns "left", "left_waiting", "offer_declined", "left_maybe" or "not_joined".
     """
     rsvp = await rsvp_of(session, occurrence.id, person_id)
     if rsvp is None or rsvp.status == GUEST:
         return "not_joined"
-    was_seated = rsvp.status == JOINED
+    status = rsvp.status
+    seats = seats_for(rsvp.companions)
     await session.delete(rsvp)
     await session.flush()
     await cancel_pending(session, f"meal:{occurrence.id}:p{person_id}:")
-    if not was_seated:
-        return "left_waiting"
-    await _free_seat(session, occurrence.id)
+    if status not in (JOINED, OFFERED):  # a waiting place or a "maybe" holds no seat
+        return "left_maybe" if status == MAYBE else "left_waiting"
+    await _free_seat(session, occurrence.id, seats)  # their companions' seats too
     if occurrence.status == SCHEDULED:
         await promote_waiting(session, occurrence.id)
-    return "left"
+    return "offer_declined" if status == OFFERED else "left"
 
 
 async def subscribe(
@@ -282,11 +323,12 @@ async def cancel_occurrence(
     now: datetime,
 ) -> int:
     """Cancel one date: pending reminders go, everyone who joined or waited is told."""
-    people = await people_at(session, occurrence.id, (JOINED, WAITING))
+    people = await people_at(session, occurrence.id, (JOINED, WAITING, OFFERED, MAYBE))
     occurrence.status = CANCELLED
     occurrence.cancelled_at = now
     await cancel_pending(session, f"meal:{occurrence.id}:")
-    await call_off_video_places(session, meal, [occurrence], now)
+    await call_off_video_places(session, services, meal, [occurrence], now)
+    await after_cancel(session, services, meal, now)
     await tell_people(
         session,
         services,
@@ -309,7 +351,7 @@ async def cancel_series(
     future = list((await session.execute(upcoming_query(meal, now))).scalars())
     told: set[int] = set()
     for occurrence in future:
-        people = await people_at(session, occurrence.id, (JOINED, WAITING))
+        people = await people_at(session, occurrence.id, (JOINED, WAITING, OFFERED, MAYBE))
         occurrence.status = CANCELLED
         occurrence.cancelled_at = now
         await cancel_pending(session, f"meal:{occurrence.id}:")
@@ -327,6 +369,7 @@ async def cancel_series(
                 kind="meal_cancelled",
                 dedupe=f"meal-cancelled:{occurrence.id}",
             )
-    await call_off_video_places(session, meal, future, now)
+    await call_off_video_places(session, services, meal, future, now)
+    await after_cancel(session, services, meal, now)
     await session.execute(delete(MealSubscription).where(MealSubscription.meal_id == meal.id))
     return len(told)

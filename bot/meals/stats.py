@@ -34,6 +34,8 @@ async def aggregates(session: AsyncSession, since: datetime, until: datetime) ->
             select(
                 func.count(MealRsvp.attended_at),
                 func.count().filter(MealRsvp.status == JOINED),
+                # People without an account who came with someone ("+1"): a number only.
+                func.coalesce(func.sum(MealRsvp.companions).filter(MealRsvp.status == JOINED), 0),
             )
             .join(MealOccurrence, MealOccurrence.id == MealRsvp.occurrence_id)
             .where(*in_window, MealOccurrence.status == SCHEDULED)
@@ -51,7 +53,7 @@ async def aggregates(session: AsyncSession, since: datetime, until: datetime) ->
     answers = sum(int(count) for _, count in ratings)
     average = round(sum(int(r) * int(c) for r, c in ratings) / answers, 2) if answers else None
     held, seats_filled, seats_offered = (int(v) for v in held_row)
-    came, had_seat = (int(v) for v in attendance)
+    came, had_seat, companions = (int(v) for v in attendance)
     return [
         StatTable(
             "meals",
@@ -68,8 +70,8 @@ async def aggregates(session: AsyncSession, since: datetime, until: datetime) ->
         StatTable(
             "meals",
             "meal_attendance",
-            (count("had_seat"), count("came")),
-            ((had_seat, came),),
+            (count("had_seat"), count("came"), count("companions")),
+            ((had_seat, came, companions),),
         ),
         StatTable(
             "meals",

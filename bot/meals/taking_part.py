@@ -10,14 +10,26 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.context import Context
-from bot.core.dispatcher import command_option
-from bot.core.events import Role
+from bot.core.events import Action, Role, invoke
+from bot.core.parsing import ArgumentError, echo
 from bot.core.signals import ProgrammeJoined, announce
-from bot.meals import answers, hosting, jobs, load, render, service
-from bot.meals.models import JOINED, WAITING, Meal
+from bot.meals import answers, hosting, jobs, load, offers, reminder_choice, render, service
+from bot.meals import maybe as maybe_answers
+from bot.meals.companions import MOST, BadCompanions, seats_for, split_companions
+from bot.meals.models import JOINED, MAYBE, OFFERED, WAITING, Meal
 from bot.meals.scheduling import when
 
 LIST_LIMIT = 15
+
+
+def read_companions(which: str) -> tuple[str, int | None]:
+    """The date or "all" typed, and the companions named ("+1"), or a clear error."""
+    try:
+        return split_companions(which)
+    except BadCompanions as bad:
+        raise ArgumentError("meal.companions_bad", value=echo(str(bad)), most=MOST) from None
+
+
 PROMPT_BUTTONS = 5
 
 
@@ -66,13 +78,18 @@ async def list_meals(ctx: Context, days: int | None) -> None:
         ctx.say("meal.list_empty", days=days)
         return
     lines = [ctx.t("meal.list_title", days=days)]
-    buttons: list[tuple[str, str]] = []
+    buttons: list[tuple[str, Action]] = []
     for item in listed:
         free = item.occurrence.capacity - item.occurrence.taken
         if item.mine == JOINED:
             state = ctx.t("meal.list_you_joined")
         elif item.mine == WAITING:
-            state = ctx.t("meal.list_you_wait")
+            place = await offers.position_of(ctx.session, item.occurrence.id, ctx.person.id)
+            state = ctx.t("meal.list_you_wait_at", position=place or 1)
+        elif item.mine == OFFERED:
+            state = ctx.t("meal.list_offered")
+        elif item.mine == MAYBE:
+            state = ctx.t("meal.list_you_maybe")
         elif free > 0:
             state = ctx.t("meal.list_free", free=free, capacity=item.occurrence.capacity)
         else:
@@ -86,19 +103,25 @@ async def list_meals(ctx: Context, days: int | None) -> None:
                 state=state,
             )
         )
-        if item.mine not in (JOINED, WAITING) and len(buttons) < PROMPT_BUTTONS:
+        if item.mine not in (JOINED, WAITING, OFFERED) and len(buttons) < PROMPT_BUTTONS:
             # The date in the value makes each button join its own occurrence.
             day = item.occurrence.starts_at.astimezone(ZoneInfo(item.meal.timezone)).date()
             label = f"{item.meal.title[:24]}, {when(ctx, item.occurrence.starts_at, 'date')}"
             buttons.append(
                 (
                     ctx.t("meal.button_join_code", title=label),
-                    command_option(f"meal join {item.meal.code} {day.isoformat()}"),
+                    invoke("meal join", item.meal.code, day.isoformat()),
                 )
             )
     if total > len(listed):
         lines.append(ctx.t("meal.list_more", more=total - len(listed)))
     lines.append(ctx.t("meal.list_hint"))
+    if any(
+        item.mine == JOINED for item in listed
+    ):  # when they will hear of it, and how to change it
+        minutes, own = await reminder_choice.chosen_minutes(ctx)
+        text = reminder_choice.reminders_text(ctx, minutes, own)
+        lines.append(f"{text} {ctx.t('meal.reminders_change')}" if minutes else text)
     if buttons:
         ctx.prompt("\n".join(lines), buttons)
     else:
@@ -106,23 +129,42 @@ async def list_meals(ctx: Context, days: int | None) -> None:
 
 
 async def join(ctx: Context, meal: Meal, which: str) -> None:
-    """A seat (or the waiting list) at the next date, a typed date, or every date."""
+    """A seat (or the waiting list) at the next date, a typed date, or every date;
+    with companions who have no account ("+1")."""
+    which, companions = read_companions(which)
     if _all(which):
+        if companions:
+            raise ArgumentError("meal.companions_one_date", code=meal.code)
         await _join_all(ctx, meal)
         return
     occurrence = await hosting.occurrence_for(ctx, meal, which)
     if occurrence is None:
         return
     outcome = await service.join(
-        ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
+        ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now, companions
     )
     await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
     values = {"title": meal.title, "code": meal.code, "when": when(ctx, occurrence.starts_at)}
-    if outcome == "waiting":
-        ahead = len(await load.people_at(ctx.session, occurrence.id, (WAITING,)))
-        ctx.say("meal.waiting", position=ahead, **values)
+    if outcome in ("waiting", "already_waiting"):
+        place = await offers.position_of(ctx.session, occurrence.id, ctx.person.id) or 1
+        await offers.note_position(ctx.session, occurrence.id, ctx.person.id, place)
+        key = "meal.waiting" if outcome == "waiting" else "meal.already_waiting_at"
+        ctx.say(key, position=place, **values)
+        if outcome == "waiting" and companions:
+            ctx.say("meal.companions_waiting", companions=ctx.tn("meal.companions", companions))
+        return
+    if outcome.startswith("companions_"):
+        if outcome == "companions_changed" and companions == 0:
+            outcome = "companions_none_now"
+        ctx.say(f"meal.{outcome}", companions=ctx.tn("meal.companions", companions or 0), **values)
         return
     ctx.say(f"meal.{outcome}", **values)
+    if outcome == "joined" and companions:
+        ctx.say(
+            "meal.companions_joined",
+            companions=ctx.tn("meal.companions", companions),
+            seats=ctx.tn("meal.seats", seats_for(companions)),
+        )
     if outcome == "joined" and meal.every_weeks > 0:
         ctx.say("meal.join_all_hint", code=meal.code)
 
@@ -165,10 +207,27 @@ async def leave(ctx: Context, meal: Meal, which: str) -> None:
     if occurrence is None:
         return
     outcome = await service.leave(ctx.session, occurrence, ctx.person.id)
-    if outcome == "left":  # whoever took the seat is told now, not at the next poll
+    if outcome in ("left", "offer_declined"):  # the next is told now, not at the next poll
         await jobs.tell_moved_up(ctx.session, ctx.services, ctx.now)
     ctx.say(
         f"meal.{outcome}",
+        title=meal.title,
+        code=meal.code,
+        when=when(ctx, occurrence.starts_at),
+    )
+
+
+async def maybe(ctx: Context, meal: Meal, which: str) -> None:
+    """ "Maybe" for the next date or a typed one: counted apart, no seat, one reminder."""
+    occurrence = await hosting.occurrence_for(ctx, meal, which)
+    if occurrence is None:
+        return
+    outcome = await maybe_answers.say_maybe(
+        ctx.session, occurrence, ctx.person.id, _is_volunteer(ctx), ctx.now
+    )
+    await announce(ctx, ProgrammeJoined(ctx.person.id, "meals", _is_volunteer(ctx)))
+    ctx.say(
+        f"meal.maybe_{outcome}",
         title=meal.title,
         code=meal.code,
         when=when(ctx, occurrence.starts_at),

@@ -10,7 +10,7 @@ from sqlalchemy import delete, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dialogs import own_data
-from bot.core.outbox import Identity, forget_person, waiting_for
+from bot.core.outbox_erasure import Identity, forget_person, waiting_for
 from bot.db.models import Account, ConsentEvent, Dialog, Person
 
 
@@ -83,7 +83,7 @@ async def erase_person(
     """Erase every row about a person; the database cascades what references them.
 
     The outbox is cleared of everything tied to them, addressed to any of their
-    accounts or naming them (see :func:`bot.core.outbox.forget_person`). Returns
+    accounts or naming them (see :func:`bot.core.outbox_erasure.forget_person`). Returns
     the accounts they had, so files written for them can be deleted too.
     """
     accounts = await session.execute(select(Account).where(Account.person_id == person_id))

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import snowballstemmer
 
+from bot.core.words import words_by_language
+
 PHRASES_DIR = Path(__file__).resolve().parent / "phrases"
 MODEL_PATH = Path(__file__).resolve().parent / "model.toml"
 STEMMERS = {"da": "danish", "nb": "norwegian", "en": "english"}
@@ -281,10 +283,10 @@ def message_features(text: str) -> set[str]:
 
 
 # Small words that tell the three languages apart well enough to pick a reply language.
+# They are data: ``language_hint`` in bot/locales/<lang>/words.toml.
+# On a tie the first listed wins: Danish, then Norwegian, then English.
 _LANGUAGE_HINTS = {
-    "da": frozenset({"mig", "dig", "sig", "ikke", "jeg", "hvad", "nogen", "mere", "af", "være"}),
-    "nb": frozenset({"meg", "deg", "seg", "ikkje", "eg", "å", "hva", "noen", "mer", "av", "være"}),
-    "en": frozenset({"i", "me", "my", "the", "to", "and", "not", "is", "im", "dont", "you"}),
+    lang: frozenset(words_by_language("language_hint")[lang]) for lang in ("da", "nb", "en")
 }
 
 
@@ -296,7 +298,8 @@ def guess_language(text: str) -> str:
 
 @dataclass(frozen=True)
 class CrisisModel:
-    """The second net: words and weights learned from the labelled corpora.
+    """The second net: words and weights learned from the labelled corpora (a logistic
+    regression and a naive Bayes, averaged into one table by tools/train_crisis_model.py).
 
     A message is caught when the chance it gives is at least its language's threshold
     (chosen when training, so that a writer the net never saw gets few false alarms).

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from bot.adapters.recording import RecordingAdapter
 from bot.checkins.models import CheckinEntry
-from bot.core.dispatcher import command_option
 from bot.core.events import (
     ChoiceIn,
     ChoicePrompt,
@@ -23,6 +22,7 @@ from bot.core.events import (
     Outgoing,
     Room,
     Sender,
+    invoke,
 )
 from bot.db.models import Account
 from tests.helpers import Chat, text_of
@@ -87,7 +87,7 @@ async def test_a_typed_code_joins_nothing_until_its_maker_says_yes(chat: Chat) -
         ChoiceIn(
             Sender(OTHER, "mallory", "Mallory"),
             Room(OTHER, "dm:mallory"),
-            command_option("link no"),
+            invoke("link", "no"),
             True,
         )
     )

@@ -226,6 +226,10 @@ async def test_pause_until_a_date_and_did_you_mean(chat: Chat) -> None:
     assert _count(chat, "alice", "break is over") == 0
     chat.clock.set(datetime(2026, 11, 30, 23, 1, tzinfo=UTC))  # midnight in Copenhagen
     await chat.tick()
+    # The break is over at midnight, but the message waits for the end of quiet hours.
+    assert _count(chat, "alice", "break is over") == 0
+    chat.clock.set(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))  # 08:00 in Copenhagen
+    await chat.tick()
     assert _count(chat, "alice", "break is over") == 1
     assert "1 proposed" in await _round(chat)
 

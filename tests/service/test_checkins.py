@@ -7,8 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.checkins.models import CheckinEntry
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, Direct, FileMessage, Room, TextMessage
+from bot.core.events import ChoicePrompt, Direct, FileMessage, Room, TextMessage, invoke
 from bot.core.tables import by_name
 from bot.db.models import ConsentEvent, Person
 from tests.helpers import Chat, text_of
@@ -69,9 +68,7 @@ async def test_checkin_without_a_number_offers_five_choices(chat: Chat) -> None:
     answers = await chat.say("alice", "!checkin")
     prompt = answers[0]
     assert isinstance(prompt, ChoicePrompt)
-    assert [o.value for o in prompt.options] == [
-        command_option(f"checkin {n}") for n in range(1, 6)
-    ]
+    assert [o.value for o in prompt.options] == [invoke("checkin", n) for n in range(1, 6)]
     assert prompt.options[0].label == "1 · very bad"
     answers = await chat.press("alice", prompt.options[2].value)
     assert "3 · okay" in text_of(answers[0])

@@ -9,8 +9,7 @@ from sqlalchemy import select, update
 
 from bot.bootstrap import bootstrap
 from bot.checkins.models import CheckinSchedule
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, TextMessage
+from bot.core.events import ChoicePrompt, TextMessage, invoke
 from bot.db.models import Person
 from tests.helpers import Chat, text_of
 
@@ -47,7 +46,7 @@ async def test_daily_reminder_arrives_once_at_the_local_time(chat: Chat) -> None
     prompts = await _prompts(chat, "alice")
     assert len(prompts) == 1
     assert "How are you today?" in prompts[0].text
-    assert prompts[0].options[3].value == command_option("checkin 4")
+    assert prompts[0].options[3].value == invoke("checkin", 4)
     chat.clock.advance(timedelta(minutes=5))
     await chat.tick()
     assert len(await _prompts(chat, "alice")) == 1

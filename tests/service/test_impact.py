@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Config, parse_config
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, FileMessage, Role
+from bot.core.events import ChoicePrompt, FileMessage, Invoke, Role, invoke
 from bot.impact.models import ImpactPerson, ImpactPulse, ImpactRound
 from tests.conftest import UNLIMITED
 from tests.helpers import Chat, text_of
@@ -71,7 +70,7 @@ async def _join_and_say_yes(chat: Chat, user: str) -> None:
     await chat.tick()
     invite = _last_prompt(chat, user)
     assert "four short questions" in invite.text
-    assert invite.options[0].value == command_option("impact on")
+    assert invite.options[0].value == invoke("impact on")
     chat.clear()
     await chat.press(user, invite.options[0].value)
 
@@ -79,7 +78,11 @@ async def _join_and_say_yes(chat: Chat, user: str) -> None:
 async def _answer_round(chat: Chat, user: str, values: tuple[str, str, str, str]) -> str:
     """Tap the four answers (by the value each option carries)."""
     first = _last_prompt(chat, user)
-    tap = next(o.value for o in first.options if o.value.endswith(f" {values[0]}"))
+    tap = next(
+        o.value
+        for o in first.options
+        if isinstance(o.value, Invoke) and o.value.args[-1] == values[0]
+    )
     answers = await chat.press(user, tap)
     for value in values[1:]:
         prompt = [m for m in answers if isinstance(m, ChoicePrompt)][-1]
@@ -312,7 +315,7 @@ async def test_a_volunteer_buddy_gets_a_pulse_after_a_month(chat: Chat) -> None:
             )
         )
         await uow.commit()
-    await chat.press("vic", command_option("impact on"))
+    await chat.press("vic", invoke("impact on"))
     chat.clear()
     chat.clock.advance(timedelta(days=29))
     await chat.tick()

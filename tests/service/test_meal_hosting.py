@@ -160,7 +160,7 @@ async def test_the_meal_word_alone_lists_the_meals(chat: Chat) -> None:
     code = await _last_code(chat)
     shown = _prompt(await chat.say("per", f"!meal {code.upper()}"))
     assert "Curry" in shown.text
-    assert [o.label for o in shown.options] == ["Join", "Leave"]
+    assert [o.label for o in shown.options] == ["Join", "Maybe", "Leave"]
 
 
 # ---------------------------------------------------------------- cancelling

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot.core.dispatcher import command_option
 from bot.core.events import (
     ChoicePrompt,
     CreateVideoPlace,
@@ -19,6 +18,7 @@ from bot.core.events import (
     Role,
     Room,
     Sender,
+    invoke,
 )
 from bot.core.tables import Mean, by_name
 from bot.db.models import OutboxItem
@@ -58,7 +58,7 @@ async def test_schedule_shows_local_time_and_buttons(chat: Chat) -> None:
     prompt = answers[0]
     assert isinstance(prompt, ChoicePrompt)
     assert "torsdag 3. december kl. 18:00" in prompt.text
-    assert [o.label for o in prompt.options] == ["Jeg er med", "Meld fra"]
+    assert [o.label for o in prompt.options] == ["Jeg er med", "Måske", "Meld fra"]
     async with chat.app.uow() as uow:
         occurrence = (await uow.session.execute(select(MealOccurrence))).scalar_one()
         assert occurrence.starts_at == datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
@@ -124,7 +124,7 @@ async def test_cancel_word_stops_the_dialog(chat: Chat) -> None:
 
 
 async def test_waiting_list_moves_up_with_a_direct_message(chat: Chat) -> None:
-    code = await _schedule(chat, '"Pizza night" tomorrow 19:00 capacity 1')
+    code = await _schedule(chat, '"Pizza night" 3/12 19:00 capacity 1')
     assert "You're in" in await chat.text("anna", f"!meal join {code}")
     assert "number 1 on the waiting list" in await chat.text("bo", f"!meal join {code}")
     listing = await chat.text("bo", "!meal list")
@@ -286,7 +286,7 @@ async def test_join_all_here_feedback_and_stats(chat: Chat) -> None:
     prompts = [m for m in chat.inbox("anna") if isinstance(m, ChoicePrompt)]
     assert len(prompts) == 1
     assert len(prompts[0].options) == 5
-    assert prompts[0].options[3].value == command_option(f"meal feedback {code} 4")
+    assert prompts[0].options[3].value == invoke("meal feedback", code, "4")
     await chat.press("anna", prompts[0].options[3].value)
     assert "saved" in await chat.text("anna", "Nice people, good soup")
     assert "Choose" not in await chat.text("anna", f"!meal feedback {code} 5 even better")
@@ -361,7 +361,7 @@ async def test_discord_video_place_is_made_and_kept(chat: Chat) -> None:
 
 
 async def test_forget_moves_the_waiting_list_up(chat: Chat) -> None:
-    code = await _schedule(chat, '"Pasta" tomorrow 18:00 capacity 1')
+    code = await _schedule(chat, '"Pasta" 3/12 18:00 capacity 1')
     await chat.say("anna", f"!meal join {code}")
     await chat.say("bo", f"!meal join {code}")
     await chat.say("anna", f"!meal feedback {code} 3")

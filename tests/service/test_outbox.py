@@ -9,6 +9,7 @@ from bot.adapters.recording import RecordingAdapter
 from bot.app import App
 from bot.bootstrap import bootstrap
 from bot.core.context import JobContext
+from bot.core.delivery import Claimed, OutboxDeliverer, lane_groups
 from bot.core.events import (
     Direct,
     OpenPrivateSpace,
@@ -18,7 +19,7 @@ from bot.core.events import (
     SendResult,
     TextMessage,
 )
-from bot.core.outbox import DELIVERY_KEY, Claimed, OutboxDeliverer, enqueue, lane_groups
+from bot.core.outbox import DELIVERY_KEY, enqueue
 from bot.db.models import OutboxItem
 from tests.helpers import Chat
 

@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from bot.checkins.models import CheckinEntry
 from bot.core.context import Context
-from bot.core.dispatcher import command_option
-from bot.core.events import ChoicePrompt, Role, TextMessage
+from bot.core.events import ChoicePrompt, Role, TextMessage, invoke
 from bot.core.registry import CommandRegistry
 from bot.db.models import Dialog, Person
 from tests.helpers import Chat
@@ -107,8 +106,8 @@ async def test_a_second_question_waits_for_the_first(chat: Chat) -> None:
 
     @registry.command("twoquestions")
     async def two(ctx: Context) -> None:
-        ctx.prompt("First?", [("Yes", command_option("consent checkins on")), ("No", "no")])
-        ctx.prompt("Second?", [("Yes", command_option("consent buddies on")), ("No", "no")])
+        ctx.prompt("First?", [("Yes", invoke("consent", "checkins", "on")), ("No", "no")])
+        ctx.prompt("Second?", [("Yes", invoke("consent", "buddies", "on")), ("No", "no")])
 
     try:
         answers = await chat.say("alice", "!twoquestions")

@@ -83,12 +83,16 @@ def test_every_config_problem_the_code_names_has_words_in_every_language() -> No
     import re
 
     from bot import config as config_module
+    from bot import config_problems, config_values
     from bot.core.i18n import load_catalogs
 
-    source = Path(config_module.__file__).read_text(encoding="utf-8")
+    source = "\n".join(
+        Path(module.__file__).read_text(encoding="utf-8")
+        for module in (config_module, config_problems, config_values)
+    )
     keys = set(re.findall(r'KeyedValueError\(\s*"([a-z_]+)"', source))
     keys |= set(re.findall(r'_problem\(\s*[^,]+,\s*"([a-z_]+)"', source))
-    keys |= {f"type.{kind}" for kind in config_module._TYPED_ERRORS}
+    keys |= {f"type.{kind}" for kind in config_problems._TYPED_ERRORS}
     keys |= {"unknown_key", "unknown_key_hint", "required", "already_running"}
     assert len(keys) > 30
     catalogs = load_catalogs()

@@ -24,6 +24,8 @@ from bot.safety.lines import lines_in_order
         ("train7", 0.97, 0.05),  # minimal pairs: the boundary itself
         ("train8", 0.97, 0.05),
         ("train9", 0.97, 0.05),  # short texting style, emoji
+        ("train10", 0.97, 0.05),  # SMS style without æøå, typos, slang; gaming negatives
+        ("train11", 0.97, 0.05),  # long and formal, nynorsk, buried distress; news negatives
         ("domain", 1.0, 0.0),
     ],
 )
@@ -40,7 +42,7 @@ def test_recall_and_false_positives_on_the_written_corpora(
 def test_the_unseen_corpus_is_scored_but_not_tuned_to() -> None:
     # Written by other hands and never read while writing the phrases or training the
     # net: the honest figure for new phrasings (bench/RESULTS.md). Phrases alone catch
-    # 60-77 %; with the learned net 83-96 %. Guard against losing that.
+    # 60-77 %; with the learned net 86-97 %. Guard against losing that.
     for name in ("unseen", "unseen2", "unseen3"):
         for lang, (recall, false_positive, _missed, _caught) in score(
             default_detector(), load(name)
@@ -181,3 +183,40 @@ def test_each_language_gets_its_countrys_lines() -> None:
     assert any(line.name == "Kirkens SOS" for line in config.crisis_lines_for("nb"))
     # English in a Danish community: the Danish lines.
     assert any(line.name == "Livslinien" for line in config.crisis_lines_for("en"))
+
+
+def test_the_shipped_table_is_the_average_of_the_two_trained_nets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The trainer averages a logistic regression's and a naive Bayes' log-odds and writes
+    # the result as one table of weights: the detector reading that table must give the
+    # same log-odds as the two nets it was made from.
+    import importlib.util
+    import sys
+
+    import numpy as np
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "train_crisis_model.py"
+    spec = importlib.util.spec_from_file_location("train_crisis_model", path)
+    assert spec is not None
+    assert spec.loader is not None
+    trainer = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, trainer)  # its dataclasses look it up
+    spec.loader.exec_module(trainer)
+    from bot.safety.detect import message_features
+
+    crisis = ["jeg vil dø", "i want to die", "har skåret mig igen", "tog alle pillerne"]
+    everyday = ["jeg dør af grin", "this heat is killing me", "skar løg", "tog min pille"]
+    texts = crisis + everyday
+    features = [message_features(text) for text in texts]
+    labels = np.array([True] * len(crisis) + [False] * len(everyday))
+    nets = trainer.fit(features * 2, np.concatenate([labels, labels]), 1.0)  # twice: min_df
+    regression, bayes = nets.log_odds(features)
+    scales = (2.0, 5.0)
+    bias, weights = nets.weights(scales)
+    model = CrisisModel(weights, bias, {"da": 0.5, "nb": 0.5, "en": 0.5})
+    share = trainer.REGRESSION_SHARE
+    for text, reg, nb in zip(texts, regression, bayes, strict=True):
+        expected = share * reg / scales[0] + (1 - share) * nb / scales[1]
+        assert model.score(text) == pytest.approx(expected, abs=1e-9)
+    assert model.score("jeg vil dø") > model.score("jeg dør af grin")

@@ -21,9 +21,9 @@ from bot.meals.rules import (
     parse_schedule,
     parse_time,
     read_date,
-    split_tables,
     video_choice,
 )
+from bot.meals.seating import split_tables
 
 MONDAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

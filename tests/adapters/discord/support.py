@@ -195,6 +195,7 @@ class Recorder:
     calls: list[Call] = field(default_factory=list)
     closed_dms: set[int] = field(default_factory=set)
     forbidden_paths: set[str] = field(default_factory=set)
+    rejected_paths: set[str] = field(default_factory=set)  # answered 400 Bad Request
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dm_channels: dict[int, int] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -220,6 +221,10 @@ class Recorder:
             channel_id = int(params["channel_id"])
             owner = next((u for u, c in self.dm_channels.items() if c == channel_id), ALICE)
             return {"id": str(channel_id), "type": 1, "recipients": [user_payload(owner, "dm")]}
+        if path in self.rejected_paths and method != "GET":
+            raise discord.HTTPException(
+                _Response(400, "Bad Request"), {"code": 50035, "message": "Invalid Form Body"}
+            )  # type: ignore[arg-type]
         for forbidden in self.forbidden_paths:
             if path == forbidden and method != "GET":
                 raise discord.Forbidden(
@@ -299,6 +304,12 @@ class Recorder:
                     event.update(body or {})
                     return dict(event)
             raise discord.NotFound(_Response(404, "Not Found"), {"code": 10070})  # type: ignore[arg-type]
+        if path.startswith("/guilds/{guild_id}/scheduled-events/") and method == "DELETE":
+            event_id = params["url"].rsplit("/", 1)[1]
+            if not any(event["id"] == event_id for event in self.events):
+                raise discord.NotFound(_Response(404, "Not Found"), {"code": 10070})  # type: ignore[arg-type]
+            self.events = [event for event in self.events if event["id"] != event_id]
+            return None
         if path == "/guilds/{guild_id}/scheduled-events":
             if method == "GET":
                 return [dict(event) for event in self.events]
@@ -310,10 +321,11 @@ class Recorder:
                 "scheduled_end_time": body.get("scheduled_end_time"),
                 "privacy_level": 2,
                 "status": 1,
-                "entity_type": 2,
+                "entity_type": body.get("entity_type", 2),
                 "channel_id": body.get("channel_id"),
                 "entity_id": None,
-                "entity_metadata": None,
+                "entity_metadata": body.get("entity_metadata"),
+                "recurrence_rule": body.get("recurrence_rule"),
                 "creator_id": str(BOT_ID),
             }
             self.events.append(event)

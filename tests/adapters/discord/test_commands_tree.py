@@ -8,7 +8,8 @@ import discord
 from discord import AppCommandOptionType, app_commands
 
 from bot.adapters.discord import DiscordAdapter
-from bot.adapters.discord_commands import CatalogTranslator, command_line, find_command
+from bot.adapters.discord_commands import CatalogTranslator, find_command, invocation
+from bot.core.events import Invoke
 from tests.adapters.discord.support import GUILD_ID
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
@@ -73,12 +74,16 @@ async def test_options_are_typed(adapter: DiscordAdapter) -> None:
     assert "da" in language["description_localizations"]
 
 
-def test_command_line_is_canonical(adapter: DiscordAdapter) -> None:
+def test_an_invocation_names_its_values_by_parameter(adapter: DiscordAdapter) -> None:
     consent = adapter.registry.commands["consent"]
-    assert command_line(consent, {"what": "checkins", "state": "on"}) == "consent checkins on"
+    assert invocation(consent, {"what": "checkins", "state": "on"}) == Invoke(
+        "consent", named=(("what", "checkins"), ("state", "on"))
+    )
     help_command = adapter.registry.commands["help"]
-    assert command_line(help_command, {"topic": "meal list"}) == "help meal list"
-    assert command_line(help_command, {}) == "help"
+    assert invocation(help_command, {"topic": "meal list"}) == Invoke(
+        "help", named=(("topic", "meal list"),)
+    )
+    assert invocation(help_command, {}) == Invoke("help")
     assert isinstance(app_commands.locale_str("x"), app_commands.locale_str)
 
 

@@ -1,7 +1,8 @@
-"""Meals on Discord: meal ids autocomplete, and cancelling calls off the scheduled event."""
+"""Meals on Discord: meal ids autocomplete, and cancelling takes the scheduled event away."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -14,6 +15,7 @@ from bot.core.events import (
     CancelVideoPlace,
     CreateVideoPlace,
     MessageIn,
+    PlaceRef,
     Role,
     Room,
     Sender,
@@ -122,14 +124,15 @@ async def test_meal_options_are_marked_for_autocomplete(adapter: DiscordAdapter)
     assert not rating.get("autocomplete")
 
 
-async def test_cancelling_a_meal_cancels_its_scheduled_event(
+async def test_cancelling_a_meal_deletes_its_scheduled_event(
     discord_app: App, adapter: DiscordAdapter, recorder: Recorder
 ) -> None:
     await _type(discord_app, '!meal schedule "Soup evening" 2026-11-26 18:00 video discord')
-    await discord_app.tick()  # the outbox makes the voice channel and the event
+    await discord_app.tick()  # the outbox makes the voice channel, then the meal's event
     created = recorder.named("POST", "/scheduled-events")
     assert len(created) == 1
     assert created[0].json["scheduled_start_time"].startswith("2026-11-26T17:00:00")
+    assert created[0].json["entity_type"] == 2  # in the voice channel
     async with discord_app.uow() as uow:
         links = list((await uow.session.execute(select(MealTable.video_url))).scalars())
     assert links
@@ -138,16 +141,14 @@ async def test_cancelling_a_meal_cancels_its_scheduled_event(
     code = (await _codes(discord_app))["Soup evening"]
     await _type(discord_app, f"!meal cancel {code}")
     await discord_app.tick()
-    assert not recorder.named("PATCH", "/scheduled-events/")  # asked first, not done
+    assert not recorder.named("DELETE", "/scheduled-events/")  # asked first, not done
     await _type(discord_app, "yes")
     await discord_app.tick()
-    patched = recorder.named("PATCH", "/scheduled-events/")
-    assert len(patched) == 1
-    assert patched[0].json["status"] == CANCELLED_STATUS
-    assert recorder.events[0]["status"] == CANCELLED_STATUS
+    assert len(recorder.named("DELETE", "/scheduled-events/")) == 1
+    assert recorder.events == []
 
     await discord_app.tick()  # delivered once, not again
-    assert len(recorder.named("PATCH", "/scheduled-events/")) == 1
+    assert len(recorder.named("DELETE", "/scheduled-events/")) == 1
 
 
 async def test_cancelling_one_date_of_a_series_leaves_the_others(
@@ -156,13 +157,24 @@ async def test_cancelling_one_date_of_a_series_leaves_the_others(
     voice = "https://discord.com/channels/{g}/{c}"
     for day in ("2026-11-26", "2026-12-03"):
         made = await adapter.send(
-            CreateVideoPlace("discord", "voice", "Soup evening", f"{day}T17:00:00+00:00", 60)
+            CreateVideoPlace(
+                "discord",
+                "voice",
+                "Soup evening",
+                datetime.fromisoformat(f"{day}T17:00:00+00:00"),
+                60,
+            )
         )
         assert made.ok
     channel_id = recorder.events[0]["channel_id"]
     place = voice.format(g=GUILD_ID, c=channel_id)
     result = await adapter.send(
-        CancelVideoPlace("discord", "meal_table:1:1", place, "2026-12-03T17:00:00+00:00")
+        CancelVideoPlace(
+            "discord",
+            PlaceRef("meal_table", (1, 1)),
+            place,
+            datetime.fromisoformat("2026-12-03T17:00:00+00:00"),
+        )
     )
     assert result.ok
     assert [e["status"] for e in recorder.events] == [1, CANCELLED_STATUS]
@@ -172,12 +184,17 @@ async def test_cancelling_a_link_or_a_vanished_event_is_harmless(
     adapter: DiscordAdapter, recorder: Recorder
 ) -> None:
     link = await adapter.send(
-        CancelVideoPlace("discord", "meal_table:1:1", "https://meet.jit.si/SamvaerSoup1")
+        CancelVideoPlace(
+            "discord", PlaceRef("meal_table", (1, 1)), "https://meet.jit.si/SamvaerSoup1"
+        )
     )
     assert link.ok
     gone = await adapter.send(
         CancelVideoPlace(
-            "discord", "meal_table:1:1", f"https://discord.com/channels/{GUILD_ID}/1", ""
+            "discord",
+            PlaceRef("meal_table", (1, 1)),
+            f"https://discord.com/channels/{GUILD_ID}/1",
+            None,
         )
     )
     assert gone.ok
@@ -189,10 +206,12 @@ async def test_without_manage_events_the_organisers_are_told(
 ) -> None:
     recorder.forbidden_paths.add("/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}")
     await adapter.send(
-        CreateVideoPlace("discord", "voice", "Soup", "2026-11-26T17:00:00+00:00", 60)
+        CreateVideoPlace(
+            "discord", "voice", "Soup", datetime.fromisoformat("2026-11-26T17:00:00+00:00"), 60
+        )
     )
     place = f"https://discord.com/channels/{GUILD_ID}/{recorder.events[0]['channel_id']}"
-    result = await adapter.send(CancelVideoPlace("discord", "meal_table:1:1", place))
+    result = await adapter.send(CancelVideoPlace("discord", PlaceRef("meal_table", (1, 1)), place))
     assert not result.ok
     assert not result.retry
     notices = [c for c in recorder.named("POST", "/messages") if "permission" in c.content]
@@ -200,9 +219,29 @@ async def test_without_manage_events_the_organisers_are_told(
 
 
 def test_cancel_video_place_goes_through_the_outbox_codec() -> None:
-    message = CancelVideoPlace("discord", "meal_table:3:1", "https://x", "2026-12-03T17:00:00")
+    starts = datetime.fromisoformat("2026-12-03T17:00:00+00:00")
+    message = CancelVideoPlace("discord", PlaceRef("meal_table", (3, 1)), "https://x", starts)
     assert decode(encode(message)) == message
     assert outgoing_platform(message) == "discord"
+
+
+def test_video_place_rows_written_before_typed_references_still_decode() -> None:
+    old_row = {
+        "type": "CreateVideoPlace",
+        "platform": "discord",
+        "kind": "voice",
+        "name": "Soup",
+        "starts_at_iso": "2026-12-03T17:00:00+00:00",
+        "minutes": 60,
+        "reference": "meal_table:3:1",
+    }
+    message = decode(old_row)
+    assert isinstance(message, CreateVideoPlace)
+    assert message.reference == PlaceRef("meal_table", (3, 1))
+    assert message.starts_at == datetime(2026, 12, 3, 17, tzinfo=UTC)
+    undated = decode({**old_row, "type": "CancelVideoPlace", "place_id": "x", "starts_at_iso": ""})
+    assert isinstance(undated, CancelVideoPlace)
+    assert undated.starts_at is None
 
 
 async def test_the_fallback_link_cannot_be_worked_out_from_the_title(
@@ -221,7 +260,7 @@ async def test_the_fallback_link_cannot_be_worked_out_from_the_title(
     assert all(len(link.removeprefix("https://meet.jit.si/Samvaer-")) >= 20 for link in links)
 
 
-async def test_a_new_link_calls_off_the_voice_channel_event(
+async def test_a_new_link_moves_the_event_out_of_the_voice_channel(
     discord_app: App, adapter: DiscordAdapter, recorder: Recorder
 ) -> None:
     await _type(discord_app, '!meal schedule "Soup evening" 2026-11-26 18:00 video discord')
@@ -232,7 +271,9 @@ async def test_a_new_link_calls_off_the_voice_channel_event(
     await discord_app.tick()
     patched = recorder.named("PATCH", "/scheduled-events/")
     assert len(patched) == 1
-    assert patched[0].json["status"] == CANCELLED_STATUS
+    assert patched[0].json["entity_type"] == 3
+    assert patched[0].json["channel_id"] is None
+    assert patched[0].json["entity_metadata"] == {"location": "https://meet.example/soup"}
     async with discord_app.uow() as uow:
         links = list((await uow.session.execute(select(MealTable.video_url))).scalars())
     assert links == ["https://meet.example/soup"]

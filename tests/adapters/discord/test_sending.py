@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from bot.adapters.discord import DiscordAdapter, RoleRules
@@ -9,6 +11,7 @@ from bot.config import parse_config
 from bot.core.events import (
     CreateVideoPlace,
     Direct,
+    Invoke,
     OpenPrivateSpace,
     Role,
     TextMessage,
@@ -72,7 +75,13 @@ async def test_video_place_makes_voice_channel_and_event(
     adapter: DiscordAdapter, recorder: Recorder
 ) -> None:
     result = await adapter.send(
-        CreateVideoPlace("discord", "discord", "Soup evening", "2026-11-26T17:00:00+00:00", 90)
+        CreateVideoPlace(
+            "discord",
+            "discord",
+            "Soup evening",
+            datetime.fromisoformat("2026-11-26T17:00:00+00:00"),
+            90,
+        )
     )
     assert result.ok
     assert result.value.startswith("https://discord.com/channels/")
@@ -119,7 +128,7 @@ async def test_member_roles_come_from_the_interaction(
     await feed(adapter, command_interaction("help", [], roles=(ORGANISER_ROLE,)))
     await feed(adapter, command_interaction("help", [], user=BOB))
     assert [e.sender.role for e in seen] == [Role.ORGANISER, Role.PARTICIPANT]  # type: ignore[attr-defined]
-    assert seen[0].text == "!help"  # type: ignore[attr-defined]
+    assert seen[0].invoke == Invoke("help")  # type: ignore[attr-defined]
 
 
 async def test_sync_is_idempotent_across_reconnects(

@@ -1,0 +1,77 @@
+"""Tables of a split meal: buddies and companions sit together, no table is too big."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.meals.rules import Seat
+from bot.meals.seating import load, split_tables
+
+
+def test_buddies_who_joined_far_apart_sit_at_one_table() -> None:
+    seats = [Seat(i) for i in range(1, 13)]
+    tables = split_tables(seats, 6, pairs=[(1, 12)])
+    table_of = {s.person_id: t.number for t in tables for s in t.seats}
+    assert table_of[1] == table_of[12]
+    assert [len(t.seats) for t in tables] == [6, 6]
+
+
+def test_a_companion_takes_a_seat_at_the_same_table() -> None:
+    seats = [Seat(1, companions=1)] + [Seat(i) for i in range(2, 7)]
+    tables = split_tables(seats, 6)
+    assert [load(t.seats) for t in tables] == [4, 3]
+
+
+def test_volunteer_buddy_hosts_the_table_of_their_buddy() -> None:
+    seats = [Seat(1, True), Seat(2, True)] + [Seat(i) for i in range(3, 14)]
+    tables = split_tables(seats, 6, pairs=[(13, 2)])
+    host_of = {s.person_id: t.host for t in tables for s in t.seats}
+    assert host_of[13] == 2
+
+
+@st.composite
+def meals(draw: st.DrawFn) -> tuple[list[Seat], list[tuple[int, int]], int]:
+    size = draw(st.integers(2, 10))
+    people = draw(st.integers(0, 40))
+    seats = [
+        Seat(i, draw(st.booleans()), draw(st.integers(0, min(2, size - 1)))) for i in range(people)
+    ]
+    ids = [s.person_id for s in seats]
+    pairs = []
+    if len(ids) >= 2:
+        # Each person has at most one active buddy here (the common case).
+        shuffled = draw(st.permutations(ids))
+        count = draw(st.integers(0, len(ids) // 2))
+        pairs = [(shuffled[2 * i], shuffled[2 * i + 1]) for i in range(count)]
+    return seats, pairs, size
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(meals())
+def test_everyone_seated_once_within_size_and_pairs_never_split_when_they_fit(
+    case: tuple[list[Seat], list[tuple[int, int]], int],
+) -> None:
+    seats, pairs, size = case
+    tables = split_tables(seats, size, pairs)
+    placed = [s for t in tables for s in t.seats]
+    assert sorted(s.person_id for s in placed) == [s.person_id for s in seats]
+    assert all(load(t.seats) <= size for t in tables)
+    table_of = {s.person_id: t.number for t in tables for s in t.seats}
+    by_id = {s.person_id: s for s in seats}
+    for one, other in pairs:
+        if load([by_id[one], by_id[other]]) <= size:
+            assert table_of[one] == table_of[other]
+    assert split_tables(seats, size, pairs) == tables  # deterministic
+    for table in tables:  # a volunteer at a table is its host
+        volunteers = [s.person_id for s in table.seats if s.is_volunteer]
+        assert table.host == (volunteers[0] if volunteers else None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 60), st.integers(2, 10))
+def test_without_pairs_or_companions_tables_stay_balanced(people: int, size: int) -> None:
+    tables = split_tables([Seat(i) for i in range(people)], size)
+    sizes = [len(t.seats) for t in tables]
+    assert max(sizes) - min(sizes) <= 1
+    assert max(sizes) <= size
