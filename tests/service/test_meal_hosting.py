@@ -215,7 +215,8 @@ async def test_a_cancel_question_kept_from_before_is_still_answered(chat: Chat) 
     await chat.say("vera", f"!meal cancel {code}")
     # A wrong answer lists the choices once, as text; the buttons are not sent again.
     wrong = await chat.say("vera", "hmm")
-    assert len(wrong) == 1 and not isinstance(wrong[0], ChoicePrompt)
+    assert len(wrong) == 1
+    assert not isinstance(wrong[0], ChoicePrompt)
     lines = [f"cmd:meal cancel {code} 2026-11-24 yes", f"cmd:meal cancel {code} all yes"]
     labels = ["Only Tue 24 Nov", "Every date"]
     await _store_old_dialog(
