@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.buddies import load, rules, service
+from bot.buddies import load, pool, rules
 from bot.buddies.models import ACTIVE, BuddyPair, BuddyProfile
 from bot.buddies.profile import (
     COMMON_LANGUAGES,
@@ -223,7 +223,7 @@ async def start_profile(ctx: Context, role: str, args: str) -> None:
 
 
 async def change(ctx: Context, changes: Profile, capacity: int | None) -> None:
-    row = await service.change_profile(ctx.session, ctx.person.id, changes, capacity, ctx.now)
+    row = await pool.change_profile(ctx.session, ctx.person.id, changes, capacity, ctx.now)
     if row is None:
         ctx.say("buddy.profile_none")
         return
@@ -255,7 +255,7 @@ async def after_answer(ctx: Context, data: dict[str, Any]) -> Next | Finish:
         changed = Profile().with_answer(single, getattr(profile, single))
         await change(ctx, changed, None)
         return Finish()
-    await service.save_profile(
+    await pool.save_profile(
         ctx.session, ctx.person.id, data["role"], profile, int(data["capacity"]), ctx.now
     )
     await announce(ctx, ProgrammeJoined(ctx.person.id, "buddies", data["role"] == "volunteer"))

@@ -1,12 +1,13 @@
-"""Buddy pairing, one unit of work each: profiles, a round, proposals and answers,
-the pair's life (activate, end, block) and feedback.
+"""Buddy pairing, one unit of work each: leaving the pool, a round, proposals and
+answers, the pair's life (activate, end, block) and feedback.
 
 Functions take a :class:`JobContext` (commands make one from their context)
 so the same code runs from a command and from timed work; everything for
 other people goes through the outbox with dedupe keys that start with
 ``buddy:pair:<id>:`` or ``buddy:report:<id>:``, so erasure can find them.
 Queries are in :mod:`load`, decisions in :mod:`rules` and :mod:`matching`,
-texts in :mod:`render`; timed work is in :mod:`jobs`.
+texts in :mod:`render`; timed work is in :mod:`jobs`; a person's profile in the
+pool is kept by :mod:`pool`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buddies import load, render, rules, terms
 from bot.buddies.matching import RoundResult, match_round
@@ -35,7 +35,7 @@ from bot.buddies.models import (
     BuddyProfile,
     BuddyRound,
 )
-from bot.buddies.profile import Profile, language_name
+from bot.buddies.profile import language_name
 from bot.buddies.rules import RoundSummary, other_side, pair_key
 from bot.buddies.scoring import Candidate
 from bot.core.clock import as_utc
@@ -70,52 +70,8 @@ async def tell(
     await job.later(message, kind="buddy", person_id=person_id, dedupe_key=dedupe)
 
 
-# ---------------------------------------------------------------- profiles
-
-
-async def save_profile(
-    session: AsyncSession,
-    person_id: int,
-    role: str,
-    profile: Profile,
-    capacity: int,
-    now: datetime,
-) -> BuddyProfile:
-    """Store (or update) a profile and put the person in the pool."""
-    row = await load.profile_of(session, person_id)
-    if row is None:
-        row = BuddyProfile(person_id=person_id, created_at=now, waiting_since=now)
-        session.add(row)
-    if not row.seeking or row.waiting_since is None:
-        row.waiting_since = now
-    row.role = role
-    row.languages = list(profile.languages)
-    row.interests = list(profile.interests)
-    row.contact = list(profile.contact)
-    row.times = list(profile.times)
-    row.kind = "any" if role == "volunteer" else (profile.kind or "any")
-    row.about = profile.about
-    row.gender = profile.gender
-    row.age = profile.age
-    row.wish_gender = list(profile.wish_gender)
-    row.wish_age = list(profile.wish_age)
-    row.capacity = capacity
-    row.seeking = True
-    row.paused = False
-    row.updated_at = now
-    await session.flush()
-    return row
-
-
-async def set_paused(session: AsyncSession, person_id: int, paused: bool, now: datetime) -> bool:
-    """Pause or resume someone's profile; False when they have none."""
-    profile = await load.profile_of(session, person_id)
-    if profile is None:
-        return False
-    profile.paused = paused
-    profile.paused_until = None
-    profile.updated_at = now
-    return True
+# ---------------------------------------------------------------- leaving the pool
+# (a profile stored, changed, paused or back in the pool: :mod:`bot.buddies.pool`)
 
 
 @dataclass(frozen=True)
@@ -135,15 +91,6 @@ async def leave_pool(job: JobContext, person_id: int) -> Left | None:
             await end_pair(job, pair, person_id, "left")
     active = any(p.status == ACTIVE for p in await load.open_pairs(job.session, person_id))
     return Left(still_active=active)
-
-
-async def seek_again(session: AsyncSession, person_id: int, now: datetime) -> None:
-    """Back in the pool, unpaused (after asking for a new match)."""
-    profile = await load.profile_of(session, person_id)
-    if profile is not None:
-        profile.seeking = True
-        profile.paused = False
-        profile.updated_at = now
 
 
 # ---------------------------------------------------------------- rounds
@@ -491,26 +438,3 @@ async def record_feedback(job: JobContext, pair: BuddyPair, person_id: int, answ
         job.session.add(latest)
     latest.answer = answer
     latest.answered_at = job.now
-
-
-async def change_profile(
-    session: AsyncSession,
-    person_id: int,
-    changes: Profile,
-    capacity: int | None,
-    now: datetime,
-) -> BuddyProfile | None:
-    """Change only the answered fields of a stored profile (and the capacity); every other
-    answer, the place in the pool and a pause stay as they were. None: no profile."""
-    row = await load.profile_of(session, person_id)
-    if row is None:
-        return None
-    for name in sorted(changes.answered):
-        if name == "kind" and row.role == "volunteer":
-            continue  # a volunteer's kind is always "any"
-        value = getattr(changes, name)
-        setattr(row, name, list(value) if isinstance(value, tuple) else value)
-    if capacity is not None:
-        row.capacity = capacity
-    row.updated_at = now
-    return row

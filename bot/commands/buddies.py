@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from bot.buddies import jobs, load, privacy, questionnaire, reports, rules, service, steady
+from bot.buddies import jobs, load, pool, privacy, questionnaire, reports, rules, service, steady
 from bot.buddies.models import ACTIVE, PROPOSED, BuddyReport
 from bot.buddies.profile import (
     FIELDS,
@@ -192,7 +192,7 @@ def setup(registry: CommandRegistry) -> None:
         ctx.reply("\n".join(line for line in lines if line))
 
     async def _set_pause(ctx: Context, paused: bool) -> None:
-        if not await service.set_paused(ctx.session, ctx.person.id, paused, ctx.now):
+        if not await pool.set_paused(ctx.session, ctx.person.id, paused, ctx.now):
             ctx.say("buddy.status_none")
             return
         ctx.say("buddy.paused" if paused else "buddy.resumed")
@@ -234,7 +234,7 @@ def setup(registry: CommandRegistry) -> None:
         if pair is None:
             return
         await service.end_pair(questionnaire.job_of(ctx), pair, ctx.person.id, "not_working")
-        await service.seek_again(ctx.session, ctx.person.id, ctx.now)
+        await pool.seek_again(ctx.session, ctx.person.id, ctx.now)
         ctx.say("buddy.rematch", time=ctx.config.buddies.match_at)
 
     @registry.command("buddy block", private=True)

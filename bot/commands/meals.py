@@ -85,8 +85,8 @@ def setup(registry: CommandRegistry) -> None:
             scheduling.start(ctx)
 
     registry.steps(scheduling.SCHEDULE)
-    registry.dialog(hosting.CANCEL_DIALOG)(hosting.choose_step)
-    registry.dialog(hosting.EDIT_DIALOG)(hosting.edit_step)
+    registry.steps(hosting.CANCEL)
+    registry.steps(hosting.EDIT)
 
     @registry.command("meal")
     async def meals(ctx: Context, rest: Annotated[str, Rest()] = "") -> None:

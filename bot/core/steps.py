@@ -6,7 +6,8 @@ shows the step's question, and ``answer(ctx, data, text)``, which reads the answ
 
 - :class:`Next` — go on to a step with this data; the core asks its question;
 - :class:`Retry` — not an answer: the core says why (a catalog key) and asks the same
-  question again, the data unchanged;
+  question again, the data unchanged (``ask_again=False``: what the step said is
+  enough, the question shown still stands);
 - :class:`Finish` — the dialog is over.
 
 The core runs the rest as for every dialog (:mod:`bot.core.dialogs`): the row that keeps
@@ -40,6 +41,8 @@ class Retry:
 
     key: str = ""
     values: Mapping[str, object] = field(default_factory=dict)
+    # False: the step has said what to do instead; the question shown still stands.
+    ask_again: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ class StepDialog:
         elif isinstance(outcome, Retry):
             if outcome.key:
                 ctx.say(outcome.key, **outcome.values)
-            current.ask(ctx, data)
+            if outcome.ask_again:
+                current.ask(ctx, data)
         elif ctx.dialog_next is None or ctx.dialog_next[0] == self.name:
             ctx.end_dialog()  # unless the last step began another dialog
 

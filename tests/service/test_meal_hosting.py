@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from bot.adapters.console import ConsoleAdapter
 from bot.config import parse_config
 from bot.core.events import ChoicePrompt, Outgoing, Role, TextMessage
-from bot.db.models import Account, Person
+from bot.db.models import Account, Dialog, Person
 from bot.meals.models import CANCELLED, SCHEDULED, Meal, MealOccurrence, MealRsvp
 from tests.conftest import UNLIMITED
 from tests.helpers import Chat, text_of
@@ -196,6 +196,46 @@ async def test_keeping_the_meal_cancels_nothing(chat: Chat) -> None:
     await chat.say("vera", f"!meal cancel {code}")
     assert "Nothing is cancelled" in await chat.text("vera", "no")
     assert {o.status for o in await _occurrences(chat)} == {SCHEDULED}
+
+
+async def _store_old_dialog(chat: Chat, user: str, step: str, data: dict[str, object]) -> None:
+    """Make ``user``'s open dialog look as a row kept from an earlier version does."""
+    async with chat.app.uow() as uow:
+        row = (await uow.session.execute(select(Dialog))).scalars().one()
+        assert row.user_id == user
+        row.step, row.data = step, data
+        await uow.commit()
+
+
+async def test_a_cancel_question_kept_from_before_is_still_answered(chat: Chat) -> None:
+    """A row from before the dialog was declared: no question text, choices as the
+    command words they ran (``cmd:``), nothing but the code."""
+    code = await _schedule(chat, '"Stew" tomorrow 18:00 every week')
+    await chat.say("anna", f"!meal join {code}")
+    await chat.say("vera", f"!meal cancel {code}")
+    # A wrong answer lists the choices once, as text; the buttons are not sent again.
+    wrong = await chat.say("vera", "hmm")
+    assert len(wrong) == 1
+    assert not isinstance(wrong[0], ChoicePrompt)
+    lines = [f"cmd:meal cancel {code} 2026-11-24 yes", f"cmd:meal cancel {code} all yes"]
+    labels = ["Only Tue 24 Nov", "Every date"]
+    await _store_old_dialog(
+        chat, "vera", "choose", {"code": code, "labels": labels, "lines": lines}
+    )
+    assert "Tap a choice, or type its number" in await chat.text("vera", "hmm")
+    assert {o.status for o in await _occurrences(chat)} == {SCHEDULED}
+    assert "is cancelled" in await chat.text("vera", "all")
+    assert {o.status for o in await _occurrences(chat)} == {CANCELLED}
+
+
+async def test_a_value_question_kept_from_before_is_still_answered(chat: Chat) -> None:
+    code = await _schedule(chat, '"Pasta" tomorrow 18:00')
+    await chat.say("vera", f"!meal edit {code} time")
+    await _store_old_dialog(chat, "vera", "time", {"code": code})
+    again = await chat.text("vera", "25:99")
+    assert "is not a time" in again
+    assert "What time should *Pasta* start?" in again  # asked again, with the title
+    assert "now starts Tuesday 24 November at 19:30" in await chat.text("vera", "19:30")
 
 
 # ---------------------------------------------------------------- changing
