@@ -58,7 +58,7 @@ class CountingAdapter(RecordingAdapter):
         self.out_of_order = 0
         self.repeated = 0
 
-    async def send(self, message: Outgoing) -> SendResult:
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
         assert isinstance(message, TextMessage)
         assert isinstance(message.to, Direct)
         number = int(message.text.rsplit(" ", 1)[1].rstrip("."))

@@ -196,7 +196,7 @@ class App:
         """What adapters call for each event."""
         await self.handle(event)
 
-    async def send(self, message: Outgoing) -> SendResult:
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
         adapter = self.adapters.get(outgoing_platform(message))
         if isinstance(message, ForgetFiles):
             # Only adapters that write files of their own have anything to delete.
@@ -208,7 +208,9 @@ class App:
         refused = await self._role_gate(adapter, message)
         if refused is not None:
             return refused
-        return await adapter.send(message)
+        if delivery_key is None:  # an answer sent at once (the crisis lines among them)
+            return await adapter.send(message)
+        return await adapter.send(message, delivery_key)
 
     async def _role_gate(self, adapter: Adapter, message: Outgoing) -> SendResult | None:
         """Role-gated direct messages go only to someone who holds the role right now.

@@ -31,8 +31,10 @@ class Adapter(Protocol):
     async def start(self, on_event: EventHandler) -> None:
         """Connect and deliver events to ``on_event`` until stopped (or input ends)."""
 
-    async def send(self, message: Outgoing) -> SendResult:
-        """Send one message; expected failures are returned, not raised."""
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
+        """Send one message; expected failures are returned, not raised. ``delivery_key``
+        (from the outbox) is the same on every attempt of one delivery: a platform that
+        takes an idempotency key gets it, so a re-send after a crash is not shown twice."""
 
     async def stop(self) -> None:
         """Disconnect."""

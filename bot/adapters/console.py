@@ -349,7 +349,7 @@ class ConsoleAdapter:
             return f"[#{to.room_id}]"
         return f"[to {to.user_id}]"
 
-    async def send(self, message: Outgoing) -> SendResult:
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
         return self._send(message)
 
     @singledispatchmethod

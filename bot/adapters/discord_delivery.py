@@ -63,7 +63,7 @@ class _Delivery:
 
         async def _cancel_video_place(self, message: CancelVideoPlace) -> SendResult: ...
 
-    async def send(self, message: Outgoing) -> SendResult:
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
         try:
             return await self._send(message)
         except discord.Forbidden as error:

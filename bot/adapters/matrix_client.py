@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Collection
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, overload
 
@@ -55,8 +56,11 @@ from bot.adapters.matrix_widgets import MatrixWidgets
 from bot.config import Config, ConfigError, MatrixConfig, Problem, secret_from_env
 from bot.core.events import SendResult
 from bot.core.i18n import Translator, load_catalogs
-from bot.core.outbox import DELIVERY_KEY
 from bot.logs import add_secret
+
+# The delivery key of the message being sent (``send``'s argument), for the transaction
+# ids of every event that message becomes. Kept per task: sends run side by side.
+SENDING_KEY: ContextVar[str | None] = ContextVar("samvaer_matrix_sending_key", default=None)
 
 log = logging.getLogger("samvaer.matrix")
 
@@ -360,7 +364,7 @@ class MatrixClient:
         event_type: str = "m.room.message",
         key_suffix: str = "",
     ) -> SendResult:
-        delivery_key = DELIVERY_KEY.get()
+        delivery_key = SENDING_KEY.get()
         # The outbox row's key as transaction id: a re-send after a crash is not shown twice.
         tx_id = f"{delivery_key}{key_suffix}" if delivery_key else None
         for _attempt in range(_SEND_ATTEMPTS):

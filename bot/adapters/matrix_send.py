@@ -20,7 +20,7 @@ from nio import (
     UploadResponse,
 )
 
-from bot.adapters.matrix_client import NETWORK_ERRORS
+from bot.adapters.matrix_client import NETWORK_ERRORS, SENDING_KEY
 from bot.adapters.matrix_directs import MatrixDirects
 from bot.adapters.matrix_polls import POLL_START, fits_a_poll, poll_content
 from bot.adapters.matrix_rules import PendingPrompt, is_file_image, prompt_text
@@ -48,13 +48,17 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 class MatrixSending(MatrixDirects):
     """Core messages out: each kind of outgoing message as Matrix events."""
 
-    async def send(self, message: Outgoing) -> SendResult:
-        """Send one message; a homeserver that is away gives a result to retry later."""
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
+        """Send one message; a homeserver that is away gives a result to retry later. The
+        delivery key becomes the events' transaction ids, so a re-send is not shown twice."""
+        token = SENDING_KEY.set(delivery_key)
         try:
             result: SendResult = await self._send(message)
         except NETWORK_ERRORS as exc:
             log.warning("matrix.send_unreachable error=%s", type(exc).__name__)
             return SendResult(ok=False, retry=True, reason="homeserver unreachable")
+        finally:
+            SENDING_KEY.reset(token)
         return result
 
     @singledispatchmethod

@@ -20,7 +20,6 @@ from bot.core.events import (
     SendResult,
     TextMessage,
 )
-from bot.core.outbox import DELIVERY_KEY
 
 
 def _destination_id(to: Destination) -> str:
@@ -35,6 +34,7 @@ class RecordingAdapter:
         self.platform = platform
         self.capabilities = capabilities
         self.sent: list[Outgoing] = []
+        self._delivery_key: str | None = None
         self.unreachable: set[str] = set()
         # Like a homeserver's transaction ids: a delivery re-sent with the same key is
         # acknowledged but not shown twice.
@@ -56,7 +56,8 @@ class RecordingAdapter:
     async def stop(self) -> None:
         self._stopped.set()
 
-    async def send(self, message: Outgoing) -> SendResult:
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
+        self._delivery_key = delivery_key
         return self._send(message)
 
     @singledispatchmethod
@@ -93,7 +94,7 @@ class RecordingAdapter:
     def _record(self, message: Outgoing, destination: str) -> SendResult:
         if destination in self.unreachable:
             return SendResult(ok=False, retry=True, reason="unreachable")
-        key = DELIVERY_KEY.get()
+        key = self._delivery_key
         if key is not None:
             if key in self.delivery_keys:
                 self.duplicates_suppressed += 1

@@ -40,13 +40,13 @@ from bot.core.events import (
 from bot.core.outbox import (
     CLAIMED,
     DEFAULT_IN_FLIGHT,
-    DELIVERY_KEY,
     FAILED,
     MAX_ATTEMPTS,
     MISSED,
     PENDING,
     SENT,
     YIELD_EVERY,
+    delivery_key,
 )
 from bot.core.quiet_hold import QuietPolicy, hold_quiet
 from bot.db.models import OutboxItem
@@ -111,7 +111,8 @@ class Claimed:
     attempts: int
 
 
-Sender = Callable[[Outgoing], Awaitable[SendResult]]
+Sender = Callable[[Outgoing, str | None], Awaitable[SendResult]]
+"""Sends a message with its delivery key (see :func:`bot.core.outbox.delivery_key`)."""
 DeliveredHook = Callable[[AsyncSession, str, Outgoing, SendResult], Awaitable[None]]
 
 
@@ -360,12 +361,9 @@ class OutboxDeliverer:
                 # event loop for a whole batch; let commands in between.
                 self._sent_since_yield = 0
                 await asyncio.sleep(0)
-            token = DELIVERY_KEY.set(f"samvaer-{claimed.id}")
             try:
-                outcome = await send(claimed.message)
+                outcome = await send(claimed.message, delivery_key(claimed.id))
             except Exception as exc:  # an adapter failure must not lose the row
                 log.warning("outbox.send_error id=%d error=%s", claimed.id, type(exc).__name__)
                 outcome = SendResult(ok=False, reason=type(exc).__name__)
-            finally:
-                DELIVERY_KEY.reset(token)
             results[claimed.id] = outcome

@@ -12,7 +12,6 @@ dedupe-key prefix, kind or person, and never touch the ``outbox`` table themselv
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,10 +37,12 @@ MAX_ATTEMPTS = 5
 YIELD_EVERY = 25
 DEFAULT_IN_FLIGHT = 10
 
-#: The idempotency key of the delivery being sent ("samvaer-<row id>"). Adapters pass
-#: it to the platform (a Matrix transaction id, a Discord nonce) so a re-send after a
-#: crash between "sent" and "marked sent" is recognised by the platform, not doubled.
-DELIVERY_KEY: ContextVar[str | None] = ContextVar("samvaer_delivery_key", default=None)
+
+def delivery_key(row_id: int) -> str:
+    """The idempotency key of an outbox row's delivery, handed to the adapter with the
+    message: adapters pass it to the platform (a Matrix transaction id) so a re-send
+    after a crash between "sent" and "marked sent" is recognised there, not doubled."""
+    return f"samvaer-{row_id}"
 
 
 def outbox_row(

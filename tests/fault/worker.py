@@ -22,7 +22,7 @@ from bot.bootstrap import bootstrap
 from bot.config import parse_config
 from bot.core.clock import SystemClock
 from bot.core.events import Direct, Outgoing, SendResult
-from bot.core.outbox import CLAIMED, DELIVERY_KEY, PENDING
+from bot.core.outbox import CLAIMED, PENDING
 from bot.core.registry import CommandRegistry
 from bot.db.engine import make_engine
 from bot.db.models import OutboxItem
@@ -57,10 +57,10 @@ class FilePlatform:
     async def stop(self) -> None:
         self._file.close()
 
-    async def send(self, message: Outgoing) -> SendResult:
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
         if self._delay:
             await asyncio.sleep(self._delay)  # the platform's network latency
-        key = DELIVERY_KEY.get() or ""
+        key = delivery_key or ""
         if self._dedupe and key in self._seen:
             return SendResult(ok=True)
         self._seen.add(key)

@@ -19,7 +19,7 @@ from bot.core.events import (
     SendResult,
     TextMessage,
 )
-from bot.core.outbox import DELIVERY_KEY, enqueue
+from bot.core.outbox import enqueue
 from bot.db.models import OutboxItem
 from tests.helpers import Chat
 
@@ -197,7 +197,7 @@ class SlowPlatform(RecordingAdapter):
         self.fail = fail or set()
         self._calls = 0
 
-    async def send(self, message: Outgoing) -> SendResult:
+    async def send(self, message: Outgoing, delivery_key: str | None = None) -> SendResult:
         assert isinstance(message, TextMessage)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
@@ -207,7 +207,7 @@ class SlowPlatform(RecordingAdapter):
             # deliverer can keep them in order.
             for _ in range((self._calls * 7) % 5):
                 await asyncio.sleep(0)
-            self.keys[message.text] = DELIVERY_KEY.get() or ""
+            self.keys[message.text] = delivery_key or ""
             if message.text in self.fail:
                 return SendResult(ok=False, retry=True, reason="unreachable")
             return self._send(message)

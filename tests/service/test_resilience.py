@@ -100,9 +100,9 @@ async def test_crisis_lines_do_not_wait_for_a_database_that_hangs() -> None:
         first_send = asyncio.Event()
         record = chat.adapter.send
 
-        async def send(message: Outgoing) -> SendResult:
+        async def send(message: Outgoing, delivery_key: str | None = None) -> SendResult:
             first_send.set()
-            return await record(message)
+            return await record(message, delivery_key)
 
         chat.adapter.send = send  # type: ignore[method-assign]
         answering = asyncio.ensure_future(chat.say("alice", "I want to kill myself", room="lounge"))
