@@ -28,6 +28,7 @@ from bot.meals.rules import (
     check_title,
     is_link,
     is_occurrence_date,
+    local_day,
     local_start,
     meal_time,
     meal_zone,
@@ -95,10 +96,6 @@ async def occurrence_for(
         ctx.say("meal.is_past", title=meal.title)
         return None
     return occurrence
-
-
-def _local_day(meal: Meal, occurrence: MealOccurrence) -> str:
-    return occurrence.starts_at.astimezone(meal_zone(meal)).date().isoformat()
 
 
 def _split_confirm(which: str) -> tuple[str, bool, bool]:
@@ -171,7 +168,7 @@ def _ask_cancel(
         options = [
             (
                 ctx.t("meal.option_only_date", date=day),
-                invoke("meal cancel", code, f"{_local_day(meal, occurrence)} yes"),
+                invoke("meal cancel", code, f"{local_day(meal, occurrence)} yes"),
             ),
             (ctx.t("meal.option_every_date"), invoke("meal cancel", code, "all yes")),
             keep,
@@ -180,7 +177,7 @@ def _ask_cancel(
         text = ctx.t(
             "meal.cancel_confirm_date", title=meal.title, when=when(ctx, occurrence.starts_at)
         )
-        which = "all" if meal.every_weeks == 0 else _local_day(meal, occurrence)
+        which = "all" if meal.every_weeks == 0 else local_day(meal, occurrence)
         options = [
             (ctx.t("meal.option_cancel_yes"), invoke("meal cancel", code, f"{which} yes")),
             keep,
@@ -353,7 +350,7 @@ async def _edit_dates(ctx: Context, meal: Meal, field: str, raw: str, which: str
             options = [
                 (
                     ctx.t("meal.option_only_date", date=day),
-                    invoke("meal edit", meal.code, f"{change} {_local_day(meal, occurrence)}"),
+                    invoke("meal edit", meal.code, f"{change} {local_day(meal, occurrence)}"),
                 ),
                 (ctx.t("meal.option_every_date"), invoke("meal edit", meal.code, f"{change} all")),
             ]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Services
-from bot.core.events import ChoicePrompt, Option, invoke
+from bot.core.events import ChoicePrompt
 from bot.core.outbox import enqueue_many
 from bot.meals import render
 from bot.meals.load import recipients
@@ -24,11 +24,7 @@ from bot.meals.models import (
     MealOccurrence,
     MealRsvp,
 )
-from bot.meals.rules import meal_zone
-
-
-def _day(meal: Meal, occurrence: MealOccurrence) -> str:
-    return occurrence.starts_at.astimezone(meal_zone(meal)).date().isoformat()
+from bot.meals.rules import local_day
 
 
 async def say_maybe(
@@ -94,19 +90,12 @@ async def remind_maybes(session: AsyncSession, services: Services, now: datetime
     for rsvp, occurrence, meal in rows:
         rsvp.maybe_reminded = True
         found = await recipients(session, services, [rsvp.person_id], meal.platform)
-        day = _day(meal, occurrence)
+        day = local_day(meal, occurrence)
         for rec in found.values():
             free = occurrence.capacity - occurrence.taken
             key = "meal.maybe_reminder" if free > 0 else "meal.maybe_reminder_full"
-            options = (
-                Option(
-                    render.text_for(services, rec.lang, "meal.button_join"),
-                    invoke("meal join", meal.code, day),
-                ),
-                Option(
-                    render.text_for(services, rec.lang, "meal.button_not_this_time"),
-                    invoke("meal leave", meal.code, day),
-                ),
+            options = render.join_or_leave(
+                services, rec.lang, meal, day, "meal.button_join", "meal.button_not_this_time"
             )
             out.append(
                 {

@@ -37,7 +37,7 @@ from bot.meals.models import (
     MealOccurrence,
     MealRsvp,
 )
-from bot.meals.rules import meal_zone
+from bot.meals.rules import local_day
 from bot.meals.service import _free_seat, promote_waiting
 from bot.meals.waiting import (
     OfferTimes,
@@ -54,11 +54,6 @@ OFFER_KIND = "meal_offer"
 def offer_times(services: Services) -> OfferTimes:
     meals = services.config.meals
     return OfferTimes(window=meals.offer_window, length=meals.offer_length)
-
-
-def local_day(meal: Meal, occurrence: MealOccurrence) -> str:
-    """The occurrence's date in the meal's zone, as typed after a meal id."""
-    return occurrence.starts_at.astimezone(meal_zone(meal)).date().isoformat()
 
 
 def _deadline_text(moment: datetime, zone: str, lang: str, now: datetime) -> str:
@@ -122,16 +117,13 @@ async def offer_or_keep(
             "meal.offer",
             deadline=_deadline_text(deadline, rec.zone, rec.lang, now),
         )
-        day = local_day(meal, occurrence)
-        options = (
-            Option(
-                render.text_for(services, rec.lang, "meal.button_offer_yes"),
-                invoke("meal join", meal.code, day),
-            ),
-            Option(
-                render.text_for(services, rec.lang, "meal.button_offer_no"),
-                invoke("meal leave", meal.code, day),
-            ),
+        options = render.join_or_leave(
+            services,
+            rec.lang,
+            meal,
+            local_day(meal, occurrence),
+            "meal.button_offer_yes",
+            "meal.button_offer_no",
         )
         rows.append(
             {

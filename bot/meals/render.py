@@ -52,6 +52,16 @@ def text_for(services: Services, lang: str, key: str, **values: object) -> str:
     return services.translator.text(lang, key, **values)
 
 
+def join_or_leave(
+    services: Services, lang: str, meal: Meal, day: str, join_key: str, leave_key: str
+) -> tuple[Option, Option]:
+    """Two buttons for one date of a meal: take a seat, or step back."""
+    return (
+        Option(text_for(services, lang, join_key), invoke("meal join", meal.code, day)),
+        Option(text_for(services, lang, leave_key), invoke("meal leave", meal.code, day)),
+    )
+
+
 def announcement_options(services: Services, lang: str, code: str) -> list[Option]:
     """Join, maybe and leave buttons for a meal announcement."""
     return [

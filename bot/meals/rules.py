@@ -400,6 +400,11 @@ def meal_zone(meal: Meal) -> ZoneInfo:
     return ZoneInfo(meal.timezone)
 
 
+def local_day(meal: Meal, occurrence: MealOccurrence) -> str:
+    """The occurrence's date in the meal's zone, as typed after a meal id."""
+    return occurrence.starts_at.astimezone(meal_zone(meal)).date().isoformat()
+
+
 def meal_time(meal: Meal) -> time:
     return time.fromisoformat(meal.local_time)
 
