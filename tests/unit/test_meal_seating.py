@@ -75,3 +75,42 @@ def test_without_pairs_or_companions_tables_stay_balanced(people: int, size: int
     sizes = [len(t.seats) for t in tables]
     assert max(sizes) - min(sizes) <= 1
     assert max(sizes) <= size
+
+
+def test_tables_are_numbered_from_one() -> None:
+    tables = split_tables([Seat(i) for i in range(13)], 6)
+    assert [t.number for t in tables] == [1, 2, 3]
+
+
+def test_volunteers_beyond_one_per_table_are_spread_in_turn() -> None:
+    # Two tables; the first volunteer brings two companions. The next volunteers still
+    # go to the tables in turn rather than all to the one with fewer seats taken.
+    seats = [Seat(1, True, companions=2), Seat(2, True), Seat(3, True), Seat(4, True)]
+    seats += [Seat(i) for i in range(5, 10)]
+    tables = split_tables(seats, 6)
+    volunteers = [[s.person_id for s in t.seats if s.is_volunteer] for t in tables]
+    assert volunteers == [[1, 3], [2, 4]]
+    assert [t.host for t in tables] == [1, 2]
+
+
+def test_a_buddy_who_is_not_at_the_meal_changes_nothing() -> None:
+    seats = [Seat(i) for i in range(1, 8)]
+    assert split_tables(seats, 6, pairs=[(1, 99), (98, 2), (3, 3)]) == split_tables(seats, 6)
+
+
+def test_buddies_who_fill_a_table_exactly_sit_together_at_a_new_one() -> None:
+    # Four seats a table; the two volunteers host the two tables first. Buddies 1 and 2
+    # (with a companion each) fill a table exactly and neither table has room for them:
+    # another table is opened rather than parting them.
+    seats = [Seat(10, True), Seat(11, True), Seat(1, companions=1), Seat(2, companions=1)]
+    tables = split_tables(seats, 4, pairs=[(1, 2)])
+    assert [[s.person_id for s in t.seats] for t in tables] == [[10], [11], [1, 2]]
+
+
+def test_the_biggest_groups_are_seated_first() -> None:
+    # A person with three companions joined last; seated first, they still find room,
+    # and nobody is left alone at a third table.
+    seats = [Seat(i) for i in range(1, 6)] + [Seat(6, companions=3)]
+    tables = split_tables(seats, 5)
+    assert [load(t.seats) for t in tables] == [5, 4]
+    assert [s.person_id for s in tables[0].seats] == [6, 5]
