@@ -245,3 +245,28 @@ def test_companions_before_or_after_the_date(text: str, rest: str, companions: i
 def test_companions_past_the_most_or_without_a_count(text: str) -> None:
     with pytest.raises(BadCompanions):
         split_companions(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "word"), [("1 day an", "number", "1"), ("an 2 hours", "number", "2")]
+)
+def test_a_dangling_a_or_an_is_a_number_without_a_unit(text: str, reason: str, word: str) -> None:
+    with pytest.raises(BadReminders) as caught:
+        parse_reminders(text)
+    assert (caught.value.reason, caught.value.word, str(caught.value)) == (reason, word, reason)
+
+
+def test_reminders_are_shown_in_whole_numbers() -> None:
+    # "2 days", never "2.0 days".
+    assert all(type(count) is int for _, count in describe((10080, 2880, 120, 45)))
+
+
+@pytest.mark.parametrize(("text", "word"), [("+4", "4"), ("med", "med"), ("+2 with 2", "4")])
+def test_a_refused_companion_count_names_what_was_wrong(text: str, word: str) -> None:
+    with pytest.raises(BadCompanions) as caught:
+        split_companions(text)
+    assert str(caught.value) == word
+
+
+def test_a_date_of_two_words_is_left_whole() -> None:
+    assert split_companions("i morgen +1") == ("i morgen", 1)

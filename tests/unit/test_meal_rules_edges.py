@@ -363,3 +363,54 @@ def test_the_server_s_own_zone_changes_no_meal_time() -> None:
         until=datetime(2026, 12, 10, 17, 0, tzinfo=UTC),
     )
     assert starts == [start, start + timedelta(weeks=1)]
+
+
+def test_only_a_passed_day_and_month_is_a_guess() -> None:
+    assert read_date("tomorrow", MONDAY) == (date(2026, 11, 24), False)
+    assert read_date("2026-12-03", MONDAY) == (date(2026, 12, 3), False)
+    assert read_date("2026-11-01", MONDAY) == (date(2026, 11, 1), False)  # refused later as past
+
+
+def test_a_call_link_keeps_the_base_path_as_configured() -> None:
+    assert (
+        video_link("jitsi", jitsi_base="https://v.example/BOX/", element_base="", room_name="r")
+        == "https://v.example/BOX/r"
+    )
+    assert (
+        video_link("element", jitsi_base="", element_base="https://v.example/X", room_name="r")
+        == "https://v.example/X/room/#/r"
+    )
+
+
+def test_letters_after_a_number_are_not_a_number() -> None:
+    for text in ("12X", "12x", "1.2"):
+        with pytest.raises(ArgumentError):
+            parse_number(text, 1, 1000, "meal.bad_capacity")
+
+
+def test_a_two_word_line_is_a_title_and_a_date() -> None:
+    # "Fredag" is the meal's name here, not its day: what is missing is the time.
+    assert refused("Fredag tomorrow").key == "meal.time_missing"
+    assert refused("Soup i morgen").key == "meal.time_missing"
+
+
+def test_the_start_is_read_in_the_meal_s_zone_when_refusing_the_past() -> None:
+    # 17:30 UTC is 18:30 in Copenhagen: a meal at 18:00 there today has started.
+    now = datetime(2026, 12, 3, 17, 30, tzinfo=UTC)
+    assert refused("Soup 3/12 18:00", now=now).key == "meal.date_past"
+    assert schedule("Soup 3/12 19:00", now=now).first_date == date(2026, 12, 3)
+
+
+def test_what_is_not_said_comes_from_the_config() -> None:
+    request = schedule("Soup tomorrow 18:00")
+    assert (request.capacity, request.minutes, request.every_weeks, request.minimum) == (
+        12,
+        60,
+        0,
+        0,
+    )
+    assert (request.video_kind, request.video_url, request.date_guessed) == ("jitsi", "", False)
+
+
+def test_a_meal_id_typed_with_capitals() -> None:
+    assert normalise_code("#XK7Q") == "xk7q"

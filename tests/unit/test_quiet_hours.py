@@ -205,3 +205,15 @@ def test_the_server_s_own_zone_changes_nothing_about_quiet_hours() -> None:
     ends = quiet_ends(at, CPH, NIGHT)
     assert ends == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
     assert ends.utcoffset() == timedelta(0)
+
+
+def test_a_wall_time_with_its_zone_attached_is_read_as_the_wall_time() -> None:
+    assert NIGHT.covers(time(23, tzinfo=UTC))
+    assert not NIGHT.covers(time(12, tzinfo=CPH))
+
+
+@pytest.mark.parametrize("text", ["", "tonight", "25:00-08:00", "22:00-08:60"])
+def test_a_refusal_names_what_was_typed(text: str) -> None:
+    with pytest.raises(BadQuietHours) as caught:
+        parse_quiet_hours(text)
+    assert str(caught.value) == text
