@@ -100,6 +100,10 @@ def test_volunteers_beyond_one_per_table_are_spread_in_turn() -> None:
 def test_a_buddy_who_is_not_at_the_meal_changes_nothing() -> None:
     seats = [Seat(i) for i in range(1, 8)]
     assert split_tables(seats, 6, pairs=[(1, 99), (98, 2), (3, 3)]) == split_tables(seats, 6)
+    # ...and the pairs after it are still seated together.
+    tables = split_tables(seats, 6, pairs=[(1, 99), (3, 3), (2, 7)])
+    table_of = {s.person_id: t.number for t in tables for s in t.seats}
+    assert table_of[2] == table_of[7]
 
 
 def test_buddies_who_fill_a_table_exactly_sit_together_at_a_new_one() -> None:
