@@ -3,7 +3,9 @@
 Tables are balanced, volunteers are spread one per table as hosts, a person's
 companions (``+1``) sit with them, and two people who are buddies sit at the same
 table. A group never makes a table bigger than ``table_size``: when no table has
-room for it, another table is opened rather than parting the buddies.
+room for it, another table is opened rather than parting the buddies. Only one
+person whose companions alone are more than a table holds (``table_size`` may be set
+below a person and their most companions) sits at a bigger table: their own.
 """
 
 from __future__ import annotations
@@ -56,10 +58,9 @@ def split_tables(
             tables[preferred].extend(group)
         elif fits:  # the emptiest table with room, the first of equals
             tables[min(fits, key=lambda i: (load(tables[i]), i))].extend(group)
-        elif load(group) > table_size:  # one group larger than a table: seat each apart
-            for seat in group:
-                put([seat])
-        else:
+        else:  # no table has room: a table of their own (buddies are only joined up
+            # when they fit at one table, so only one person whose companions overfill
+            # it can sit at a bigger one; seating them apart from those would never end)
             tables.append(list(group))
 
     hosting = [g for g in groups if any(s.is_volunteer for s in g)]

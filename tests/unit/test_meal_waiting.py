@@ -155,3 +155,49 @@ def test_schedule_reads_a_minimum_and_refuses_one_above_the_seats() -> None:
                 line, today=now.date(), now=now, zone=CPH, can_voice=False, limits=limits
             )
         assert raised.value.key == "meal.bad_minimum"
+
+
+def test_an_offer_made_in_quiet_hours_runs_from_when_it_can_be_seen() -> None:
+    now = START - timedelta(hours=30)
+    morning = now + timedelta(hours=8)
+    assert offer_deadline(now, START, TIMES, seen_from=morning) == morning + timedelta(hours=4)
+    # Seen only after the cutoff: it lasts until the start.
+    late = START - timedelta(minutes=20)
+    assert offer_deadline(now, START, TIMES, seen_from=late) == START
+    # seen_from before now changes nothing.
+    earlier = now - timedelta(hours=1)
+    assert offer_deadline(now, START, TIMES, seen_from=earlier) == now + timedelta(hours=4)
+
+
+def test_an_offer_made_exactly_at_the_cutoff_lasts_until_the_start() -> None:
+    now = START - OFFER_CUTOFF
+    assert offer_deadline(now, START, TIMES) == START
+    just_before = now - timedelta(minutes=1)
+    assert offer_deadline(just_before, START, TIMES) == now
+
+
+def test_a_seat_freed_after_the_start_is_not_offered_and_its_deadline_is_not_past() -> None:
+    after = START + timedelta(minutes=5)
+    assert not offers_apply(START, after, TIMES)
+    assert offer_deadline(after, START, TIMES) == after
+
+
+def test_the_minimum_is_checked_from_its_moment_until_the_start() -> None:
+    day = timedelta(hours=24)
+    assert minimum_check_due(START, START - day, day)
+    assert not minimum_check_due(START, START - day - timedelta(seconds=1), day)
+    assert minimum_check_due(START, START - timedelta(seconds=1), day)
+    assert not minimum_check_due(START, START, day)
+    assert maybe_reminder_due(START, START - timedelta(seconds=1), day)
+
+
+def test_a_minimum_of_one_is_a_minimum() -> None:
+    assert below_minimum(0, 1)
+    assert not below_minimum(1, 1)
+    assert not below_minimum(5, 0)
+
+
+def test_no_free_seat_no_offer() -> None:
+    assert who_gets_offers(0, [1, 2, 3]) == []
+    assert who_gets_offers(-1, [1, 2, 3]) == []
+    assert who_gets_offers(1, [7, 2, 3]) == [7]

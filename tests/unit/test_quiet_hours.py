@@ -140,3 +140,80 @@ def test_a_held_message_is_never_sent_late_or_in_quiet_hours(
     assert when >= moment
     assert quiet is None or not quiet.covers(when.astimezone(zone).time())
     assert when == moment or expires is None or when < expires
+
+
+def test_midnight_may_be_typed_as_24_and_hours_past_it_are_refused() -> None:
+    assert parse_quiet_hours(" 22 TIL 24 ") == QuietHours(time(22), time(0))
+    assert parse_quiet_hours("24-6") == QuietHours(time(0), time(6))
+    for text in ("22-25", "25-6", "0-24", "22:00-08:60"):
+        with pytest.raises(BadQuietHours):
+            parse_quiet_hours(text)
+
+
+@given(quiet=quiet_hours)
+def test_quiet_hours_are_shown_as_they_are_read(quiet: QuietHours) -> None:
+    shown = str(quiet)
+    assert shown == f"{quiet.start.hour:02}:{quiet.start.minute:02}-{quiet.end:%H:%M}"
+    assert parse_quiet_hours(shown) == quiet
+
+
+def test_quiet_hours_that_start_when_they_end_cover_nothing() -> None:
+    same = QuietHours(time(22), time(22))
+    assert not any(same.covers(time(hour, minute)) for hour in range(24) for minute in (0, 30))
+
+
+def test_quiet_hours_within_one_day() -> None:
+    noon = QuietHours(time(13), time(14))
+    assert noon.covers(time(13))
+    assert noon.covers(time(13, 59, 59))
+    assert not noon.covers(time(14))
+    assert not noon.covers(time(12, 59, 59))
+    assert NIGHT.covers(time(7, 59, 59, 999999))
+    assert not NIGHT.covers(time(21, 59, 59))
+
+
+def test_a_stored_value_that_cannot_be_read_means_the_community_s() -> None:
+    assert stored_quiet_hours("", NIGHT) == NIGHT
+    assert stored_quiet_hours("whenever", NIGHT) == NIGHT
+    assert stored_quiet_hours("whenever", None) is None
+    assert stored_quiet_hours(OFF, None) is None
+
+
+def test_a_message_due_exactly_when_quiet_hours_begin_waits_for_morning() -> None:
+    at = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # 22:00 in Copenhagen
+    assert quiet_ends(at, CPH, NIGHT) == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    morning = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 08:00: quiet hours are over
+    assert quiet_ends(morning, CPH, NIGHT) == morning
+    early = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # 06:00, after midnight: same morning
+    assert quiet_ends(early, CPH, NIGHT) == morning
+
+
+def test_quiet_hours_never_drop_what_they_do_not_hold() -> None:
+    day = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 13:00 in Copenhagen, not quiet
+    assert send_time(day, CPH, NIGHT, day) == day
+    assert send_time(day, CPH, NIGHT, day - timedelta(hours=1)) == day
+    # Held until 08:00 and out of date exactly then: dropped.
+    at = datetime(2026, 11, 24, 6, 15, tzinfo=UTC)  # 07:15 Copenhagen
+    ends = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    assert send_time(at, CPH, NIGHT, ends) is None
+    assert send_time(at, CPH, NIGHT, ends + timedelta(seconds=1)) == ends
+
+
+@pytest.mark.usefixtures("host_in_kiritimati")
+def test_the_server_s_own_zone_changes_nothing_about_quiet_hours() -> None:
+    at = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # 23:00 in Copenhagen
+    ends = quiet_ends(at, CPH, NIGHT)
+    assert ends == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    assert ends.utcoffset() == timedelta(0)
+
+
+def test_a_wall_time_with_its_zone_attached_is_read_as_the_wall_time() -> None:
+    assert NIGHT.covers(time(23, tzinfo=UTC))
+    assert not NIGHT.covers(time(12, tzinfo=CPH))
+
+
+@pytest.mark.parametrize("text", ["", "tonight", "25:00-08:00", "22:00-08:60"])
+def test_a_refusal_names_what_was_typed(text: str) -> None:
+    with pytest.raises(BadQuietHours) as caught:
+        parse_quiet_hours(text)
+    assert str(caught.value) == text
