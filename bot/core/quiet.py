@@ -94,10 +94,18 @@ def stored_quiet_hours(value: str | None, default: QuietHours | None) -> QuietHo
         return default
 
 
-def _wall(day: date, at: time, zone: ZoneInfo) -> datetime:
+def _wall(day: date, at: time, zone: ZoneInfo, *, later: bool = False) -> datetime:
     """A local wall-clock time as UTC; a time skipped by a spring-forward counts as the
-    moment after the gap (02:30 on the night clocks go forward is 03:30 summer time)."""
+    moment after the gap (02:30 on the night clocks go forward is 03:30 summer time).
+    With ``later``, a time that happens twice (the hour repeated when clocks go back)
+    is its second occurrence: quiet hours end after the repeated hour, not inside it."""
     local = datetime.combine(day, at, tzinfo=zone)
+    if later:
+        second = local.replace(fold=1)
+        # Only a repeated time comes back to the same wall time from UTC; a skipped one
+        # (the spring gap) does not, and keeps the rule above.
+        if second.astimezone(UTC).astimezone(zone).time() == at:
+            return second.astimezone(UTC)
     return local.astimezone(UTC)
 
 
@@ -111,7 +119,7 @@ def quiet_ends(moment: datetime, zone: ZoneInfo, quiet: QuietHours | None) -> da
     day = local.date()
     if quiet.start > quiet.end and local.time().replace(tzinfo=None) >= quiet.start:
         day += timedelta(days=1)  # in the evening part: quiet ends tomorrow morning
-    return max(moment, _wall(day, quiet.end, zone))
+    return max(moment, _wall(day, quiet.end, zone, later=True))
 
 
 def send_time(

@@ -93,6 +93,18 @@ def test_quiet_hours_ending_in_the_skipped_hour_end_when_it_is_over() -> None:
     assert not quiet.covers(ends.astimezone(CPH).time())
 
 
+def test_quiet_hours_ending_in_the_repeated_hour_end_after_its_second_pass() -> None:
+    # On 25 October 2026 the clocks go back at 03:00: 02:00-03:00 happens twice.
+    quiet = QuietHours(time(23), time(2, 30))
+    for zone in (CPH, OSLO):
+        first_pass = datetime(2026, 10, 25, 0, 15, tzinfo=UTC)  # 02:15 summer time
+        second_pass = datetime(2026, 10, 25, 1, 15, tzinfo=UTC)  # 02:15 winter time
+        end = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 winter time, the last one
+        assert quiet_ends(first_pass, zone, quiet) == end
+        assert quiet_ends(second_pass, zone, quiet) == end  # not sent at 02:15 in the night
+        assert send_time(second_pass, zone, quiet, None) == end
+
+
 def test_a_message_that_would_be_out_of_date_is_dropped() -> None:
     at = datetime(2026, 11, 24, 6, 15, tzinfo=UTC)  # 07:15 Copenhagen
     starts = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)  # a meal at 07:30
